@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# virtio-msg: out-of-tree build and test bench entry points.
+#
+#   make                    build the modules against the project's test kernel
+#   make ARCH=arm64         cross-build them for arm64
+#   make KDIR=/lib/modules/$(uname -r)/build
+#                           build them against another kernel tree
+#   make check              set up, lint, build and test in both QEMU guests
+#   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema
+#   make shell ARCH=...     boot a guest with everything loaded, interactively
+#   make setup              install the Debian packages the bench needs
+#   make kernel ARCH=...    build (or reuse) the test kernel for ARCH
+
+ARCH ?= x86_64
+BENCH := $(CURDIR)/tools/testing/virtio_msg
+
+ifeq ($(filter arm64 aarch64,$(ARCH)),)
+VMSG_ARCH := x86_64
+CROSS_COMPILE ?=
+else
+VMSG_ARCH := arm64
+CROSS_COMPILE ?= aarch64-linux-gnu-
+endif
+
+# Deferred: only targets that need the kernel build (or reuse) it.
+KDIR ?= $(shell $(BENCH)/kernel.sh $(VMSG_ARCH))
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(VMSG_ARCH) \
+	CROSS_COMPILE=$(CROSS_COMPILE)
+
+.PHONY: all modules clean check lint shell setup kernel user
+
+all: modules
+
+modules:
+	$(KMAKE) modules
+
+# Static userspace: kselftests and device-side tools, for the guest.
+user:
+	$(BENCH)/build-user.sh $(VMSG_ARCH)
+
+check:
+	$(BENCH)/check.sh
+
+lint:
+	$(BENCH)/lint.sh
+
+shell:
+	$(BENCH)/guest.sh shell $(VMSG_ARCH)
+
+setup:
+	$(BENCH)/setup.sh
+
+kernel:
+	@$(BENCH)/kernel.sh $(VMSG_ARCH)
+
+clean:
+	if [ -d "$(KDIR)" ]; then $(KMAKE) clean; fi
+	rm -rf .out

@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# kernel.sh ARCH: build (or reuse) the virtio-msg test kernel for ARCH and
+# print its build directory. The kernel is allnoconfig plus the fragments in
+# configs/, cached under $VMSG_CACHE/kernel keyed by vmsg_kernel_key().
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+arch=$(vmsg_arch "${1:-x86_64}")
+cross=$(vmsg_cross "$arch")
+"$VMSG_BENCH/setup.sh" >&2
+ksrc=$(vmsg_ksrc)
+kdir=$(vmsg_kdir "$arch")
+
+if [ -f "$kdir/.vmsg-built" ]; then
+	echo "$kdir"
+	exit 0
+fi
+
+
+vmsg_log "building the $arch test kernel in $kdir"
+rm -rf "$kdir"
+mkdir -p "$kdir"
+kmake() {
+	make -s -C "$ksrc" O="$kdir" ARCH="$arch" CROSS_COMPILE="$cross" \
+		CC="ccache ${cross}gcc" KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 2026" \
+		KBUILD_BUILD_USER=vmsg KBUILD_BUILD_HOST=vmsg "$@"
+}
+
+kmake allnoconfig >/dev/null
+# shellcheck disable=SC2046
+KCONFIG_CONFIG="$kdir/.config" "$ksrc/scripts/kconfig/merge_config.sh" \
+	-m -O "$kdir" "$kdir/.config" $(vmsg_fragments "$arch") >/dev/null
+kmake olddefconfig >/dev/null
+
+# A fragment line that did not survive olddefconfig is a broken bench.
+bad=0
+# shellcheck disable=SC2046
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=n)
+		sym=${line%%=*}
+		if grep -q "^$sym=" "$kdir/.config"; then
+			vmsg_log "config: wanted $line, got $(grep "^$sym=" "$kdir/.config")"
+			bad=1
+		fi
+		;;
+	CONFIG_*=*)
+		if ! grep -qxF "$line" "$kdir/.config"; then
+			sym=${line%%=*}
+			vmsg_log "config: wanted $line, got $(grep -E "^(# )?$sym[= ]" "$kdir/.config" || echo unset)"
+			bad=1
+		fi
+		;;
+	esac
+done < <(cat $(vmsg_fragments "$arch"))
+[ $bad -eq 0 ] || vmsg_die "config fragments for $arch did not apply"
+
+case "$arch" in
+arm64) targets="Image modules" ;;
+*) targets="bzImage modules" ;;
+esac
+# shellcheck disable=SC2086
+kmake -j"$(nproc)" $targets
+touch "$kdir/.vmsg-built"
+
+# Older builds of this arch are dead weight once a new one exists.
+for old in "$VMSG_CACHE/kernel/$arch"-*; do
+	[ "$old" = "$kdir" ] || rm -rf "$old"
+done
+vmsg_log "$arch test kernel ready"
+echo "$kdir"
