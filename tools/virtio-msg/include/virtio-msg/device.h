@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * virtio-msg device side: device instance, bus glue and device model.
+ *
+ * One struct vmsg_dev serves one device number on one bus instance. The
+ * bus glue hands it every driver->device message with vmsg_dev_handle()
+ * and sends the response it produces; the device reaches driver memory
+ * and emits events only through the struct vmsg_bus_ops it was given, so
+ * the library does not depend on the bus (loopback char device, shared
+ * memory, ...).
+ *
+ * The library is not thread-safe: calls on one device must be serialised
+ * by the caller. Device model callbacks run from inside library calls
+ * (vmsg_dev_handle() for kicks, resets and config writes) and may call
+ * back into the library for the same device.
+ */
+#ifndef _VIRTIO_MSG_DEVICE_H
+#define _VIRTIO_MSG_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct vmsg_dev;
+
+/**
+ * struct vmsg_bus_ops - services the bus glue provides to a device
+ * @mem_read: copy @len bytes of driver memory at bus address @addr into
+ *	@dst. Return 0 on success or a negative errno if any part of the
+ *	range is not accessible; the library never assumes success.
+ * @mem_write: copy @len bytes from @src to driver memory at bus address
+ *	@addr. Same return convention as @mem_read.
+ * @send_event: send one complete device->driver message (EVENT_USED or
+ *	EVENT_CONFIG; header included, @len equals its msg_size, at most the
+ *	bus maximum message size). May be called from inside
+ *	vmsg_dev_handle(), before the response to the message being handled
+ *	is returned. Return 0 or a negative errno; a failure is counted and
+ *	reported to the caller of the API that emitted the event. May be
+ *	NULL (events are then dropped and counted as failures).
+ *
+ * All three receive the bus_ctx given to vmsg_dev_create(). Bus addresses
+ * are whatever the bus defines (guest physical, area|offset, ...); the
+ * library only checks that a range does not wrap around 2^64.
+ */
+struct vmsg_bus_ops {
+	int (*mem_read)(void *bus_ctx, uint64_t addr, void *dst, size_t len);
+	int (*mem_write)(void *bus_ctx, uint64_t addr, const void *src,
+			 size_t len);
+	int (*send_event)(void *bus_ctx, const void *msg, size_t len);
+};
+
+/**
+ * struct vmsg_shm_region - a device shared memory region (GET_SHM)
+ * @address: region address
+ * @length: region length in bytes; 0 means the region does not exist
+ */
+struct vmsg_shm_region {
+	uint32_t address;
+	uint32_t length;
+};
+
+/*
+ * SET_CONFIG with a stale generation: by default the write is rejected
+ * (response length 0), as the transport text requires. With this flag it
+ * is applied anyway ("coalesced"), the behaviour proposed in review.
+ */
+#define VMSG_DEV_F_SET_CONFIG_COALESCE	(1U << 0)
+
+/**
+ * struct vmsg_dev_model - description of a device type
+ * @device_id: virtio device ID (must not be 0)
+ * @vendor_id: vendor ID
+ * @num_feature_blocks: number of 32-bit feature blocks in @features; at
+ *	least 2, because VIRTIO_F_VERSION_1 (bit 32) is mandatory
+ * @features: offered feature bits, block k holds bits 32k..32k+31. Must
+ *	include VIRTIO_F_VERSION_1 and must not include VIRTIO_F_RING_PACKED
+ *	(only split virtqueues are implemented)
+ * @required_features: optional, @num_feature_blocks blocks of bits the
+ *	driver must accept for FEATURES_OK (VIRTIO_F_VERSION_1 is always
+ *	required); NULL for none
+ * @config_size: size of the configuration space in bytes (may be 0)
+ * @config_init: optional initial configuration contents, @config_size
+ *	bytes, restored on every device reset; NULL means all zero
+ * @num_queues: number of virtqueues
+ * @queue_max_size: @num_queues maximum sizes, each 0 (queue unusable) or
+ *	a power of two up to 32768
+ * @num_shm: number of entries in @shm
+ * @shm: shared memory regions reported by GET_SHM; may be NULL
+ * @flags: VMSG_DEV_F_* policy flags
+ * @queue_notify: the driver kicked queue @index (EVENT_AVAIL), or the
+ *	driver set DRIVER_OK while the queue was live. Called only while the
+ *	device is DRIVER_OK and not NEEDS_RESET/FAILED. Typically pops
+ *	buffers with vmsg_vq_pop(), pushes them back with vmsg_vq_push() and
+ *	calls vmsg_vq_notify(). May be NULL.
+ * @config_write: the driver wrote @len bytes at @offset (already bounds-
+ *	and generation-checked). Return 0 to accept, after which the library
+ *	stores the bytes in the configuration space, or a negative errno to
+ *	reject the write (response length 0). NULL makes the configuration
+ *	space read-only for the driver.
+ * @validate_features: optional extra check when the driver sets
+ *	FEATURES_OK, after the library checked that @features is a subset of
+ *	the offered bits containing the required ones. Return 0 to accept.
+ * @queue_reset: optional; queue @index was reset by RESET_VQUEUE (not
+ *	called for a device reset, which calls @reset)
+ * @reset: optional; the device was reset (status written to 0). Library
+ *	state (features, queues, configuration contents) is already reset.
+ *
+ * The model, and every array it points to, must outlive the devices
+ * created from it.
+ */
+struct vmsg_dev_model {
+	uint32_t device_id;
+	uint32_t vendor_id;
+	unsigned int num_feature_blocks;
+	const uint32_t *features;
+	const uint32_t *required_features;
+	uint32_t config_size;
+	const void *config_init;
+	unsigned int num_queues;
+	const uint16_t *queue_max_size;
+	unsigned int num_shm;
+	const struct vmsg_shm_region *shm;
+	unsigned int flags;
+
+	void (*queue_notify)(struct vmsg_dev *dev, unsigned int index);
+	int (*config_write)(struct vmsg_dev *dev, uint32_t offset,
+			    const void *data, uint32_t len);
+	int (*validate_features)(struct vmsg_dev *dev,
+				 const uint32_t *features,
+				 unsigned int num_blocks);
+	void (*queue_reset)(struct vmsg_dev *dev, unsigned int index);
+	void (*reset)(struct vmsg_dev *dev);
+};
+
+/**
+ * struct vmsg_dev_stats - counters kept per device
+ * @handled: messages accepted (requests answered plus events handled)
+ * @dropped: messages discarded (malformed, unsupported, wrong direction
+ *	or device number)
+ * @kicks: EVENT_AVAIL messages passed to the model
+ * @kicks_ignored: EVENT_AVAIL for a missing or idle queue, or while the
+ *	device is not running
+ * @events_sent: events handed successfully to send_event
+ * @event_errors: events that could not be sent
+ */
+struct vmsg_dev_stats {
+	uint64_t handled;
+	uint64_t dropped;
+	uint64_t kicks;
+	uint64_t kicks_ignored;
+	uint64_t events_sent;
+	uint64_t event_errors;
+};
+
+/**
+ * vmsg_dev_create() - create a device instance
+ * @model: device type description (validated here)
+ * @bus: bus services; @bus->mem_read and @bus->mem_write are required
+ * @bus_ctx: passed to every @bus operation
+ * @dev_num: device number on the bus instance
+ * @max_msg_size: bus maximum message size, VIRTIO_MSG_MAX_SIZE_MIN to
+ *	VIRTIO_MSG_MAX_SIZE_MAX
+ * @priv: model private data, see vmsg_dev_priv()
+ *
+ * The device starts in the reset state (status 0) with configuration
+ * generation 0.
+ *
+ * Return: the device, or NULL with errno set (EINVAL for a bad model or
+ * argument, ENOMEM).
+ */
+struct vmsg_dev *vmsg_dev_create(const struct vmsg_dev_model *model,
+				 const struct vmsg_bus_ops *bus, void *bus_ctx,
+				 uint16_t dev_num, size_t max_msg_size,
+				 void *priv);
+
+/**
+ * vmsg_dev_destroy() - free a device instance
+ * @dev: device, or NULL
+ */
+void vmsg_dev_destroy(struct vmsg_dev *dev);
+
+/**
+ * vmsg_dev_priv() - model private data
+ * @dev: device
+ *
+ * Return: the @priv pointer given to vmsg_dev_create().
+ */
+void *vmsg_dev_priv(const struct vmsg_dev *dev);
+
+/**
+ * vmsg_dev_handle() - process one driver->device message
+ * @dev: device
+ * @msg: received bytes
+ * @len: number of bytes in @msg (at least its msg_size)
+ * @resp: buffer for the response
+ * @resp_size: size of @resp; responses never exceed the smaller of this
+ *	and the bus maximum message size, so a buffer of the bus maximum
+ *	is always enough
+ *
+ * Validates the message, updates device state and, for a request, builds
+ * the response: response bit set, dev_num and token echoed, msg_size
+ * exact, reserved fields and padding zero. Malformed or unsupported
+ * messages are discarded without any protocol traffic.
+ *
+ * Return: the response length (> 0) to send back; 0 when there is no
+ * response (EVENT_AVAIL); a negative errno when the message was dropped
+ * (-EBADMSG malformed, -EPROTO wrong direction, -EOPNOTSUPP unsupported
+ * ID or bus message, -ENODEV other device number, -EMSGSIZE the response
+ * would not fit, -ENOSPC @resp too small for any response).
+ */
+ssize_t vmsg_dev_handle(struct vmsg_dev *dev, const void *msg, size_t len,
+			void *resp, size_t resp_size);
+
+/**
+ * vmsg_dev_status() - current device status
+ * @dev: device
+ *
+ * Return: the status the driver would read with GET_DEVICE_STATUS.
+ */
+uint32_t vmsg_dev_status(const struct vmsg_dev *dev);
+
+/**
+ * vmsg_dev_has_feature() - test a driver feature bit
+ * @dev: device
+ * @bit: feature bit number
+ *
+ * Return: true if the driver set @bit with SET_DRIVER_FEATURES and it is
+ * one the device offers. Meaningful once FEATURES_OK is set.
+ */
+bool vmsg_dev_has_feature(const struct vmsg_dev *dev, unsigned int bit);
+
+/**
+ * vmsg_dev_set_needs_reset() - flag an unrecoverable device error
+ * @dev: device
+ *
+ * Sets DEVICE_NEEDS_RESET in the status (sticky until the driver resets
+ * the device), stops virtqueue processing and tells the driver with an
+ * EVENT_CONFIG carrying the new status. Does nothing if already set.
+ */
+void vmsg_dev_set_needs_reset(struct vmsg_dev *dev);
+
+/**
+ * vmsg_dev_config_generation() - current configuration generation
+ * @dev: device
+ *
+ * Return: the generation counter; device reset does not change it.
+ */
+uint32_t vmsg_dev_config_generation(const struct vmsg_dev *dev);
+
+/**
+ * vmsg_dev_config_read() - read the configuration space
+ * @dev: device
+ * @offset: byte offset
+ * @buf: destination
+ * @len: number of bytes
+ *
+ * Return: 0, or -EINVAL if the range exceeds the configuration space.
+ */
+int vmsg_dev_config_read(const struct vmsg_dev *dev, uint32_t offset,
+			 void *buf, uint32_t len);
+
+/**
+ * vmsg_dev_config_update() - change the configuration space (device side)
+ * @dev: device
+ * @offset: byte offset
+ * @data: new bytes
+ * @len: number of bytes
+ *
+ * Increments the generation, stores the bytes and sends EVENT_CONFIG
+ * with the data if it fits in the bus maximum message size, otherwise
+ * with length 0 (the driver then re-reads with GET_CONFIG).
+ *
+ * Return: 0; -EINVAL if the range exceeds the configuration space; or the
+ * error from send_event (the update itself is kept).
+ */
+int vmsg_dev_config_update(struct vmsg_dev *dev, uint32_t offset,
+			   const void *data, uint32_t len);
+
+/**
+ * vmsg_dev_mem_read() - read driver memory through the bus accessor
+ * @dev: device
+ * @addr: bus address
+ * @dst: destination
+ * @len: number of bytes
+ *
+ * Return: 0, or a negative errno (-EFAULT for a wrapping range or any
+ * accessor failure).
+ */
+int vmsg_dev_mem_read(struct vmsg_dev *dev, uint64_t addr, void *dst,
+		      size_t len);
+
+/**
+ * vmsg_dev_mem_write() - write driver memory through the bus accessor
+ * @dev: device
+ * @addr: bus address
+ * @src: source
+ * @len: number of bytes
+ *
+ * Return: 0, or a negative errno as vmsg_dev_mem_read().
+ */
+int vmsg_dev_mem_write(struct vmsg_dev *dev, uint64_t addr, const void *src,
+		       size_t len);
+
+/**
+ * vmsg_dev_get_stats() - read the device counters
+ * @dev: device
+ * @stats: filled in
+ */
+void vmsg_dev_get_stats(const struct vmsg_dev *dev,
+			struct vmsg_dev_stats *stats);
+
+#endif /* _VIRTIO_MSG_DEVICE_H */
