@@ -64,10 +64,5 @@ esac
 # shellcheck disable=SC2086
 kmake -j"$(nproc)" $targets
 touch "$kdir/.vmsg-built"
-
-# Older builds of this arch are dead weight once a new one exists.
-for old in "$VMSG_CACHE/kernel/$arch"-*; do
-	[ "$old" = "$kdir" ] || rm -rf "$old"
-done
 vmsg_log "$arch test kernel ready"
 echo "$kdir"

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# check.sh: the whole bench, as `make check` runs it on a fresh machine.
+# Installs what is missing, builds both test kernels (cached), runs the
+# linters, stages and boots the x86_64 and arm64 guests, then prints the
+# results per arch and suite and one closing "N passed, N failed" line.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ARCHES=${VMSG_ARCHES:-x86_64 arm64}
+start=$(date +%s)
+mkdir -p "$VMSG_OUT"
+
+"$VMSG_BENCH/setup.sh"
+for arch in $ARCHES; do
+	"$VMSG_BENCH/kernel.sh" "$arch" >/dev/null
+done
+
+lint=$VMSG_OUT/lint.result
+"$VMSG_BENCH/lint.sh" --results "$lint" || true
+
+logs=()
+for arch in $ARCHES; do
+	rm -f "$VMSG_OUT/$arch/console.log"
+	if "$VMSG_BENCH/guest.sh" check "$arch"; then
+		:
+	else
+		vmsg_log "$arch: staging or boot failed"
+	fi
+	logs+=("$arch=$VMSG_OUT/$arch/console.log")
+done
+
+rc=0
+python3 "$VMSG_BENCH/vmsg_run.py" report --suites "$VMSG_BENCH/suites" \
+	--lint "$lint" "${logs[@]}" > "$VMSG_OUT/report.txt" || rc=$?
+vmsg_log "check took $(( $(date +%s) - start )) s; guest logs in $VMSG_OUT"
+cat "$VMSG_OUT/report.txt"
+exit $rc

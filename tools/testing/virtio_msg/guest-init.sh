@@ -1,0 +1,94 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the virtio-msg test guests (busybox). The kernel command line
+# picks the mode: vmsg.mode=check runs every suite listed in
+# /etc/virtio_msg/suites and powers off; vmsg.mode=shell gives a shell.
+#
+# Results go to the console between "@@vmsg begin KIND NAME" and
+# "@@vmsg end KIND NAME rc=N" lines, which the host-side runner parses.
+
+/bin/busybox mkdir -p /proc /sys /dev /tmp /run /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+hostname vmsg-guest
+export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+export HOME=/root
+
+mode=check
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	vmsg.mode=*) mode=${arg#vmsg.mode=} ;;
+	esac
+done
+
+# Per-suite time limit inside the guest; the host adds its own.
+SUITE_TIMEOUT=600
+
+run_kunit() {
+	name=$1 module=$2
+	echo "@@vmsg begin kunit $name"
+	modprobe "$module"
+	rc=$?
+	results=/sys/kernel/debug/kunit/$name/results
+	if [ $rc -eq 0 ] && [ -r "$results" ]; then
+		cat "$results"
+	else
+		echo "# modprobe $module: rc=$rc, no results for suite $name"
+		rc=1
+	fi
+	modprobe -r "$module" || rc=1
+	echo "@@vmsg end kunit $name rc=$rc"
+}
+
+run_program() {
+	kind=$1 name=$2 prog=$3
+	echo "@@vmsg begin $kind $name"
+	(cd "$(dirname "$prog")" && timeout -s KILL $SUITE_TIMEOUT "$prog")
+	echo "@@vmsg end $kind $name rc=$?"
+}
+
+kmemleak_report() {
+	k=/sys/kernel/debug/kmemleak
+	[ -w $k ] || return 0
+	# Objects younger than 5 s are never reported; let them age first.
+	sleep 6
+	echo scan > $k
+	echo scan > $k
+	echo "@@vmsg begin kmemleak"
+	cat $k
+	echo "@@vmsg end kmemleak"
+}
+
+run_check() {
+	echo "@@vmsg boot arch=$(uname -m) release=$(uname -r)"
+	while read -r kind name what; do
+		case "$kind" in
+		kunit) run_kunit "$name" "$what" ;;
+		kselftest|program) run_program "$kind" "$name" "/opt/virtio_msg/$what" ;;
+		esac
+	done < /etc/virtio_msg/suites
+	kmemleak_report
+	echo "@@vmsg begin dmesg"
+	dmesg
+	echo "@@vmsg end dmesg"
+	echo "@@vmsg done"
+}
+
+case "$mode" in
+check)
+	run_check
+	;;
+*)
+	echo "virtio-msg guest: modules are in /lib/modules/$(uname -r)," \
+		"tests in /opt/virtio_msg; leave the shell to power off."
+	setsid cttyhack sh -l
+	;;
+esac
+sync
+reboot -f

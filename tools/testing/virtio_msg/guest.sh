@@ -1,0 +1,16 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# guest.sh MODE ARCH: stage and boot a guest of ARCH.
+#   check  run every suite non-interactively; log in $VMSG_OUT/ARCH/console.log
+#   shell  interactive shell on the serial console (Ctrl-A X quits QEMU)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=${1:-shell}
+arch=$(vmsg_arch "${2:-x86_64}")
+"$VMSG_BENCH/stage.sh" "$arch"
+out=$VMSG_OUT/$arch
+exec python3 "$VMSG_BENCH/vmsg_run.py" boot --mode "$mode" \
+	--timeout "${VMSG_TIMEOUT:-1800}" "$arch" "$out/kernel" \
+	"$out/initramfs.cpio" "$out/console.log"

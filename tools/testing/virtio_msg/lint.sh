@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# lint.sh [--results FILE]: the kernel's own checkers over our sources.
+#   checkpatch   scripts/checkpatch.pl --strict on every kernel source file
+#   sparse-W1    C=2 W=1 module build for x86_64 and arm64, no diagnostics
+#   kernel-doc   scripts/kernel-doc -none -Wall, no diagnostics
+#   dt-bindings  dt_binding_check on Documentation/devicetree/bindings
+# Prints what each checker reported; exits non-zero if any reported.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+results=/dev/null
+[ "${1:-}" = "--results" ] && results=$2
+: > "$results"
+ksrc=$(vmsg_ksrc)
+work=$VMSG_OUT/lint
+mkdir -p "$work"
+status=0
+
+record() {
+	local name=$1 log=$2
+	if [ -s "$log" ]; then
+		echo "lint: $name reported:"
+		sed 's/^/  /' "$log"
+		echo "fail $name" >> "$results"
+		status=1
+	else
+		echo "lint: $name clean"
+		echo "ok $name" >> "$results"
+	fi
+}
+
+cd "$VMSG_TOP"
+mapfile -t ksources < <(git ls-files -co --exclude-standard \
+	'drivers/*.[ch]' 'include/*.h' 'tools/testing/selftests/*.[ch]' |
+	sort -u)
+
+# checkpatch needs to run from the kernel tree to find its data files.
+: > "$work/checkpatch.log"
+for f in "${ksources[@]}"; do
+	(cd "$ksrc" && ./scripts/checkpatch.pl --strict --no-tree --quiet \
+		--show-types -f "$VMSG_TOP/$f") >> "$work/checkpatch.log" 2>&1 || true
+done
+record checkpatch "$work/checkpatch.log"
+
+: > "$work/sparse.log"
+for arch in x86_64 arm64; do
+	kdir=$("$VMSG_BENCH/kernel.sh" "$arch")
+	src=$work/src-$arch
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude='*.mod*' Kbuild drivers include "$src/"
+	checker="C=2 CHECK=sparse"
+	# sparse runs on the x86_64 build; W=1 covers both.
+	[ "$arch" = x86_64 ] || checker=""
+	# shellcheck disable=SC2086
+	make -s -C "$kdir" M="$src" ARCH="$arch" \
+		CROSS_COMPILE="$(vmsg_cross "$arch")" W=1 $checker modules \
+		> "$work/build-$arch.log" 2>&1 || echo "build failed ($arch)" >> "$work/sparse.log"
+	grep -E 'warning:|error:|note:' "$work/build-$arch.log" \
+		>> "$work/sparse.log" || true
+done
+record sparse-W1 "$work/sparse.log"
+
+: > "$work/kernel-doc.log"
+for f in "${ksources[@]}"; do
+	case "$f" in tools/*) continue ;; esac
+	"$ksrc/scripts/kernel-doc" -none -Wall "$f" >> "$work/kernel-doc.log" 2>&1 || true
+done
+record kernel-doc "$work/kernel-doc.log"
+
+# MAINTAINERS: every file of ours is covered by an F: line, and every F:
+# line covers something.
+git ls-files -co --exclude-standard | python3 -c '
+import fnmatch, sys
+pats = [l.split(None, 1)[1].strip() for l in open("MAINTAINERS")
+        if l.startswith("F:")]
+files = [f.strip() for f in sys.stdin if f.strip()]
+top = ("README", "Makefile", "Kbuild", "Kconfig", "MAINTAINERS", ".gitignore")
+def hit(p, f):
+    return f.startswith(p) if p.endswith("/") else fnmatch.fnmatch(f, p)
+for f in files:
+    if f in top or f.startswith(".ci/"):
+        continue
+    if not any(hit(p, f) for p in pats):
+        print("MAINTAINERS: no F: line covers " + f)
+for p in pats:
+    if not any(hit(p, f) for f in files):
+        print("MAINTAINERS: F: " + p + " matches no file")
+' > "$work/maintainers.log"
+record maintainers "$work/maintainers.log"
+
+bindings=$(git ls-files -co --exclude-standard 'Documentation/devicetree/bindings/*.yaml')
+if [ -n "$bindings" ]; then
+	"$VMSG_BENCH/dt-check.sh" $bindings > "$work/dt.log" 2>&1 ||
+		echo "dt-check failed" >> "$work/dt.log"
+	record dt-bindings "$work/dt.log"
+fi
+exit $status

@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# stage.sh ARCH: build everything a guest of ARCH runs and pack it.
+#
+#   - the modules, built out of tree in a private copy of the sources so
+#     that both arches can be staged without clobbering each other;
+#   - the kselftests, through the kernel's own selftests/lib.mk;
+#   - the device-side tools in tools/virtio-msg, when present;
+#   - a busybox initramfs with all of the above and guest-init.sh as /init.
+#
+# Output: $VMSG_OUT/ARCH/initramfs.cpio and $VMSG_OUT/ARCH/kernel (a link to
+# the kernel image).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+arch=$(vmsg_arch "${1:-x86_64}")
+cross=$(vmsg_cross "$arch")
+kdir=$("$VMSG_BENCH/kernel.sh" "$arch")
+ksrc=$(vmsg_ksrc)
+kver=$(cat "$kdir/include/config/kernel.release")
+out=$VMSG_OUT/$arch
+root=$out/root
+mkdir -p "$out"
+rm -rf "$root"
+mkdir -p "$root"/{bin,etc/virtio_msg,opt/virtio_msg,lib/modules/"$kver"/extra}
+
+# Modules
+vmsg_log "$arch: building modules against $kver"
+mkdir -p "$out/build"
+rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	--exclude='*.mod*' "$VMSG_TOP/Kbuild" "$VMSG_TOP/drivers" \
+	"$VMSG_TOP/include" "$out/build/src/"
+make -s -C "$kdir" M="$out/build/src" ARCH="$arch" CROSS_COMPILE="$cross" \
+	W=1 modules
+find "$out/build/src" -name '*.ko' -exec cp {} "$root/lib/modules/$kver/extra/" \;
+make -s -C "$kdir" ARCH="$arch" CROSS_COMPILE="$cross" \
+	INSTALL_MOD_PATH="$root" modules_install >/dev/null
+depmod -b "$root" -F "$kdir/System.map" "$kver"
+
+# kselftests, in a shadow of the kernel's selftests tree so that lib.mk and
+# kselftest_harness.h are found at their in-tree relative paths.
+vmsg_log "$arch: building kselftests and tools"
+ksft=$out/build/ksft/tools/testing/selftests
+mkdir -p "$ksft/drivers"
+rsync -a "$ksrc/tools/testing/selftests/lib.mk" \
+	"$ksrc/tools/testing/selftests/kselftest.h" \
+	"$ksrc/tools/testing/selftests/kselftest_harness.h" \
+	"$ksrc/tools/testing/selftests/kselftest" "$ksft/"
+rsync -a --delete "$VMSG_TOP/tools/testing/selftests/drivers/virtio_msg" \
+	"$ksft/drivers/"
+mkdir -p "$root/opt/virtio_msg/selftests"
+make -s -C "$ksft/drivers/virtio_msg" ARCH="$arch" CROSS_COMPILE="$cross" \
+	OUTPUT="$root/opt/virtio_msg/selftests" \
+	KHDR_INCLUDES="-I$VMSG_TOP/include/uapi" LDFLAGS=-static
+
+# Device-side library, backends and their tests.
+if [ -f "$VMSG_TOP/tools/virtio-msg/Makefile" ]; then
+	make -s -C "$VMSG_TOP/tools/virtio-msg" CROSS_COMPILE="$cross" \
+		OUTPUT="$out/build/tools" LDFLAGS=-static
+	mkdir -p "$root/opt/virtio_msg/tools"
+	find "$out/build/tools" -maxdepth 2 -type f -perm -u+x \
+		-exec cp {} "$root/opt/virtio_msg/tools/" \;
+fi
+
+# initramfs
+cp "$VMSG_CACHE/busybox/$arch/bin/busybox" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+install -m 755 "$VMSG_BENCH/guest-init.sh" "$root/init"
+grep -v '^#' "$VMSG_BENCH/suites" | grep -v '^[[:space:]]*$' \
+	> "$root/etc/virtio_msg/suites"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) \
+	> "$out/initramfs.cpio"
+ln -sf "$kdir/$(vmsg_kimage "$arch")" "$out/kernel"
+vmsg_log "$arch: staged $(du -h "$out/initramfs.cpio" | cut -f1) initramfs"

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Boot virtio-msg test guests under QEMU and judge what they print.
+
+  vmsg_run.py boot ARCH KERNEL INITRD LOG [--timeout S] [--mode M]
+      Boot a guest, copy its serial console to LOG, stop it after S seconds
+      at most. Mode "shell" is interactive and writes no log.
+  vmsg_run.py report --suites FILE [--lint FILE] ARCH=LOG...
+      Parse the logs, print results per arch and per suite, and end with
+      one line "N passed, N failed[, N skipped]". Exit 1 on any failure.
+
+A suite fails when one of its KTAP cases fails, when it is missing from
+the log or cut short (guest crash or hang), or when its program exits
+non-zero. A guest fails when its kernel log shows any splat.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+QEMU = {
+    "x86_64": ["qemu-system-x86_64", "-M", "q35", "-cpu", "max",
+               "-m", "1G", "-smp", "2"],
+    "arm64": ["qemu-system-aarch64", "-M", "virt,gic-version=3",
+              "-cpu", "cortex-a72", "-m", "1G", "-smp", "2"],
+}
+CONSOLE = {"x86_64": "ttyS0", "arm64": "ttyAMA0"}
+
+# Anything here in a guest's kernel log fails the run.
+SPLATS = [
+    r"\bBUG:", r"\bWARNING:", r"\bOops\b", r"Kernel panic",
+    r"cut here \]", r"general protection fault",
+    r"Unable to handle kernel", r"KASAN", r"UBSAN",
+    r"possible (recursive|circular) locking", r"inconsistent lock state",
+    r"sleeping function called from invalid context",
+    r"unreferenced object", r"suspected memory leak",
+    r"INFO: task .* blocked for more than", r"hung_task",
+    r"rcu: INFO: .* stall", r"soft lockup", r"hard LOCKUP",
+    r"list_(add|del) corruption",
+]
+# Boot banners that mention a checker without reporting anything.
+BENIGN = [
+    r"KernelAddressSanitizer initialized",
+    r"kmemleak: Kernel memory leak detector initialized",
+    r"kmemleak: Automatic memory scanning thread",
+]
+SPLAT_RE = re.compile("|".join(SPLATS))
+BENIGN_RE = re.compile("|".join(BENIGN))
+RESULT_RE = re.compile(r"^(\s*)(ok|not ok) (\d+)\b(.*)$")
+PLAN_RE = re.compile(r"^(\s*)1\.\.(\d+)")
+SKIP_RE = re.compile(r"#\s*SKIP", re.IGNORECASE)
+BEGIN_RE = re.compile(r"@@vmsg begin (\S+)(?: (\S+))?")
+END_RE = re.compile(r"@@vmsg end (\S+)(?: (\S+))?(?: rc=(-?\d+))?")
+
+
+def boot(args):
+    cmd = QEMU[args.arch] + [
+        "-no-reboot", "-kernel", args.kernel, "-initrd", args.initrd,
+        "-net", "none",
+        "-append", "console=%s loglevel=%d panic=-1 vmsg.mode=%s"
+        % (CONSOLE[args.arch], 7 if args.mode == "shell" else 4, args.mode),
+    ]
+    if args.mode == "shell":
+        os.execvp(cmd[0], cmd + ["-nographic"])
+    cmd += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
+    start = time.monotonic()
+    with open(args.log, "wb") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            rc = proc.wait(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            log.write(b"\n@@vmsg host: guest killed after %d s\n"
+                      % args.timeout)
+            rc = -1
+    took = time.monotonic() - start
+    with open(args.log + ".time", "w") as f:
+        f.write("%.0f\n" % took)
+    print("vmsg: %s guest ran %.0f s (qemu rc=%d), log: %s"
+          % (args.arch, took, rc, args.log), file=sys.stderr)
+    return 0
+
+
+def count_ktap(lines):
+    """Count leaf KTAP results: (passed, failed, skipped, problems)."""
+    passed = failed = skipped = 0
+    problems = []
+    prev_indent = None
+    top_indent = None
+    top_plan = None
+    top_results = 0
+    for line in lines:
+        m = PLAN_RE.match(line)
+        if m and top_plan is None:
+            top_indent = len(m.group(1))
+            top_plan = int(m.group(2))
+            continue
+        m = RESULT_RE.match(line)
+        if not m:
+            continue
+        indent = len(m.group(1))
+        if top_indent is not None and indent == top_indent:
+            top_results += 1
+        leaf = prev_indent is None or prev_indent <= indent
+        prev_indent = indent
+        if not leaf:
+            continue
+        if SKIP_RE.search(m.group(4)):
+            skipped += 1
+        elif m.group(2) == "ok":
+            passed += 1
+        else:
+            failed += 1
+            problems.append("not ok %s%s" % (m.group(3), m.group(4)))
+    if top_plan is None:
+        problems.append("no KTAP plan")
+        failed += 1
+    elif top_results < top_plan:
+        problems.append("plan 1..%d but %d results" % (top_plan, top_results))
+        failed += top_plan - top_results
+    return passed, failed, skipped, problems
+
+
+def parse_log(path):
+    """Split a console log into suites and collect splats."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError as e:
+        return {"error": str(e), "suites": {}, "splats": [], "done": False}
+    suites = {}
+    splats = []
+    cur = None
+    done = False
+    boot_info = ""
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        if SPLAT_RE.search(line) and not BENIGN_RE.search(line):
+            splats.append(line.strip())
+        if "@@vmsg boot" in line:
+            boot_info = line.split("@@vmsg boot", 1)[1].strip()
+        if "@@vmsg done" in line:
+            done = True
+        m = BEGIN_RE.search(line)
+        if m:
+            cur = {"kind": m.group(1), "name": m.group(2) or m.group(1),
+                   "lines": [], "rc": None, "ended": False}
+            suites[(cur["kind"], cur["name"])] = cur
+            continue
+        m = END_RE.search(line)
+        if m and cur is not None:
+            cur["ended"] = True
+            if m.group(3) is not None:
+                cur["rc"] = int(m.group(3))
+            cur = None
+            continue
+        if cur is not None:
+            cur["lines"].append(line)
+    return {"suites": suites, "splats": splats, "done": done,
+            "boot": boot_info, "error": None}
+
+
+def read_manifest(path):
+    wanted = []
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].split()
+            if len(line) >= 2:
+                wanted.append((line[0], line[1]))
+    return wanted
+
+
+def report(args):
+    totals = [0, 0, 0]
+    wanted = read_manifest(args.suites)
+
+    def add(label, p, f, s, problems):
+        totals[0] += p
+        totals[1] += f
+        totals[2] += s
+        state = "FAIL" if f else "ok"
+        print("  %-34s %-4s pass %d fail %d skip %d"
+              % (label, state, p, f, s))
+        for prob in problems[:20]:
+            print("      %s" % prob)
+
+    if args.lint:
+        print("== lint ==")
+        with open(args.lint) as f:
+            for line in f:
+                parts = line.split(None, 1)
+                if len(parts) < 2:
+                    continue
+                ok = parts[0] == "ok"
+                add("lint " + parts[1].strip(), int(ok), int(not ok), 0, [])
+
+    for spec in args.logs:
+        arch, path = spec.split("=", 1)
+        res = parse_log(path)
+        took = ""
+        try:
+            with open(path + ".time") as f:
+                took = ", %s s" % f.read().strip()
+        except OSError:
+            pass
+        print("== %s guest (%s%s) ==" % (arch, res.get("boot") or "no boot",
+                                         took))
+        for kind, name in wanted:
+            suite = res["suites"].get((kind, name))
+            label = "%s %s" % (kind, name)
+            if suite is None:
+                add(label, 0, 1, 0, ["missing from the log"])
+                continue
+            p, f, s, problems = count_ktap(suite["lines"])
+            if not suite["ended"]:
+                problems.append("cut short (guest crashed or hung)")
+                f += 1
+            elif suite["rc"] not in (0, None) and f == 0:
+                problems.append("exit status %d" % suite["rc"])
+                f += 1
+            add(label, p, f, s, problems)
+        clean = not res["splats"] and res["done"]
+        problems = list(dict.fromkeys(res["splats"]))
+        if not res["done"]:
+            problems.insert(0, "guest did not finish its run")
+        add("kernel log", int(clean), int(not clean), 0, problems)
+
+    print("%d passed, %d failed" % (totals[0], totals[1])
+          + (", %d skipped" % totals[2] if totals[2] else ""))
+    return 1 if totals[1] else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("boot")
+    b.add_argument("arch", choices=sorted(QEMU))
+    b.add_argument("kernel")
+    b.add_argument("initrd")
+    b.add_argument("log", nargs="?", default=os.devnull)
+    b.add_argument("--timeout", type=int, default=1800)
+    b.add_argument("--mode", default="check")
+    r = sub.add_parser("report")
+    r.add_argument("--suites", required=True)
+    r.add_argument("--lint")
+    r.add_argument("logs", nargs="*")
+    args = ap.parse_args()
+    return boot(args) if args.cmd == "boot" else report(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
