@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-msg transport: building outbound messages and validating inbound
+ * ones, on the driver side of the transport.
+ *
+ * Everything a device (or the device-side bus) sends is untrusted. The
+ * helpers here decide whether an inbound message is well formed, and
+ * whether a response belongs to the request it claims to answer; nothing
+ * the peer sends is trusted before they have accepted it. They are pure
+ * functions: no locks, no allocation, no logging, so they can run in any
+ * context, including the receive path of a bus in hard interrupt context.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <kunit/visibility.h>
+#include <linux/bits.h>
+#include <linux/build_bug.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/limits.h>
+#include <linux/stddef.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#include <asm/byteorder.h>
+#include <uapi/linux/virtio_msg.h>
+
+#include "virtio_msg_internal.h"
+
+/*
+ * The wire layout is fixed by the specification; catch any drift of the
+ * uapi structs (padding, reordering, a changed type) at build time.
+ */
+#define VMSG_ASSERT_SIZE(s, size) \
+	static_assert(sizeof(struct s) == (size))
+#define VMSG_ASSERT_OFF(s, m, off) \
+	static_assert(offsetof(struct s, m) == (off))
+
+VMSG_ASSERT_SIZE(virtio_msg_hdr, VIRTIO_MSG_HDR_SIZE);
+VMSG_ASSERT_OFF(virtio_msg_hdr, type, 0);
+VMSG_ASSERT_OFF(virtio_msg_hdr, msg_id, 1);
+VMSG_ASSERT_OFF(virtio_msg_hdr, dev_num, 2);
+VMSG_ASSERT_OFF(virtio_msg_hdr, token, 4);
+VMSG_ASSERT_OFF(virtio_msg_hdr, msg_size, 6);
+
+VMSG_ASSERT_SIZE(virtio_msg_get_device_info_resp, 24);
+VMSG_ASSERT_OFF(virtio_msg_get_device_info_resp, device_id, 0);
+VMSG_ASSERT_OFF(virtio_msg_get_device_info_resp, vendor_id, 4);
+VMSG_ASSERT_OFF(virtio_msg_get_device_info_resp, num_feature_bits, 8);
+VMSG_ASSERT_OFF(virtio_msg_get_device_info_resp, config_size, 12);
+VMSG_ASSERT_OFF(virtio_msg_get_device_info_resp, max_virtqueues, 16);
+VMSG_ASSERT_OFF(virtio_msg_get_device_info_resp, admin_vq_start, 20);
+VMSG_ASSERT_OFF(virtio_msg_get_device_info_resp, admin_vq_count, 22);
+
+VMSG_ASSERT_SIZE(virtio_msg_features, 8);
+VMSG_ASSERT_OFF(virtio_msg_features, block_index, 0);
+VMSG_ASSERT_OFF(virtio_msg_features, num_blocks, 4);
+VMSG_ASSERT_OFF(virtio_msg_features, features, 8);
+
+VMSG_ASSERT_SIZE(virtio_msg_get_config_req, 8);
+VMSG_ASSERT_OFF(virtio_msg_get_config_req, offset, 0);
+VMSG_ASSERT_OFF(virtio_msg_get_config_req, length, 4);
+
+VMSG_ASSERT_SIZE(virtio_msg_config, 12);
+VMSG_ASSERT_OFF(virtio_msg_config, generation, 0);
+VMSG_ASSERT_OFF(virtio_msg_config, offset, 4);
+VMSG_ASSERT_OFF(virtio_msg_config, length, 8);
+VMSG_ASSERT_OFF(virtio_msg_config, data, 12);
+
+VMSG_ASSERT_SIZE(virtio_msg_status, 4);
+VMSG_ASSERT_OFF(virtio_msg_status, status, 0);
+
+VMSG_ASSERT_SIZE(virtio_msg_vqueue_index, 4);
+VMSG_ASSERT_OFF(virtio_msg_vqueue_index, index, 0);
+
+VMSG_ASSERT_SIZE(virtio_msg_vqueue, 40);
+VMSG_ASSERT_OFF(virtio_msg_vqueue, index, 0);
+VMSG_ASSERT_OFF(virtio_msg_vqueue, max_size, 4);
+VMSG_ASSERT_OFF(virtio_msg_vqueue, size, 8);
+VMSG_ASSERT_OFF(virtio_msg_vqueue, reserved, 12);
+VMSG_ASSERT_OFF(virtio_msg_vqueue, desc_addr, 16);
+VMSG_ASSERT_OFF(virtio_msg_vqueue, driver_addr, 24);
+VMSG_ASSERT_OFF(virtio_msg_vqueue, device_addr, 32);
+
+VMSG_ASSERT_SIZE(virtio_msg_get_shm_resp, 12);
+VMSG_ASSERT_OFF(virtio_msg_get_shm_resp, index, 0);
+VMSG_ASSERT_OFF(virtio_msg_get_shm_resp, length, 4);
+VMSG_ASSERT_OFF(virtio_msg_get_shm_resp, address, 8);
+
+VMSG_ASSERT_SIZE(virtio_msg_event_config, 16);
+VMSG_ASSERT_OFF(virtio_msg_event_config, device_status, 0);
+VMSG_ASSERT_OFF(virtio_msg_event_config, generation, 4);
+VMSG_ASSERT_OFF(virtio_msg_event_config, offset, 8);
+VMSG_ASSERT_OFF(virtio_msg_event_config, length, 12);
+VMSG_ASSERT_OFF(virtio_msg_event_config, data, 16);
+
+VMSG_ASSERT_SIZE(virtio_msg_event_avail, 8);
+VMSG_ASSERT_OFF(virtio_msg_event_avail, vq_index, 0);
+VMSG_ASSERT_OFF(virtio_msg_event_avail, next_offset, 4);
+
+VMSG_ASSERT_SIZE(virtio_msg_bus_get_devices_req, 4);
+VMSG_ASSERT_OFF(virtio_msg_bus_get_devices_req, offset, 0);
+VMSG_ASSERT_OFF(virtio_msg_bus_get_devices_req, count, 2);
+
+VMSG_ASSERT_SIZE(virtio_msg_bus_get_devices_resp, 6);
+VMSG_ASSERT_OFF(virtio_msg_bus_get_devices_resp, offset, 0);
+VMSG_ASSERT_OFF(virtio_msg_bus_get_devices_resp, count, 2);
+VMSG_ASSERT_OFF(virtio_msg_bus_get_devices_resp, next_offset, 4);
+VMSG_ASSERT_OFF(virtio_msg_bus_get_devices_resp, bitmap, 6);
+
+VMSG_ASSERT_SIZE(virtio_msg_bus_ping, 4);
+VMSG_ASSERT_OFF(virtio_msg_bus_ping, data, 0);
+
+VMSG_ASSERT_SIZE(virtio_msg_bus_event_device, 4);
+VMSG_ASSERT_OFF(virtio_msg_bus_event_device, dev_num, 0);
+VMSG_ASSERT_OFF(virtio_msg_bus_event_device, state, 2);
+
+/* The smallest bus maximum must fit the largest fixed-size message. */
+static_assert(VIRTIO_MSG_MAX_SIZE_MIN >=
+	      VIRTIO_MSG_HDR_SIZE + sizeof(struct virtio_msg_vqueue));
+/* msg_size is a le16. */
+static_assert(VIRTIO_MSG_MAX_SIZE_MAX <= U16_MAX);
+
+/* Device numbers are 16 bits: GET_DEVICES windows end at 0x10000. */
+#define VMSG_NUM_DEV_NUMS	(U16_MAX + 1U)
+/* Config space offsets are 32 bits: ranges end at 4 GiB at most. */
+#define VMSG_CONFIG_SPACE_END	(U32_MAX + 1ULL)
+
+static int vmsg_init(struct virtio_msg_hdr *msg, size_t max_size, u8 type,
+		     u8 msg_id, __le16 dev_num, __le16 token,
+		     size_t payload_len)
+{
+	size_t size;
+
+	if (payload_len > VIRTIO_MSG_MAX_SIZE_MAX - sizeof(*msg))
+		return -EMSGSIZE;
+	size = sizeof(*msg) + payload_len;
+	if (size > max_size)
+		return -EMSGSIZE;
+
+	/* Reserved fields and padding in the payload must go out as 0. */
+	memset(msg, 0, size);
+	msg->type = type;
+	msg->msg_id = msg_id;
+	msg->dev_num = dev_num;
+	msg->token = token;
+	msg->msg_size = cpu_to_le16(size);
+
+	return size;
+}
+
+/**
+ * virtio_msg_init_request() - start a transport request or event
+ * @msg: buffer for the message, suitably aligned for the wire structs
+ * @max_size: bytes available at @msg; callers pass at most the maximum
+ *	message size of the bus
+ * @msg_id: VIRTIO_MSG_* transport message ID
+ * @dev_num: device number the message is for
+ * @payload_len: payload size in bytes, without the header
+ *
+ * Writes the header of a transport request (or, for an event ID, an event:
+ * both have the response bit clear) and zeroes @payload_len bytes of
+ * payload, so that reserved fields and padding go out as 0 and the caller
+ * fills in only the fields it uses. The token is left at 0; the caller sets
+ * it when it sends a request.
+ *
+ * Context: Any context. Does not sleep or allocate.
+ * Return: the message size (header plus payload), or -EMSGSIZE if it would
+ * exceed @max_size or the largest size msg_size can describe; then @msg is
+ * left untouched.
+ */
+int virtio_msg_init_request(struct virtio_msg_hdr *msg, size_t max_size,
+			    u8 msg_id, u16 dev_num, size_t payload_len)
+{
+	return vmsg_init(msg, max_size, 0, msg_id, cpu_to_le16(dev_num), 0,
+			 payload_len);
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_msg_init_request);
+
+/**
+ * virtio_msg_init_bus_request() - start a bus request or event
+ * @msg: buffer for the message, suitably aligned for the wire structs
+ * @max_size: bytes available at @msg; callers pass at most the maximum
+ *	message size of the bus
+ * @msg_id: VIRTIO_MSG_BUS_* message ID
+ * @payload_len: payload size in bytes, without the header
+ *
+ * As virtio_msg_init_request(), for the bus ID space: the bus bit is set and
+ * the device number is 0, as the specification requires of bus messages.
+ *
+ * Context: Any context. Does not sleep or allocate.
+ * Return: the message size, or -EMSGSIZE as for virtio_msg_init_request().
+ */
+int virtio_msg_init_bus_request(struct virtio_msg_hdr *msg, size_t max_size,
+				u8 msg_id, size_t payload_len)
+{
+	return vmsg_init(msg, max_size, VIRTIO_MSG_TYPE_BUS, msg_id, 0, 0,
+			 payload_len);
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_msg_init_bus_request);
+
+/**
+ * virtio_msg_init_response() - start the response to an inbound request
+ * @msg: buffer for the response, suitably aligned for the wire structs;
+ *	must not overlap @req
+ * @max_size: bytes available at @msg; callers pass at most the maximum
+ *	message size of the bus
+ * @req: the request being answered, accepted by virtio_msg_validate()
+ * @payload_len: payload size in bytes, without the header
+ *
+ * The driver side answers few requests (a bus PING from the device side),
+ * but it answers them like a device would: same ID space, message ID,
+ * device number and token as the request, with the response bit set.
+ *
+ * Context: Any context. Does not sleep or allocate.
+ * Return: the message size, or -EMSGSIZE as for virtio_msg_init_request().
+ */
+int virtio_msg_init_response(struct virtio_msg_hdr *msg, size_t max_size,
+			     const struct virtio_msg_hdr *req,
+			     size_t payload_len)
+{
+	u8 type = (req->type & VIRTIO_MSG_TYPE_BUS) | VIRTIO_MSG_TYPE_RESPONSE;
+
+	return vmsg_init(msg, max_size, type, req->msg_id, req->dev_num,
+			 req->token, payload_len);
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_msg_init_response);
+
+static int vmsg_check_exact(size_t plen, size_t want)
+{
+	return plen == want ? 0 : -EBADMSG;
+}
+
+/* A config range must lie inside a 32-bit configuration space. */
+static bool vmsg_config_range_ok(__le32 offset, __le32 length)
+{
+	return (u64)le32_to_cpu(offset) + le32_to_cpu(length) <=
+	       VMSG_CONFIG_SPACE_END;
+}
+
+/* GET_DEVICE_FEATURES response: 8 bytes then num_blocks 32-bit blocks. */
+static int vmsg_check_features(const struct virtio_msg_features *f,
+			       size_t plen)
+{
+	size_t nblocks;
+
+	if (plen < sizeof(*f))
+		return -EBADMSG;
+	plen -= sizeof(*f);
+	if (plen % sizeof(f->features[0]))
+		return -EBADMSG;
+	nblocks = plen / sizeof(f->features[0]);
+	/* Compared in size_t: a huge num_blocks cannot wrap into range. */
+	if (le32_to_cpu(f->num_blocks) != nblocks)
+		return -EBADMSG;
+	return 0;
+}
+
+/* GET_CONFIG response: 12 bytes, then exactly length bytes of data. */
+static int vmsg_check_get_config(const struct virtio_msg_config *c,
+				 size_t plen)
+{
+	if (plen < sizeof(*c))
+		return -EBADMSG;
+	if (le32_to_cpu(c->length) != plen - sizeof(*c))
+		return -EBADMSG;
+	if (!vmsg_config_range_ok(c->offset, c->length))
+		return -EBADMSG;
+	return 0;
+}
+
+/*
+ * SET_CONFIG response: 12 bytes, where length is the number of bytes the
+ * device applied (0: rejected). The specification lets the device echo the
+ * data it applied, so the payload is either 12 bytes or 12 + length bytes.
+ */
+static int vmsg_check_set_config(const struct virtio_msg_config *c,
+				 size_t plen)
+{
+	if (plen < sizeof(*c))
+		return -EBADMSG;
+	if (plen != sizeof(*c) && le32_to_cpu(c->length) != plen - sizeof(*c))
+		return -EBADMSG;
+	if (!vmsg_config_range_ok(c->offset, c->length))
+		return -EBADMSG;
+	return 0;
+}
+
+/*
+ * EVENT_CONFIG: 16 bytes, then the new data. Whether the data is mandatory
+ * is an open question in the specification; without it the device should
+ * still name the changed range in offset and length, and the driver reads
+ * it back with GET_CONFIG. So accept 16 + length bytes (data included) or
+ * 16 bytes (data left out, length describes the range).
+ */
+static int vmsg_check_event_config(const struct virtio_msg_event_config *e,
+				   size_t plen)
+{
+	if (plen < sizeof(*e))
+		return -EBADMSG;
+	if (plen != sizeof(*e) && le32_to_cpu(e->length) != plen - sizeof(*e))
+		return -EBADMSG;
+	if (!vmsg_config_range_ok(e->offset, e->length))
+		return -EBADMSG;
+	return 0;
+}
+
+/*
+ * GET_DEVICES response: a window of count device numbers from offset, with
+ * one bitmap bit per device number. The responder must keep offset and
+ * count multiples of 8. next_offset becomes the offset of the next request,
+ * so it must be a multiple of 8 as well, and, to guarantee that an
+ * enumeration loop ends, lie beyond the window (0 ends the enumeration).
+ */
+static int vmsg_check_get_devices(const struct virtio_msg_bus_get_devices_resp *d,
+				  size_t plen)
+{
+	u32 offset, count, next;
+
+	if (plen < sizeof(*d))
+		return -EBADMSG;
+	offset = le16_to_cpu(d->offset);
+	count = le16_to_cpu(d->count);
+	next = le16_to_cpu(d->next_offset);
+
+	if (offset % BITS_PER_BYTE || count % BITS_PER_BYTE ||
+	    next % BITS_PER_BYTE)
+		return -EBADMSG;
+	if (plen - sizeof(*d) != count / BITS_PER_BYTE)
+		return -EBADMSG;
+	/* u32 arithmetic: no wrap, the window must end within 16 bits. */
+	if (offset + count > VMSG_NUM_DEV_NUMS)
+		return -EBADMSG;
+	if (next && (next < offset + count || next <= offset))
+		return -EBADMSG;
+	return 0;
+}
+
+/* A response to a transport request: the driver sent every request ID. */
+static int vmsg_check_transport_resp(const struct virtio_msg_hdr *msg,
+				     size_t plen)
+{
+	const void *p = msg + 1;
+
+	switch (msg->msg_id) {
+	case VIRTIO_MSG_GET_DEVICE_INFO:
+		return vmsg_check_exact(plen,
+				sizeof(struct virtio_msg_get_device_info_resp));
+	case VIRTIO_MSG_GET_DEVICE_FEATURES:
+		return vmsg_check_features(p, plen);
+	case VIRTIO_MSG_SET_DRIVER_FEATURES:
+	case VIRTIO_MSG_SET_VQUEUE:
+	case VIRTIO_MSG_RESET_VQUEUE:
+		return vmsg_check_exact(plen, 0);
+	case VIRTIO_MSG_GET_CONFIG:
+		return vmsg_check_get_config(p, plen);
+	case VIRTIO_MSG_SET_CONFIG:
+		return vmsg_check_set_config(p, plen);
+	case VIRTIO_MSG_GET_DEVICE_STATUS:
+	case VIRTIO_MSG_SET_DEVICE_STATUS:
+		return vmsg_check_exact(plen, sizeof(struct virtio_msg_status));
+	case VIRTIO_MSG_GET_VQUEUE:
+		return vmsg_check_exact(plen, sizeof(struct virtio_msg_vqueue));
+	case VIRTIO_MSG_GET_SHM:
+		return vmsg_check_exact(plen,
+					sizeof(struct virtio_msg_get_shm_resp));
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* A transport message from the device that is not a response. */
+static int vmsg_check_transport_req(const struct virtio_msg_hdr *msg,
+				    size_t plen)
+{
+	switch (msg->msg_id) {
+	case VIRTIO_MSG_EVENT_CONFIG:
+		return vmsg_check_event_config((const void *)(msg + 1), plen);
+	case VIRTIO_MSG_EVENT_USED:
+		return vmsg_check_exact(plen,
+					sizeof(struct virtio_msg_vqueue_index));
+	case VIRTIO_MSG_EVENT_AVAIL:
+	case VIRTIO_MSG_GET_DEVICE_INFO ... VIRTIO_MSG_GET_SHM:
+		/* Only the driver sends these. */
+		return -EPROTO;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int vmsg_check_bus_resp(const struct virtio_msg_hdr *msg, size_t plen)
+{
+	switch (msg->msg_id) {
+	case VIRTIO_MSG_BUS_GET_DEVICES:
+		return vmsg_check_get_devices((const void *)(msg + 1), plen);
+	case VIRTIO_MSG_BUS_PING:
+		return vmsg_check_exact(plen, sizeof(struct virtio_msg_bus_ping));
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int vmsg_check_bus_req(const struct virtio_msg_hdr *msg, size_t plen)
+{
+	switch (msg->msg_id) {
+	case VIRTIO_MSG_BUS_PING:
+		/* Either side may ping the other. */
+		return vmsg_check_exact(plen, sizeof(struct virtio_msg_bus_ping));
+	case VIRTIO_MSG_BUS_EVENT_DEVICE:
+		/*
+		 * The state is not checked: reserved and implementation-defined
+		 * states are for the hotplug code to ignore.
+		 */
+		return vmsg_check_exact(plen,
+				sizeof(struct virtio_msg_bus_event_device));
+	case VIRTIO_MSG_BUS_GET_DEVICES:
+		/* Only the driver-side bus enumerates. */
+		return -EPROTO;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/**
+ * virtio_msg_validate() - check an inbound message before using it
+ * @msg: the received bytes, suitably aligned for the wire structs
+ * @len: number of bytes received at @msg (a bus may deliver more than
+ *	msg_size, e.g. a fixed-size slot; the rest is ignored)
+ * @max_size: maximum message size of the bus the message came from
+ *
+ * Checks everything about a message from the device side that can be
+ * checked without knowing the request it may answer (for that, see
+ * virtio_msg_match_response()):
+ *
+ * - msg_size covers at least the header and at most @len and @max_size;
+ * - the message is one the device side may send to the driver: a response
+ *   to a transport request, EVENT_CONFIG or EVENT_USED, a GET_DEVICES or
+ *   PING bus response, a bus PING request, or a bus EVENT_DEVICE;
+ * - the payload length is right for the message ID, and length and count
+ *   fields inside the payload agree with it.
+ *
+ * Reserved type bits are ignored, as the specification asks of a
+ * receiver, as is dev_num in bus messages (the type bit, not dev_num, tells
+ * bus messages apart). No field is read beyond the first @len bytes.
+ *
+ * Context: Any context. Does not sleep or allocate.
+ * Return: 0 if the message is well formed, or
+ * * -EMSGSIZE: @len is shorter than a header, or msg_size is smaller than
+ *   a header or larger than @len or @max_size;
+ * * -EOPNOTSUPP: the message ID is reserved, implementation-defined or
+ *   unknown in its ID space (the specification says to drop it silently);
+ * * -EPROTO: the device side may not send this message: an event with the
+ *   response bit set, or a request that only the driver side sends;
+ * * -EBADMSG: the payload length is wrong for the message ID, or a field
+ *   inside the payload contradicts it or is out of range.
+ */
+int virtio_msg_validate(const struct virtio_msg_hdr *msg, size_t len,
+			size_t max_size)
+{
+	size_t size, plen;
+
+	if (len < sizeof(*msg))
+		return -EMSGSIZE;
+	size = le16_to_cpu(msg->msg_size);
+	if (size < sizeof(*msg) || size > len || size > max_size)
+		return -EMSGSIZE;
+	plen = size - sizeof(*msg);
+
+	if (virtio_msg_is_response(msg)) {
+		/* Bit 6 marks events in both ID spaces; they get no response. */
+		if (msg->msg_id & VIRTIO_MSG_ID_EVENT)
+			return -EPROTO;
+		if (virtio_msg_is_bus(msg))
+			return vmsg_check_bus_resp(msg, plen);
+		return vmsg_check_transport_resp(msg, plen);
+	}
+
+	if (virtio_msg_is_bus(msg))
+		return vmsg_check_bus_req(msg, plen);
+	return vmsg_check_transport_req(msg, plen);
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_msg_validate);
+
+/*
+ * Request-specific echoes. The specification calls the block_index and
+ * num_blocks of a GET_DEVICE_FEATURES response echoes of the request, and
+ * the PING data an exact echo: those must match. It names the offset and
+ * index fields of the other responses without saying they may differ from
+ * the request; data for another offset or queue than the one asked for
+ * would be misfiled, so they must match too. Lengths and counts may come
+ * back smaller than asked (a device may be limited by the maximum message
+ * size), never larger.
+ */
+static int vmsg_match_transport(const struct virtio_msg_hdr *req,
+				const struct virtio_msg_hdr *resp,
+				size_t req_plen)
+{
+	const void *q = req + 1, *r = resp + 1;
+
+	switch (req->msg_id) {
+	case VIRTIO_MSG_GET_DEVICE_FEATURES: {
+		const struct virtio_msg_features *fq = q, *fr = r;
+
+		if (req_plen < sizeof(*fq))
+			return -EINVAL;
+		if (fr->block_index != fq->block_index ||
+		    fr->num_blocks != fq->num_blocks)
+			return -EBADMSG;
+		return 0;
+	}
+	case VIRTIO_MSG_GET_CONFIG: {
+		const struct virtio_msg_get_config_req *cq = q;
+		const struct virtio_msg_config *cr = r;
+
+		if (req_plen < sizeof(*cq))
+			return -EINVAL;
+		if (cr->offset != cq->offset ||
+		    le32_to_cpu(cr->length) > le32_to_cpu(cq->length))
+			return -EBADMSG;
+		return 0;
+	}
+	case VIRTIO_MSG_SET_CONFIG: {
+		/*
+		 * length is what the device applied: 0 when it rejected the
+		 * write (generation mismatch), at most what was sent. The
+		 * generation is the resulting one and is not compared.
+		 */
+		const struct virtio_msg_config *cq = q, *cr = r;
+
+		if (req_plen < sizeof(*cq))
+			return -EINVAL;
+		if (cr->offset != cq->offset ||
+		    le32_to_cpu(cr->length) > le32_to_cpu(cq->length))
+			return -EBADMSG;
+		return 0;
+	}
+	case VIRTIO_MSG_GET_VQUEUE: {
+		const struct virtio_msg_vqueue_index *vq = q;
+		const struct virtio_msg_vqueue *vr = r;
+
+		if (req_plen < sizeof(*vq))
+			return -EINVAL;
+		return vr->index == vq->index ? 0 : -EBADMSG;
+	}
+	case VIRTIO_MSG_GET_SHM: {
+		const struct virtio_msg_vqueue_index *sq = q;
+		const struct virtio_msg_get_shm_resp *sr = r;
+
+		if (req_plen < sizeof(*sq))
+			return -EINVAL;
+		return sr->index == sq->index ? 0 : -EBADMSG;
+	}
+	default:
+		/* The other responses echo nothing from the request. */
+		return 0;
+	}
+}
+
+static int vmsg_match_bus(const struct virtio_msg_hdr *req,
+			  const struct virtio_msg_hdr *resp, size_t req_plen)
+{
+	const void *q = req + 1, *r = resp + 1;
+
+	switch (req->msg_id) {
+	case VIRTIO_MSG_BUS_GET_DEVICES: {
+		const struct virtio_msg_bus_get_devices_req *dq = q;
+		const struct virtio_msg_bus_get_devices_resp *dr = r;
+
+		if (req_plen < sizeof(*dq))
+			return -EINVAL;
+		if (dr->offset != dq->offset ||
+		    le16_to_cpu(dr->count) > le16_to_cpu(dq->count))
+			return -EBADMSG;
+		return 0;
+	}
+	case VIRTIO_MSG_BUS_PING: {
+		const struct virtio_msg_bus_ping *pq = q, *pr = r;
+
+		if (req_plen < sizeof(*pq))
+			return -EINVAL;
+		return pr->data == pq->data ? 0 : -EBADMSG;
+	}
+	default:
+		return 0;
+	}
+}
+
+/**
+ * virtio_msg_match_response() - check that a response answers a request
+ * @req: the request as it was sent (built by this side)
+ * @resp: the response, already accepted by virtio_msg_validate(), which
+ *	guarantees that the payload fields read here are present
+ *
+ * The response must have the response bit set and carry the ID space,
+ * message ID, device number and token of the request. The token is
+ * compared too: whichever side ends up owning it (the specification has
+ * moved from "the device echoes it" to "the bus manages it transparently"),
+ * the driver gets its own value back. Reserved type bits are ignored.
+ *
+ * Then the fields a response echoes from its request must agree with it:
+ * GET_DEVICE_FEATURES block_index and num_blocks; GET_CONFIG and SET_CONFIG
+ * offset, with a length no larger than the request's; GET_VQUEUE and
+ * GET_SHM index; bus GET_DEVICES offset, with a count no larger than the
+ * request's; bus PING data.
+ *
+ * Context: Any context. Does not sleep or allocate.
+ * Return: 0 if @resp answers @req, or
+ * * -EINVAL: @req is not a request this side could have sent (an event, a
+ *   response, or a payload too short for its message ID): a caller bug;
+ * * -EPROTO: @resp is not a response, or its ID space, message ID, device
+ *   number or token differ from the request's;
+ * * -EBADMSG: a field echoed from the request does not match it.
+ */
+int virtio_msg_match_response(const struct virtio_msg_hdr *req,
+			      const struct virtio_msg_hdr *resp)
+{
+	size_t req_size = le16_to_cpu(req->msg_size);
+
+	if (req_size < sizeof(*req) || virtio_msg_is_response(req) ||
+	    (req->msg_id & VIRTIO_MSG_ID_EVENT))
+		return -EINVAL;
+
+	if (!virtio_msg_is_response(resp) ||
+	    virtio_msg_is_bus(resp) != virtio_msg_is_bus(req) ||
+	    resp->msg_id != req->msg_id || resp->dev_num != req->dev_num ||
+	    resp->token != req->token)
+		return -EPROTO;
+
+	if (virtio_msg_is_bus(req))
+		return vmsg_match_bus(req, resp, req_size - sizeof(*req));
+	return vmsg_match_transport(req, resp, req_size - sizeof(*req));
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_msg_match_response);
