@@ -1,0 +1,1772 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit test of the virtio-msg device-side library.
+ *
+ * Driver memory is a byte array behind a fake bus accessor that can be
+ * told to fail; events are captured. Output is KTAP on stdout; the exit
+ * status is 0 iff every test passed.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_msg.h>
+#include <linux/virtio_ring.h>
+
+#include <virtio-msg/codec.h>
+#include <virtio-msg/device.h>
+#include <virtio-msg/virtqueue.h>
+
+/* ------------------------------------------------------------------ */
+/* Fake bus: driver memory, accessor with failure injection, events.   */
+
+#define MEM_BASE	0x100000ULL
+#define MEM_SIZE	0x10000
+#define DESC_ADDR	(MEM_BASE + 0x1000)
+#define AVAIL_ADDR	(MEM_BASE + 0x2000)
+#define USED_ADDR	(MEM_BASE + 0x3000)
+#define INDIR_ADDR	(MEM_BASE + 0x4000)
+#define BUF_ADDR	(MEM_BASE + 0x8000)
+
+#define MAX_EVENTS	16
+#define EV_MAX		1024
+
+static uint8_t mem[MEM_SIZE];
+
+static struct {
+	uint64_t fail_lo, fail_hi;	/* accesses touching this fail */
+	int send_ret;
+	unsigned int n_ev;
+	uint8_t ev[MAX_EVENTS][EV_MAX];
+	size_t ev_len[MAX_EVENTS];
+} bus;
+
+static bool mem_ok(uint64_t addr, size_t len)
+{
+	if (addr < MEM_BASE || addr - MEM_BASE > MEM_SIZE ||
+	    len > MEM_SIZE - (addr - MEM_BASE))
+		return false;
+	if (bus.fail_hi > bus.fail_lo && addr < bus.fail_hi &&
+	    addr + len > bus.fail_lo)
+		return false;
+	return true;
+}
+
+static int bus_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+	(void)ctx;
+	if (!mem_ok(addr, len))
+		return -EFAULT;
+	memcpy(dst, mem + (addr - MEM_BASE), len);
+	return 0;
+}
+
+static int bus_write(void *ctx, uint64_t addr, const void *src, size_t len)
+{
+	(void)ctx;
+	if (!mem_ok(addr, len))
+		return -EFAULT;
+	memcpy(mem + (addr - MEM_BASE), src, len);
+	return 0;
+}
+
+static int bus_send(void *ctx, const void *msg, size_t len)
+{
+	(void)ctx;
+	if (bus.send_ret)
+		return bus.send_ret;
+	if (bus.n_ev < MAX_EVENTS && len <= EV_MAX) {
+		memcpy(bus.ev[bus.n_ev], msg, len);
+		bus.ev_len[bus.n_ev] = len;
+	}
+	bus.n_ev++;
+	return 0;
+}
+
+static const struct vmsg_bus_ops bus_ops = {
+	.mem_read = bus_read,
+	.mem_write = bus_write,
+	.send_event = bus_send,
+};
+
+static uint16_t rd16(uint64_t a)
+{
+	uint16_t v;
+
+	memcpy(&v, mem + (a - MEM_BASE), 2);
+	return le16toh(v);
+}
+
+static uint32_t rd32(uint64_t a)
+{
+	uint32_t v;
+
+	memcpy(&v, mem + (a - MEM_BASE), 4);
+	return le32toh(v);
+}
+
+static void wr16(uint64_t a, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(mem + (a - MEM_BASE), &v, 2);
+}
+
+static void wr32(uint64_t a, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(mem + (a - MEM_BASE), &v, 4);
+}
+
+static void wr64(uint64_t a, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(mem + (a - MEM_BASE), &v, 8);
+}
+
+static uint32_t get32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+static uint64_t get64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+static uint16_t get16(const void *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return le16toh(v);
+}
+
+static void put32(void *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+
+static void put64(void *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+}
+
+/* ------------------------------------------------------------------ */
+/* Test device model.                                                  */
+
+#define TEST_DEV_NUM	3
+#define TEST_MAX_MSG	VIRTIO_MSG_MAX_SIZE_RECOMMENDED
+#define CFG_SIZE	32
+#define F_DEV_BIT	5	/* a device-specific feature */
+#define BIT(n)		(1U << ((n) % 32))
+
+static const uint32_t offered[2] = {
+	BIT(F_DEV_BIT) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+		BIT(VIRTIO_RING_F_EVENT_IDX),
+	BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_RING_RESET),
+};
+static const uint16_t qmax[3] = { 8, 16, 0 };
+static const struct vmsg_shm_region shm[1] = { { 0x4000, 0x1000 } };
+static uint8_t cfg_init[CFG_SIZE];
+
+static struct {
+	unsigned int notify, notify_idx, reset, queue_reset, config_writes;
+} model_log;
+
+static void m_notify(struct vmsg_dev *dev, unsigned int index)
+{
+	(void)dev;
+	model_log.notify++;
+	model_log.notify_idx = index;
+}
+
+static int m_config_write(struct vmsg_dev *dev, uint32_t offset,
+			  const void *data, uint32_t len)
+{
+	(void)dev; (void)data;
+	model_log.config_writes++;
+	/* The last byte is read-only. */
+	return offset + len > CFG_SIZE - 1 ? -EPERM : 0;
+}
+
+static void m_queue_reset(struct vmsg_dev *dev, unsigned int index)
+{
+	(void)dev; (void)index;
+	model_log.queue_reset++;
+}
+
+static void m_reset(struct vmsg_dev *dev)
+{
+	(void)dev;
+	model_log.reset++;
+}
+
+static struct vmsg_dev_model model;
+
+static void model_default(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < CFG_SIZE; i++)
+		cfg_init[i] = i;
+	memset(&model, 0, sizeof(model));
+	model.device_id = 4;
+	model.vendor_id = 0x554d4551;
+	model.num_feature_blocks = 2;
+	model.features = offered;
+	model.config_size = CFG_SIZE;
+	model.config_init = cfg_init;
+	model.num_queues = 3;
+	model.queue_max_size = qmax;
+	model.num_shm = 1;
+	model.shm = shm;
+	model.queue_notify = m_notify;
+	model.config_write = m_config_write;
+	model.queue_reset = m_queue_reset;
+	model.reset = m_reset;
+}
+
+static void fixture(void)
+{
+	memset(mem, 0, sizeof(mem));
+	memset(&bus, 0, sizeof(bus));
+	memset(&model_log, 0, sizeof(model_log));
+	model_default();
+}
+
+/* ------------------------------------------------------------------ */
+/* Driver-side helpers: build a request, run it, decode the response.  */
+
+static uint8_t resp[EV_MAX];
+static uint16_t next_token = 1;
+
+static ssize_t xfer_raw(struct vmsg_dev *dev, uint8_t type, uint8_t id,
+			uint16_t dev_num, const void *payload, size_t plen)
+{
+	uint8_t req[EV_MAX];
+
+	vmsg_hdr_build(req, 0, id, dev_num, next_token, 8 + plen);
+	req[0] = type;
+	if (plen)
+		memcpy(req + 8, payload, plen);
+	memset(resp, 0xa5, sizeof(resp));
+	return vmsg_dev_handle(dev, req, 8 + plen, resp, TEST_MAX_MSG);
+}
+
+static ssize_t xfer(struct vmsg_dev *dev, uint8_t id, const void *payload,
+		    size_t plen)
+{
+	return xfer_raw(dev, 0, id, TEST_DEV_NUM, payload, plen);
+}
+
+static uint32_t set_status(struct vmsg_dev *dev, uint32_t s)
+{
+	uint8_t p[4];
+
+	put32(p, s);
+	if (xfer(dev, VIRTIO_MSG_SET_DEVICE_STATUS, p, 4) != 12)
+		return 0xdeadbeef;
+	return get32(resp + 8);
+}
+
+static uint32_t get_status(struct vmsg_dev *dev)
+{
+	if (xfer(dev, VIRTIO_MSG_GET_DEVICE_STATUS, NULL, 0) != 12)
+		return 0xdeadbeef;
+	return get32(resp + 8);
+}
+
+static ssize_t set_features(struct vmsg_dev *dev, uint32_t first,
+			    uint32_t num, const uint32_t *f)
+{
+	uint8_t p[8 + 4 * 8];
+	uint32_t i;
+
+	put32(p, first);
+	put32(p + 4, num);
+	for (i = 0; i < num; i++)
+		put32(p + 8 + 4 * i, f[i]);
+	return xfer(dev, VIRTIO_MSG_SET_DRIVER_FEATURES, p, 8 + 4 * num);
+}
+
+static ssize_t set_vqueue(struct vmsg_dev *dev, uint32_t idx, uint32_t size,
+			  uint64_t desc, uint64_t avail, uint64_t used)
+{
+	uint8_t p[40] = { 0 };
+
+	put32(p, idx);
+	put32(p + 8, size);
+	put64(p + 16, desc);
+	put64(p + 24, avail);
+	put64(p + 32, used);
+	return xfer(dev, VIRTIO_MSG_SET_VQUEUE, p, 40);
+}
+
+/* GET_VQUEUE; returns the current size, UINT32_MAX on a bad response. */
+static uint32_t vq_size(struct vmsg_dev *dev, uint32_t idx)
+{
+	uint8_t p[4];
+
+	put32(p, idx);
+	if (xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) != 48)
+		return UINT32_MAX;
+	return get32(resp + 16);
+}
+
+static ssize_t get_config(struct vmsg_dev *dev, uint32_t off, uint32_t len)
+{
+	uint8_t p[8];
+
+	put32(p, off);
+	put32(p + 4, len);
+	return xfer(dev, VIRTIO_MSG_GET_CONFIG, p, 8);
+}
+
+static ssize_t set_config(struct vmsg_dev *dev, uint32_t gen, uint32_t off,
+			  const void *data, uint32_t len)
+{
+	uint8_t p[12 + 64];
+
+	put32(p, gen);
+	put32(p + 4, off);
+	put32(p + 8, len);
+	memcpy(p + 12, data, len);
+	return xfer(dev, VIRTIO_MSG_SET_CONFIG, p, 12 + len);
+}
+
+static ssize_t kick(struct vmsg_dev *dev, uint32_t idx)
+{
+	uint8_t p[8] = { 0 };
+
+	put32(p, idx);
+	return xfer(dev, VIRTIO_MSG_EVENT_AVAIL, p, 8);
+}
+
+static struct vmsg_dev *new_dev(void)
+{
+	return vmsg_dev_create(&model, &bus_ops, NULL, TEST_DEV_NUM,
+			       TEST_MAX_MSG, NULL);
+}
+
+#define S_ACK	1
+#define S_DRV	2
+#define S_DOK	4
+#define S_FOK	8
+#define S_NR	0x40
+#define S_FAIL	0x80
+
+/*
+ * Bring a device up the way a driver probes it: reset, ACKNOWLEDGE,
+ * DRIVER, features, FEATURES_OK, queue 0 (size 8), DRIVER_OK.
+ */
+static struct vmsg_dev *dev_up(uint32_t feat0)
+{
+	uint32_t f[2] = { feat0, BIT(VIRTIO_F_VERSION_1) };
+	struct vmsg_dev *dev = new_dev();
+
+	if (!dev)
+		return NULL;
+	if (set_status(dev, 0) != 0 ||
+	    set_status(dev, S_ACK | S_DRV) != (S_ACK | S_DRV) ||
+	    set_features(dev, 0, 2, f) != 8 ||
+	    set_status(dev, S_ACK | S_DRV | S_FOK) != (S_ACK | S_DRV | S_FOK) ||
+	    set_vqueue(dev, 0, 8, DESC_ADDR, AVAIL_ADDR, USED_ADDR) != 8 ||
+	    vq_size(dev, 0) != 8 ||
+	    set_status(dev, S_ACK | S_DRV | S_FOK | S_DOK) !=
+		(S_ACK | S_DRV | S_FOK | S_DOK)) {
+		vmsg_dev_destroy(dev);
+		return NULL;
+	}
+	return dev;
+}
+
+/* Ring helpers for queue 0 (size 8). */
+#define QSZ 8
+static uint16_t drv_avail_idx;
+
+static void desc(uint64_t table, unsigned int i, uint64_t addr, uint32_t len,
+		 uint16_t flags, uint16_t next)
+{
+	uint64_t d = table + 16 * i;
+
+	wr64(d, addr);
+	wr32(d + 8, len);
+	wr16(d + 12, flags);
+	wr16(d + 14, next);
+}
+
+static void avail_add(uint16_t head)
+{
+	wr16(AVAIL_ADDR + 4 + 2 * (drv_avail_idx % QSZ), head);
+	drv_avail_idx++;
+	wr16(AVAIL_ADDR + 2, drv_avail_idx);
+}
+
+#define USED_EVENT_ADDR	(AVAIL_ADDR + 4 + 2 * QSZ)
+#define AVAIL_EVENT_ADDR (USED_ADDR + 4 + 8 * QSZ)
+
+/* ------------------------------------------------------------------ */
+/* Harness.                                                            */
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			printf("# %s:%d: check failed: %s\n",		\
+			       __func__, __LINE__, #cond);		\
+			goto fail;					\
+		}							\
+	} while (0)
+
+/* Every test starts from fixture() and owns the device in 'dev'. */
+#define TEST_BEGIN(name)						\
+	static bool name(void)						\
+	{								\
+		struct vmsg_dev *dev = NULL;				\
+		bool ok = false;					\
+		fixture();						\
+		drv_avail_idx = 0;
+
+#define TEST_END							\
+		ok = true;						\
+	fail:								\
+		vmsg_dev_destroy(dev);					\
+		return ok;						\
+	}
+
+static bool needs_reset(struct vmsg_dev *dev)
+{
+	return vmsg_dev_status(dev) & S_NR;
+}
+
+/* Last captured event is EVENT_CONFIG announcing NEEDS_RESET. */
+static bool saw_needs_reset_event(void)
+{
+	const uint8_t *e;
+
+	if (!bus.n_ev || bus.n_ev > MAX_EVENTS)
+		return false;
+	e = bus.ev[bus.n_ev - 1];
+	return e[0] == 0 && e[1] == VIRTIO_MSG_EVENT_CONFIG &&
+	       get16(e + 2) == TEST_DEV_NUM && bus.ev_len[bus.n_ev - 1] == 24 &&
+	       (get32(e + 8) & S_NR) && get32(e + 20) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Device creation, codec.                                             */
+
+TEST_BEGIN(create_rejects_bad_model)
+	static const uint32_t no_v1[2] = { 0, 0 };
+	static const uint32_t packed[2] = { 0, BIT(VIRTIO_F_VERSION_1) |
+					    BIT(VIRTIO_F_RING_PACKED) };
+	static const uint16_t bad_q[1] = { 6 };
+
+	dev = new_dev();
+	CHECK(dev);
+	vmsg_dev_destroy(dev);
+	dev = NULL;
+	CHECK(!vmsg_dev_create(&model, &bus_ops, NULL, 0, 51, NULL));
+	CHECK(errno == EINVAL);
+	CHECK(!vmsg_dev_create(&model, &bus_ops, NULL, 0, 65536, NULL));
+	model.features = no_v1;
+	CHECK(!new_dev());
+	model.features = packed;
+	CHECK(!new_dev());
+	model_default();
+	model.num_feature_blocks = 1;
+	CHECK(!new_dev());
+	model_default();
+	model.queue_max_size = bad_q;
+	model.num_queues = 1;
+	CHECK(!new_dev());
+	model_default();
+	model.device_id = 0;
+	CHECK(!new_dev());
+TEST_END
+
+TEST_BEGIN(codec_helpers)
+	uint8_t h[8];
+	struct vmsg_msg m;
+
+	CHECK(vmsg_msg_payload_size(VIRTIO_MSG_GET_DEVICE_INFO) == 0);
+	CHECK(vmsg_msg_payload_size(VIRTIO_MSG_SET_VQUEUE) == 40);
+	CHECK(vmsg_msg_payload_size(VIRTIO_MSG_EVENT_AVAIL) == 8);
+	CHECK(vmsg_msg_payload_size(VIRTIO_MSG_EVENT_USED) == -1);
+	CHECK(vmsg_msg_payload_size(0x0d) == -1);
+	vmsg_hdr_build(h, 0xff, 0x42, 0x1234, 0xabcd, 12);
+	CHECK(h[0] == 0x03 && h[1] == 0x42);
+	CHECK(get16(h + 2) == 0x1234 && get16(h + 4) == 0xabcd &&
+	      get16(h + 6) == 12);
+	CHECK(vmsg_msg_parse(h, 8, 264, &m) == -EBADMSG);
+	CHECK(vmsg_msg_parse(h, 12, 264, &m) == 0);
+	CHECK(m.payload == h + 8 && m.payload_len == 4 && m.token == 0xabcd);
+	CHECK(vmsg_msg_parse(h, 12, 11, &m) == -EBADMSG);
+TEST_END
+
+/* ------------------------------------------------------------------ */
+/* Probe-like sequence.                                                */
+
+TEST_BEGIN(device_info)
+	dev = new_dev();
+	CHECK(dev);
+	next_token = 0x1234;
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_INFO, NULL, 0) == 32);
+	CHECK(resp[0] == VIRTIO_MSG_TYPE_RESPONSE);
+	CHECK(resp[1] == VIRTIO_MSG_GET_DEVICE_INFO);
+	CHECK(get16(resp + 2) == TEST_DEV_NUM);
+	CHECK(get16(resp + 4) == 0x1234);
+	CHECK(get16(resp + 6) == 32);
+	CHECK(get32(resp + 8) == 4);
+	CHECK(get32(resp + 12) == 0x554d4551);
+	CHECK(get32(resp + 16) == 64);
+	CHECK(get32(resp + 20) == CFG_SIZE);
+	CHECK(get32(resp + 24) == 3);
+	CHECK(get32(resp + 28) == 0);	/* admin vqs: none */
+	CHECK(resp[32] == 0xa5);	/* nothing written past msg_size */
+TEST_END
+
+TEST_BEGIN(reserved_type_bits_ignored)
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(xfer_raw(dev, VIRTIO_MSG_TYPE_RESERVED,
+		       VIRTIO_MSG_GET_DEVICE_STATUS, TEST_DEV_NUM,
+		       NULL, 0) == 12);
+	CHECK(resp[0] == VIRTIO_MSG_TYPE_RESPONSE);
+TEST_END
+
+TEST_BEGIN(status_sequence)
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(get_status(dev) == 0);
+	CHECK(set_status(dev, 0) == 0);
+	CHECK(model_log.reset == 1);
+	CHECK(set_status(dev, S_ACK) == S_ACK);
+	CHECK(set_status(dev, S_ACK | S_DRV) == (S_ACK | S_DRV));
+	CHECK(get_status(dev) == (S_ACK | S_DRV));
+	/* Bits are cleared only by reset; NEEDS_RESET is device-owned. */
+	CHECK(set_status(dev, S_ACK) == (S_ACK | S_DRV));
+	CHECK(set_status(dev, S_ACK | S_DRV | S_NR) == (S_ACK | S_DRV));
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FAIL) ==
+	      (S_ACK | S_DRV | S_FAIL));
+	CHECK(set_status(dev, 0) == 0);
+	CHECK(get_status(dev) == 0);
+TEST_END
+
+TEST_BEGIN(features_get_blocks)
+	uint8_t p[8];
+
+	dev = new_dev();
+	CHECK(dev);
+	put32(p, 0);
+	put32(p + 4, 4);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_FEATURES, p, 8) == 8 + 8 + 16);
+	CHECK(get32(resp + 8) == 0 && get32(resp + 12) == 4);
+	CHECK(get32(resp + 16) == offered[0]);
+	CHECK(get32(resp + 20) == offered[1]);
+	CHECK(get32(resp + 24) == 0 && get32(resp + 28) == 0);
+	put32(p, 1);
+	put32(p + 4, 1);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_FEATURES, p, 8) == 20);
+	CHECK(get32(resp + 8) == 1 && get32(resp + 16) == offered[1]);
+	put32(p, 0xffffffff);
+	put32(p + 4, 2);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_FEATURES, p, 8) == 24);
+	CHECK(get32(resp + 16) == 0 && get32(resp + 20) == 0);
+TEST_END
+
+TEST_BEGIN(features_ok_accepted)
+	uint32_t f[2] = { BIT(VIRTIO_RING_F_INDIRECT_DESC),
+			  BIT(VIRTIO_F_VERSION_1) };
+
+	dev = new_dev();
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	CHECK(set_features(dev, 0, 2, f) == 8);
+	CHECK(resp[0] == 1 && get16(resp + 6) == 8);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) ==
+	      (S_ACK | S_DRV | S_FOK));
+	CHECK(vmsg_dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC));
+	CHECK(vmsg_dev_has_feature(dev, VIRTIO_F_VERSION_1));
+	CHECK(!vmsg_dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX));
+	/* Features are frozen once FEATURES_OK is accepted. */
+	f[0] = BIT(VIRTIO_RING_F_EVENT_IDX);
+	CHECK(set_features(dev, 0, 2, f) == 8);
+	CHECK(!vmsg_dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX));
+	CHECK(vmsg_dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC));
+TEST_END
+
+TEST_BEGIN(features_ok_refused_not_subset)
+	uint32_t f[2] = { 0, BIT(VIRTIO_F_VERSION_1) |
+			  BIT(VIRTIO_F_ACCESS_PLATFORM) };
+
+	dev = new_dev();
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	set_features(dev, 0, 2, f);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) == (S_ACK | S_DRV));
+	CHECK(get_status(dev) == (S_ACK | S_DRV));
+	/* Fixing the set and retrying succeeds. */
+	f[1] = BIT(VIRTIO_F_VERSION_1);
+	set_features(dev, 1, 1, &f[1]);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) ==
+	      (S_ACK | S_DRV | S_FOK));
+TEST_END
+
+TEST_BEGIN(features_ok_refused_no_version1)
+	uint32_t f[2] = { BIT(F_DEV_BIT), 0 };
+
+	dev = new_dev();
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	set_features(dev, 0, 2, f);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) == (S_ACK | S_DRV));
+TEST_END
+
+TEST_BEGIN(features_ok_refused_unknown_block)
+	uint32_t f[3] = { 0, BIT(VIRTIO_F_VERSION_1), 1 };
+
+	dev = new_dev();
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	set_features(dev, 0, 3, f);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) == (S_ACK | S_DRV));
+TEST_END
+
+TEST_BEGIN(features_ok_refused_missing_required)
+	static const uint32_t req[2] = { BIT(F_DEV_BIT), 0 };
+	uint32_t f[2] = { 0, BIT(VIRTIO_F_VERSION_1) };
+
+	model.required_features = req;
+	dev = new_dev();
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	set_features(dev, 0, 2, f);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) == (S_ACK | S_DRV));
+	f[0] = BIT(F_DEV_BIT);
+	set_features(dev, 0, 2, f);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) ==
+	      (S_ACK | S_DRV | S_FOK));
+TEST_END
+
+TEST_BEGIN(features_ok_needs_driver_bits)
+	uint32_t f[2] = { 0, BIT(VIRTIO_F_VERSION_1) };
+
+	dev = new_dev();
+	CHECK(dev);
+	set_features(dev, 0, 2, f);
+	CHECK(set_status(dev, S_ACK | S_FOK) == S_ACK);
+TEST_END
+
+TEST_BEGIN(driver_ok_needs_features_ok)
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_DOK) == (S_ACK | S_DRV));
+TEST_END
+
+/* ------------------------------------------------------------------ */
+/* Configuration space.                                                */
+
+TEST_BEGIN(config_read_generation)
+	uint8_t v[2] = { 0x77, 0x66 };
+
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(get_config(dev, 4, 8) == 8 + 12 + 8);
+	CHECK(get32(resp + 8) == 0);		/* generation */
+	CHECK(get32(resp + 12) == 4 && get32(resp + 16) == 8);
+	CHECK(resp[20] == 4 && resp[27] == 11);
+	CHECK(vmsg_dev_config_update(dev, 4, v, 2) == 0);
+	CHECK(get_config(dev, 4, 2) == 22);
+	CHECK(get32(resp + 8) == 1);
+	CHECK(resp[20] == 0x77 && resp[21] == 0x66);
+	CHECK(vmsg_dev_config_generation(dev) == 1);
+TEST_END
+
+TEST_BEGIN(config_read_out_of_bounds)
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(get_config(dev, CFG_SIZE - 2, 4) == 20);
+	CHECK(get32(resp + 12) == CFG_SIZE - 2 && get32(resp + 16) == 0);
+	CHECK(get_config(dev, 0xfffffffe, 4) == 20);
+	CHECK(get32(resp + 16) == 0);
+	CHECK(get_config(dev, 0, CFG_SIZE) == 20 + CFG_SIZE);
+TEST_END
+
+TEST_BEGIN(config_write_matching_generation)
+	uint8_t v[2] = { 0xaa, 0xbb };
+
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(set_config(dev, 0, 2, v, 2) == 20);
+	CHECK(resp[0] == 1 && resp[1] == VIRTIO_MSG_SET_CONFIG);
+	CHECK(get32(resp + 8) == 0 && get32(resp + 12) == 2);
+	CHECK(get32(resp + 16) == 2);
+	CHECK(model_log.config_writes == 1);
+	CHECK(get_config(dev, 2, 2) == 22);
+	CHECK(resp[20] == 0xaa && resp[21] == 0xbb);
+	CHECK(vmsg_dev_config_generation(dev) == 0);
+TEST_END
+
+TEST_BEGIN(config_write_stale_generation_rejected)
+	uint8_t v[2] = { 0xaa, 0xbb }, d = 9;
+
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(vmsg_dev_config_update(dev, 20, &d, 1) == 0);
+	CHECK(set_config(dev, 0, 2, v, 2) == 20);
+	CHECK(get32(resp + 8) == 1);		/* current generation */
+	CHECK(get32(resp + 16) == 0);		/* rejected */
+	CHECK(model_log.config_writes == 0);
+	CHECK(get_config(dev, 2, 2) == 22);
+	CHECK(resp[20] == 2 && resp[21] == 3);
+	/* With the current generation it goes through. */
+	CHECK(set_config(dev, 1, 2, v, 2) == 20);
+	CHECK(get32(resp + 16) == 2);
+TEST_END
+
+TEST_BEGIN(config_write_stale_generation_coalesced)
+	uint8_t v[2] = { 0xaa, 0xbb }, d = 9;
+
+	model.flags = VMSG_DEV_F_SET_CONFIG_COALESCE;
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(vmsg_dev_config_update(dev, 20, &d, 1) == 0);
+	CHECK(set_config(dev, 0, 2, v, 2) == 20);
+	CHECK(get32(resp + 16) == 2);
+	CHECK(get_config(dev, 2, 2) == 22);
+	CHECK(resp[20] == 0xaa && resp[21] == 0xbb);
+TEST_END
+
+TEST_BEGIN(config_write_refused)
+	uint8_t v[4] = { 1, 2, 3, 4 };
+
+	dev = new_dev();
+	CHECK(dev);
+	/* The model refuses the last byte. */
+	CHECK(set_config(dev, 0, CFG_SIZE - 2, v, 2) == 20);
+	CHECK(get32(resp + 16) == 0);
+	/* Out of bounds. */
+	CHECK(set_config(dev, 0, CFG_SIZE - 2, v, 4) == 20);
+	CHECK(get32(resp + 16) == 0);
+	CHECK(get_config(dev, CFG_SIZE - 2, 2) == 22);
+	CHECK(resp[20] == CFG_SIZE - 2 && resp[21] == CFG_SIZE - 1);
+	vmsg_dev_destroy(dev);
+	/* No config_write callback: read-only. */
+	model.config_write = NULL;
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(set_config(dev, 0, 0, v, 2) == 20);
+	CHECK(get32(resp + 16) == 0);
+TEST_END
+
+TEST_BEGIN(config_update_event_with_data)
+	uint8_t v[4] = { 0xde, 0xad, 0xbe, 0xef };
+	const uint8_t *e;
+
+	dev = dev_up(0);
+	CHECK(dev);
+	bus.n_ev = 0;
+	CHECK(vmsg_dev_config_update(dev, 8, v, 4) == 0);
+	CHECK(bus.n_ev == 1);
+	e = bus.ev[0];
+	CHECK(bus.ev_len[0] == 8 + 16 + 4);
+	CHECK(e[0] == 0 && e[1] == VIRTIO_MSG_EVENT_CONFIG);
+	CHECK(get16(e + 2) == TEST_DEV_NUM && get16(e + 4) == 0);
+	CHECK(get16(e + 6) == 28);
+	CHECK(get32(e + 8) == (S_ACK | S_DRV | S_FOK | S_DOK));
+	CHECK(get32(e + 12) == 1);
+	CHECK(get32(e + 16) == 8 && get32(e + 20) == 4);
+	CHECK(!memcmp(e + 24, v, 4));
+	CHECK(vmsg_dev_config_update(dev, CFG_SIZE, v, 1) == -EINVAL);
+	CHECK(bus.n_ev == 1 && vmsg_dev_config_generation(dev) == 1);
+TEST_END
+
+TEST_BEGIN(config_update_event_too_big)
+	static uint8_t big_init[64];
+	uint8_t v[64];
+	uint8_t p[8];
+	const uint8_t *e;
+
+	model.config_size = 64;
+	model.config_init = big_init;
+	dev = vmsg_dev_create(&model, &bus_ops, NULL, TEST_DEV_NUM,
+			      VIRTIO_MSG_MAX_SIZE_MIN, NULL);
+	CHECK(dev);
+	memset(v, 0x5a, sizeof(v));
+	CHECK(vmsg_dev_config_update(dev, 0, v, 64) == 0);
+	CHECK(bus.n_ev == 1 && bus.ev_len[0] == 24);
+	e = bus.ev[0];
+	CHECK(get32(e + 12) == 1 && get32(e + 20) == 0);
+	/* 28 bytes of data is the most that fits in 52. */
+	CHECK(vmsg_dev_config_update(dev, 0, v, 28) == 0);
+	CHECK(bus.n_ev == 2 && bus.ev_len[1] == 52);
+	CHECK(vmsg_dev_config_update(dev, 0, v, 29) == 0);
+	CHECK(bus.n_ev == 3 && bus.ev_len[2] == 24);
+	/* GET_CONFIG beyond what a 52-byte response holds: length 0. */
+	put32(p, 0);
+	put32(p + 4, 33);
+	vmsg_hdr_build(resp, 0, VIRTIO_MSG_GET_CONFIG, TEST_DEV_NUM, 1, 16);
+	memcpy(resp + 8, p, 8);
+	{
+		uint8_t r[VIRTIO_MSG_MAX_SIZE_MIN];
+
+		CHECK(vmsg_dev_handle(dev, resp, 16, r, sizeof(r)) == 20);
+		CHECK(get32(r + 16) == 0);
+		put32(resp + 12, 32);
+		CHECK(vmsg_dev_handle(dev, resp, 16, r, sizeof(r)) == 52);
+		CHECK(get32(r + 16) == 32 && r[20] == 0x5a);
+	}
+TEST_END
+
+TEST_BEGIN(reset_keeps_generation)
+	uint8_t v[2] = { 0xaa, 0xbb };
+
+	dev = dev_up(BIT(VIRTIO_RING_F_INDIRECT_DESC));
+	CHECK(dev);
+	CHECK(vmsg_dev_config_update(dev, 0, v, 2) == 0);
+	CHECK(vmsg_dev_config_generation(dev) == 1);
+	bus.n_ev = 0;
+	CHECK(set_status(dev, 0) == 0);
+	/* Config restored (a visible change, so the generation moves on). */
+	CHECK(vmsg_dev_config_generation(dev) == 2);
+	CHECK(bus.n_ev == 1 && get32(bus.ev[0] + 12) == 2);
+	CHECK(get_config(dev, 0, 2) == 22);
+	CHECK(get32(resp + 8) == 2 && resp[20] == 0 && resp[21] == 1);
+	CHECK(!vmsg_dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC));
+	CHECK(!vmsg_dev_has_feature(dev, VIRTIO_F_VERSION_1));
+	CHECK(vq_size(dev, 0) == 0 && !vmsg_vq_ready(dev, 0));
+	CHECK(model_log.reset == 2);
+	/* A reset with nothing changed leaves the generation alone. */
+	CHECK(set_status(dev, 0) == 0);
+	CHECK(vmsg_dev_config_generation(dev) == 2 && bus.n_ev == 1);
+TEST_END
+
+/* ------------------------------------------------------------------ */
+/* Virtqueue messages, GET_SHM.                                        */
+
+TEST_BEGIN(get_vqueue)
+	uint8_t p[4];
+
+	dev = new_dev();
+	CHECK(dev);
+	put32(p, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 8) == 0 && get32(resp + 12) == 8);
+	CHECK(get32(resp + 16) == 0 && get32(resp + 20) == 0);
+	CHECK(get64(resp + 24) == 0 && get64(resp + 40) == 0);
+	put32(p, 1);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 12) == 16);
+	put32(p, 2);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 8) == 2 && get32(resp + 12) == 0);
+	put32(p, 99);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 8) == 99 && get32(resp + 12) == 0);
+	CHECK(get32(resp + 20) == 0);	/* reserved word zeroed */
+TEST_END
+
+TEST_BEGIN(set_vqueue_validation)
+	uint32_t f[2] = { 0, BIT(VIRTIO_F_VERSION_1) };
+	uint8_t p[4];
+
+	dev = new_dev();
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	/* Before FEATURES_OK. */
+	CHECK(set_vqueue(dev, 0, 8, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	CHECK(resp[0] == 1 && resp[1] == VIRTIO_MSG_SET_VQUEUE);
+	CHECK(vq_size(dev, 0) == 0);
+	set_features(dev, 0, 2, f);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) ==
+	      (S_ACK | S_DRV | S_FOK));
+	CHECK(set_vqueue(dev, 0, 16, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 0);
+	CHECK(set_vqueue(dev, 0, 6, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 0);
+	CHECK(set_vqueue(dev, 0, 0, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 0);
+	CHECK(set_vqueue(dev, 0, 8, DESC_ADDR + 8, AVAIL_ADDR,
+			 USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 0);
+	CHECK(set_vqueue(dev, 0, 8, DESC_ADDR, AVAIL_ADDR + 1,
+			 USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 0);
+	CHECK(set_vqueue(dev, 0, 8, DESC_ADDR, AVAIL_ADDR,
+			 USED_ADDR + 2) == 8);
+	CHECK(vq_size(dev, 0) == 0);
+	CHECK(set_vqueue(dev, 0, 8, 0xfffffffffffffff0ULL, AVAIL_ADDR,
+			 USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 0);
+	CHECK(set_vqueue(dev, 2, 8, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	CHECK(vq_size(dev, 2) == 0);
+	CHECK(set_vqueue(dev, 9, 8, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	/* Smaller than max and valid. */
+	CHECK(set_vqueue(dev, 0, 4, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	put32(p, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 12) == 8 && get32(resp + 16) == 4);
+	CHECK(get64(resp + 24) == DESC_ADDR);
+	CHECK(get64(resp + 32) == AVAIL_ADDR);
+	CHECK(get64(resp + 40) == USED_ADDR);
+	CHECK(vmsg_vq_ready(dev, 0));
+TEST_END
+
+TEST_BEGIN(set_vqueue_live_and_reset_vqueue)
+	uint8_t p[4];
+
+	dev = dev_up(0);
+	CHECK(dev);
+	/* Reprogramming a live queue is refused. */
+	CHECK(set_vqueue(dev, 0, 4, DESC_ADDR + 16, AVAIL_ADDR,
+			 USED_ADDR) == 8);
+	put32(p, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 16) == 8 && get64(resp + 24) == DESC_ADDR);
+	CHECK(xfer(dev, VIRTIO_MSG_RESET_VQUEUE, p, 4) == 8);
+	CHECK(resp[1] == VIRTIO_MSG_RESET_VQUEUE);
+	CHECK(model_log.queue_reset == 1);
+	CHECK(vq_size(dev, 0) == 0 && !vmsg_vq_ready(dev, 0));
+	CHECK(set_vqueue(dev, 0, 4, DESC_ADDR + 16, AVAIL_ADDR,
+			 USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 4);
+TEST_END
+
+TEST_BEGIN(get_shm)
+	uint8_t p[4];
+
+	dev = new_dev();
+	CHECK(dev);
+	put32(p, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 20);
+	CHECK(get32(resp + 8) == 0 && get32(resp + 12) == 0x1000);
+	CHECK(get32(resp + 16) == 0x4000);
+	put32(p, 1);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 20);
+	CHECK(get32(resp + 8) == 1 && get32(resp + 12) == 0);
+	CHECK(get32(resp + 16) == 0);
+TEST_END
+
+/* ------------------------------------------------------------------ */
+/* Malformed messages: dropped, no response, state untouched.          */
+
+TEST_BEGIN(malformed_short)
+	uint8_t m[8] = { 0, VIRTIO_MSG_GET_DEVICE_STATUS, TEST_DEV_NUM, 0,
+			 1, 0, 8, 0 };
+	struct vmsg_dev_stats st;
+	size_t len;
+
+	dev = new_dev();
+	CHECK(dev);
+	for (len = 0; len < 8; len++)
+		CHECK(vmsg_dev_handle(dev, m, len, resp, sizeof(resp)) ==
+		      -EBADMSG);
+	CHECK(vmsg_dev_handle(dev, NULL, 8, resp, sizeof(resp)) == -EBADMSG);
+	CHECK(vmsg_dev_handle(dev, m, 8, resp, sizeof(resp)) == 12);
+	vmsg_dev_get_stats(dev, &st);
+	CHECK(st.dropped == 9 && st.handled == 1);
+TEST_END
+
+TEST_BEGIN(malformed_msg_size)
+	uint8_t m[400] = { 0 };
+
+	dev = new_dev();
+	CHECK(dev);
+	vmsg_hdr_build(m, 0, VIRTIO_MSG_GET_DEVICE_STATUS, TEST_DEV_NUM, 1, 7);
+	CHECK(vmsg_dev_handle(dev, m, 8, resp, sizeof(resp)) == -EBADMSG);
+	vmsg_hdr_build(m, 0, VIRTIO_MSG_GET_DEVICE_STATUS, TEST_DEV_NUM, 1, 0);
+	CHECK(vmsg_dev_handle(dev, m, 8, resp, sizeof(resp)) == -EBADMSG);
+	/* msg_size larger than what arrived. */
+	vmsg_hdr_build(m, 0, VIRTIO_MSG_GET_VQUEUE, TEST_DEV_NUM, 1, 12);
+	CHECK(vmsg_dev_handle(dev, m, 10, resp, sizeof(resp)) == -EBADMSG);
+	/* Larger than the bus maximum. */
+	vmsg_hdr_build(m, 0, VIRTIO_MSG_SET_CONFIG, TEST_DEV_NUM, 1,
+		       TEST_MAX_MSG + 4);
+	put32(m + 16, TEST_MAX_MSG + 4 - 20);
+	CHECK(vmsg_dev_handle(dev, m, sizeof(m), resp, sizeof(resp)) ==
+	      -EBADMSG);
+	/* A slot larger than msg_size is fine (bus framing). */
+	vmsg_hdr_build(m, 0, VIRTIO_MSG_GET_DEVICE_STATUS, TEST_DEV_NUM, 1, 8);
+	CHECK(vmsg_dev_handle(dev, m, 64, resp, sizeof(resp)) == 12);
+TEST_END
+
+TEST_BEGIN(malformed_payload_len)
+	uint8_t p[64] = { 0 };
+
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(set_status(dev, S_ACK) == S_ACK);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_INFO, p, 4) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_STATUS, p, 4) == -EBADMSG);
+	/* A short SET_DEVICE_STATUS must not reset the device. */
+	CHECK(xfer(dev, VIRTIO_MSG_SET_DEVICE_STATUS, p, 0) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_DEVICE_STATUS, p, 8) == -EBADMSG);
+	CHECK(get_status(dev) == S_ACK && model_log.reset == 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 8) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_VQUEUE, p, 36) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_VQUEUE, p, 44) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_RESET_VQUEUE, p, 0) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 2) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_CONFIG, p, 4) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_FEATURES, p, 12) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_EVENT_AVAIL, p, 4) == -EBADMSG);
+	/* Variable parts that disagree with the message size. */
+	put32(p + 8, 4);			/* SET_CONFIG length */
+	CHECK(xfer(dev, VIRTIO_MSG_SET_CONFIG, p, 12 + 2) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_CONFIG, p, 12 + 6) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_CONFIG, p, 12 + 4) == 20);
+	put32(p + 8, 0xffffffff);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_CONFIG, p, 12 + 4) == -EBADMSG);
+	put32(p + 4, 2);			/* SET_DRIVER_FEATURES blocks */
+	CHECK(xfer(dev, VIRTIO_MSG_SET_DRIVER_FEATURES, p, 12) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_DRIVER_FEATURES, p, 20) == -EBADMSG);
+	put32(p + 4, 0x40000001);		/* 4 * n wraps in 32 bits */
+	CHECK(xfer(dev, VIRTIO_MSG_SET_DRIVER_FEATURES, p, 12) == -EBADMSG);
+	CHECK(get_status(dev) == S_ACK);
+TEST_END
+
+TEST_BEGIN(unknown_msg_ids)
+	static const uint8_t unsup[] = { 0x00, 0x01, 0x0d, 0x3f, 0x43, 0x7f,
+					 0x80, 0xbf, 0xc0, 0xff };
+	unsigned int i;
+
+	dev = new_dev();
+	CHECK(dev);
+	for (i = 0; i < sizeof(unsup); i++) {
+		CHECK(xfer(dev, unsup[i], NULL, 0) == -EOPNOTSUPP);
+		CHECK(resp[0] == 0xa5);
+	}
+	/* Device->driver events arriving at the device. */
+	CHECK(xfer(dev, VIRTIO_MSG_EVENT_USED, resp, 4) == -EPROTO);
+	CHECK(xfer(dev, VIRTIO_MSG_EVENT_CONFIG, resp, 16) == -EPROTO);
+TEST_END
+
+TEST_BEGIN(response_bit_dropped)
+	struct vmsg_dev_stats st;
+
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(xfer_raw(dev, VIRTIO_MSG_TYPE_RESPONSE,
+		       VIRTIO_MSG_GET_DEVICE_INFO, TEST_DEV_NUM,
+		       NULL, 0) == -EPROTO);
+	CHECK(resp[0] == 0xa5 && resp[8] == 0xa5);
+	CHECK(xfer_raw(dev, VIRTIO_MSG_TYPE_RESPONSE,
+		       VIRTIO_MSG_SET_DEVICE_STATUS, TEST_DEV_NUM,
+		       "\x01\0\0\0", 4) == -EPROTO);
+	CHECK(vmsg_dev_status(dev) == 0);
+	vmsg_dev_get_stats(dev, &st);
+	CHECK(st.dropped == 2 && st.handled == 0);
+TEST_END
+
+TEST_BEGIN(bus_msg_dropped)
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(xfer_raw(dev, VIRTIO_MSG_TYPE_BUS, VIRTIO_MSG_BUS_PING, 0,
+		       "\1\2\3\4", 4) == -EOPNOTSUPP);
+	CHECK(xfer_raw(dev, VIRTIO_MSG_TYPE_BUS, VIRTIO_MSG_GET_DEVICE_INFO,
+		       TEST_DEV_NUM, NULL, 0) == -EOPNOTSUPP);
+	CHECK(resp[0] == 0xa5);
+TEST_END
+
+TEST_BEGIN(wrong_dev_num_dropped)
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(xfer_raw(dev, 0, VIRTIO_MSG_GET_DEVICE_INFO, TEST_DEV_NUM + 1,
+		       NULL, 0) == -ENODEV);
+	CHECK(resp[0] == 0xa5);
+TEST_END
+
+TEST_BEGIN(response_never_exceeds_limits)
+	uint8_t m[16], r[64];
+
+	model.num_feature_blocks = 2;
+	dev = vmsg_dev_create(&model, &bus_ops, NULL, TEST_DEV_NUM,
+			      VIRTIO_MSG_MAX_SIZE_MIN, NULL);
+	CHECK(dev);
+	vmsg_hdr_build(m, 0, VIRTIO_MSG_GET_DEVICE_FEATURES, TEST_DEV_NUM,
+		       1, 16);
+	put32(m + 8, 0);
+	put32(m + 12, 9);	/* 8 + 8 + 36 = 52: fits */
+	memset(r, 0xa5, sizeof(r));
+	CHECK(vmsg_dev_handle(dev, m, 16, r, sizeof(r)) == 52);
+	CHECK(r[52] == 0xa5);
+	put32(m + 12, 10);	/* 56: does not */
+	CHECK(vmsg_dev_handle(dev, m, 16, r, sizeof(r)) == -EMSGSIZE);
+	/* A response buffer smaller than the response. */
+	vmsg_hdr_build(m, 0, VIRTIO_MSG_GET_VQUEUE, TEST_DEV_NUM, 1, 12);
+	put32(m + 8, 0);
+	memset(r, 0xa5, sizeof(r));
+	CHECK(vmsg_dev_handle(dev, m, 12, r, 40) == -EMSGSIZE);
+	CHECK(r[0] == 0xa5 && r[40] == 0xa5);
+	CHECK(vmsg_dev_handle(dev, m, 12, r, 4) == -ENOSPC);
+	CHECK(vmsg_dev_handle(dev, m, 12, r, 48) == 48);
+TEST_END
+
+/* ------------------------------------------------------------------ */
+/* Split virtqueue processing.                                         */
+
+#define F_IND	BIT(VIRTIO_RING_F_INDIRECT_DESC)
+#define F_EVI	BIT(VIRTIO_RING_F_EVENT_IDX)
+#define NEXT	VRING_DESC_F_NEXT
+#define WRITE	VRING_DESC_F_WRITE
+#define INDIR	VRING_DESC_F_INDIRECT
+
+static struct vmsg_vq_elem elem;
+static struct vmsg_iov iov[8];
+
+static int pop(struct vmsg_dev *dev)
+{
+	return vmsg_vq_pop(dev, 0, &elem, iov, 8);
+}
+
+TEST_BEGIN(split_pop_direct)
+	uint8_t buf[32];
+
+	dev = dev_up(0);
+	CHECK(dev);
+	CHECK(pop(dev) == 0);
+	memcpy(mem + (BUF_ADDR - MEM_BASE), "0123456789abcdef", 16);
+	desc(DESC_ADDR, 0, BUF_ADDR, 16, NEXT, 5);
+	desc(DESC_ADDR, 5, BUF_ADDR + 0x100, 8, NEXT | WRITE, 7);
+	desc(DESC_ADDR, 7, BUF_ADDR + 0x200, 8, WRITE, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1);
+	CHECK(elem.head == 0 && elem.out_num == 1 && elem.in_num == 2);
+	CHECK(elem.out_len == 16 && elem.in_len == 16);
+	CHECK(iov[0].addr == BUF_ADDR && iov[0].len == 16);
+	CHECK(iov[1].addr == BUF_ADDR + 0x100 && iov[2].len == 8);
+	CHECK(vmsg_iov_read(dev, iov, 1, 4, buf, sizeof(buf)) == 12);
+	CHECK(!memcmp(buf, "456789abcdef", 12));
+	CHECK(vmsg_iov_write(dev, iov + 1, 2, 0, "ABCDEFGHIJKLMNOPQ", 17) ==
+	      16);
+	CHECK(!memcmp(mem + (BUF_ADDR + 0x100 - MEM_BASE), "ABCDEFGH", 8));
+	CHECK(!memcmp(mem + (BUF_ADDR + 0x200 - MEM_BASE), "IJKLMNOP", 8));
+	CHECK(vmsg_vq_push(dev, 0, elem.head, 16) == 0);
+	CHECK(rd32(USED_ADDR + 4) == 0 && rd32(USED_ADDR + 8) == 16);
+	CHECK(rd16(USED_ADDR + 2) == 1);
+	CHECK(pop(dev) == 0);
+	CHECK(!needs_reset(dev));
+	CHECK(vmsg_vq_push(dev, 0, 8, 0) == -EINVAL);
+	CHECK(vmsg_vq_push(dev, 1, 0, 0) == -EINVAL);
+	CHECK(vmsg_vq_pop(dev, 1, &elem, iov, 8) == -EINVAL);
+	CHECK(vmsg_vq_pop(dev, 7, &elem, iov, 8) == -EINVAL);
+TEST_END
+
+TEST_BEGIN(split_pop_indirect)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	desc(INDIR_ADDR, 0, BUF_ADDR, 10, NEXT, 2);
+	desc(INDIR_ADDR, 2, BUF_ADDR + 0x100, 20, NEXT, 1);
+	desc(INDIR_ADDR, 1, BUF_ADDR + 0x200, 30, WRITE, 0);
+	desc(DESC_ADDR, 3, INDIR_ADDR, 3 * 16, INDIR, 0);
+	avail_add(3);
+	CHECK(pop(dev) == 1);
+	CHECK(elem.head == 3 && elem.out_num == 2 && elem.in_num == 1);
+	CHECK(elem.out_len == 30 && elem.in_len == 30);
+	CHECK(iov[1].addr == BUF_ADDR + 0x100 && iov[2].len == 30);
+	CHECK(!needs_reset(dev));
+TEST_END
+
+TEST_BEGIN(split_direct_then_indirect)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	desc(DESC_ADDR, 1, BUF_ADDR, 4, NEXT, 6);
+	desc(DESC_ADDR, 6, INDIR_ADDR, 2 * 16, INDIR, 0);
+	desc(INDIR_ADDR, 0, BUF_ADDR + 0x10, 5, NEXT, 1);
+	desc(INDIR_ADDR, 1, BUF_ADDR + 0x20, 6, WRITE, 0);
+	avail_add(1);
+	CHECK(pop(dev) == 1);
+	CHECK(elem.out_num == 2 && elem.in_num == 1);
+	CHECK(iov[0].len == 4 && iov[1].len == 5 && iov[2].len == 6);
+TEST_END
+
+/* A chain error: -EIO, NEEDS_RESET, event sent, queue dead. */
+static bool broken_after(struct vmsg_dev *dev)
+{
+	if (pop(dev) != -EIO || !needs_reset(dev) || vmsg_vq_ready(dev, 0) ||
+	    !saw_needs_reset_event())
+		return false;
+	/* Stays broken, without more events. */
+	return pop(dev) == -EIO && bus.n_ev == 1;
+}
+
+TEST_BEGIN(split_desc_loop)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
+	desc(DESC_ADDR, 1, BUF_ADDR, 4, NEXT, 2);
+	desc(DESC_ADDR, 2, BUF_ADDR, 4, NEXT, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_desc_self_loop)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 4, BUF_ADDR, 4, NEXT, 4);
+	avail_add(4);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_longest_chain_ok)
+	struct vmsg_iov big[QSZ];
+	unsigned int i;
+
+	dev = dev_up(0);
+	CHECK(dev);
+	/* A chain using all QSZ descriptors is legal. */
+	for (i = 0; i < QSZ; i++)
+		desc(DESC_ADDR, i, BUF_ADDR, 1, i < QSZ - 1 ? NEXT : 0, i + 1);
+	avail_add(0);
+	CHECK(vmsg_vq_pop(dev, 0, &elem, big, QSZ) == 1);
+	CHECK(elem.out_num == QSZ && !needs_reset(dev));
+TEST_END
+
+TEST_BEGIN(split_indirect_loop)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, INDIR_ADDR, 4 * 16, INDIR, 0);
+	desc(INDIR_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
+	desc(INDIR_ADDR, 1, BUF_ADDR, 4, NEXT, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_head_out_of_range)
+	dev = dev_up(0);
+	CHECK(dev);
+	avail_add(QSZ);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_next_out_of_range)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, QSZ);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_indirect_next_out_of_range)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, INDIR_ADDR, 2 * 16, INDIR, 0);
+	desc(INDIR_ADDR, 0, BUF_ADDR, 4, NEXT, 2);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_avail_idx_jump)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	wr16(AVAIL_ADDR + 2, QSZ + 1);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_nested_indirect)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, INDIR_ADDR, 2 * 16, INDIR, 0);
+	desc(INDIR_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
+	desc(INDIR_ADDR, 1, INDIR_ADDR + 0x100, 16, INDIR, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_indirect_not_negotiated)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, INDIR_ADDR, 16, INDIR, 0);
+	desc(INDIR_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_indirect_bad_len)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, INDIR_ADDR, 24, INDIR, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_indirect_with_next)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, INDIR_ADDR, 16, INDIR | NEXT, 1);
+	desc(DESC_ADDR, 1, BUF_ADDR, 4, 0, 0);
+	desc(INDIR_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_readable_after_writable)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, WRITE | NEXT, 1);
+	desc(DESC_ADDR, 1, BUF_ADDR + 0x10, 4, 0, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(split_buffer_wraps)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, 0xffffffffffffff00ULL, 0x200, 0, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(accessor_fail_avail)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	bus.fail_lo = AVAIL_ADDR;
+	bus.fail_hi = AVAIL_ADDR + 4;
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(accessor_fail_avail_ring)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	bus.fail_lo = AVAIL_ADDR + 4;
+	bus.fail_hi = AVAIL_ADDR + 6;
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(accessor_fail_desc)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
+	desc(DESC_ADDR, 1, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	bus.fail_lo = DESC_ADDR + 16;
+	bus.fail_hi = DESC_ADDR + 17;
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(accessor_fail_indirect_table)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	/* Table outside driver memory. */
+	desc(DESC_ADDR, 0, MEM_BASE + MEM_SIZE + 0x100, 32, INDIR, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
+TEST_BEGIN(accessor_fail_used)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1);
+	bus.fail_lo = USED_ADDR + 4;
+	bus.fail_hi = USED_ADDR + 12;
+	CHECK(vmsg_vq_push(dev, 0, elem.head, 4) == -EIO);
+	CHECK(needs_reset(dev) && saw_needs_reset_event());
+	CHECK(rd16(USED_ADDR + 2) == 0);	/* nothing published */
+	CHECK(vmsg_vq_push(dev, 0, elem.head, 4) == -EIO);
+	CHECK(vmsg_vq_notify(dev, 0) == -EIO);
+TEST_END
+
+TEST_BEGIN(accessor_fail_used_idx)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1);
+	bus.fail_lo = USED_ADDR + 2;
+	bus.fail_hi = USED_ADDR + 4;
+	CHECK(vmsg_vq_push(dev, 0, elem.head, 4) == -EIO);
+	CHECK(needs_reset(dev));
+TEST_END
+
+TEST_BEGIN(accessor_fail_buffer)
+	uint8_t b[8];
+
+	dev = dev_up(0);
+	CHECK(dev);
+	/* Descriptors pointing outside memory are only found on access. */
+	desc(DESC_ADDR, 0, MEM_BASE - 0x100, 8, NEXT, 1);
+	desc(DESC_ADDR, 1, BUF_ADDR, 8, WRITE, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1);
+	CHECK(vmsg_iov_read(dev, iov, 1, 0, b, 8) == -EFAULT);
+	CHECK(vmsg_iov_write(dev, iov + 1, 1, 4, b, 8) == 4);
+	bus.fail_lo = BUF_ADDR;
+	bus.fail_hi = BUF_ADDR + 1;
+	CHECK(vmsg_iov_write(dev, iov + 1, 1, 0, b, 8) == -EFAULT);
+	/* The model drops the buffer; the device keeps working. */
+	CHECK(!needs_reset(dev));
+	CHECK(vmsg_vq_push(dev, 0, elem.head, 0) == 0);
+	CHECK(rd16(USED_ADDR + 2) == 1);
+TEST_END
+
+TEST_BEGIN(iov_overflow_dropped)
+	struct vmsg_iov small[2];
+
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
+	desc(DESC_ADDR, 1, BUF_ADDR, 4, NEXT, 2);
+	desc(DESC_ADDR, 2, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	desc(DESC_ADDR, 3, BUF_ADDR, 4, 0, 0);
+	avail_add(3);
+	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == -ENOBUFS);
+	CHECK(rd16(USED_ADDR + 2) == 1);
+	CHECK(rd32(USED_ADDR + 4) == 0 && rd32(USED_ADDR + 8) == 0);
+	CHECK(!needs_reset(dev));
+	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == 1);
+	CHECK(elem.head == 3);
+TEST_END
+
+TEST_BEGIN(used_ring_wraps)
+	unsigned int i;
+
+	dev = dev_up(0);
+	CHECK(dev);
+	for (i = 0; i < 3 * QSZ + 3; i++) {
+		uint16_t h = (i * 3) % QSZ;
+
+		desc(DESC_ADDR, h, BUF_ADDR, 4, WRITE, 0);
+		avail_add(h);
+		CHECK(pop(dev) == 1 && elem.head == h);
+		CHECK(vmsg_vq_push(dev, 0, h, i) == 0);
+		CHECK(rd32(USED_ADDR + 4 + 8 * (i % QSZ)) == h);
+		CHECK(rd32(USED_ADDR + 8 + 8 * (i % QSZ)) == i);
+		CHECK(rd16(USED_ADDR + 2) == i + 1);
+	}
+	CHECK(pop(dev) == 0 && !needs_reset(dev));
+TEST_END
+
+TEST_BEGIN(avail_idx_wraps_16bit)
+	unsigned int i;
+
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	/* Run the 16-bit indices across 0xffff -> 0. */
+	for (i = 0; i < 0x10004; i++) {
+		avail_add(0);
+		if (pop(dev) != 1 || vmsg_vq_push(dev, 0, 0, 0))
+			break;
+	}
+	CHECK(i == 0x10004);
+	CHECK(rd16(USED_ADDR + 2) == 4 && !needs_reset(dev));
+TEST_END
+
+/* ------------------------------------------------------------------ */
+/* Notifications.                                                      */
+
+static bool is_event_used(unsigned int n, uint32_t q)
+{
+	const uint8_t *e = bus.ev[n];
+
+	return n < bus.n_ev && bus.ev_len[n] == 12 && e[0] == 0 &&
+	       e[1] == VIRTIO_MSG_EVENT_USED && get16(e + 2) == TEST_DEV_NUM &&
+	       get16(e + 4) == 0 && get16(e + 6) == 12 && get32(e + 8) == q;
+}
+
+static bool one_buffer(struct vmsg_dev *dev, uint16_t h)
+{
+	desc(DESC_ADDR, h, BUF_ADDR, 4, WRITE, 0);
+	avail_add(h);
+	return pop(dev) == 1 && vmsg_vq_push(dev, 0, h, 4) == 0;
+}
+
+TEST_BEGIN(event_used_sent)
+	dev = dev_up(0);
+	CHECK(dev);
+	CHECK(vmsg_vq_notify(dev, 0) == 0);	/* nothing pushed */
+	CHECK(bus.n_ev == 0);
+	CHECK(one_buffer(dev, 2));
+	CHECK(vmsg_vq_notify(dev, 0) == 1);
+	CHECK(bus.n_ev == 1 && is_event_used(0, 0));
+	CHECK(vmsg_vq_notify(dev, 0) == 0 && bus.n_ev == 1);
+	CHECK(vmsg_vq_notify(dev, 1) == -EINVAL);
+TEST_END
+
+TEST_BEGIN(event_used_no_interrupt)
+	dev = dev_up(0);
+	CHECK(dev);
+	wr16(AVAIL_ADDR, VRING_AVAIL_F_NO_INTERRUPT);
+	CHECK(one_buffer(dev, 0));
+	CHECK(vmsg_vq_notify(dev, 0) == 0 && bus.n_ev == 0);
+	wr16(AVAIL_ADDR, 0);
+	CHECK(one_buffer(dev, 1));
+	CHECK(vmsg_vq_notify(dev, 0) == 1 && is_event_used(0, 0));
+TEST_END
+
+TEST_BEGIN(event_used_event_idx)
+	dev = dev_up(F_EVI);
+	CHECK(dev);
+	/* NO_INTERRUPT is ignored with EVENT_IDX; used_event decides. */
+	wr16(AVAIL_ADDR, VRING_AVAIL_F_NO_INTERRUPT);
+	wr16(USED_EVENT_ADDR, 0);
+	CHECK(one_buffer(dev, 0));		/* used idx 1 */
+	CHECK(vmsg_vq_notify(dev, 0) == 1 && bus.n_ev == 1);
+	/* Driver wants an event once used idx passes 4. */
+	wr16(USED_EVENT_ADDR, 4);
+	CHECK(one_buffer(dev, 1));		/* 2 */
+	CHECK(vmsg_vq_notify(dev, 0) == 0);
+	CHECK(one_buffer(dev, 2));		/* 3 */
+	CHECK(one_buffer(dev, 3));		/* 4 */
+	CHECK(vmsg_vq_notify(dev, 0) == 0);
+	CHECK(one_buffer(dev, 4));		/* 5: crosses 4 */
+	CHECK(vmsg_vq_notify(dev, 0) == 1 && bus.n_ev == 2);
+	CHECK(is_event_used(1, 0));
+	/* used_event left behind: no more events. */
+	CHECK(one_buffer(dev, 5));
+	CHECK(vmsg_vq_notify(dev, 0) == 0 && bus.n_ev == 2);
+TEST_END
+
+TEST_BEGIN(avail_event_written)
+	dev = dev_up(F_EVI);
+	CHECK(dev);
+	wr16(AVAIL_EVENT_ADDR, 0xffff);
+	CHECK(pop(dev) == 0);
+	CHECK(rd16(AVAIL_EVENT_ADDR) == 0);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	avail_add(0);
+	CHECK(pop(dev) == 1);
+	CHECK(rd16(AVAIL_EVENT_ADDR) == 1);
+	CHECK(pop(dev) == 1);
+	CHECK(rd16(AVAIL_EVENT_ADDR) == 2);
+	/* Without EVENT_IDX the field is left alone. */
+	vmsg_dev_destroy(dev);
+	dev = dev_up(0);
+	CHECK(dev);
+	wr16(AVAIL_EVENT_ADDR, 0xffff);
+	avail_add(0);
+	CHECK(pop(dev) == 1 && rd16(AVAIL_EVENT_ADDR) == 0xffff);
+TEST_END
+
+TEST_BEGIN(event_send_failure)
+	struct vmsg_dev_stats st;
+
+	dev = dev_up(0);
+	CHECK(dev);
+	CHECK(one_buffer(dev, 0));
+	bus.send_ret = -EAGAIN;
+	CHECK(vmsg_vq_notify(dev, 0) == -EAGAIN);
+	vmsg_dev_get_stats(dev, &st);
+	CHECK(st.event_errors == 1 && st.events_sent == 0);
+	CHECK(!needs_reset(dev));
+	bus.send_ret = 0;
+	CHECK(one_buffer(dev, 1));
+	CHECK(vmsg_vq_notify(dev, 0) == 1);
+	vmsg_dev_get_stats(dev, &st);
+	CHECK(st.events_sent == 1);
+TEST_END
+
+TEST_BEGIN(event_avail_kick)
+	struct vmsg_dev_stats st;
+
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(kick(dev, 0) == 0);		/* not set up: ignored */
+	CHECK(model_log.notify == 0);
+	vmsg_dev_destroy(dev);
+	dev = dev_up(0);
+	CHECK(dev);
+	model_log.notify = 0;
+	memset(resp, 0xa5, sizeof(resp));
+	CHECK(kick(dev, 0) == 0);
+	CHECK(model_log.notify == 1 && model_log.notify_idx == 0);
+	CHECK(resp[0] == 0xa5);			/* no response */
+	CHECK(kick(dev, 1) == 0);		/* not live */
+	CHECK(kick(dev, 99) == 0);
+	CHECK(model_log.notify == 1);
+	vmsg_dev_get_stats(dev, &st);
+	CHECK(st.kicks == 1 && st.kicks_ignored == 2);
+	/* Not while FAILED. */
+	set_status(dev, S_ACK | S_DRV | S_FOK | S_DOK | S_FAIL);
+	CHECK(kick(dev, 0) == 0 && model_log.notify == 1);
+	CHECK(pop(dev) == -EIO);
+TEST_END
+
+TEST_BEGIN(driver_ok_starts_queues)
+	uint32_t f[2] = { 0, BIT(VIRTIO_F_VERSION_1) };
+
+	dev = new_dev();
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	set_features(dev, 0, 2, f);
+	set_status(dev, S_ACK | S_DRV | S_FOK);
+	CHECK(set_vqueue(dev, 0, 8, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	/* Before DRIVER_OK nothing is processed. */
+	CHECK(kick(dev, 0) == 0 && model_log.notify == 0);
+	CHECK(pop(dev) == 0);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK | S_DOK) ==
+	      (S_ACK | S_DRV | S_FOK | S_DOK));
+	CHECK(model_log.notify == 1 && model_log.notify_idx == 0);
+	CHECK(pop(dev) == 1);
+TEST_END
+
+TEST_BEGIN(needs_reset_sticky_until_reset)
+	dev = dev_up(0);
+	CHECK(dev);
+	model_log.notify = 0;
+	avail_add(QSZ + 3);
+	CHECK(pop(dev) == -EIO && needs_reset(dev));
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK | S_DOK) ==
+	      (S_ACK | S_DRV | S_FOK | S_DOK | S_NR));
+	CHECK(get_status(dev) & S_NR);
+	CHECK(kick(dev, 0) == 0 && model_log.notify == 0);
+	/* Device-side NEEDS_RESET again: no duplicate event. */
+	vmsg_dev_set_needs_reset(dev);
+	CHECK(bus.n_ev == 1);
+	CHECK(set_status(dev, 0) == 0);
+	vmsg_dev_destroy(dev);
+	/* Full re-initialisation works. */
+	dev = dev_up(0);
+	CHECK(dev);
+	drv_avail_idx = 0;
+	memset(mem, 0, sizeof(mem));
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1);
+TEST_END
+
+TEST_BEGIN(reset_then_reinit_same_device)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, 0);	/* loop */
+	avail_add(0);
+	CHECK(pop(dev) == -EIO);
+	CHECK(set_status(dev, 0) == 0);
+	CHECK(vmsg_dev_status(dev) == 0 && !vmsg_vq_ready(dev, 0));
+	{
+		uint32_t f[2] = { 0, BIT(VIRTIO_F_VERSION_1) };
+
+		memset(mem, 0, sizeof(mem));
+		drv_avail_idx = 0;
+		set_status(dev, S_ACK | S_DRV);
+		set_features(dev, 0, 2, f);
+		CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) ==
+		      (S_ACK | S_DRV | S_FOK));
+		set_vqueue(dev, 0, 8, DESC_ADDR, AVAIL_ADDR, USED_ADDR);
+		CHECK(set_status(dev, S_ACK | S_DRV | S_FOK | S_DOK) ==
+		      (S_ACK | S_DRV | S_FOK | S_DOK));
+	}
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1 && elem.head == 0);
+TEST_END
+
+/* ------------------------------------------------------------------ */
+
+struct test {
+	const char *name;
+	bool (*fn)(void);
+};
+
+#define T(n) { #n, n }
+static const struct test tests[] = {
+	T(create_rejects_bad_model),
+	T(codec_helpers),
+	T(device_info),
+	T(reserved_type_bits_ignored),
+	T(status_sequence),
+	T(features_get_blocks),
+	T(features_ok_accepted),
+	T(features_ok_refused_not_subset),
+	T(features_ok_refused_no_version1),
+	T(features_ok_refused_unknown_block),
+	T(features_ok_refused_missing_required),
+	T(features_ok_needs_driver_bits),
+	T(driver_ok_needs_features_ok),
+	T(config_read_generation),
+	T(config_read_out_of_bounds),
+	T(config_write_matching_generation),
+	T(config_write_stale_generation_rejected),
+	T(config_write_stale_generation_coalesced),
+	T(config_write_refused),
+	T(config_update_event_with_data),
+	T(config_update_event_too_big),
+	T(reset_keeps_generation),
+	T(get_vqueue),
+	T(set_vqueue_validation),
+	T(set_vqueue_live_and_reset_vqueue),
+	T(get_shm),
+	T(malformed_short),
+	T(malformed_msg_size),
+	T(malformed_payload_len),
+	T(unknown_msg_ids),
+	T(response_bit_dropped),
+	T(bus_msg_dropped),
+	T(wrong_dev_num_dropped),
+	T(response_never_exceeds_limits),
+	T(split_pop_direct),
+	T(split_pop_indirect),
+	T(split_direct_then_indirect),
+	T(split_desc_loop),
+	T(split_desc_self_loop),
+	T(split_longest_chain_ok),
+	T(split_indirect_loop),
+	T(split_head_out_of_range),
+	T(split_next_out_of_range),
+	T(split_indirect_next_out_of_range),
+	T(split_avail_idx_jump),
+	T(split_nested_indirect),
+	T(split_indirect_not_negotiated),
+	T(split_indirect_bad_len),
+	T(split_indirect_with_next),
+	T(split_readable_after_writable),
+	T(split_buffer_wraps),
+	T(accessor_fail_avail),
+	T(accessor_fail_avail_ring),
+	T(accessor_fail_desc),
+	T(accessor_fail_indirect_table),
+	T(accessor_fail_used),
+	T(accessor_fail_used_idx),
+	T(accessor_fail_buffer),
+	T(iov_overflow_dropped),
+	T(used_ring_wraps),
+	T(avail_idx_wraps_16bit),
+	T(event_used_sent),
+	T(event_used_no_interrupt),
+	T(event_used_event_idx),
+	T(avail_event_written),
+	T(event_send_failure),
+	T(event_avail_kick),
+	T(driver_ok_starts_queues),
+	T(needs_reset_sticky_until_reset),
+	T(reset_then_reinit_same_device),
+};
+
+int main(void)
+{
+	unsigned int i, n = sizeof(tests) / sizeof(tests[0]), failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("KTAP version 1\n1..%u\n", n);
+	for (i = 0; i < n; i++) {
+		bool ok = tests[i].fn();
+
+		printf("%sok %u %s\n", ok ? "" : "not ", i + 1, tests[i].name);
+		failed += !ok;
+	}
+	printf("# %u passed, %u failed\n", n - failed, failed);
+	return failed ? 1 : 0;
+}
