@@ -41,6 +41,7 @@ static uint8_t mem[MEM_SIZE];
 static struct {
 	uint64_t fail_lo, fail_hi;	/* accesses touching this fail */
 	int send_ret;
+	unsigned int reads;		/* accessor read calls */
 	unsigned int n_ev;
 	uint8_t ev[MAX_EVENTS][EV_MAX];
 	size_t ev_len[MAX_EVENTS];
@@ -60,6 +61,7 @@ static bool mem_ok(uint64_t addr, size_t len)
 static int bus_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
 	(void)ctx;
+	bus.reads++;
 	if (!mem_ok(addr, len))
 		return -EFAULT;
 	memcpy(dst, mem + (addr - MEM_BASE), len);
@@ -1209,7 +1211,10 @@ TEST_BEGIN(split_desc_loop)
 	desc(DESC_ADDR, 1, BUF_ADDR, 4, NEXT, 2);
 	desc(DESC_ADDR, 2, BUF_ADDR, 4, NEXT, 0);
 	avail_add(0);
+	bus.reads = 0;
 	CHECK(broken_after(dev));
+	/* avail idx, ring entry, then at most QSZ descriptors. */
+	CHECK(bus.reads <= 2 + QSZ);
 TEST_END
 
 TEST_BEGIN(split_desc_self_loop)
@@ -1217,7 +1222,9 @@ TEST_BEGIN(split_desc_self_loop)
 	CHECK(dev);
 	desc(DESC_ADDR, 4, BUF_ADDR, 4, NEXT, 4);
 	avail_add(4);
+	bus.reads = 0;
 	CHECK(broken_after(dev));
+	CHECK(bus.reads <= 2 + QSZ);
 TEST_END
 
 TEST_BEGIN(split_longest_chain_ok)
@@ -1241,7 +1248,10 @@ TEST_BEGIN(split_indirect_loop)
 	desc(INDIR_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
 	desc(INDIR_ADDR, 1, BUF_ADDR, 4, NEXT, 0);
 	avail_add(0);
+	bus.reads = 0;
 	CHECK(broken_after(dev));
+	/* Bounded by the 4 entries of the table. */
+	CHECK(bus.reads <= 2 + 1 + 4);
 TEST_END
 
 TEST_BEGIN(split_head_out_of_range)
