@@ -55,6 +55,9 @@ setup:
 kernel:
 	@$(BENCH)/kernel.sh $(VMSG_ARCH)
 
+# Kernel caches stay; see README "Caches".
 clean:
-	if [ -d "$(KDIR)" ]; then $(KMAKE) clean; fi
+	find drivers \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.order' \) -delete
+	rm -f Module.symvers modules.order
 	rm -rf .out

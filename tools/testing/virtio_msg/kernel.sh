@@ -13,6 +13,10 @@ cross=$(vmsg_cross "$arch")
 ksrc=$(vmsg_ksrc)
 kdir=$(vmsg_kdir "$arch")
 
+# One builder per arch at a time; a second caller waits and reuses.
+mkdir -p "$VMSG_CACHE/kernel"
+exec 9>"$VMSG_CACHE/kernel/.lock-$arch"
+flock 9
 if [ -f "$kdir/.vmsg-built" ]; then
 	echo "$kdir"
 	exit 0

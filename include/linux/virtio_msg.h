@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * virtio-msg: the interface between the transport core (virtio_msg.ko) and
+ * the bus modules that carry its messages (loopback, FF-A, AMP).
+ *
+ * A bus module embeds a struct virtio_msg_bus in its own state, fills in the
+ * descriptor and registers it. The core then owns everything the spec calls
+ * the transport: it builds and validates every message, matches responses to
+ * requests, keeps the per-device caches, creates the virtio devices and
+ * handles the bus messages GET_DEVICES, PING and EVENT_DEVICE. The bus only
+ * moves bytes, reports inbound messages and, optionally, provides
+ * out-of-band notifications and the DMA device its devices use.
+ */
+#ifndef _LINUX_VIRTIO_MSG_H
+#define _LINUX_VIRTIO_MSG_H
+
+#include <linux/device.h>
+#include <linux/types.h>
+#include <uapi/linux/virtio_msg.h>
+
+struct virtio_msg_bus;
+struct virtio_msg_bus_core;
+
+/**
+ * struct virtio_msg_bus_ops - what a bus module implements
+ *
+ * @send: Hand one complete message to the peer: @msg points to
+ *	le16_to_cpu(@msg->msg_size) valid bytes, never more than the bus
+ *	maximum. Used for requests and bus messages. Required.
+ *	Context: process; may sleep. The core never holds a spinlock across
+ *	it. A bus whose peer answers synchronously (FF-A direct messaging)
+ *	may call virtio_msg_bus_receive() with the response before returning.
+ *	Return: 0 once the message is on its way, or a negative errno (the
+ *	request then fails with that errno without waiting for a response;
+ *	-ENODEV or -ENOTCONN mean the peer is gone).
+ * @send_event: Hand one driver-to-device event (EVENT_AVAIL) to the peer.
+ *	Optional; without it the core sends events with @send from a
+ *	workqueue. Context: any, including hard IRQ; must not sleep.
+ *	Return: 0 when sent, -EAGAIN when the bus has no room right now (the
+ *	core keeps the event, coalesced per virtqueue, and retries when the
+ *	bus calls virtio_msg_bus_tx_ready() or after a short delay), or
+ *	another negative errno when the peer is gone.
+ * @notify_vq: Out-of-band driver-to-device notification for virtqueue
+ *	@vq_index of device @dev_num (a doorbell), used instead of an
+ *	EVENT_AVAIL message when the bus sets VIRTIO_MSG_BUS_F_OOB_NOTIFY.
+ *	@data is the VIRTIO_F_NOTIFICATION_DATA value or 0. Optional.
+ *	Context: any; must not sleep. Return: as for @send_event.
+ * @dma_device: The device whose DMA ops map the vrings and buffers of
+ *	device @dev_num, so that the peer sees exactly what is shared with it
+ *	(a restricted pool, FF-A areas, the AMP window). Optional; without it
+ *	the bus's parent device is used. Context: process. Called once per
+ *	device before its virtio device is registered; the returned device
+ *	must outlive that virtio device.
+ * @release_device: Undo what @dma_device set up for @dev_num. Optional.
+ *	Context: process; may sleep. Called after the virtio device is gone.
+ * @bus_message: An inbound bus message in the implementation-defined
+ *	range (msg_id 0x80-0xff) that answers no request of
+ *	virtio_msg_bus_transfer(), e.g. an FF-A AREA_RELEASE event. The core
+ *	has checked its header and size. Optional; without it such messages
+ *	are dropped and counted. Context: as virtio_msg_bus_receive().
+ *
+ * Every op receives the bus its module registered and may use
+ * container_of() on it.
+ */
+struct virtio_msg_bus_ops {
+	int (*send)(struct virtio_msg_bus *bus,
+		    const struct virtio_msg_hdr *msg);
+	int (*send_event)(struct virtio_msg_bus *bus,
+			  const struct virtio_msg_hdr *msg);
+	int (*notify_vq)(struct virtio_msg_bus *bus, u16 dev_num,
+			 u32 vq_index, u32 data);
+	struct device *(*dma_device)(struct virtio_msg_bus *bus, u16 dev_num);
+	void (*release_device)(struct virtio_msg_bus *bus, u16 dev_num);
+	void (*bus_message)(struct virtio_msg_bus *bus,
+			    const struct virtio_msg_hdr *msg);
+};
+
+/* The core enumerates devices with GET_DEVICES after registration. */
+#define VIRTIO_MSG_BUS_F_ENUMERATE		BIT(0)
+/* Driver-to-device notifications go through ops->notify_vq. */
+#define VIRTIO_MSG_BUS_F_OOB_NOTIFY		BIT(1)
+/* Refuse VIRTIO_F_NOTIFICATION_DATA (e.g. out-of-band doorbells). */
+#define VIRTIO_MSG_BUS_F_NO_NOTIFICATION_DATA	BIT(2)
+/* The peer may send requests (PING) that the core should answer. */
+#define VIRTIO_MSG_BUS_F_PEER_REQUESTS		BIT(3)
+
+/**
+ * struct virtio_msg_bus_desc - static description of a kind of bus
+ * @name: short bus name, returned by virtio_config_ops.bus_name
+ * @ops: the operations; the table is const and shared by all instances
+ * @max_msg_size: largest message the bus carries, header included, in
+ *	[VIRTIO_MSG_MAX_SIZE_MIN, VIRTIO_MSG_MAX_SIZE_MAX]; an instance may
+ *	lower it (virtio_msg_bus.max_msg_size) after negotiating with its peer
+ * @flags: VIRTIO_MSG_BUS_F_*
+ */
+struct virtio_msg_bus_desc {
+	const char *name;
+	const struct virtio_msg_bus_ops *ops;
+	u16 max_msg_size;
+	unsigned long flags;
+};
+
+/**
+ * struct virtio_msg_bus - one bus instance, embedded in the bus module's state
+ * @parent: the bus module's device; parent of every virtio device on it
+ * @desc: static description, see struct virtio_msg_bus_desc
+ * @max_msg_size: this instance's maximum message size; 0 means
+ *	@desc->max_msg_size. Set before virtio_msg_bus_register().
+ * @timeout_ms: how long a request waits for its response; 0 means the core
+ *	module's default (module parameter request_timeout_ms)
+ * @core: state owned by the core; bus modules do not touch it
+ */
+struct virtio_msg_bus {
+	struct device *parent;
+	const struct virtio_msg_bus_desc *desc;
+	u16 max_msg_size;
+	unsigned int timeout_ms;
+	struct virtio_msg_bus_core *core;
+};
+
+/**
+ * virtio_msg_bus_register() - register a bus instance with the core
+ * @bus: the instance; @bus->parent and @bus->desc set, the rest optional
+ *
+ * After this the core may call the bus ops at any time. With
+ * VIRTIO_MSG_BUS_F_ENUMERATE the core queues a GET_DEVICES scan; otherwise
+ * the bus names its devices with virtio_msg_bus_add_device().
+ *
+ * Context: process; may sleep.
+ * Return: 0 or a negative errno (-EINVAL for a bad descriptor).
+ */
+int virtio_msg_bus_register(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_unregister() - remove every device of a bus and detach it
+ * @bus: a registered instance
+ *
+ * Pending requests fail with -ENODEV, virtio drivers are unbound and their
+ * devices released. When this returns, the core makes no further calls to
+ * the bus ops and ignores virtio_msg_bus_receive() for @bus, which the bus
+ * must nevertheless stop calling before it frees @bus.
+ *
+ * Context: process; may sleep. Not from a bus op.
+ */
+void virtio_msg_bus_unregister(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_receive() - hand one inbound message to the core
+ * @bus: the instance it arrived on
+ * @msg: the message bytes; the core copies what it keeps
+ * @len: number of bytes received
+ *
+ * The core validates the message against the transport rules and @bus's
+ * maximum size, then completes the matching request, dispatches the event
+ * (EVENT_USED reaches vring_interrupt() before this returns) or answers the
+ * bus request. Malformed, unexpected and late messages are dropped and
+ * counted; none of them can make the core crash or wait forever.
+ *
+ * Context: any, including hard IRQ.
+ */
+void virtio_msg_bus_receive(struct virtio_msg_bus *bus, const void *msg,
+			    size_t len);
+
+/**
+ * virtio_msg_bus_transfer() - send a bus request and wait for its response
+ * @bus: a registered instance
+ * @req: the request: a bus message (VIRTIO_MSG_TYPE_BUS), dev_num 0,
+ *	msg_size set; the core assigns the token
+ * @resp: where the response goes
+ * @resp_size: size of @resp; a longer response is refused
+ *
+ * For bus-specific requests such as FF-A VERSION or AREA_SHARE. Requests
+ * of a bus are serialised; the wait is killable and bounded by the bus
+ * timeout.
+ *
+ * Context: process; may sleep. Not from a bus op.
+ * Return: the response's size in bytes, -ETIMEDOUT, -EINTR, -ENODEV when
+ * the bus is going away, -EPROTO for a malformed response, or the errno
+ * of @bus->desc->ops->send.
+ */
+int virtio_msg_bus_transfer(struct virtio_msg_bus *bus,
+			    struct virtio_msg_hdr *req,
+			    struct virtio_msg_hdr *resp, size_t resp_size);
+
+/**
+ * virtio_msg_bus_tx_ready() - tell the core the bus has room again
+ * @bus: the instance
+ *
+ * Makes the core resend events that @send_event or @notify_vq refused with
+ * -EAGAIN. Optional: the core also retries on its own, after a delay.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_tx_ready(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_add_device() - announce a device number on the bus
+ * @bus: the instance
+ * @dev_num: the device number
+ *
+ * For buses that learn their devices from platform data or their own
+ * messages. The core asks the device for GET_DEVICE_INFO and registers a
+ * virtio device from a workqueue; adding a number twice is harmless.
+ *
+ * Context: any.
+ * Return: 0, or -ENOMEM.
+ */
+int virtio_msg_bus_add_device(struct virtio_msg_bus *bus, u16 dev_num);
+
+/**
+ * virtio_msg_bus_remove_device() - withdraw a device number
+ * @bus: the instance
+ * @dev_num: the device number
+ *
+ * Marks the device broken at once, so that pending and new requests fail,
+ * then unregisters the virtio device from a workqueue. Removing an unknown
+ * number is harmless.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_remove_device(struct virtio_msg_bus *bus, u16 dev_num);
+
+/**
+ * virtio_msg_bus_peer_lost() - the peer is gone for good
+ * @bus: the instance
+ *
+ * Breaks every device of @bus and fails everything in flight with -ENODEV,
+ * without waiting for a timeout. The devices stay registered until the bus
+ * removes them or unregisters.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_peer_lost(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_max_msg_size() - effective maximum message size of a bus
+ * @bus: the instance
+ *
+ * Context: any.
+ * Return: @bus->max_msg_size if set, else @bus->desc->max_msg_size.
+ */
+static inline u16 virtio_msg_bus_max_msg_size(const struct virtio_msg_bus *bus)
+{
+	return bus->max_msg_size ?: bus->desc->max_msg_size;
+}
+
+#endif /* _LINUX_VIRTIO_MSG_H */
