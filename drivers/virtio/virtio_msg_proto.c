@@ -491,6 +491,24 @@ EXPORT_SYMBOL_IF_KUNIT(virtio_msg_validate);
  * back smaller than asked (a device may be limited by the maximum message
  * size), never larger.
  */
+
+/*
+ * GET_CONFIG and SET_CONFIG responses. With length 0 (a rejected write, or
+ * nothing read) no data can be misfiled, and the specification does not
+ * say what offset a rejecting device reports, so it is only compared when
+ * length is non-zero.
+ */
+static int vmsg_match_config(__le32 req_offset, __le32 req_length,
+			     const struct virtio_msg_config *cr)
+{
+	u32 length = le32_to_cpu(cr->length);
+
+	if (length > le32_to_cpu(req_length))
+		return -EBADMSG;
+	if (length && cr->offset != req_offset)
+		return -EBADMSG;
+	return 0;
+}
 static int vmsg_match_transport(const struct virtio_msg_hdr *req,
 				const struct virtio_msg_hdr *resp,
 				size_t req_plen)
@@ -514,10 +532,7 @@ static int vmsg_match_transport(const struct virtio_msg_hdr *req,
 
 		if (req_plen < sizeof(*cq))
 			return -EINVAL;
-		if (cr->offset != cq->offset ||
-		    le32_to_cpu(cr->length) > le32_to_cpu(cq->length))
-			return -EBADMSG;
-		return 0;
+		return vmsg_match_config(cq->offset, cq->length, cr);
 	}
 	case VIRTIO_MSG_SET_CONFIG: {
 		/*
@@ -529,10 +544,7 @@ static int vmsg_match_transport(const struct virtio_msg_hdr *req,
 
 		if (req_plen < sizeof(*cq))
 			return -EINVAL;
-		if (cr->offset != cq->offset ||
-		    le32_to_cpu(cr->length) > le32_to_cpu(cq->length))
-			return -EBADMSG;
-		return 0;
+		return vmsg_match_config(cq->offset, cq->length, cr);
 	}
 	case VIRTIO_MSG_GET_VQUEUE: {
 		const struct virtio_msg_vqueue_index *vq = q;
@@ -599,7 +611,8 @@ static int vmsg_match_bus(const struct virtio_msg_hdr *req,
  *
  * Then the fields a response echoes from its request must agree with it:
  * GET_DEVICE_FEATURES block_index and num_blocks; GET_CONFIG and SET_CONFIG
- * offset, with a length no larger than the request's; GET_VQUEUE and
+ * length no larger than the request's, and offset unless length is 0
+ * (nothing read, or the write rejected); GET_VQUEUE and
  * GET_SHM index; bus GET_DEVICES offset, with a count no larger than the
  * request's; bus PING data.
  *

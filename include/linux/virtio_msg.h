@@ -26,38 +26,39 @@ struct virtio_msg_bus_core;
  *
  * @send: Hand one complete message to the peer: @msg points to
  *	le16_to_cpu(@msg->msg_size) valid bytes, never more than the bus
- *	maximum. Used for requests and bus messages. Required.
- *	Context: process; may sleep. The core never holds a spinlock across
+ *	maximum. Used for requests and bus messages. Required. Called in
+ *	process context and may sleep; the core never holds a spinlock across
  *	it. A bus whose peer answers synchronously (FF-A direct messaging)
  *	may call virtio_msg_bus_receive() with the response before returning.
- *	Return: 0 once the message is on its way, or a negative errno (the
- *	request then fails with that errno without waiting for a response;
- *	-ENODEV or -ENOTCONN mean the peer is gone).
+ *	Returns 0 once the message is on its way, or a negative errno: the
+ *	request then fails with that errno without waiting for a response
+ *	(-ENODEV or -ENOTCONN mean the peer is gone).
  * @send_event: Hand one driver-to-device event (EVENT_AVAIL) to the peer.
  *	Optional; without it the core sends events with @send from a
- *	workqueue. Context: any, including hard IRQ; must not sleep.
- *	Return: 0 when sent, -EAGAIN when the bus has no room right now (the
- *	core keeps the event, coalesced per virtqueue, and retries when the
- *	bus calls virtio_msg_bus_tx_ready() or after a short delay), or
+ *	workqueue. Called in any context, hard IRQ included, and must not
+ *	sleep. Returns 0 when sent, -EAGAIN when the bus has no room right now
+ *	(the core keeps the event, coalesced per virtqueue, and retries when
+ *	the bus calls virtio_msg_bus_tx_ready() or after a short delay), or
  *	another negative errno when the peer is gone.
  * @notify_vq: Out-of-band driver-to-device notification for virtqueue
  *	@vq_index of device @dev_num (a doorbell), used instead of an
  *	EVENT_AVAIL message when the bus sets VIRTIO_MSG_BUS_F_OOB_NOTIFY.
- *	@data is the VIRTIO_F_NOTIFICATION_DATA value or 0. Optional.
- *	Context: any; must not sleep. Return: as for @send_event.
+ *	@data is the VIRTIO_F_NOTIFICATION_DATA value or 0. Optional. Called
+ *	in any context and must not sleep; returns as @send_event does.
  * @dma_device: The device whose DMA ops map the vrings and buffers of
  *	device @dev_num, so that the peer sees exactly what is shared with it
  *	(a restricted pool, FF-A areas, the AMP window). Optional; without it
- *	the bus's parent device is used. Context: process. Called once per
+ *	the bus's parent device is used. Called in process context, once per
  *	device before its virtio device is registered; the returned device
- *	must outlive that virtio device.
+ *	must outlive that virtio device. Returns an ERR_PTR() on failure.
  * @release_device: Undo what @dma_device set up for @dev_num. Optional.
- *	Context: process; may sleep. Called after the virtio device is gone.
+ *	Called in process context, after the virtio device is gone; may sleep.
  * @bus_message: An inbound bus message in the implementation-defined
  *	range (msg_id 0x80-0xff) that answers no request of
  *	virtio_msg_bus_transfer(), e.g. an FF-A AREA_RELEASE event. The core
  *	has checked its header and size. Optional; without it such messages
- *	are dropped and counted. Context: as virtio_msg_bus_receive().
+ *	are dropped and counted. Called in the context of
+ *	virtio_msg_bus_receive().
  *
  * Every op receives the bus its module registered and may use
  * container_of() on it.

@@ -986,6 +986,21 @@ static const struct vmsg_match_case vmsg_match_cases[] = {
 			  PL("\x05\x00\x00\x00"
 			     "\x08\x00\x00\x00" Z32) },
 	}, {
+		.desc = "SET_CONFIG rejected, offset not reported",
+		.req = { .msg_id = VIRTIO_MSG_SET_CONFIG, .token = 3,
+			 PL(Z32 "\x08\x00\x00\x00"
+			    "\x02\x00\x00\x00"
+			    "\x01\x02") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_SET_CONFIG,
+			  .token = 3, PL("\x05\x00\x00\x00" Z32 Z32) },
+	}, {
+		.desc = "GET_CONFIG, nothing read, offset not reported",
+		.req = { .msg_id = VIRTIO_MSG_GET_CONFIG, .token = 2,
+			 PL("\x04\x00\x00\x00"
+			    "\x04\x00\x00\x00") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_CONFIG,
+			  .token = 2, PL(Z32 Z32 Z32) },
+	}, {
 		.desc = "GET_DEVICE_STATUS",
 		.req = { .msg_id = VIRTIO_MSG_GET_DEVICE_STATUS, .token = 4 },
 		.resp = { .type = T_RESP,

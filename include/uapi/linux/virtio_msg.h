@@ -29,8 +29,8 @@
 #define VIRTIO_MSG_MAX_SIZE_RECOMMENDED	264
 
 /* struct virtio_msg_hdr.type */
-#define VIRTIO_MSG_TYPE_RESPONSE	(1 << 0)
-#define VIRTIO_MSG_TYPE_BUS		(1 << 1)
+#define VIRTIO_MSG_TYPE_RESPONSE	0x01
+#define VIRTIO_MSG_TYPE_BUS		0x02
 /* Reserved type bits: sent as 0, ignored on receive. */
 #define VIRTIO_MSG_TYPE_RESERVED	0xfc
 
@@ -70,7 +70,7 @@
 #define VIRTIO_MSG_BUS_DEVICE_IMPL	0x8000
 
 /* struct virtio_msg_event_avail.next_offset: wrap counter in bit 31. */
-#define VIRTIO_MSG_AVAIL_WRAP		(1U << 31)
+#define VIRTIO_MSG_AVAIL_WRAP		0x80000000U
 #define VIRTIO_MSG_AVAIL_OFFSET_MASK	0x7fffffffU
 
 /**

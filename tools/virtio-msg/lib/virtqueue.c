@@ -69,8 +69,10 @@ size_t vmsg_vq_get_msg(struct vmsg_dev *dev, const uint8_t *req,
 	uint32_t idx = vmsg_get_le32(req);
 	struct vmsg_vq *vq = get_vq(dev, idx);
 
-#define PUT32(f, v) vmsg_put_le32(out + offsetof(struct virtio_msg_vqueue, f), v)
-#define PUT64(f, v) vmsg_put_le64(out + offsetof(struct virtio_msg_vqueue, f), v)
+#define PUT32(f, v) \
+	vmsg_put_le32(out + offsetof(struct virtio_msg_vqueue, f), v)
+#define PUT64(f, v) \
+	vmsg_put_le64(out + offsetof(struct virtio_msg_vqueue, f), v)
 	PUT32(index, idx);
 	if (!vq)
 		return sizeof(struct virtio_msg_vqueue);

@@ -1691,7 +1691,8 @@ struct test {
 	bool (*fn)(void);
 };
 
-#define T(n) { #n, n }
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define T(n)		{ #n, n }
 static const struct test tests[] = {
 	T(create_rejects_bad_model),
 	T(codec_helpers),
@@ -1767,7 +1768,7 @@ static const struct test tests[] = {
 
 int main(void)
 {
-	unsigned int i, n = sizeof(tests) / sizeof(tests[0]), failed = 0;
+	unsigned int i, n = ARRAY_SIZE(tests), failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("KTAP version 1\n1..%u\n", n);
