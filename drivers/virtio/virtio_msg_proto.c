@@ -490,10 +490,8 @@ EXPORT_SYMBOL_IF_KUNIT(virtio_msg_validate);
  * would be misfiled, so they must match too. Lengths and counts may come
  * back smaller than asked (a device may be limited by the maximum message
  * size), never larger.
- */
-
-/*
- * GET_CONFIG and SET_CONFIG responses. With length 0 (a rejected write, or
+ *
+ * The config offset is the exception: with length 0 (a rejected write, or
  * nothing read) no data can be misfiled, and the specification does not
  * say what offset a rejecting device reports, so it is only compared when
  * length is non-zero.
@@ -509,6 +507,7 @@ static int vmsg_match_config(__le32 req_offset, __le32 req_length,
 		return -EBADMSG;
 	return 0;
 }
+
 static int vmsg_match_transport(const struct virtio_msg_hdr *req,
 				const struct virtio_msg_hdr *resp,
 				size_t req_plen)
