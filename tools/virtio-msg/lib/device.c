@@ -483,6 +483,17 @@ ssize_t vmsg_dev_handle(struct vmsg_dev *dev, const void *buf, size_t len,
 		ret = -ENODEV;
 	if (ret)
 		goto drop;
+	/*
+	 * Work on a private copy: the buffer may be shared with the peer,
+	 * which could change it between validation and use, and the
+	 * response may be built in the same buffer.
+	 */
+	memcpy(dev->reqbuf, buf, msg.size);
+	msg.payload = dev->reqbuf + VIRTIO_MSG_HDR_SIZE;
+	/* Variable lengths are checked again on the copy that is used. */
+	ret = vmsg_msg_check_request(&msg);
+	if (ret)
+		goto drop;
 
 	if (msg.msg_id == VIRTIO_MSG_EVENT_AVAIL) {
 		dev->stats.handled++;
@@ -621,7 +632,9 @@ struct vmsg_dev *vmsg_dev_create(const struct vmsg_dev_model *model,
 	dev->vqs = calloc(model->num_queues ? model->num_queues : 1,
 			  sizeof(*dev->vqs));
 	dev->evbuf = calloc(1, max_msg_size);
-	if (!dev->drv_features || !dev->config || !dev->vqs || !dev->evbuf)
+	dev->reqbuf = calloc(1, max_msg_size);
+	if (!dev->drv_features || !dev->config || !dev->vqs || !dev->evbuf ||
+	    !dev->reqbuf)
 		goto nomem;
 
 	if (model->config_init && model->config_size)
@@ -640,6 +653,7 @@ void vmsg_dev_destroy(struct vmsg_dev *dev)
 {
 	if (!dev)
 		return;
+	free(dev->reqbuf);
 	free(dev->evbuf);
 	free(dev->vqs);
 	free(dev->config);

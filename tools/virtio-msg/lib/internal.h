@@ -47,6 +47,7 @@ struct vmsg_dev {
 	uint8_t *config;		/* model->config_size bytes */
 	struct vmsg_vq *vqs;		/* model->num_queues */
 	uint8_t *evbuf;			/* max_msg_size bytes, for events */
+	uint8_t *reqbuf;		/* max_msg_size bytes, request copy */
 	struct vmsg_dev_stats stats;
 };
 

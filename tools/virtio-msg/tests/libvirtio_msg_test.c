@@ -1116,6 +1116,46 @@ TEST_BEGIN(response_never_exceeds_limits)
 	CHECK(vmsg_dev_handle(dev, m, 12, r, 48) == 48);
 TEST_END
 
+TEST_BEGIN(response_in_request_buffer)
+	uint32_t f[2] = { 0, BIT(VIRTIO_F_VERSION_1) };
+	uint8_t b[TEST_MAX_MSG];
+
+	dev = new_dev();
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	set_features(dev, 0, 2, f);
+	set_status(dev, S_ACK | S_DRV | S_FOK);
+	/* SET_VQUEUE answered in place, then GET_VQUEUE in place. */
+	memset(b, 0, sizeof(b));
+	vmsg_hdr_build(b, 0, VIRTIO_MSG_SET_VQUEUE, TEST_DEV_NUM, 7, 48);
+	put32(b + 16, 8);
+	put64(b + 24, DESC_ADDR);
+	put64(b + 32, AVAIL_ADDR);
+	put64(b + 40, USED_ADDR);
+	CHECK(vmsg_dev_handle(dev, b, 48, b, sizeof(b)) == 8);
+	CHECK(b[0] == 1 && get16(b + 4) == 7);
+	vmsg_hdr_build(b, 0, VIRTIO_MSG_GET_VQUEUE, TEST_DEV_NUM, 8, 12);
+	put32(b + 8, 0);
+	CHECK(vmsg_dev_handle(dev, b, 12, b, sizeof(b)) == 48);
+	CHECK(get32(b + 12) == 8 && get32(b + 16) == 8);
+	CHECK(get64(b + 24) == DESC_ADDR && get64(b + 40) == USED_ADDR);
+	vmsg_hdr_build(b, 0, VIRTIO_MSG_GET_VQUEUE, TEST_DEV_NUM, 8, 12);
+	put32(b + 8, 1);
+	CHECK(vmsg_dev_handle(dev, b, 12, b, sizeof(b)) == 48);
+	CHECK(get32(b + 8) == 1 && get32(b + 12) == 16);
+	vmsg_hdr_build(b, 0, VIRTIO_MSG_GET_SHM, TEST_DEV_NUM, 8, 12);
+	put32(b + 8, 0);
+	CHECK(vmsg_dev_handle(dev, b, 12, b, sizeof(b)) == 20);
+	CHECK(get32(b + 12) == 0x1000);
+	/* GET_CONFIG in place: offset and length read before overwritten. */
+	vmsg_hdr_build(b, 0, VIRTIO_MSG_GET_CONFIG, TEST_DEV_NUM, 9, 16);
+	put32(b + 8, 3);
+	put32(b + 12, 5);
+	CHECK(vmsg_dev_handle(dev, b, 16, b, sizeof(b)) == 25);
+	CHECK(get32(b + 12) == 3 && get32(b + 16) == 5);
+	CHECK(b[20] == 3 && b[24] == 7);
+TEST_END
+
 /* ------------------------------------------------------------------ */
 /* Split virtqueue processing.                                         */
 
@@ -1728,6 +1768,7 @@ static const struct test tests[] = {
 	T(bus_msg_dropped),
 	T(wrong_dev_num_dropped),
 	T(response_never_exceeds_limits),
+	T(response_in_request_buffer),
 	T(split_pop_direct),
 	T(split_pop_indirect),
 	T(split_direct_then_indirect),

@@ -193,7 +193,8 @@ void *vmsg_dev_priv(const struct vmsg_dev *dev);
  * @dev: device
  * @msg: received bytes
  * @len: number of bytes in @msg (at least its msg_size)
- * @resp: buffer for the response
+ * @resp: buffer for the response; may be the same buffer as @msg (the
+ *	request is copied before it is validated and used)
  * @resp_size: size of @resp; responses never exceed the smaller of this
  *	and the bus maximum message size, so a buffer of the bus maximum
  *	is always enough
