@@ -84,6 +84,15 @@ struct virtio_msg_bus_ops {
 #define VIRTIO_MSG_BUS_F_NO_NOTIFICATION_DATA	BIT(2)
 /* The peer may send requests (PING) that the core should answer. */
 #define VIRTIO_MSG_BUS_F_PEER_REQUESTS		BIT(3)
+/**
+ * define VIRTIO_MSG_BUS_F_ACCESS_PLATFORM - devices must use the DMA API
+ *
+ * The bus reaches driver memory only through what its DMA device maps
+ * (see &virtio_msg_bus_ops.dma_device), which virtio uses only once
+ * VIRTIO_F_ACCESS_PLATFORM is negotiated: the core fails feature
+ * negotiation unless the device offers VIRTIO_F_ACCESS_PLATFORM.
+ */
+#define VIRTIO_MSG_BUS_F_ACCESS_PLATFORM	BIT(4)
 
 /**
  * struct virtio_msg_bus_desc - static description of a kind of bus

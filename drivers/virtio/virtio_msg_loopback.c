@@ -1,0 +1,1160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-msg loopback bus: virtio-msg devices implemented by a userspace
+ * process on the same machine, through the misc device
+ * /dev/virtio-msg-loopback.
+ */
+
+/**
+ * DOC: Theory of Operation
+ *
+ * Every open file of the misc device is one bus instance (struct vmsg_lb),
+ * registered with the virtio-msg core for as long as the file is open. The
+ * process holding the file is the device side of every device number it
+ * adds with VIRTIO_MSG_LB_IOC_ADD_DEVICE.
+ *
+ * Driver-to-device messages (requests from the core and EVENT_AVAIL kicks)
+ * go into a bounded ring of VMSG_LB_QUEUE_LEN slots that read() drains one
+ * message at a time. A kick may come from any context, so it is copied into
+ * a preallocated slot under a spinlock and never waits: when events already
+ * fill their share of the ring, ->send_event returns -EAGAIN and the core
+ * keeps the kick; the next read() that makes room calls
+ * virtio_msg_bus_tx_ready(). Requests may sleep, and wait (bounded) for
+ * room. write() hands one device-to-driver message to the core.
+ *
+ * Memory: each device number gets its own DMA struct device whose
+ * dma_map_ops hand out bus addresses from a private, never reused address
+ * space and record every live mapping (address, length, direction). The
+ * backend can reach driver memory only with the MEM_READ/MEM_WRITE ioctls,
+ * which copy through a bounce page under the device's map lock, so a range
+ * is accessible exactly while the driver has it mapped: unmapping (which
+ * may happen in atomic context and cannot wait for the backend) takes the
+ * same lock, and after it returns no copy can touch the pages again.
+ *
+ * Overriding the DMA operations of a device needs ARCH_HAS_DMA_OPS; that
+ * is why the bus depends on it (distribution kernels have it, e.g. through
+ * XEN), and why devices must negotiate VIRTIO_F_ACCESS_PLATFORM: without it
+ * virtio bypasses the DMA API and the backend could not reach the rings.
+ *
+ * Closing the file (or the death of the process) marks the instance dead,
+ * fails everything in flight and unregisters the bus, which removes every
+ * device; nothing waits for the gone backend.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nospec.h>
+#include <linux/poll.h>
+#include <linux/rbtree.h>
+#include <linux/sched/signal.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/virtio_msg.h>
+#include <linux/wait.h>
+#include <linux/wait_bit.h>
+#include <linux/xarray.h>
+#include <uapi/linux/virtio_msg_loopback.h>
+
+/* Largest message carried: the transport's recommended maximum. */
+#define VMSG_LB_MAX_MSG_SIZE	VIRTIO_MSG_MAX_SIZE_RECOMMENDED
+/* Driver-to-device messages queued per instance. */
+#define VMSG_LB_QUEUE_LEN	256
+/* Kicks may fill this many slots; the rest is kept for requests. */
+#define VMSG_LB_EVENT_SLOTS	(VMSG_LB_QUEUE_LEN * 3 / 4)
+/* Devices per instance. */
+#define VMSG_LB_MAX_DEVICES	256
+/* How long a request waits for room in a full queue. */
+#define VMSG_LB_SEND_WAIT_MS	5000
+/*
+ * Bus addresses start above 0 (which a device may treat as "unset") and
+ * every mapping is followed by an unmapped guard page, so that an access
+ * running off the end of one mapping never lands in the next one.
+ */
+#define VMSG_LB_IOVA_BASE	SZ_1M
+#define VMSG_LB_IOVA_END	BIT_ULL(63)
+/* Argument structures larger than this are refused (E2BIG). */
+#define VMSG_LB_MAX_ARG_SIZE	PAGE_SIZE
+
+/**
+ * struct vmsg_lb_slot - one queued driver-to-device message
+ * @len: message size in bytes
+ * @event: the message is a kick (counts against VMSG_LB_EVENT_SLOTS)
+ * @data: the message
+ */
+struct vmsg_lb_slot {
+	u16 len;
+	bool event;
+	u8 data[VMSG_LB_MAX_MSG_SIZE];
+};
+
+/**
+ * struct vmsg_lb - one bus instance, i.e. one open file
+ * @bus: the instance as the core sees it
+ * @dev: parent of the instance's virtio devices; frees the instance when
+ *	its last reference goes
+ * @id: instance number, in @dev's name
+ * @lock: serialises device addition and removal (@nr_devs and the
+ *	check-then-insert on @devs); a mutex because it is held across
+ *	allocations
+ * @devs: device number -> struct vmsg_lb_dev, the devices the backend may
+ *	serve and access; lookups take its internal lock (or RCU) only
+ * @held: device number -> struct vmsg_lb_dev whose DMA device the core
+ *	took with ->dma_device and has not yet given back with
+ *	->release_device (it can differ from @devs after a remove and re-add)
+ * @nr_devs: number of entries in @devs
+ * @q_lock: protects @slots, @q_head, @q_count, @q_events, @tx_blocked and
+ *	@dead; a spinlock taken with interrupts off because kicks are queued
+ *	from any context, hard IRQ included
+ * @slots: the ring of VMSG_LB_QUEUE_LEN messages
+ * @q_head: index of the oldest queued message
+ * @q_count: number of queued messages
+ * @q_events: number of queued kicks
+ * @tx_blocked: a kick was refused with -EAGAIN; tell the core when room
+ *	appears
+ * @dead: the file is being released: refuse every new message
+ * @read_lock: serialises readers, so that the oldest message stays queued
+ *	while it is copied to userspace and is removed only once that worked
+ * @rbuf: bounce buffer of the reader holding @read_lock
+ * @readq: readers and pollers waiting for a message
+ * @sendq: requests waiting for room in the ring
+ */
+struct vmsg_lb {
+	struct virtio_msg_bus bus;
+	struct device dev;
+	int id;
+
+	struct mutex lock;		/* device add and remove */
+	struct xarray devs;
+	struct xarray held;
+	unsigned int nr_devs;
+
+	spinlock_t q_lock;		/* the ring; any context */
+	struct vmsg_lb_slot *slots;
+	unsigned int q_head;
+	unsigned int q_count;
+	unsigned int q_events;
+	bool tx_blocked;
+	bool dead;
+
+	struct mutex read_lock;		/* one reader at a time */
+	u8 rbuf[VMSG_LB_MAX_MSG_SIZE];
+	wait_queue_head_t readq;
+	wait_queue_head_t sendq;
+};
+
+/**
+ * struct vmsg_lb_dev - one device number of an instance
+ * @dma_dev: the DMA device given to the core; never registered, it only
+ *	carries the DMA operations and this structure's lifetime
+ * @lb: the instance (referenced through @lb->dev)
+ * @dev_num: the device number
+ * @map_lock: protects @maps, @next_iova and the pages of every live mapping
+ *	while MEM_READ/MEM_WRITE copy them; a spinlock taken with interrupts
+ *	off because the DMA API may be called in any context
+ * @maps: live mappings (struct vmsg_lb_map), ordered by bus address
+ * @next_iova: first bus address not handed out yet; never goes back, so a
+ *	stale address can never reach a newer mapping
+ */
+struct vmsg_lb_dev {
+	struct device dma_dev;
+	struct vmsg_lb *lb;
+	u16 dev_num;
+
+	spinlock_t map_lock;		/* mappings; any context */
+	struct rb_root maps;
+	u64 next_iova;
+};
+
+/**
+ * struct vmsg_lb_map - one live DMA mapping
+ * @node: in struct vmsg_lb_dev.maps
+ * @iova: bus address of the first byte
+ * @size: length in bytes
+ * @phys: physical address of the first byte
+ * @dir: DMA direction; coherent allocations are DMA_BIDIRECTIONAL
+ */
+struct vmsg_lb_map {
+	struct rb_node node;
+	u64 iova;
+	size_t size;
+	phys_addr_t phys;
+	enum dma_data_direction dir;
+};
+
+static DEFINE_IDA(vmsg_lb_ida);
+/* Instances not yet freed; module exit waits for their release. */
+static atomic_t vmsg_lb_instances = ATOMIC_INIT(0);
+
+static inline struct vmsg_lb *bus_to_lb(struct virtio_msg_bus *bus)
+{
+	return container_of(bus, struct vmsg_lb, bus);
+}
+
+static inline struct vmsg_lb_dev *dma_to_lb_dev(struct device *dev)
+{
+	return container_of(dev, struct vmsg_lb_dev, dma_dev);
+}
+
+/* ------------------------------------------------------------------------
+ * DMA operations: every mapping gets a fresh bus address and is recorded.
+ */
+
+static bool vmsg_lb_map_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct vmsg_lb_map, node)->iova <
+	       rb_entry(b, struct vmsg_lb_map, node)->iova;
+}
+
+/* Exact start address, for unmap. */
+static int vmsg_lb_map_cmp_start(const void *key, const struct rb_node *node)
+{
+	u64 iova = *(const u64 *)key;
+	const struct vmsg_lb_map *map = rb_entry(node, struct vmsg_lb_map, node);
+
+	if (iova < map->iova)
+		return -1;
+	return iova > map->iova;
+}
+
+/* Mapping containing an address, for MEM_READ/MEM_WRITE. */
+static int vmsg_lb_map_cmp_addr(const void *key, const struct rb_node *node)
+{
+	u64 addr = *(const u64 *)key;
+	const struct vmsg_lb_map *map = rb_entry(node, struct vmsg_lb_map, node);
+
+	if (addr < map->iova)
+		return -1;
+	return addr - map->iova >= map->size;
+}
+
+static dma_addr_t vmsg_lb_map_phys(struct vmsg_lb_dev *lbdev,
+				   phys_addr_t phys, size_t size,
+				   enum dma_data_direction dir, gfp_t gfp)
+{
+	struct vmsg_lb_map *map;
+	unsigned long flags;
+	u64 span;
+
+	if (size > VMSG_LB_IOVA_END)
+		return DMA_MAPPING_ERROR;
+	span = PAGE_ALIGN((u64)offset_in_page(phys) + size) + PAGE_SIZE;
+
+	map = kmalloc(sizeof(*map), gfp);
+	if (!map)
+		return DMA_MAPPING_ERROR;
+	map->size = size;
+	map->phys = phys;
+	map->dir = dir;
+
+	spin_lock_irqsave(&lbdev->map_lock, flags);
+	if (lbdev->next_iova > VMSG_LB_IOVA_END - span) {
+		spin_unlock_irqrestore(&lbdev->map_lock, flags);
+		kfree(map);
+		dev_err_ratelimited(&lbdev->dma_dev, "bus addresses exhausted\n");
+		return DMA_MAPPING_ERROR;
+	}
+	/* Keep the offset in the page: drivers rely on the alignment. */
+	map->iova = lbdev->next_iova + offset_in_page(phys);
+	lbdev->next_iova += span;
+	rb_add(&map->node, &lbdev->maps, vmsg_lb_map_less);
+	spin_unlock_irqrestore(&lbdev->map_lock, flags);
+
+	return map->iova;
+}
+
+static void vmsg_lb_unmap_iova(struct vmsg_lb_dev *lbdev, dma_addr_t iova,
+			       size_t size)
+{
+	struct vmsg_lb_map *map = NULL;
+	struct rb_node *node;
+	u64 key = iova;
+	unsigned long flags;
+
+	spin_lock_irqsave(&lbdev->map_lock, flags);
+	node = rb_find(&key, &lbdev->maps, vmsg_lb_map_cmp_start);
+	if (node) {
+		map = rb_entry(node, struct vmsg_lb_map, node);
+		rb_erase(node, &lbdev->maps);
+	}
+	spin_unlock_irqrestore(&lbdev->map_lock, flags);
+
+	/* A kernel driver bug, not backend input. */
+	if (!map)
+		dev_warn_ratelimited(&lbdev->dma_dev,
+				     "unmap of unknown bus address %pad\n",
+				     &iova);
+	else if (map->size != size)
+		dev_warn_ratelimited(&lbdev->dma_dev,
+				     "unmap of %pad with size %zu, mapped %zu\n",
+				     &iova, size, map->size);
+	kfree(map);
+}
+
+static void *vmsg_lb_alloc(struct device *dev, size_t size,
+			   dma_addr_t *dma_handle, gfp_t gfp,
+			   unsigned long attrs)
+{
+	struct vmsg_lb_dev *lbdev = dma_to_lb_dev(dev);
+	gfp_t map_gfp = gfpflags_allow_blocking(gfp) ? GFP_KERNEL : GFP_ATOMIC;
+	void *vaddr;
+
+	vaddr = alloc_pages_exact(size, gfp | __GFP_ZERO);
+	if (!vaddr)
+		return NULL;
+	/* Coherent memory is shared both ways for its whole life. */
+	*dma_handle = vmsg_lb_map_phys(lbdev, virt_to_phys(vaddr), size,
+				       DMA_BIDIRECTIONAL, map_gfp);
+	if (*dma_handle == DMA_MAPPING_ERROR) {
+		free_pages_exact(vaddr, size);
+		return NULL;
+	}
+	return vaddr;
+}
+
+static void vmsg_lb_free(struct device *dev, size_t size, void *vaddr,
+			 dma_addr_t dma_handle, unsigned long attrs)
+{
+	vmsg_lb_unmap_iova(dma_to_lb_dev(dev), dma_handle, size);
+	free_pages_exact(vaddr, size);
+}
+
+static dma_addr_t vmsg_lb_map_page(struct device *dev, struct page *page,
+				   unsigned long offset, size_t size,
+				   enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	return vmsg_lb_map_phys(dma_to_lb_dev(dev), page_to_phys(page) + offset,
+				size, dir, GFP_ATOMIC);
+}
+
+static void vmsg_lb_unmap_page(struct device *dev, dma_addr_t dma_handle,
+			       size_t size, enum dma_data_direction dir,
+			       unsigned long attrs)
+{
+	vmsg_lb_unmap_iova(dma_to_lb_dev(dev), dma_handle, size);
+}
+
+static void vmsg_lb_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			     int nents, enum dma_data_direction dir,
+			     unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		vmsg_lb_unmap_iova(dma_to_lb_dev(dev), sg_dma_address(sg),
+				   sg_dma_len(sg));
+}
+
+static int vmsg_lb_map_sg(struct device *dev, struct scatterlist *sgl,
+			  int nents, enum dma_data_direction dir,
+			  unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	/* One mapping per entry; nothing is merged. */
+	for_each_sg(sgl, sg, nents, i) {
+		sg_dma_address(sg) = vmsg_lb_map_phys(dma_to_lb_dev(dev),
+						      sg_phys(sg), sg->length,
+						      dir, GFP_ATOMIC);
+		if (sg_dma_address(sg) == DMA_MAPPING_ERROR) {
+			vmsg_lb_unmap_sg(dev, sgl, i, dir, attrs);
+			return -ENOMEM;
+		}
+		sg_dma_len(sg) = sg->length;
+	}
+	return nents;
+}
+
+/* Bus addresses use the whole 63-bit space; refuse narrower masks. */
+static int vmsg_lb_dma_supported(struct device *dev, u64 mask)
+{
+	return mask >= VMSG_LB_IOVA_END - 1;
+}
+
+/*
+ * No sync operations: the backend reads and writes the pages themselves
+ * through the CPU, under the map lock, so there is nothing to flush or
+ * bounce.
+ */
+static const struct dma_map_ops vmsg_lb_dma_ops = {
+	.alloc		= vmsg_lb_alloc,
+	.free		= vmsg_lb_free,
+	.map_page	= vmsg_lb_map_page,
+	.unmap_page	= vmsg_lb_unmap_page,
+	.map_sg		= vmsg_lb_map_sg,
+	.unmap_sg	= vmsg_lb_unmap_sg,
+	.dma_supported	= vmsg_lb_dma_supported,
+};
+
+/* ------------------------------------------------------------------------
+ * Devices of an instance
+ */
+
+static void vmsg_lb_dev_release(struct device *dev)
+{
+	struct vmsg_lb_dev *lbdev = dma_to_lb_dev(dev);
+	struct vmsg_lb_map *map, *tmp;
+
+	/* Mappings a driver leaked: forget them, the pages are not ours. */
+	rbtree_postorder_for_each_entry_safe(map, tmp, &lbdev->maps, node)
+		kfree(map);
+	put_device(&lbdev->lb->dev);
+	kfree(lbdev);
+}
+
+static struct vmsg_lb_dev *vmsg_lb_dev_create(struct vmsg_lb *lb, u16 dev_num)
+{
+	struct vmsg_lb_dev *lbdev;
+	int ret;
+
+	lbdev = kzalloc(sizeof(*lbdev), GFP_KERNEL);
+	if (!lbdev)
+		return ERR_PTR(-ENOMEM);
+	lbdev->lb = lb;
+	lbdev->dev_num = dev_num;
+	spin_lock_init(&lbdev->map_lock);
+	lbdev->maps = RB_ROOT;
+	lbdev->next_iova = VMSG_LB_IOVA_BASE;
+
+	get_device(&lb->dev);
+	device_initialize(&lbdev->dma_dev);
+	lbdev->dma_dev.parent = &lb->dev;
+	lbdev->dma_dev.release = vmsg_lb_dev_release;
+	lbdev->dma_dev.dma_mask = &lbdev->dma_dev.coherent_dma_mask;
+	lbdev->dma_dev.coherent_dma_mask = DMA_BIT_MASK(64);
+	set_dma_ops(&lbdev->dma_dev, &vmsg_lb_dma_ops);
+	ret = dev_set_name(&lbdev->dma_dev, "%s.%u", dev_name(&lb->dev),
+			   dev_num);
+	if (ret)
+		goto err_put;
+	/* Without our ops every mapping would bypass the checks above. */
+	if (get_dma_ops(&lbdev->dma_dev) != &vmsg_lb_dma_ops) {
+		ret = -EOPNOTSUPP;
+		goto err_put;
+	}
+	return lbdev;
+
+err_put:
+	put_device(&lbdev->dma_dev);
+	return ERR_PTR(ret);
+}
+
+/* A reference to a live device of @lb, or NULL. */
+static struct vmsg_lb_dev *vmsg_lb_dev_get(struct vmsg_lb *lb, u32 dev_num)
+{
+	struct vmsg_lb_dev *lbdev;
+
+	xa_lock(&lb->devs);
+	lbdev = xa_load(&lb->devs, dev_num);
+	if (lbdev)
+		get_device(&lbdev->dma_dev);
+	xa_unlock(&lb->devs);
+	return lbdev;
+}
+
+/* ------------------------------------------------------------------------
+ * Bus operations
+ */
+
+static bool vmsg_lb_has_room(struct vmsg_lb *lb)
+{
+	unsigned long flags;
+	bool ret;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	ret = lb->dead || lb->q_count < VMSG_LB_QUEUE_LEN;
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+	return ret;
+}
+
+static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
+			   bool event)
+{
+	size_t len = le16_to_cpu(msg->msg_size);
+	struct vmsg_lb_slot *slot;
+	unsigned long flags;
+	int ret = 0;
+
+	if (len < sizeof(*msg) || len > VMSG_LB_MAX_MSG_SIZE)
+		return -EMSGSIZE;
+	/* Fail fast for a number the backend removed or never added. */
+	if (!(msg->type & VIRTIO_MSG_TYPE_BUS) &&
+	    !xa_load(&lb->devs, le16_to_cpu(msg->dev_num)))
+		return -ENODEV;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	if (lb->dead) {
+		ret = -ENOTCONN;
+	} else if (lb->q_count == VMSG_LB_QUEUE_LEN ||
+		   (event && lb->q_events == VMSG_LB_EVENT_SLOTS)) {
+		if (event)
+			lb->tx_blocked = true;
+		ret = -EAGAIN;
+	} else {
+		slot = &lb->slots[(lb->q_head + lb->q_count) %
+				  VMSG_LB_QUEUE_LEN];
+		memcpy(slot->data, msg, len);
+		slot->len = len;
+		slot->event = event;
+		lb->q_count++;
+		lb->q_events += event;
+	}
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+
+	if (!ret)
+		wake_up_interruptible_poll(&lb->readq, EPOLLIN | EPOLLRDNORM);
+	return ret;
+}
+
+static int vmsg_lb_send(struct virtio_msg_bus *bus,
+			const struct virtio_msg_hdr *msg)
+{
+	unsigned long deadline = jiffies +
+				 msecs_to_jiffies(VMSG_LB_SEND_WAIT_MS);
+	struct vmsg_lb *lb = bus_to_lb(bus);
+	long left;
+	int ret;
+
+	for (;;) {
+		ret = vmsg_lb_enqueue(lb, msg, false);
+		if (ret != -EAGAIN)
+			return ret;
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		left = wait_event_killable_timeout(lb->sendq,
+						   vmsg_lb_has_room(lb), left);
+		if (left < 0)
+			return -EINTR;
+	}
+}
+
+static int vmsg_lb_send_event(struct virtio_msg_bus *bus,
+			      const struct virtio_msg_hdr *msg)
+{
+	return vmsg_lb_enqueue(bus_to_lb(bus), msg, true);
+}
+
+static struct device *vmsg_lb_dma_device(struct virtio_msg_bus *bus,
+					 u16 dev_num)
+{
+	struct vmsg_lb *lb = bus_to_lb(bus);
+	struct vmsg_lb_dev *lbdev;
+	int ret;
+
+	lbdev = vmsg_lb_dev_get(lb, dev_num);
+	if (!lbdev)
+		return ERR_PTR(-ENODEV);
+	/* The reference is kept until ->release_device. */
+	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL);
+	if (ret) {
+		put_device(&lbdev->dma_dev);
+		return ERR_PTR(ret);
+	}
+	return &lbdev->dma_dev;
+}
+
+static void vmsg_lb_release_device(struct virtio_msg_bus *bus, u16 dev_num)
+{
+	struct vmsg_lb_dev *lbdev = xa_erase(&bus_to_lb(bus)->held, dev_num);
+
+	if (lbdev)
+		put_device(&lbdev->dma_dev);
+}
+
+static const struct virtio_msg_bus_ops vmsg_lb_bus_ops = {
+	.send		= vmsg_lb_send,
+	.send_event	= vmsg_lb_send_event,
+	.dma_device	= vmsg_lb_dma_device,
+	.release_device	= vmsg_lb_release_device,
+};
+
+static const struct virtio_msg_bus_desc vmsg_lb_desc = {
+	.name		= "loopback",
+	.ops		= &vmsg_lb_bus_ops,
+	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
+	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
+};
+
+/* ------------------------------------------------------------------------
+ * ioctls
+ */
+
+/*
+ * Copy an extensible argument: at least its first version, unknown
+ * trailing bytes zero (copy_struct_from_user() checks them).
+ */
+static int vmsg_lb_get_arg(void *karg, size_t ksize, size_t min_size,
+			   void __user *uarg, u32 *usize)
+{
+	if (get_user(*usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (*usize < min_size)
+		return -EINVAL;
+	if (*usize > VMSG_LB_MAX_ARG_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, *usize);
+}
+
+static long vmsg_lb_get_info(struct vmsg_lb *lb, void __user *uarg)
+{
+	struct virtio_msg_lb_info info;
+	u32 usize;
+	int ret;
+
+	ret = vmsg_lb_get_arg(&info, sizeof(info),
+			      VIRTIO_MSG_LB_INFO_SIZE_VER0, uarg, &usize);
+	if (ret)
+		return ret;
+	if (info.reserved)
+		return -EINVAL;
+
+	memset(&info, 0, sizeof(info));
+	info.size = min_t(u32, usize, sizeof(info));
+	info.abi_version = VIRTIO_MSG_LB_ABI_VERSION;
+	info.max_msg_size = virtio_msg_bus_max_msg_size(&lb->bus);
+	info.queue_len = VMSG_LB_QUEUE_LEN;
+	info.max_devices = VMSG_LB_MAX_DEVICES;
+	if (copy_to_user(uarg, &info, info.size))
+		return -EFAULT;
+	return 0;
+}
+
+static int vmsg_lb_get_device_arg(struct virtio_msg_lb_device *d,
+				  void __user *uarg)
+{
+	u32 usize;
+	int ret;
+
+	ret = vmsg_lb_get_arg(d, sizeof(*d), VIRTIO_MSG_LB_DEVICE_SIZE_VER0,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (d->flags || d->reserved || d->dev_num > VIRTIO_MSG_LB_MAX_DEV_NUM)
+		return -EINVAL;
+	return 0;
+}
+
+static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
+{
+	struct virtio_msg_lb_device d;
+	struct vmsg_lb_dev *lbdev;
+	int ret;
+
+	ret = vmsg_lb_get_device_arg(&d, uarg);
+	if (ret)
+		return ret;
+
+	mutex_lock(&lb->lock);
+	if (xa_load(&lb->devs, d.dev_num)) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	if (lb->nr_devs >= VMSG_LB_MAX_DEVICES) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	lbdev = vmsg_lb_dev_create(lb, d.dev_num);
+	if (IS_ERR(lbdev)) {
+		ret = PTR_ERR(lbdev);
+		goto out_unlock;
+	}
+	ret = xa_insert(&lb->devs, d.dev_num, lbdev, GFP_KERNEL);
+	if (ret)
+		goto err_put;
+	ret = virtio_msg_bus_add_device(&lb->bus, d.dev_num);
+	if (ret)
+		goto err_erase;
+	lb->nr_devs++;
+	mutex_unlock(&lb->lock);
+	return 0;
+
+err_erase:
+	xa_erase(&lb->devs, d.dev_num);
+err_put:
+	put_device(&lbdev->dma_dev);
+out_unlock:
+	mutex_unlock(&lb->lock);
+	return ret;
+}
+
+static long vmsg_lb_remove_device(struct vmsg_lb *lb, void __user *uarg)
+{
+	struct virtio_msg_lb_device d;
+	struct vmsg_lb_dev *lbdev;
+	int ret;
+
+	ret = vmsg_lb_get_device_arg(&d, uarg);
+	if (ret)
+		return ret;
+
+	mutex_lock(&lb->lock);
+	/* From here on the backend can neither access nor answer for it. */
+	lbdev = xa_erase(&lb->devs, d.dev_num);
+	if (lbdev) {
+		lb->nr_devs--;
+		virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
+	}
+	mutex_unlock(&lb->lock);
+	if (!lbdev)
+		return -ENOENT;
+	put_device(&lbdev->dma_dev);
+	return 0;
+}
+
+/*
+ * Under @lbdev->map_lock: check that [@addr, @addr + @len) lies in one live
+ * mapping that allows the access, and return the physical address of @addr.
+ */
+static int vmsg_lb_find(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
+			bool write, phys_addr_t *phys)
+{
+	const struct vmsg_lb_map *map;
+	struct rb_node *node;
+
+	lockdep_assert_held(&lbdev->map_lock);
+	node = rb_find(&addr, &lbdev->maps, vmsg_lb_map_cmp_addr);
+	if (!node)
+		return -ENXIO;
+	map = rb_entry(node, struct vmsg_lb_map, node);
+	if (len > map->size - (addr - map->iova))
+		return -ENXIO;
+	if (map->dir != DMA_BIDIRECTIONAL &&
+	    map->dir != (write ? DMA_FROM_DEVICE : DMA_TO_DEVICE))
+		return -EACCES;
+	*phys = map->phys + (addr - map->iova);
+	return 0;
+}
+
+/*
+ * Copy one piece (at most up to the end of a page) between the mapping at
+ * @addr and @bounce, with the map lock held so that the mapping cannot be
+ * torn down in between. Returns the number of bytes copied.
+ */
+static int vmsg_lb_copy_piece(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
+			      void *bounce, bool write, size_t max)
+{
+	unsigned long flags;
+	phys_addr_t phys;
+	size_t n;
+	void *p;
+	int ret;
+
+	spin_lock_irqsave(&lbdev->map_lock, flags);
+	ret = vmsg_lb_find(lbdev, addr, len, write, &phys);
+	if (ret)
+		goto out_unlock;
+	n = min3((size_t)len, max, PAGE_SIZE - offset_in_page(phys));
+	p = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
+	if (write)
+		memcpy(p + offset_in_page(phys), bounce, n);
+	else
+		memcpy(bounce, p + offset_in_page(phys), n);
+	kunmap_local(p);
+	ret = n;
+out_unlock:
+	spin_unlock_irqrestore(&lbdev->map_lock, flags);
+	return ret;
+}
+
+static int vmsg_lb_mem_copy(struct vmsg_lb_dev *lbdev, u64 addr,
+			    void __user *ubuf, u32 len, bool write)
+{
+	void *bounce;
+	size_t n;
+	int ret = 0;
+
+	bounce = (void *)__get_free_page(GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	while (len) {
+		if (write) {
+			/*
+			 * The user copy may fault and sleep, so it happens
+			 * before the lock; the piece is checked again then.
+			 */
+			n = min_t(size_t, len, PAGE_SIZE);
+			if (copy_from_user(bounce, ubuf, n)) {
+				ret = -EFAULT;
+				break;
+			}
+		}
+		ret = vmsg_lb_copy_piece(lbdev, addr, len, bounce, write,
+					 PAGE_SIZE);
+		if (ret < 0)
+			break;
+		n = ret;
+		ret = 0;
+		if (!write && copy_to_user(ubuf, bounce, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		addr += n;
+		ubuf += n;
+		len -= n;
+		if (len && fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	free_page((unsigned long)bounce);
+	return ret;
+}
+
+static long vmsg_lb_mem(struct vmsg_lb *lb, void __user *uarg, bool write)
+{
+	struct virtio_msg_lb_mem m;
+	struct vmsg_lb_dev *lbdev;
+	u32 usize;
+	int ret;
+
+	ret = vmsg_lb_get_arg(&m, sizeof(m), VIRTIO_MSG_LB_MEM_SIZE_VER0,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (m.reserved || !m.len || m.addr + m.len < m.addr ||
+	    m.dev_num > VIRTIO_MSG_LB_MAX_DEV_NUM)
+		return -EINVAL;
+
+	m.dev_num = array_index_nospec(m.dev_num,
+				       VIRTIO_MSG_LB_MAX_DEV_NUM + 1);
+	lbdev = vmsg_lb_dev_get(lb, m.dev_num);
+	if (!lbdev)
+		return -ENODEV;
+	ret = vmsg_lb_mem_copy(lbdev, m.addr, u64_to_user_ptr(m.buf), m.len,
+			       write);
+	put_device(&lbdev->dma_dev);
+	return ret;
+}
+
+static long vmsg_lb_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct vmsg_lb *lb = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VIRTIO_MSG_LB_IOC_GET_INFO:
+		return vmsg_lb_get_info(lb, uarg);
+	case VIRTIO_MSG_LB_IOC_ADD_DEVICE:
+		return vmsg_lb_add_device(lb, uarg);
+	case VIRTIO_MSG_LB_IOC_REMOVE_DEVICE:
+		return vmsg_lb_remove_device(lb, uarg);
+	case VIRTIO_MSG_LB_IOC_MEM_READ:
+		return vmsg_lb_mem(lb, uarg, false);
+	case VIRTIO_MSG_LB_IOC_MEM_WRITE:
+		return vmsg_lb_mem(lb, uarg, true);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Messages: read(), write(), poll()
+ */
+
+static bool vmsg_lb_queued(struct vmsg_lb *lb)
+{
+	unsigned long flags;
+	bool ret;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	ret = lb->q_count;
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+	return ret;
+}
+
+/*
+ * Under @lb->read_lock: copy the oldest message into @lb->rbuf if it fits
+ * in @count bytes. Returns its length, 0 if the queue is empty, or
+ * -EMSGSIZE.
+ */
+static ssize_t vmsg_lb_peek(struct vmsg_lb *lb, size_t count)
+{
+	const struct vmsg_lb_slot *slot;
+	unsigned long flags;
+	ssize_t ret = 0;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	if (lb->q_count) {
+		slot = &lb->slots[lb->q_head];
+		if (slot->len > count) {
+			ret = -EMSGSIZE;
+		} else {
+			memcpy(lb->rbuf, slot->data, slot->len);
+			ret = slot->len;
+		}
+	}
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+	return ret;
+}
+
+/* Under @lb->read_lock: drop the message vmsg_lb_peek() copied. */
+static void vmsg_lb_pop(struct vmsg_lb *lb)
+{
+	unsigned long flags;
+	bool kick = false;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	lb->q_events -= lb->slots[lb->q_head].event;
+	lb->q_head = (lb->q_head + 1) % VMSG_LB_QUEUE_LEN;
+	lb->q_count--;
+	if (lb->tx_blocked && lb->q_events < VMSG_LB_EVENT_SLOTS) {
+		lb->tx_blocked = false;
+		kick = true;
+	}
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+
+	wake_up(&lb->sendq);
+	if (kick)
+		virtio_msg_bus_tx_ready(&lb->bus);
+}
+
+static ssize_t vmsg_lb_read(struct file *file, char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	struct vmsg_lb *lb = file->private_data;
+	bool nonblock = file->f_flags & O_NONBLOCK;
+	ssize_t ret;
+
+	for (;;) {
+		if (!nonblock) {
+			ret = wait_event_interruptible(lb->readq,
+						       vmsg_lb_queued(lb));
+			if (ret)
+				return ret;
+		}
+		if (nonblock) {
+			if (!mutex_trylock(&lb->read_lock))
+				return -EAGAIN;
+		} else if (mutex_lock_interruptible(&lb->read_lock)) {
+			return -ERESTARTSYS;
+		}
+		ret = vmsg_lb_peek(lb, count);
+		if (ret > 0 && copy_to_user(buf, lb->rbuf, ret))
+			ret = -EFAULT;
+		/* On any failure the message stays queued. */
+		if (ret > 0)
+			vmsg_lb_pop(lb);
+		mutex_unlock(&lb->read_lock);
+		if (ret)
+			return ret;
+		/* Another reader took it. */
+		if (nonblock)
+			return -EAGAIN;
+	}
+}
+
+static ssize_t vmsg_lb_write(struct file *file, const char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	struct vmsg_lb *lb = file->private_data;
+	u8 msg[VMSG_LB_MAX_MSG_SIZE] __aligned(8);
+	const struct virtio_msg_hdr *hdr = (void *)msg;
+	unsigned long flags;
+
+	if (count < sizeof(*hdr))
+		return -EINVAL;
+	if (count > virtio_msg_bus_max_msg_size(&lb->bus))
+		return -EMSGSIZE;
+	if (copy_from_user(msg, buf, count))
+		return -EFAULT;
+	if (le16_to_cpu(hdr->msg_size) != count)
+		return -EINVAL;
+
+	if (hdr->type & VIRTIO_MSG_TYPE_BUS) {
+		/* The backend may answer bus requests, not make its own. */
+		if (!(hdr->type & VIRTIO_MSG_TYPE_RESPONSE))
+			return -EINVAL;
+	} else {
+		/* A device sends responses and events only. */
+		if (!(hdr->type & VIRTIO_MSG_TYPE_RESPONSE) &&
+		    !(hdr->msg_id & VIRTIO_MSG_ID_EVENT))
+			return -EINVAL;
+		if (!xa_load(&lb->devs, le16_to_cpu(hdr->dev_num)))
+			return -ENODEV;
+	}
+
+	/* As from a device interrupt: virtio callbacks expect IRQs off. */
+	local_irq_save(flags);
+	virtio_msg_bus_receive(&lb->bus, msg, count);
+	local_irq_restore(flags);
+	return count;
+}
+
+static __poll_t vmsg_lb_poll(struct file *file, poll_table *wait)
+{
+	struct vmsg_lb *lb = file->private_data;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(file, &lb->readq, wait);
+	if (vmsg_lb_queued(lb))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
+/* ------------------------------------------------------------------------
+ * Instances
+ */
+
+static struct miscdevice vmsg_lb_misc;
+
+static void vmsg_lb_instance_release(struct device *dev)
+{
+	struct vmsg_lb *lb = container_of(dev, struct vmsg_lb, dev);
+
+	ida_free(&vmsg_lb_ida, lb->id);
+	kvfree(lb->slots);
+	kfree(lb);
+	if (atomic_dec_and_test(&vmsg_lb_instances))
+		wake_up_var(&vmsg_lb_instances);
+}
+
+static int vmsg_lb_open(struct inode *inode, struct file *file)
+{
+	struct vmsg_lb *lb;
+	int ret;
+
+	lb = kzalloc(sizeof(*lb), GFP_KERNEL);
+	if (!lb)
+		return -ENOMEM;
+	lb->slots = kvcalloc(VMSG_LB_QUEUE_LEN, sizeof(*lb->slots),
+			     GFP_KERNEL);
+	if (!lb->slots) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	lb->id = ida_alloc(&vmsg_lb_ida, GFP_KERNEL);
+	if (lb->id < 0) {
+		ret = lb->id;
+		goto err_free;
+	}
+	mutex_init(&lb->lock);
+	xa_init(&lb->devs);
+	xa_init(&lb->held);
+	spin_lock_init(&lb->q_lock);
+	mutex_init(&lb->read_lock);
+	init_waitqueue_head(&lb->readq);
+	init_waitqueue_head(&lb->sendq);
+
+	/* From here on the instance is freed by its device's release. */
+	atomic_inc(&vmsg_lb_instances);
+	device_initialize(&lb->dev);
+	lb->dev.parent = vmsg_lb_misc.this_device;
+	lb->dev.release = vmsg_lb_instance_release;
+	ret = dev_set_name(&lb->dev, "virtio-msg-lb%d", lb->id);
+	if (ret)
+		goto err_put;
+	ret = device_add(&lb->dev);
+	if (ret)
+		goto err_put;
+
+	lb->bus.parent = &lb->dev;
+	lb->bus.desc = &vmsg_lb_desc;
+	ret = virtio_msg_bus_register(&lb->bus);
+	if (ret)
+		goto err_del;
+
+	file->private_data = lb;
+	return stream_open(inode, file);
+
+err_del:
+	device_del(&lb->dev);
+err_put:
+	put_device(&lb->dev);
+	return ret;
+
+err_free:
+	kvfree(lb->slots);
+	kfree(lb);
+	return ret;
+}
+
+static int vmsg_lb_release(struct inode *inode, struct file *file)
+{
+	struct vmsg_lb *lb = file->private_data;
+	struct vmsg_lb_dev *lbdev;
+	unsigned long flags, index;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	lb->dead = true;
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+	wake_up_all(&lb->sendq);
+
+	/* Fail what is in flight at once instead of after a timeout. */
+	virtio_msg_bus_peer_lost(&lb->bus);
+	virtio_msg_bus_unregister(&lb->bus);
+
+	xa_for_each(&lb->devs, index, lbdev) {
+		xa_erase(&lb->devs, index);
+		put_device(&lbdev->dma_dev);
+	}
+	/* Only a core that skipped ->release_device leaves entries here. */
+	xa_for_each(&lb->held, index, lbdev) {
+		xa_erase(&lb->held, index);
+		put_device(&lbdev->dma_dev);
+	}
+	xa_destroy(&lb->devs);
+	xa_destroy(&lb->held);
+	mutex_destroy(&lb->read_lock);
+	mutex_destroy(&lb->lock);
+	device_unregister(&lb->dev);
+	return 0;
+}
+
+static const struct file_operations vmsg_lb_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vmsg_lb_open,
+	.release	= vmsg_lb_release,
+	.read		= vmsg_lb_read,
+	.write		= vmsg_lb_write,
+	.poll		= vmsg_lb_poll,
+	.unlocked_ioctl	= vmsg_lb_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+/*
+ * Root only by default: a backend sees whatever the drivers of its devices
+ * map, and the virtio drivers trust the device with the data they give it.
+ */
+static struct miscdevice vmsg_lb_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "virtio-msg-loopback",
+	.fops	= &vmsg_lb_fops,
+	.mode	= 0600,
+};
+
+static int __init vmsg_lb_init(void)
+{
+	return misc_register(&vmsg_lb_misc);
+}
+module_init(vmsg_lb_init);
+
+static void __exit vmsg_lb_exit(void)
+{
+	misc_deregister(&vmsg_lb_misc);
+	/* Every file is closed; wait for late device references to go. */
+	wait_var_event(&vmsg_lb_instances, !atomic_read(&vmsg_lb_instances));
+	ida_destroy(&vmsg_lb_ida);
+}
+module_exit(vmsg_lb_exit);
+
+MODULE_DESCRIPTION("virtio-msg loopback bus for userspace device backends");
+MODULE_IMPORT_NS(VIRTIO_MSG);
+MODULE_LICENSE("GPL");

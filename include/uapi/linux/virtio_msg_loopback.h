@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * virtio-msg loopback bus: the interface between the kernel and a userspace
+ * process that implements the device side of virtio-msg devices.
+ *
+ * Each open file of /dev/virtio-msg-loopback is one bus instance, owned by
+ * whoever holds the file descriptor. On it:
+ *
+ * - read() returns exactly one driver-to-device message (a request or an
+ *   EVENT_AVAIL), write() takes exactly one device-to-driver message (a
+ *   response or an event); see <linux/virtio_msg.h> for the wire format;
+ * - the ioctls below add and remove device numbers and copy bytes to and
+ *   from the memory the driver has mapped for a device.
+ *
+ * Every ioctl argument starts with a __u32 size, which userspace sets to
+ * the size of the structure it was built against. The kernel accepts any
+ * size from the first version of the structure (VIRTIO_MSG_LB_*_SIZE_VER0)
+ * up; bytes it does not know must be zero. Reserved fields must be zero.
+ * See Documentation/userspace-api/virtio_msg_loopback.rst.
+ */
+#ifndef _UAPI_LINUX_VIRTIO_MSG_LOOPBACK_H
+#define _UAPI_LINUX_VIRTIO_MSG_LOOPBACK_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* ABI version reported by VIRTIO_MSG_LB_IOC_GET_INFO. */
+#define VIRTIO_MSG_LB_ABI_VERSION	1
+
+/* Largest device number; device numbers are 16 bits on the wire. */
+#define VIRTIO_MSG_LB_MAX_DEV_NUM	0xffff
+
+/**
+ * struct virtio_msg_lb_info - VIRTIO_MSG_LB_IOC_GET_INFO argument
+ * @size: in: sizeof(struct virtio_msg_lb_info)
+ * @abi_version: out: VIRTIO_MSG_LB_ABI_VERSION
+ * @max_msg_size: out: largest message read() returns and write() accepts,
+ *	header included
+ * @queue_len: out: number of driver-to-device messages the instance
+ *	queues before it makes the driver wait
+ * @max_devices: out: number of devices one instance may have at once
+ * @reserved: in: 0; out: 0
+ *
+ * On return the kernel has written min(@size, its own size) bytes.
+ */
+struct virtio_msg_lb_info {
+	__u32 size;
+	__u32 abi_version;
+	__u32 max_msg_size;
+	__u32 queue_len;
+	__u32 max_devices;
+	__u32 reserved;
+};
+
+#define VIRTIO_MSG_LB_INFO_SIZE_VER0	24
+
+/**
+ * struct virtio_msg_lb_device - VIRTIO_MSG_LB_IOC_ADD_DEVICE and
+ *	VIRTIO_MSG_LB_IOC_REMOVE_DEVICE argument
+ * @size: sizeof(struct virtio_msg_lb_device)
+ * @dev_num: device number, 0 to VIRTIO_MSG_LB_MAX_DEV_NUM
+ * @flags: 0; no flags are defined
+ * @reserved: 0
+ */
+struct virtio_msg_lb_device {
+	__u32 size;
+	__u32 dev_num;
+	__u32 flags;
+	__u32 reserved;
+};
+
+#define VIRTIO_MSG_LB_DEVICE_SIZE_VER0	16
+
+/**
+ * struct virtio_msg_lb_mem - VIRTIO_MSG_LB_IOC_MEM_READ and
+ *	VIRTIO_MSG_LB_IOC_MEM_WRITE argument
+ * @size: sizeof(struct virtio_msg_lb_mem)
+ * @dev_num: device number the address belongs to
+ * @addr: bus address, as found in SET_VQUEUE and in the descriptors
+ * @buf: userspace buffer of @len bytes, as a __u64
+ * @len: number of bytes, 1 or more
+ * @reserved: 0
+ *
+ * The whole range [@addr, @addr + @len) must lie inside one DMA mapping
+ * that the driver currently holds for device @dev_num, and the mapping's
+ * direction must allow the access: reads need a mapping made to the
+ * device (or bidirectional, or coherent), writes one made from the
+ * device (or bidirectional, or coherent).
+ */
+struct virtio_msg_lb_mem {
+	__u32 size;
+	__u32 dev_num;
+	__u64 addr;
+	__u64 buf;
+	__u32 len;
+	__u32 reserved;
+};
+
+#define VIRTIO_MSG_LB_MEM_SIZE_VER0	32
+
+#define VIRTIO_MSG_LB_IOC_MAGIC		0xB9
+
+/*
+ * The size encoded in each command is that of the structure's first
+ * version, so the command numbers stay the same when a structure grows;
+ * the size field inside the structure tells the versions apart.
+ */
+
+/**
+ * define VIRTIO_MSG_LB_IOC_GET_INFO - describe the instance's limits
+ *
+ * Argument: struct virtio_msg_lb_info. Errors: EINVAL (size below
+ * VIRTIO_MSG_LB_INFO_SIZE_VER0, reserved not zero), E2BIG (unknown
+ * trailing bytes not zero), EFAULT.
+ */
+#define VIRTIO_MSG_LB_IOC_GET_INFO \
+	_IOC(_IOC_READ | _IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x00, \
+	     VIRTIO_MSG_LB_INFO_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_ADD_DEVICE - add a device number to the instance
+ *
+ * Argument: struct virtio_msg_lb_device. The driver side then asks the
+ * device for GET_DEVICE_INFO (read it with read()) and probes it. Errors:
+ * EINVAL (bad size, flags, reserved or dev_num), E2BIG, EEXIST (number in
+ * use on this instance), ENOSPC (max_devices reached), ENOMEM, EFAULT.
+ */
+#define VIRTIO_MSG_LB_IOC_ADD_DEVICE \
+	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x01, \
+	     VIRTIO_MSG_LB_DEVICE_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_REMOVE_DEVICE - remove a device number
+ *
+ * Argument: struct virtio_msg_lb_device. Requests pending for the device
+ * fail, the virtio device is unregistered in the background, and memory
+ * access for the number stops at once. Errors: EINVAL, E2BIG, ENOENT (no
+ * such device on this instance), EFAULT.
+ */
+#define VIRTIO_MSG_LB_IOC_REMOVE_DEVICE \
+	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x02, \
+	     VIRTIO_MSG_LB_DEVICE_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_MEM_READ - copy driver memory to userspace
+ *
+ * Argument: struct virtio_msg_lb_mem. Errors: EINVAL (bad size, reserved,
+ * zero len, or addr + len wraps), E2BIG, ENODEV (no such device on this
+ * instance), ENXIO (the range is not inside one live mapping of the
+ * device), EACCES (the mapping is from the device only), EFAULT (bad
+ * buf), EINTR (fatal signal during a long copy; part of it may be done).
+ */
+#define VIRTIO_MSG_LB_IOC_MEM_READ \
+	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x03, \
+	     VIRTIO_MSG_LB_MEM_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_MEM_WRITE - copy userspace bytes to driver memory
+ *
+ * Argument: struct virtio_msg_lb_mem. Errors as VIRTIO_MSG_LB_IOC_MEM_READ,
+ * with EACCES when the mapping is to the device only. On ENXIO or EINTR
+ * after the first page, the bytes before the failing page are written.
+ */
+#define VIRTIO_MSG_LB_IOC_MEM_WRITE \
+	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x04, \
+	     VIRTIO_MSG_LB_MEM_SIZE_VER0)
+
+#endif /* _UAPI_LINUX_VIRTIO_MSG_LOOPBACK_H */
