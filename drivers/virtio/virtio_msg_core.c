@@ -4,15 +4,50 @@
  *
  * virtio-msg carries every virtio transport operation (features, config
  * space, status, virtqueue setup, notifications) in messages, so that a
- * virtio device can sit behind any message bus. This module is the
- * driver side of the transport. So far it holds the message build and
- * validation helpers (virtio_msg_proto.c); it registers nothing yet, so
- * it needs no init or exit code.
+ * virtio device can sit behind any message bus. This module is the driver
+ * side of the transport:
+ *
+ * - virtio_msg_proto.c builds and validates messages;
+ * - virtio_msg_request.c sends requests and matches their responses;
+ * - virtio_msg_bus.c registers bus instances, routes inbound messages and
+ *   runs enumeration and hotplug;
+ * - virtio_msg_transport.c implements struct virtio_config_ops and the
+ *   device lifetime.
+ *
+ * Bus modules use the interface in include/linux/virtio_msg.h.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "virtio_msg_core.h"
+
+static unsigned int request_timeout_ms = 5000;
+module_param(request_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(request_timeout_ms,
+		 "How long a request waits for its response, in ms, on buses that set no timeout of their own (default 5000)");
+
+/* Bounds on the timeout: at least a tick, at most a minute. */
+#define VMSG_TIMEOUT_MIN_MS	1U
+#define VMSG_TIMEOUT_MAX_MS	60000U
+
+/**
+ * vmsg_timeout_ms() - request timeout of a bus
+ * @bus: the bus
+ *
+ * Context: any.
+ * Return: the bus's own timeout if it set one, else the module parameter,
+ * clamped to a sane range so that no wait is unbounded or instant.
+ */
+unsigned int vmsg_timeout_ms(const struct virtio_msg_bus *bus)
+{
+	unsigned int ms = bus->timeout_ms ?: READ_ONCE(request_timeout_ms);
+
+	return clamp(ms, VMSG_TIMEOUT_MIN_MS, VMSG_TIMEOUT_MAX_MS);
+}
 
 MODULE_DESCRIPTION("Virtio over messages (virtio-msg) transport core");
 MODULE_LICENSE("GPL");

@@ -35,16 +35,17 @@ struct virtio_msg_bus_core;
  *	(-ENODEV or -ENOTCONN mean the peer is gone).
  * @send_event: Hand one driver-to-device event (EVENT_AVAIL) to the peer.
  *	Optional; without it the core sends events with @send from a
- *	workqueue. Called in any context, hard IRQ included, and must not
- *	sleep. Returns 0 when sent, -EAGAIN when the bus has no room right now
- *	(the core keeps the event, coalesced per virtqueue, and retries when
- *	the bus calls virtio_msg_bus_tx_ready() or after a short delay), or
- *	another negative errno when the peer is gone.
+ *	workqueue. Called in any context, hard IRQ included, with a core
+ *	spinlock held: it must not sleep, nor call virtio_msg_bus_receive()
+ *	before it returns. Returns 0 when sent, -EAGAIN when the bus has no
+ *	room right now (the core keeps the event, coalesced per virtqueue,
+ *	and retries when the bus calls virtio_msg_bus_tx_ready() or after a
+ *	short delay), or another negative errno when the peer is gone.
  * @notify_vq: Out-of-band driver-to-device notification for virtqueue
  *	@vq_index of device @dev_num (a doorbell), used instead of an
  *	EVENT_AVAIL message when the bus sets VIRTIO_MSG_BUS_F_OOB_NOTIFY.
  *	@data is the VIRTIO_F_NOTIFICATION_DATA value or 0. Optional. Called
- *	in any context and must not sleep; returns as @send_event does.
+ *	as @send_event is, under the same rules; returns as it does.
  * @dma_device: The device whose DMA ops map the vrings and buffers of
  *	device @dev_num, so that the peer sees exactly what is shared with it
  *	(a restricted pool, FF-A areas, the AMP window). Optional; without it

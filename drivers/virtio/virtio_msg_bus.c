@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-msg transport core: bus instances.
+ *
+ * A bus module registers an instance; the core keeps its devices in a
+ * table keyed by device number, takes every inbound message from it
+ * (virtio_msg_bus_receive()), and runs the bus-level services the
+ * specification defines: GET_DEVICES enumeration, EVENT_DEVICE hotplug and
+ * answering a peer's PING.
+ *
+ * Everything that creates or removes a device runs on one ordered
+ * workqueue per bus, so enumeration, hotplug events and explicit
+ * add/remove calls are applied one at a time, in the order they came. The
+ * receive path never sleeps: it looks devices up under RCU and only queues
+ * work for anything that needs process context.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/device.h>
+#include <linux/export.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/virtio_msg.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "virtio_msg_core.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/virtio_msg.h>
+
+/* Device numbers are 16 bits. */
+#define VMSG_NR_DEV_NUMS	(U16_MAX + 1U)
+/* Largest GET_DEVICES window asked for; a multiple of 8. */
+#define VMSG_SCAN_WINDOW	256U
+/* Hotplug events queued at most; more are dropped and counted. */
+#define VMSG_MAX_EVENTS		1024U
+
+/**
+ * struct vmsg_bus_event - a queued device addition or removal
+ * @node: entry in virtio_msg_bus_core.events
+ * @dev_num: the device number
+ * @add: add (true) or remove (false) the device
+ */
+struct vmsg_bus_event {
+	struct list_head node;
+	u16 dev_num;
+	bool add;
+};
+
+/**
+ * vmsg_bus_count_bad() - count and report a dropped inbound message
+ * @core: the bus it came from
+ * @msg: the message; at least a header was received
+ * @why: what is wrong with it
+ *
+ * Context: any.
+ */
+void vmsg_bus_count_bad(struct virtio_msg_bus_core *core,
+			const struct virtio_msg_hdr *msg, const char *why)
+{
+	atomic_long_inc(&core->stats.bad_messages);
+	dev_warn_ratelimited(core->bus->parent,
+			     "dropped message type 0x%x id 0x%x dev %u: %s\n",
+			     msg->type, msg->msg_id, le16_to_cpu(msg->dev_num),
+			     why);
+}
+
+/* Device creation and removal, on the ordered workqueue. */
+static void vmsg_bus_add(struct virtio_msg_bus_core *core, u16 dev_num)
+{
+	struct virtio_msg_device *vmdev;
+
+	if (READ_ONCE(core->dead) || xa_load(&core->devs, dev_num))
+		return;	/* going away, or a duplicate announcement */
+
+	vmdev = vmsg_dev_create(core, dev_num);
+	if (IS_ERR(vmdev))
+		return;
+	vmsg_dev_register(vmdev);
+}
+
+static void vmsg_bus_remove(struct virtio_msg_bus_core *core, u16 dev_num)
+{
+	struct virtio_msg_device *vmdev = xa_load(&core->devs, dev_num);
+
+	if (vmdev)
+		vmsg_dev_destroy(vmdev);
+}
+
+static void vmsg_bus_ev_work(struct work_struct *work)
+{
+	struct virtio_msg_bus_core *core =
+		container_of(work, struct virtio_msg_bus_core, ev_work);
+	struct vmsg_bus_event *ev;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&core->ev_lock, flags);
+		ev = list_first_entry_or_null(&core->events,
+					      struct vmsg_bus_event, node);
+		if (ev) {
+			list_del(&ev->node);
+			core->nr_events--;
+		}
+		spin_unlock_irqrestore(&core->ev_lock, flags);
+		if (!ev)
+			break;
+
+		if (ev->add)
+			vmsg_bus_add(core, ev->dev_num);
+		else
+			vmsg_bus_remove(core, ev->dev_num);
+		kfree(ev);
+		cond_resched();
+	}
+}
+
+static int vmsg_bus_queue_event(struct virtio_msg_bus_core *core,
+				u16 dev_num, bool add)
+{
+	struct vmsg_bus_event *ev;
+	unsigned long flags;
+	int ret = 0;
+
+	ev = kmalloc(sizeof(*ev), GFP_ATOMIC);
+	if (!ev)
+		return -ENOMEM;
+	ev->dev_num = dev_num;
+	ev->add = add;
+
+	spin_lock_irqsave(&core->ev_lock, flags);
+	if (core->dead) {
+		ret = -ENODEV;
+	} else if (core->nr_events >= VMSG_MAX_EVENTS) {
+		ret = -ENOSPC;
+	} else {
+		list_add_tail(&ev->node, &core->events);
+		core->nr_events++;
+		queue_work(core->wq, &core->ev_work);
+		ev = NULL;
+	}
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+
+	kfree(ev);
+	if (ret == -ENOSPC)
+		dev_warn_ratelimited(core->bus->parent,
+				     "too many device events, dropped one for device %u\n",
+				     dev_num);
+	return ret == -ENODEV ? 0 : ret;
+}
+
+/*
+ * GET_DEVICES enumeration. Each response is a snapshot of one window; the
+ * device numbers found are collected first and added afterwards, each one
+ * confirmed with GET_DEVICE_INFO by vmsg_dev_create(). next_offset is
+ * checked to be a multiple of 8 beyond the window, so the loop advances by
+ * at least 8 device numbers per round and ends within 8192 rounds.
+ */
+static void vmsg_bus_scan_work(struct work_struct *work)
+{
+	struct virtio_msg_bus_core *core =
+		container_of(work, struct virtio_msg_bus_core, scan_work);
+	u16 max = virtio_msg_bus_max_msg_size(core->bus);
+	struct virtio_msg_bus_get_devices_resp *r;
+	struct virtio_msg_bus_get_devices_req *q;
+	struct virtio_msg_hdr *req, *resp;
+	unsigned long *found;
+	u32 offset = 0, window, round;
+	unsigned int n;
+	int ret = 0;
+
+	/* The bitmap of the response must fit the bus's messages. */
+	window = (max - sizeof(*req) - sizeof(*r)) * BITS_PER_BYTE;
+	window = min(window, VMSG_SCAN_WINDOW);
+
+	found = bitmap_zalloc(VMSG_NR_DEV_NUMS, GFP_KERNEL);
+	req = kzalloc(sizeof(*req) + sizeof(*q), GFP_KERNEL);
+	resp = kzalloc(max, GFP_KERNEL);
+	if (!found || !req || !resp)
+		goto out;
+
+	for (round = 0; round < VMSG_NR_DEV_NUMS / BITS_PER_BYTE; round++) {
+		u32 count = min(window, VMSG_NR_DEV_NUMS - offset);
+		u32 roff, rcount, next;
+
+		virtio_msg_init_bus_request(req, sizeof(*req) + sizeof(*q),
+					    VIRTIO_MSG_BUS_GET_DEVICES,
+					    sizeof(*q));
+		q = virtio_msg_payload(req);
+		q->offset = cpu_to_le16(offset);
+		q->count = cpu_to_le16(count);
+
+		mutex_lock(&core->chan.lock);
+		ret = __vmsg_chan_request(core, &core->chan, req, resp, max);
+		mutex_unlock(&core->chan.lock);
+		if (ret < 0)
+			break;
+
+		/* Validated: offset echoed, count no larger, bitmap present. */
+		r = virtio_msg_payload(resp);
+		roff = le16_to_cpu(r->offset);
+		rcount = le16_to_cpu(r->count);
+		for (n = 0; n < rcount; n++)
+			if (r->bitmap[n / BITS_PER_BYTE] & BIT(n % BITS_PER_BYTE))
+				__set_bit(roff + n, found);
+
+		next = le16_to_cpu(r->next_offset);
+		if (!next) {
+			ret = 0;
+			break;
+		}
+		offset = next;
+	}
+	if (ret < 0 && ret != -ENODEV)
+		dev_warn(core->bus->parent,
+			 "device enumeration stopped at device %u: %d\n",
+			 offset, ret);
+
+	/* What was found before a failure is still worth adding. */
+	for_each_set_bit(n, found, VMSG_NR_DEV_NUMS)
+		vmsg_bus_add(core, n);
+out:
+	kfree(resp);
+	kfree(req);
+	bitmap_free(found);
+}
+
+static void vmsg_bus_ping_work(struct work_struct *work)
+{
+	struct virtio_msg_bus_core *core =
+		container_of(work, struct virtio_msg_bus_core, ping_work);
+	struct {
+		struct virtio_msg_hdr hdr;
+		struct virtio_msg_bus_ping ping;
+	} req, resp;
+	unsigned long flags;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(core->pings); i++) {
+		spin_lock_irqsave(&core->ev_lock, flags);
+		if (!core->nr_pings || core->dead) {
+			spin_unlock_irqrestore(&core->ev_lock, flags);
+			return;
+		}
+		virtio_msg_init_bus_request(&req.hdr, sizeof(req),
+					    VIRTIO_MSG_BUS_PING,
+					    sizeof(req.ping));
+		req.hdr.token = core->pings[0].token;
+		req.ping.data = core->pings[0].data;
+		core->nr_pings--;
+		memmove(&core->pings[0], &core->pings[1],
+			core->nr_pings * sizeof(core->pings[0]));
+		spin_unlock_irqrestore(&core->ev_lock, flags);
+
+		virtio_msg_init_response(&resp.hdr, sizeof(resp), &req.hdr,
+					 sizeof(resp.ping));
+		resp.ping.data = req.ping.data;
+		ret = vmsg_send(core, &core->stats, &resp.hdr);
+		if (ret)
+			dev_dbg(core->bus->parent, "PING answer failed: %d\n",
+				ret);
+	}
+}
+
+static void vmsg_bus_queue_ping(struct virtio_msg_bus_core *core,
+				const struct virtio_msg_hdr *msg)
+{
+	const struct virtio_msg_bus_ping *p = (const void *)(msg + 1);
+	unsigned long flags;
+	bool queued = false;
+
+	spin_lock_irqsave(&core->ev_lock, flags);
+	if (!core->dead && core->nr_pings < ARRAY_SIZE(core->pings)) {
+		core->pings[core->nr_pings].token = msg->token;
+		core->pings[core->nr_pings].data = p->data;
+		core->nr_pings++;
+		queued = true;
+		schedule_work(&core->ping_work);
+	}
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+	if (!queued)
+		vmsg_bus_count_bad(core, msg, "too many PINGs");
+}
+
+static void vmsg_bus_event_device(struct virtio_msg_bus_core *core,
+				  const struct virtio_msg_hdr *msg)
+{
+	const struct virtio_msg_bus_event_device *e = (const void *)(msg + 1);
+	u16 dev_num = le16_to_cpu(e->dev_num);
+
+	switch (le16_to_cpu(e->state)) {
+	case VIRTIO_MSG_BUS_DEVICE_READY:
+		vmsg_bus_queue_event(core, dev_num, true);
+		break;
+	case VIRTIO_MSG_BUS_DEVICE_REMOVED:
+		virtio_msg_bus_remove_device(core->bus, dev_num);
+		break;
+	default:
+		/* Reserved and implementation-defined states: ignored. */
+		break;
+	}
+}
+
+/* A bus message accepted by virtio_msg_validate() (or only its payload bad). */
+static void vmsg_bus_message(struct virtio_msg_bus_core *core,
+			     const struct virtio_msg_hdr *msg, int verdict)
+{
+	const struct virtio_msg_bus_ops *ops = core->bus->desc->ops;
+
+	if (virtio_msg_is_response(msg)) {
+		vmsg_chan_response(&core->chan, msg, verdict);
+		return;
+	}
+	if (verdict) {
+		vmsg_bus_count_bad(core, msg, "malformed");
+		return;
+	}
+	atomic_long_inc(&core->stats.received[VMSG_STAT_OTHER]);
+
+	switch (msg->msg_id) {
+	case VIRTIO_MSG_BUS_PING:
+		if (core->bus->desc->flags & VIRTIO_MSG_BUS_F_PEER_REQUESTS)
+			vmsg_bus_queue_ping(core, msg);
+		else
+			vmsg_bus_count_bad(core, msg, "unexpected PING");
+		return;
+	case VIRTIO_MSG_BUS_EVENT_DEVICE:
+		vmsg_bus_event_device(core, msg);
+		return;
+	default:
+		if (msg->msg_id >= VIRTIO_MSG_ID_IMPL && ops->bus_message)
+			ops->bus_message(core->bus, msg);
+		else
+			vmsg_bus_count_bad(core, msg, "unhandled");
+		return;
+	}
+}
+
+/**
+ * virtio_msg_bus_receive() - hand one inbound message to the core
+ * @bus: the instance it arrived on
+ * @buf: the message bytes; the core copies what it keeps
+ * @len: number of bytes received
+ *
+ * The core validates the message against the transport rules and @bus's
+ * maximum size, then completes the matching request, dispatches the event
+ * (EVENT_USED reaches vring_interrupt() before this returns) or answers the
+ * bus request. Malformed, unexpected and late messages are dropped and
+ * counted; none of them can make the core crash or wait forever.
+ *
+ * Context: any, including hard IRQ.
+ */
+void virtio_msg_bus_receive(struct virtio_msg_bus *bus, const void *buf,
+			    size_t len)
+{
+	const struct virtio_msg_hdr *msg = buf;
+	struct virtio_msg_bus_core *core;
+	struct virtio_msg_device *vmdev;
+	int verdict;
+
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	if (!core || len < sizeof(*msg))
+		goto out;
+
+	verdict = virtio_msg_validate(msg, len,
+				      virtio_msg_bus_max_msg_size(bus));
+	/*
+	 * Implementation-defined bus messages are opaque to the validator,
+	 * which still checked their size; they belong to the bus module.
+	 */
+	if (verdict == -EOPNOTSUPP && virtio_msg_is_bus(msg) &&
+	    msg->msg_id >= VIRTIO_MSG_ID_IMPL)
+		verdict = 0;
+	trace_virtio_msg_receive(bus, msg, verdict);
+
+	/*
+	 * A response whose header is sound but whose payload is malformed is
+	 * still offered to its request, which then fails at once instead of
+	 * timing out.
+	 */
+	if (verdict && !(verdict == -EBADMSG && virtio_msg_is_response(msg))) {
+		vmsg_bus_count_bad(core, msg, "malformed");
+		goto out;
+	}
+
+	if (virtio_msg_is_bus(msg)) {
+		vmsg_bus_message(core, msg, verdict);
+		goto out;
+	}
+
+	vmdev = xa_load(&core->devs, le16_to_cpu(msg->dev_num));
+	if (!vmdev) {
+		vmsg_bus_count_bad(core, msg, "no such device");
+		goto out;
+	}
+	if (virtio_msg_is_response(msg)) {
+		if (!verdict)
+			atomic_long_inc(&vmdev->stats.received[vmsg_stat_index(msg->msg_id)]);
+		vmsg_chan_response(&vmdev->chan, msg, verdict);
+	} else {
+		vmsg_dev_event(vmdev, msg);
+	}
+out:
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_receive, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_transfer() - send a bus request and wait for its response
+ * @bus: a registered instance
+ * @req: the request: a bus message (VIRTIO_MSG_TYPE_BUS), dev_num 0,
+ *	msg_size set; the core assigns the token
+ * @resp: where the response goes
+ * @resp_size: size of @resp; a longer response is refused
+ *
+ * For bus-specific requests such as FF-A VERSION or AREA_SHARE. Requests
+ * of a bus are serialised; the wait is killable and bounded by the bus
+ * timeout.
+ *
+ * Context: process; may sleep. Not from a bus op.
+ * Return: the response's size in bytes, -ETIMEDOUT, -EINTR, -ENODEV when
+ * the bus is going away, -EPROTO for a malformed response, or the errno
+ * of @bus->desc->ops->send.
+ */
+int virtio_msg_bus_transfer(struct virtio_msg_bus *bus,
+			    struct virtio_msg_hdr *req,
+			    struct virtio_msg_hdr *resp, size_t resp_size)
+{
+	struct virtio_msg_bus_core *core = bus->core;
+	size_t size;
+	int ret;
+
+	if (WARN_ON(!core))
+		return -ENODEV;
+	size = le16_to_cpu(req->msg_size);
+	if (WARN_ON(!virtio_msg_is_bus(req) || virtio_msg_is_response(req) ||
+		    req->dev_num || size < sizeof(*req) ||
+		    size > virtio_msg_bus_max_msg_size(bus) ||
+		    resp_size < sizeof(*resp)))
+		return -EINVAL;
+
+	if (mutex_lock_killable(&core->chan.lock))
+		return -EINTR;
+	ret = __vmsg_chan_request(core, &core->chan, req, resp, resp_size);
+	mutex_unlock(&core->chan.lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_transfer, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_tx_ready() - tell the core the bus has room again
+ * @bus: the instance
+ *
+ * Makes the core resend events that @send_event or @notify_vq refused with
+ * -EAGAIN. Optional: the core also retries on its own, after a delay.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_tx_ready(struct virtio_msg_bus *bus)
+{
+	struct virtio_msg_bus_core *core;
+	struct virtio_msg_device *vmdev;
+	unsigned long idx;
+
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	if (core)
+		xa_for_each(&core->devs, idx, vmdev)
+			vmsg_dev_tx_ready(vmdev);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_tx_ready, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_add_device() - announce a device number on the bus
+ * @bus: the instance
+ * @dev_num: the device number
+ *
+ * For buses that learn their devices from platform data or their own
+ * messages. The core asks the device for GET_DEVICE_INFO and registers a
+ * virtio device from a workqueue; adding a number twice is harmless.
+ *
+ * Context: any.
+ * Return: 0, or -ENOMEM (also when too many announcements are queued).
+ */
+int virtio_msg_bus_add_device(struct virtio_msg_bus *bus, u16 dev_num)
+{
+	struct virtio_msg_bus_core *core = bus->core;
+	int ret;
+
+	if (WARN_ON(!core))
+		return -ENODEV;
+	ret = vmsg_bus_queue_event(core, dev_num, true);
+	return ret ? -ENOMEM : 0;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_add_device, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_remove_device() - withdraw a device number
+ * @bus: the instance
+ * @dev_num: the device number
+ *
+ * Marks the device broken at once, so that pending and new requests fail,
+ * then unregisters the virtio device from a workqueue. Removing an unknown
+ * number is harmless.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_remove_device(struct virtio_msg_bus *bus, u16 dev_num)
+{
+	struct virtio_msg_bus_core *core;
+	struct virtio_msg_device *vmdev;
+
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	if (core) {
+		vmdev = xa_load(&core->devs, dev_num);
+		if (vmdev)
+			vmsg_dev_mark_gone(vmdev, -ENODEV);
+		/* Queued even when unknown: an addition may be queued. */
+		if (vmsg_bus_queue_event(core, dev_num, false))
+			dev_err_ratelimited(bus->parent,
+					    "cannot queue removal of device %u\n",
+					    dev_num);
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_remove_device, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_peer_lost() - the peer is gone for good
+ * @bus: the instance
+ *
+ * Breaks every device of @bus and fails everything in flight with -ENODEV,
+ * without waiting for a timeout. The devices stay registered until the bus
+ * removes them or unregisters.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_peer_lost(struct virtio_msg_bus *bus)
+{
+	struct virtio_msg_bus_core *core;
+	struct virtio_msg_device *vmdev;
+	unsigned long idx;
+
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	if (core) {
+		vmsg_chan_fail(&core->chan, -ENODEV);
+		xa_for_each(&core->devs, idx, vmdev)
+			vmsg_dev_mark_gone(vmdev, -ENODEV);
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_peer_lost, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_register() - register a bus instance with the core
+ * @bus: the instance; @bus->parent and @bus->desc set, the rest optional
+ *
+ * After this the core may call the bus ops at any time. With
+ * VIRTIO_MSG_BUS_F_ENUMERATE the core queues a GET_DEVICES scan; otherwise
+ * the bus names its devices with virtio_msg_bus_add_device().
+ *
+ * Context: process; may sleep.
+ * Return: 0 or a negative errno (-EINVAL for a bad descriptor).
+ */
+int virtio_msg_bus_register(struct virtio_msg_bus *bus)
+{
+	const struct virtio_msg_bus_desc *desc = bus ? bus->desc : NULL;
+	struct virtio_msg_bus_core *core;
+	u16 max;
+
+	if (!desc || !bus->parent || !desc->name || !desc->ops ||
+	    !desc->ops->send)
+		return -EINVAL;
+	if ((desc->flags & VIRTIO_MSG_BUS_F_OOB_NOTIFY) && !desc->ops->notify_vq)
+		return -EINVAL;
+	max = virtio_msg_bus_max_msg_size(bus);
+	if (max < VIRTIO_MSG_MAX_SIZE_MIN)
+		return -EINVAL;
+	if (WARN_ON(bus->core))
+		return -EBUSY;
+
+	core = kzalloc(sizeof(*core), GFP_KERNEL);
+	if (!core)
+		return -ENOMEM;
+	core->bus = bus;
+	xa_init(&core->devs);
+	vmsg_chan_init(&core->chan, &core->stats);
+	spin_lock_init(&core->ev_lock);
+	INIT_LIST_HEAD(&core->events);
+	INIT_WORK(&core->ev_work, vmsg_bus_ev_work);
+	INIT_WORK(&core->scan_work, vmsg_bus_scan_work);
+	INIT_WORK(&core->ping_work, vmsg_bus_ping_work);
+	core->wq = alloc_ordered_workqueue("virtio-msg-%s", 0,
+					   dev_name(bus->parent));
+	if (!core->wq) {
+		kfree(core);
+		return -ENOMEM;
+	}
+
+	WRITE_ONCE(bus->core, core);
+	if (desc->flags & VIRTIO_MSG_BUS_F_ENUMERATE)
+		queue_work(core->wq, &core->scan_work);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_register, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_unregister() - remove every device of a bus and detach it
+ * @bus: a registered instance
+ *
+ * Pending requests fail with -ENODEV, virtio drivers are unbound and their
+ * devices released. When this returns, the core makes no further calls to
+ * the bus ops and ignores virtio_msg_bus_receive() for @bus, which the bus
+ * must nevertheless stop calling before it frees @bus.
+ *
+ * Context: process; may sleep. Not from a bus op.
+ */
+void virtio_msg_bus_unregister(struct virtio_msg_bus *bus)
+{
+	struct virtio_msg_bus_core *core = bus->core;
+	struct virtio_msg_device *vmdev;
+	struct vmsg_bus_event *ev, *tmp;
+	unsigned long flags, idx;
+	LIST_HEAD(events);
+
+	if (WARN_ON(!core))
+		return;
+
+	/* Nothing new gets queued from here on. */
+	spin_lock_irqsave(&core->ev_lock, flags);
+	core->dead = true;
+	list_splice_init(&core->events, &events);
+	core->nr_events = 0;
+	core->nr_pings = 0;
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+	list_for_each_entry_safe(ev, tmp, &events, node)
+		kfree(ev);
+
+	/* Whatever waits for the peer gives up now, not at its timeout. */
+	vmsg_chan_fail(&core->chan, -ENODEV);
+	rcu_read_lock();
+	xa_for_each(&core->devs, idx, vmdev)
+		vmsg_dev_mark_gone(vmdev, -ENODEV);
+	rcu_read_unlock();
+
+	flush_workqueue(core->wq);
+	cancel_work_sync(&core->ping_work);
+	xa_for_each(&core->devs, idx, vmdev)
+		vmsg_dev_destroy(vmdev);
+	destroy_workqueue(core->wq);
+
+	WRITE_ONCE(bus->core, NULL);
+	/* virtio_msg_bus_receive() may still be looking at the old state. */
+	synchronize_rcu();
+	xa_destroy(&core->devs);
+	kfree(core);
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_unregister, VIRTIO_MSG);

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * virtio-msg transport core: state shared by the translation units of
+ * virtio_msg.ko (bus handling, request engine, virtio transport).
+ *
+ * Nothing here is part of the interface offered to bus modules, which is
+ * include/linux/virtio_msg.h.
+ */
+#ifndef _DRIVERS_VIRTIO_VIRTIO_MSG_CORE_H
+#define _DRIVERS_VIRTIO_VIRTIO_MSG_CORE_H
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/virtio.h>
+#include <linux/virtio_msg.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "virtio_msg_internal.h"
+
+/*
+ * Messages counted one by one in the statistics: the transport messages
+ * of revision 1. Anything else lands in the last slot.
+ */
+enum vmsg_stat_id {
+	VMSG_STAT_GET_DEVICE_INFO,
+	VMSG_STAT_GET_DEVICE_FEATURES,
+	VMSG_STAT_SET_DRIVER_FEATURES,
+	VMSG_STAT_GET_CONFIG,
+	VMSG_STAT_SET_CONFIG,
+	VMSG_STAT_GET_DEVICE_STATUS,
+	VMSG_STAT_SET_DEVICE_STATUS,
+	VMSG_STAT_GET_VQUEUE,
+	VMSG_STAT_SET_VQUEUE,
+	VMSG_STAT_RESET_VQUEUE,
+	VMSG_STAT_GET_SHM,
+	VMSG_STAT_EVENT_CONFIG,
+	VMSG_STAT_EVENT_AVAIL,
+	VMSG_STAT_EVENT_USED,
+	VMSG_STAT_OTHER,
+	VMSG_NR_STATS
+};
+
+/**
+ * struct vmsg_stats - message counters of one device or bus instance
+ * @sent: messages handed to the bus, per enum vmsg_stat_id
+ * @received: well-formed messages received, per enum vmsg_stat_id
+ * @requests: requests that got their response (round trips)
+ * @timeouts: requests that got no response in time
+ * @bad_messages: inbound messages dropped as malformed or unexpected
+ * @late_replies: responses to a request that had been given up
+ * @unmatched: responses that answer no request (wrong token, message ID
+ *	or device number)
+ * @kicks_deferred: notifications the bus could not take at once
+ * @probe_round_trips: round trips from GET_DEVICE_INFO to DRIVER_OK, 0
+ *	until a driver set DRIVER_OK
+ *
+ * All counters are updated locklessly, from any context.
+ */
+struct vmsg_stats {
+	atomic_long_t sent[VMSG_NR_STATS];
+	atomic_long_t received[VMSG_NR_STATS];
+	atomic_long_t requests;
+	atomic_long_t timeouts;
+	atomic_long_t bad_messages;
+	atomic_long_t late_replies;
+	atomic_long_t unmatched;
+	atomic_long_t kicks_deferred;
+	unsigned long probe_round_trips;
+};
+
+/**
+ * struct vmsg_chan - request engine of one device, or of the bus itself
+ * @lock: serialises requests, so that at most one is in flight: the
+ *	specification wants responses in request order per device, and one
+ *	request at a time makes any reordering harmless. A mutex because the
+ *	holder sleeps in the bus's send op and waiting for the response.
+ * @pending_lock: protects @req, @resp, @resp_size, @resp_len, @status,
+ *	@abandoned and @dead_err; taken by virtio_msg_bus_receive() in any
+ *	context, hence a spinlock with interrupts disabled
+ * @req: the request in flight, NULL when none. Both @req and @resp
+ *	belong to the waiter, which clears @req under @pending_lock before
+ *	it returns: the receive path never sees a stale buffer.
+ * @resp: where the waiter wants the response
+ * @resp_size: size of @resp
+ * @resp_len: size of the response copied to @resp
+ * @status: 0 once answered, or why the request failed
+ * @done: completed when @req is answered or failed
+ * @token: last token used; tokens are never 0
+ * @abandoned: token of the last request given up, to tell late replies
+ *	from stray ones; 0 when none
+ * @dead_err: non-zero once the channel is unusable: every request fails
+ *	with it (-EIO broken, -ENODEV gone)
+ * @stats: where the channel counts
+ */
+struct vmsg_chan {
+	struct mutex lock;		/* one request in flight */
+	spinlock_t pending_lock;	/* the in-flight request */
+	const struct virtio_msg_hdr *req;
+	void *resp;
+	size_t resp_size;
+	size_t resp_len;
+	int status;
+	struct completion done;
+	u16 token;
+	u16 abandoned;
+	int dead_err;
+	struct vmsg_stats *stats;
+};
+
+/**
+ * struct virtio_msg_bus_core - core state of a registered bus instance
+ * @bus: the bus module's instance
+ * @devs: device number -> struct virtio_msg_device. Written under its
+ *	internal lock by the ordered workqueue only; read under RCU by the
+ *	receive path. Entries are freed only after an RCU grace period.
+ * @chan: request engine for bus requests (GET_DEVICES, bus-specific)
+ * @wq: ordered workqueue: enumeration, hotplug, device creation and
+ *	removal run one at a time, in the order they were asked for
+ * @ev_lock: protects @events, @nr_events, @pings, @nr_pings and @dead;
+ *	taken from any context
+ * @events: queued struct vmsg_bus_event, consumed by @ev_work
+ * @nr_events: number of entries in @events, bounded so that a peer
+ *	flooding EVENT_DEVICE cannot exhaust memory
+ * @ev_work: applies @events in order
+ * @scan_work: GET_DEVICES enumeration
+ * @pings: peer PING requests waiting to be answered by @ping_work
+ * @nr_pings: number of entries in @pings
+ * @ping_work: answers peer PINGs, from process context as send requires
+ * @dead: set once unregistration starts; nothing new is queued then
+ * @stats: counters for bus messages and for messages no device takes
+ */
+struct virtio_msg_bus_core {
+	struct virtio_msg_bus *bus;
+	struct xarray devs;
+	struct vmsg_chan chan;
+	struct workqueue_struct *wq;
+	spinlock_t ev_lock;		/* event and PING queues */
+	struct list_head events;
+	unsigned int nr_events;
+	struct work_struct ev_work;
+	struct work_struct scan_work;
+	struct {
+		__le16 token;
+		__le32 data;
+	} pings[4];
+	unsigned int nr_pings;
+	struct work_struct ping_work;
+	bool dead;
+	struct vmsg_stats stats;
+};
+
+/**
+ * struct vmsg_vq - per-virtqueue transport state
+ * @vq: the virtqueue, NULL when the slot is unused
+ * @kick_data: latest EVENT_AVAIL next_offset of a deferred kick
+ */
+struct vmsg_vq {
+	struct virtqueue *vq;
+	u32 kick_data;
+};
+
+/**
+ * struct virtio_msg_device - a virtio device reached over virtio-msg
+ * @vdev: the virtio device; its release frees this structure
+ * @core: the bus it lives on
+ * @dev_num: its device number on that bus
+ * @chan: its request engine
+ * @req_buf: request buffer, max message size bytes; under @chan.lock
+ * @resp_buf: response buffer, max message size bytes; under @chan.lock
+ * @max_msg: the bus's maximum message size
+ * @device_id: virtio device ID from GET_DEVICE_INFO
+ * @vendor_id: vendor ID from GET_DEVICE_INFO
+ * @num_feature_bits: feature bits the device has
+ * @config_size: configuration space size
+ * @max_vqs: virtqueues the device has at most
+ * @state_lock: protects @status, @generation, @config and
+ *	@config_event; taken from any context (EVENT_CONFIG, config reads)
+ * @status: cached device status
+ * @generation: cached configuration generation
+ * @config: cached configuration space, @config_size bytes
+ * @config_event: a config change arrived before the virtio device was
+ *	ready to hear about it
+ * @config_work: re-reads the configuration space after an EVENT_CONFIG
+ *	without data
+ * @cb_lock: protects @vqs and @nvqs, and is held while EVENT_USED runs a
+ *	virtqueue callback, so that synchronize_cbs() and del_vqs() can wait
+ *	for callbacks to end; taken from any context
+ * @vqs: transport state per virtqueue index
+ * @nvqs: number of entries in @vqs
+ * @kick_lock: protects @kick_pending and the @vqs kick_data; serialises
+ *	the notifications sent from any context
+ * @kick_pending: one bit per virtqueue with a deferred notification
+ * @kick_work: sends deferred notifications
+ * @break_work: breaks the virtqueues from process context, for breakage
+ *	noticed in a context where virtio_break_device() cannot be called
+ * @registered: the virtio device is registered (its locks exist)
+ * @ready: register_virtio_device() has returned, events may reach it
+ * @broken: requests and notifications fail; the device must be reset
+ *	or removed
+ * @dma_dev_set: ops->dma_device() succeeded; release_device() is owed
+ * @stats: counters, shown in sysfs
+ */
+struct virtio_msg_device {
+	struct virtio_device vdev;
+	struct virtio_msg_bus_core *core;
+	u16 dev_num;
+	struct vmsg_chan chan;
+	struct virtio_msg_hdr *req_buf;
+	struct virtio_msg_hdr *resp_buf;
+	u16 max_msg;
+
+	u32 device_id;
+	u32 vendor_id;
+	u32 num_feature_bits;
+	u32 config_size;
+	u32 max_vqs;
+
+	spinlock_t state_lock;		/* status, config cache */
+	u8 status;
+	u32 generation;
+	u8 *config;
+	bool config_event;
+	struct work_struct config_work;
+
+	spinlock_t cb_lock;		/* vqs vs. callbacks */
+	struct vmsg_vq *vqs;
+	unsigned int nvqs;
+
+	spinlock_t kick_lock;		/* deferred kicks */
+	unsigned long *kick_pending;
+	struct delayed_work kick_work;
+	struct work_struct break_work;
+
+	bool registered;
+	bool ready;
+	bool broken;
+	bool dma_dev_set;
+	struct vmsg_stats stats;
+};
+
+static inline struct virtio_msg_device *to_vmsg_dev(struct virtio_device *vdev)
+{
+	return container_of(vdev, struct virtio_msg_device, vdev);
+}
+
+/* Largest configuration space the core caches. */
+#define VMSG_CONFIG_MAX		4096
+/* Largest virtqueue size a device may offer (split and packed rings). */
+#define VMSG_VQ_SIZE_MAX	32768
+/* Delay before retrying a notification the bus could not take. */
+#define VMSG_KICK_RETRY_MS	1
+
+/* virtio_msg_core.c */
+unsigned int vmsg_timeout_ms(const struct virtio_msg_bus *bus);
+
+/* virtio_msg_bus.c */
+void vmsg_bus_count_bad(struct virtio_msg_bus_core *core,
+			const struct virtio_msg_hdr *msg, const char *why);
+
+/* virtio_msg_request.c */
+void vmsg_chan_init(struct vmsg_chan *ch, struct vmsg_stats *stats);
+int __vmsg_chan_request(struct virtio_msg_bus_core *core,
+			struct vmsg_chan *ch, struct virtio_msg_hdr *req,
+			void *resp, size_t resp_size);
+void vmsg_chan_fail(struct vmsg_chan *ch, int err);
+int vmsg_chan_response(struct vmsg_chan *ch, const struct virtio_msg_hdr *msg,
+		       int verdict);
+int vmsg_send(struct virtio_msg_bus_core *core, struct vmsg_stats *stats,
+	      const struct virtio_msg_hdr *msg);
+enum vmsg_stat_id vmsg_stat_index(u8 msg_id);
+
+/* virtio_msg_transport.c */
+struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
+					  u16 dev_num);
+int vmsg_dev_register(struct virtio_msg_device *vmdev);
+void vmsg_dev_destroy(struct virtio_msg_device *vmdev);
+void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err);
+void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why);
+void vmsg_dev_event(struct virtio_msg_device *vmdev,
+		    const struct virtio_msg_hdr *msg);
+void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev);
+extern const struct attribute_group *vmsg_dev_groups[];
+
+#endif /* _DRIVERS_VIRTIO_VIRTIO_MSG_CORE_H */

@@ -1,0 +1,1440 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-msg transport core: the virtio transport.
+ *
+ * Every struct virtio_config_ops operation becomes transport messages to
+ * the device, sent through the device's request channel. What the virtio
+ * core and drivers read often, or from atomic context, is cached:
+ *
+ * - the configuration space is read in full at reset, in chunks that fit
+ *   the bus's messages, and kept up to date from EVENT_CONFIG data, or
+ *   re-read when an EVENT_CONFIG without data moves the generation; get()
+ *   and generation() cost no message;
+ * - the device status is the value the last SET_DEVICE_STATUS response
+ *   (or EVENT_CONFIG) reported, so the virtio core's re-read after setting
+ *   FEATURES_OK sees whether the device accepted the features.
+ *
+ * Probing a device with a configuration space that fits one message and N
+ * virtqueues costs 10 + 2N round trips: GET_DEVICE_INFO, SET_DEVICE_STATUS
+ * for reset, GET_CONFIG, SET_DEVICE_STATUS for ACKNOWLEDGE and DRIVER,
+ * GET_DEVICE_FEATURES, SET_DRIVER_FEATURES, SET_DEVICE_STATUS for
+ * FEATURES_OK, GET_VQUEUE and SET_VQUEUE per queue, and SET_DEVICE_STATUS
+ * for DRIVER_OK. A SET_VQUEUE is not read back with GET_VQUEUE: there is no
+ * separate queue enable, and a device that cannot use the queue says so
+ * through DEVICE_NEEDS_RESET.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/device.h>
+#include <linux/interrupt.h>
+#include <linux/log2.h>
+#include <linux/nospec.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_msg.h>
+#include <linux/virtio_ring.h>
+#include <linux/workqueue.h>
+
+#include "virtio_msg_core.h"
+
+#include <trace/events/virtio_msg.h>
+
+#define vmsg_parent(vmdev)	((vmdev)->core->bus->parent)
+
+/* Feature blocks the kernel understands: virtio_device.features is a u64. */
+#define VMSG_FEATURE_BLOCKS	2U
+
+/* Configuration bytes that fit one GET_CONFIG or SET_CONFIG message. */
+static size_t vmsg_config_chunk(const struct virtio_msg_device *vmdev)
+{
+	return vmdev->max_msg - sizeof(struct virtio_msg_hdr) -
+	       sizeof(struct virtio_msg_config);
+}
+
+static unsigned int vmsg_feature_blocks(const struct virtio_msg_device *vmdev)
+{
+	return min(vmdev->num_feature_bits / 32, VMSG_FEATURE_BLOCKS);
+}
+
+/**
+ * vmsg_dev_break() - mark a device broken after a protocol failure
+ * @vmdev: the device
+ * @why: what went wrong, for the log
+ *
+ * Every request, pending or new, fails with -EIO and the virtqueues are
+ * broken, until the device is removed.
+ *
+ * Context: process.
+ */
+void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why)
+{
+	if (!READ_ONCE(vmdev->broken))
+		dev_warn_ratelimited(vmsg_parent(vmdev),
+				     "device %u broken: %s\n", vmdev->dev_num,
+				     why);
+	WRITE_ONCE(vmdev->broken, true);
+	vmsg_chan_fail(&vmdev->chan, -EIO);
+	if (READ_ONCE(vmdev->registered))
+		virtio_break_device(&vmdev->vdev);
+}
+
+/**
+ * vmsg_dev_mark_gone() - mark a device unusable, from any context
+ * @vmdev: the device
+ * @err: the errno requests fail with from now on
+ *
+ * Context: any. The virtqueues are broken from a work item, since
+ * virtio_break_device() must not run in interrupt context.
+ */
+void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err)
+{
+	WRITE_ONCE(vmdev->broken, true);
+	vmsg_chan_fail(&vmdev->chan, err);
+	if (READ_ONCE(vmdev->registered))
+		schedule_work(&vmdev->break_work);
+}
+
+static void vmsg_break_work(struct work_struct *work)
+{
+	struct virtio_msg_device *vmdev =
+		container_of(work, struct virtio_msg_device, break_work);
+
+	virtio_break_device(&vmdev->vdev);
+}
+
+/* Start a request in the device's request buffer; chan.lock held. */
+static void *vmsg_start(struct virtio_msg_device *vmdev, u8 msg_id,
+			size_t payload_len)
+{
+	int ret;
+
+	lockdep_assert_held(&vmdev->chan.lock);
+	ret = virtio_msg_init_request(vmdev->req_buf, vmdev->max_msg, msg_id,
+				      vmdev->dev_num, payload_len);
+	/* Every caller sizes its request to fit: a failure is a core bug. */
+	if (WARN_ON_ONCE(ret < 0))
+		return NULL;
+	return virtio_msg_payload(vmdev->req_buf);
+}
+
+/*
+ * Send the request in req_buf and wait for the response in resp_buf,
+ * which has then passed virtio_msg_validate() and
+ * virtio_msg_match_response(). chan.lock held.
+ */
+static int vmsg_call(struct virtio_msg_device *vmdev)
+{
+	int ret;
+
+	ret = __vmsg_chan_request(vmdev->core, &vmdev->chan, vmdev->req_buf,
+				  vmdev->resp_buf, vmdev->max_msg);
+	switch (ret) {
+	case -ETIMEDOUT:
+		vmsg_dev_break(vmdev, "request timed out");
+		return -EIO;
+	case -EPROTO:
+		vmsg_dev_break(vmdev, "malformed response");
+		return -EIO;
+	case -ENODEV:
+	case -ENOTCONN:
+		/* The bus says the peer is gone. */
+		vmsg_dev_mark_gone(vmdev, -ENODEV);
+		return -ENODEV;
+	default:
+		return ret < 0 ? ret : 0;
+	}
+}
+
+static void *vmsg_resp(struct virtio_msg_device *vmdev)
+{
+	return virtio_msg_payload(vmdev->resp_buf);
+}
+
+/* Status bits the device reports: it may clear driver bits, not set them. */
+static u8 vmsg_sane_status(u8 sent, u32 reported)
+{
+	return (sent & reported) | (reported & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/*
+ * Read the whole configuration space into the cache; chan.lock held. The
+ * chunks of one pass must carry the same generation to form a consistent
+ * snapshot; a few passes are tried, then the last one is taken anyway
+ * (the device keeps changing it, and will tell with EVENT_CONFIG).
+ */
+static int vmsg_fetch_config(struct virtio_msg_device *vmdev)
+{
+	size_t chunk = vmsg_config_chunk(vmdev);
+	u32 size = vmdev->config_size;
+	u32 gen = 0, first = 0, off, n;
+	struct virtio_msg_get_config_req *q;
+	struct virtio_msg_config *r;
+	unsigned int pass;
+	unsigned long flags;
+	bool same = false;
+	u8 *buf;
+	int ret = 0;
+
+	if (!size)
+		return 0;
+	buf = kmalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	for (pass = 0; pass < 3 && !same; pass++) {
+		same = true;
+		for (off = 0; off < size; off += n) {
+			n = min_t(size_t, chunk, size - off);
+			q = vmsg_start(vmdev, VIRTIO_MSG_GET_CONFIG, sizeof(*q));
+			if (!q) {
+				ret = -EINVAL;
+				goto out;
+			}
+			q->offset = cpu_to_le32(off);
+			q->length = cpu_to_le32(n);
+			ret = vmsg_call(vmdev);
+			if (ret)
+				goto out;
+			r = vmsg_resp(vmdev);
+			/* Never longer than asked; shorter is progress. */
+			n = le32_to_cpu(r->length);
+			if (!n) {
+				vmsg_dev_break(vmdev, "empty GET_CONFIG response");
+				ret = -EIO;
+				goto out;
+			}
+			memcpy(buf + off, r->data, n);
+			gen = le32_to_cpu(r->generation);
+			if (!off)
+				first = gen;
+			else if (gen != first)
+				same = false;
+		}
+	}
+
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	memcpy(vmdev->config, buf, size);
+	vmdev->generation = gen;
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+out:
+	kfree(buf);
+	return ret;
+}
+
+static void vmsg_config_work(struct work_struct *work)
+{
+	struct virtio_msg_device *vmdev =
+		container_of(work, struct virtio_msg_device, config_work);
+	int ret;
+
+	mutex_lock(&vmdev->chan.lock);
+	ret = vmsg_fetch_config(vmdev);
+	mutex_unlock(&vmdev->chan.lock);
+	if (!ret && READ_ONCE(vmdev->ready))
+		virtio_config_changed(&vmdev->vdev);
+}
+
+static void vmsg_get(struct virtio_device *vdev, unsigned int offset,
+		     void *buf, unsigned int len)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	unsigned long flags;
+
+	if ((u64)offset + len > vmdev->config_size) {
+		/* A driver bug, but not worth a crash: read as zeroes. */
+		dev_warn_ratelimited(&vdev->dev,
+				     "config read %u@%u beyond %u bytes\n",
+				     len, offset, vmdev->config_size);
+		memset(buf, 0, len);
+		return;
+	}
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	memcpy(buf, vmdev->config + offset, len);
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+}
+
+/*
+ * SET_CONFIG carries the generation the driver last saw. The specification
+ * text has the device reject a write made against a stale generation (the
+ * response then has length 0), and the driver re-read and retry; a
+ * proposal under review drops the rejection and has the device merge the
+ * write instead. Both are handled: a rejected chunk triggers one re-read of
+ * the configuration space and one retry with the fresh generation; a device
+ * that never rejects never takes that path.
+ */
+static void vmsg_set(struct virtio_device *vdev, unsigned int offset,
+		     const void *buf, unsigned int len)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	size_t chunk = vmsg_config_chunk(vmdev);
+	struct virtio_msg_config *c, *r;
+	unsigned int pos = 0, n, applied;
+	unsigned long flags;
+	bool retried = false;
+	u32 gen;
+
+	if ((u64)offset + len > vmdev->config_size) {
+		dev_warn_ratelimited(&vdev->dev,
+				     "config write %u@%u beyond %u bytes\n",
+				     len, offset, vmdev->config_size);
+		return;
+	}
+	if (mutex_lock_killable(&vmdev->chan.lock))
+		return;
+
+	/* Each round sends a chunk or re-reads once: bounded by len + 1. */
+	while (pos < len) {
+		n = min_t(size_t, chunk, len - pos);
+		spin_lock_irqsave(&vmdev->state_lock, flags);
+		gen = vmdev->generation;
+		spin_unlock_irqrestore(&vmdev->state_lock, flags);
+
+		c = vmsg_start(vmdev, VIRTIO_MSG_SET_CONFIG, sizeof(*c) + n);
+		if (!c)
+			break;
+		c->generation = cpu_to_le32(gen);
+		c->offset = cpu_to_le32(offset + pos);
+		c->length = cpu_to_le32(n);
+		memcpy(c->data, buf + pos, n);
+		if (vmsg_call(vmdev))
+			break;
+
+		r = vmsg_resp(vmdev);
+		applied = le32_to_cpu(r->length);	/* at most n */
+		if (!applied) {
+			if (retried) {
+				dev_warn_ratelimited(&vdev->dev,
+						     "config write %u@%u rejected\n",
+						     n, offset + pos);
+				break;
+			}
+			retried = true;
+			if (vmsg_fetch_config(vmdev))
+				break;
+			continue;
+		}
+
+		spin_lock_irqsave(&vmdev->state_lock, flags);
+		memcpy(vmdev->config + offset + pos, buf + pos, applied);
+		vmdev->generation = le32_to_cpu(r->generation);
+		spin_unlock_irqrestore(&vmdev->state_lock, flags);
+		pos += applied;
+	}
+	mutex_unlock(&vmdev->chan.lock);
+}
+
+static u32 vmsg_generation(struct virtio_device *vdev)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	unsigned long flags;
+	u32 gen;
+
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	gen = vmdev->generation;
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+	return gen;
+}
+
+static u8 vmsg_get_status(struct virtio_device *vdev)
+{
+	return READ_ONCE(to_vmsg_dev(vdev)->status);
+}
+
+/* SET_DEVICE_STATUS; chan.lock held. Returns the status reported. */
+static int vmsg_send_status(struct virtio_msg_device *vmdev, u8 status,
+			    u32 *reported)
+{
+	struct virtio_msg_status *s;
+	int ret;
+
+	s = vmsg_start(vmdev, VIRTIO_MSG_SET_DEVICE_STATUS, sizeof(*s));
+	if (!s)
+		return -EINVAL;
+	s->status = cpu_to_le32(status);
+	ret = vmsg_call(vmdev);
+	if (!ret)
+		*reported = le32_to_cpu(((struct virtio_msg_status *)
+					 vmsg_resp(vmdev))->status);
+	return ret;
+}
+
+static void vmsg_reset(struct virtio_device *vdev);
+
+static void vmsg_set_status(struct virtio_device *vdev, u8 status)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	unsigned long flags;
+	u32 reported;
+
+	/* The virtio core resets through reset(); be tolerant anyway. */
+	if (!status) {
+		vmsg_reset(vdev);
+		return;
+	}
+	if (mutex_lock_killable(&vmdev->chan.lock))
+		return;
+	if (!vmsg_send_status(vmdev, status, &reported)) {
+		spin_lock_irqsave(&vmdev->state_lock, flags);
+		WRITE_ONCE(vmdev->status, vmsg_sane_status(status, reported));
+		spin_unlock_irqrestore(&vmdev->state_lock, flags);
+		if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		    !vmdev->stats.probe_round_trips)
+			vmdev->stats.probe_round_trips =
+				atomic_long_read(&vmdev->stats.requests);
+	}
+	mutex_unlock(&vmdev->chan.lock);
+}
+
+static void vmsg_reset(struct virtio_device *vdev)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	unsigned long flags;
+	u32 reported;
+	int ret;
+
+	mutex_lock(&vmdev->chan.lock);
+	ret = vmsg_send_status(vmdev, 0, &reported);
+	if (!ret && reported)
+		vmsg_dev_break(vmdev, "device did not reset");
+
+	/*
+	 * Whatever the device said, the driver starts over from status 0
+	 * (virtio_dev_remove() checks that), and no kick survives a reset.
+	 */
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	WRITE_ONCE(vmdev->status, 0);
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+	spin_lock_irqsave(&vmdev->kick_lock, flags);
+	if (vmdev->kick_pending)
+		bitmap_zero(vmdev->kick_pending, vmdev->nvqs);
+	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+
+	/* A reset may change the configuration space: re-read it. */
+	if (!ret && !reported)
+		vmsg_fetch_config(vmdev);
+	mutex_unlock(&vmdev->chan.lock);
+}
+
+static u64 vmsg_get_features(struct virtio_device *vdev)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	unsigned int i, blocks = vmsg_feature_blocks(vmdev);
+	struct virtio_msg_features *f;
+	u64 features = 0;
+
+	if (!blocks)
+		return 0;
+	mutex_lock(&vmdev->chan.lock);
+	f = vmsg_start(vmdev, VIRTIO_MSG_GET_DEVICE_FEATURES, sizeof(*f));
+	if (f) {
+		f->block_index = 0;
+		f->num_blocks = cpu_to_le32(blocks);
+		if (!vmsg_call(vmdev)) {
+			/* The response echoes num_blocks: all blocks present. */
+			f = vmsg_resp(vmdev);
+			for (i = 0; i < blocks; i++)
+				features |= (u64)le32_to_cpu(f->features[i]) <<
+					    (32 * i);
+		}
+	}
+	mutex_unlock(&vmdev->chan.lock);
+	return features;
+}
+
+static int vmsg_finalize_features(struct virtio_device *vdev)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	unsigned int i, blocks = vmsg_feature_blocks(vmdev);
+	struct virtio_msg_features *f;
+	int ret;
+
+	vring_transport_features(vdev);
+	/* Out-of-band doorbells cannot carry the notification data. */
+	if (vmdev->core->bus->desc->flags &
+	    VIRTIO_MSG_BUS_F_NO_NOTIFICATION_DATA)
+		__virtio_clear_bit(vdev, VIRTIO_F_NOTIFICATION_DATA);
+
+	if (!__virtio_test_bit(vdev, VIRTIO_F_VERSION_1)) {
+		dev_err(&vdev->dev, "device does not offer VIRTIO_F_VERSION_1\n");
+		return -EINVAL;
+	}
+	/* The bus sees driver memory only through its DMA device. */
+	if ((vmdev->core->bus->desc->flags &
+	     VIRTIO_MSG_BUS_F_ACCESS_PLATFORM) &&
+	    !__virtio_test_bit(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
+		dev_err(&vdev->dev,
+			"device does not offer VIRTIO_F_ACCESS_PLATFORM\n");
+		return -EINVAL;
+	}
+
+	if (mutex_lock_killable(&vmdev->chan.lock))
+		return -EINTR;
+	f = vmsg_start(vmdev, VIRTIO_MSG_SET_DRIVER_FEATURES,
+		       sizeof(*f) + blocks * sizeof(f->features[0]));
+	if (!f) {
+		ret = -EINVAL;
+		goto out;
+	}
+	f->block_index = 0;
+	f->num_blocks = cpu_to_le32(blocks);
+	for (i = 0; i < blocks; i++)
+		f->features[i] = cpu_to_le32(vdev->features >> (32 * i));
+	ret = vmsg_call(vmdev);
+out:
+	mutex_unlock(&vmdev->chan.lock);
+	return ret;
+}
+
+/*
+ * Notifications. virtqueue_kick() may run in any context, so the kick is
+ * sent with the bus's atomic send_event or notify_vq op under kick_lock.
+ * When the bus has no room (-EAGAIN), or has no atomic op, the kick is
+ * remembered per virtqueue, with the latest notification data, and sent
+ * from kick_work: later kicks of the same queue coalesce into it, and none
+ * is lost.
+ */
+static u32 vmsg_notification_data(struct virtqueue *vq)
+{
+	/* vring_notification_data(): next (16 bits) << 16 | queue index. */
+	u32 next = vring_notification_data(vq) >> 16;
+
+	/* Split rings: the 16-bit avail index, as it is. */
+	if (!virtio_has_feature(vq->vdev, VIRTIO_F_RING_PACKED))
+		return next;
+	/* Packed rings: offset in bits 14:0, wrap counter moves to bit 31. */
+	return (next & 0x7fff) | ((next & 0x8000) ? VIRTIO_MSG_AVAIL_WRAP : 0);
+}
+
+static bool vmsg_kick_atomic(struct virtio_msg_device *vmdev)
+{
+	const struct virtio_msg_bus_desc *desc = vmdev->core->bus->desc;
+
+	return (desc->flags & VIRTIO_MSG_BUS_F_OOB_NOTIFY) ||
+	       desc->ops->send_event;
+}
+
+static void vmsg_build_avail(struct virtio_msg_device *vmdev,
+			     struct virtio_msg_hdr *msg, size_t size,
+			     u32 index, u32 data)
+{
+	struct virtio_msg_event_avail *e;
+
+	virtio_msg_init_request(msg, size, VIRTIO_MSG_EVENT_AVAIL,
+				vmdev->dev_num, sizeof(*e));
+	e = virtio_msg_payload(msg);
+	e->vq_index = cpu_to_le32(index);
+	e->next_offset = cpu_to_le32(data);
+}
+
+/* Send a kick with an op that does not sleep; kick_lock held. */
+static int vmsg_kick_send_atomic(struct virtio_msg_device *vmdev, u32 index,
+				 u32 data)
+{
+	struct virtio_msg_bus *bus = vmdev->core->bus;
+	struct {
+		struct virtio_msg_hdr hdr;
+		struct virtio_msg_event_avail avail;
+	} msg;
+	int ret;
+
+	lockdep_assert_held(&vmdev->kick_lock);
+	if (bus->desc->flags & VIRTIO_MSG_BUS_F_OOB_NOTIFY)
+		return bus->desc->ops->notify_vq(bus, vmdev->dev_num, index,
+						 data);
+
+	vmsg_build_avail(vmdev, &msg.hdr, sizeof(msg), index, data);
+	ret = bus->desc->ops->send_event(bus, &msg.hdr);
+	trace_virtio_msg_send(bus, &msg.hdr, ret);
+	if (!ret)
+		atomic_long_inc(&vmdev->stats.sent[VMSG_STAT_EVENT_AVAIL]);
+	return ret;
+}
+
+static void vmsg_kick_defer(struct virtio_msg_device *vmdev, u32 index,
+			    unsigned long delay)
+{
+	__set_bit(index, vmdev->kick_pending);
+	atomic_long_inc(&vmdev->stats.kicks_deferred);
+	mod_delayed_work(system_wq, &vmdev->kick_work, delay);
+}
+
+static bool vmsg_notify(struct virtqueue *vq)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vq->vdev);
+	unsigned int index = vq->index;
+	unsigned long flags;
+	bool ok = true;
+	u32 data = 0;
+	int ret;
+
+	if (READ_ONCE(vmdev->broken))
+		return false;
+	if (__virtio_test_bit(vq->vdev, VIRTIO_F_NOTIFICATION_DATA))
+		data = vmsg_notification_data(vq);
+
+	spin_lock_irqsave(&vmdev->kick_lock, flags);
+	if (index >= vmdev->nvqs) {
+		/* Only queues set up by find_vqs() can be kicked. */
+		ok = false;
+		goto out;
+	}
+	vmdev->vqs[index].kick_data = data;
+	if (test_bit(index, vmdev->kick_pending)) {
+		/* Coalesced into the pending kick, which sends @data. */
+		goto out;
+	}
+	if (!vmsg_kick_atomic(vmdev)) {
+		__set_bit(index, vmdev->kick_pending);
+		mod_delayed_work(system_wq, &vmdev->kick_work, 0);
+		goto out;
+	}
+	ret = vmsg_kick_send_atomic(vmdev, index, data);
+	if (ret == -EAGAIN)
+		vmsg_kick_defer(vmdev, index,
+				msecs_to_jiffies(VMSG_KICK_RETRY_MS));
+	else if (ret)
+		ok = false;	/* the peer is gone */
+out:
+	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+	return ok;
+}
+
+static void vmsg_kick_work(struct work_struct *work)
+{
+	struct virtio_msg_device *vmdev =
+		container_of(to_delayed_work(work), struct virtio_msg_device,
+			     kick_work);
+	unsigned long retry = msecs_to_jiffies(VMSG_KICK_RETRY_MS);
+	struct {
+		struct virtio_msg_hdr hdr;
+		struct virtio_msg_event_avail avail;
+	} msg;
+	unsigned int index, rounds;
+	unsigned long flags;
+	u32 data;
+	int ret;
+
+	if (READ_ONCE(vmdev->broken))
+		return;
+
+	if (vmsg_kick_atomic(vmdev)) {
+		spin_lock_irqsave(&vmdev->kick_lock, flags);
+		for_each_set_bit(index, vmdev->kick_pending, vmdev->nvqs) {
+			ret = vmsg_kick_send_atomic(vmdev, index,
+						    vmdev->vqs[index].kick_data);
+			if (ret == -EAGAIN) {
+				mod_delayed_work(system_wq, &vmdev->kick_work,
+						 retry);
+				break;
+			}
+			/* Sent, or the peer is gone: either way, done. */
+			__clear_bit(index, vmdev->kick_pending);
+		}
+		spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+		return;
+	}
+
+	/* send may sleep: take one kick at a time out from under the lock. */
+	for (rounds = 0; rounds < vmdev->nvqs; rounds++) {
+		spin_lock_irqsave(&vmdev->kick_lock, flags);
+		index = vmdev->kick_pending ?
+			find_first_bit(vmdev->kick_pending, vmdev->nvqs) :
+			vmdev->nvqs;
+		if (index >= vmdev->nvqs) {
+			spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+			return;
+		}
+		__clear_bit(index, vmdev->kick_pending);
+		data = vmdev->vqs[index].kick_data;
+		spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+
+		vmsg_build_avail(vmdev, &msg.hdr, sizeof(msg), index, data);
+		ret = vmsg_send(vmdev->core, &vmdev->stats, &msg.hdr);
+		if (ret == -EAGAIN) {
+			spin_lock_irqsave(&vmdev->kick_lock, flags);
+			/* A newer kick may have set it again: same effect. */
+			if (index < vmdev->nvqs)
+				vmsg_kick_defer(vmdev, index, retry);
+			spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+			return;
+		}
+	}
+	/* Kicks kept coming: let others run before the rest. */
+	spin_lock_irqsave(&vmdev->kick_lock, flags);
+	if (vmdev->kick_pending && !bitmap_empty(vmdev->kick_pending, vmdev->nvqs))
+		mod_delayed_work(system_wq, &vmdev->kick_work, 0);
+	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+}
+
+/**
+ * vmsg_dev_tx_ready() - resend deferred kicks now
+ * @vmdev: the device
+ *
+ * Context: any.
+ */
+void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmdev->kick_lock, flags);
+	if (vmdev->kick_pending && !bitmap_empty(vmdev->kick_pending, vmdev->nvqs))
+		mod_delayed_work(system_wq, &vmdev->kick_work, 0);
+	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+}
+
+/* GET_VQUEUE then SET_VQUEUE for a new or reset virtqueue. */
+static int vmsg_get_vqueue(struct virtio_msg_device *vmdev, u32 index,
+			   u32 *max_size)
+{
+	struct virtio_msg_vqueue_index *q;
+	int ret;
+
+	mutex_lock(&vmdev->chan.lock);
+	q = vmsg_start(vmdev, VIRTIO_MSG_GET_VQUEUE, sizeof(*q));
+	if (!q) {
+		ret = -EINVAL;
+		goto out;
+	}
+	q->index = cpu_to_le32(index);
+	ret = vmsg_call(vmdev);
+	if (!ret)
+		*max_size = le32_to_cpu(((struct virtio_msg_vqueue *)
+					 vmsg_resp(vmdev))->max_size);
+out:
+	mutex_unlock(&vmdev->chan.lock);
+	return ret;
+}
+
+static int vmsg_set_vqueue(struct virtio_msg_device *vmdev,
+			   struct virtqueue *vq)
+{
+	struct virtio_msg_vqueue *s;
+	int ret;
+
+	mutex_lock(&vmdev->chan.lock);
+	s = vmsg_start(vmdev, VIRTIO_MSG_SET_VQUEUE, sizeof(*s));
+	if (!s) {
+		ret = -EINVAL;
+		goto out;
+	}
+	s->index = cpu_to_le32(vq->index);
+	s->size = cpu_to_le32(virtqueue_get_vring_size(vq));
+	s->desc_addr = cpu_to_le64(virtqueue_get_desc_addr(vq));
+	s->driver_addr = cpu_to_le64(virtqueue_get_avail_addr(vq));
+	s->device_addr = cpu_to_le64(virtqueue_get_used_addr(vq));
+	ret = vmsg_call(vmdev);
+out:
+	mutex_unlock(&vmdev->chan.lock);
+	return ret;
+}
+
+static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
+				       unsigned int index,
+				       struct virtqueue_info *info)
+{
+	struct virtqueue *vq;
+	u32 num;
+	int ret;
+
+	if (index >= vmdev->max_vqs)
+		return ERR_PTR(-ENOENT);
+	ret = vmsg_get_vqueue(vmdev, index, &num);
+	if (ret)
+		return ERR_PTR(ret);
+	if (!num)
+		return ERR_PTR(-ENOENT);	/* the queue does not exist */
+
+	num = min_t(u32, num, VMSG_VQ_SIZE_MAX);
+	/* Split rings need a power of two; the device's is a maximum. */
+	if (!virtio_has_feature(&vmdev->vdev, VIRTIO_F_RING_PACKED))
+		num = rounddown_pow_of_two(num);
+
+	vq = vring_create_virtqueue(index, num, SMP_CACHE_BYTES, &vmdev->vdev,
+				    true, true, info->ctx, vmsg_notify,
+				    info->callback, info->name);
+	if (!vq)
+		return ERR_PTR(-ENOMEM);
+
+	ret = vmsg_set_vqueue(vmdev, vq);
+	if (ret) {
+		vring_del_virtqueue(vq);
+		return ERR_PTR(ret);
+	}
+	return vq;
+}
+
+static void vmsg_del_vqs(struct virtio_device *vdev)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	struct virtqueue *vq, *tmp;
+	unsigned long *pending;
+	struct vmsg_vq *vqs;
+	unsigned long flags;
+
+	/* Unpublished under both locks: no callback or kick runs after. */
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	spin_lock(&vmdev->kick_lock);
+	vqs = vmdev->vqs;
+	pending = vmdev->kick_pending;
+	vmdev->vqs = NULL;
+	vmdev->kick_pending = NULL;
+	vmdev->nvqs = 0;
+	spin_unlock(&vmdev->kick_lock);
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	cancel_delayed_work_sync(&vmdev->kick_work);
+
+	list_for_each_entry_safe(vq, tmp, &vdev->vqs, list)
+		vring_del_virtqueue(vq);
+	kfree(vqs);
+	bitmap_free(pending);
+}
+
+static int vmsg_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			 struct virtqueue *vqs[],
+			 struct virtqueue_info vqs_info[],
+			 struct irq_affinity *desc)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	unsigned int i, named = 0, index = 0;
+	unsigned long *pending;
+	struct vmsg_vq *slots;
+	unsigned long flags;
+	int ret;
+
+	for (i = 0; i < nvqs; i++)
+		if (vqs_info[i].name)
+			named++;
+	if (named > vmdev->max_vqs)
+		return -ENOENT;
+
+	slots = kcalloc(named, sizeof(*slots), GFP_KERNEL);
+	pending = bitmap_zalloc(named, GFP_KERNEL);
+	if (!slots || !pending) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+
+	for (i = 0; i < nvqs; i++) {
+		if (!vqs_info[i].name) {
+			vqs[i] = NULL;
+			continue;
+		}
+		vqs[i] = vmsg_setup_vq(vmdev, index, &vqs_info[i]);
+		if (IS_ERR(vqs[i])) {
+			ret = PTR_ERR(vqs[i]);
+			goto err_del;
+		}
+		slots[index++].vq = vqs[i];
+	}
+
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	spin_lock(&vmdev->kick_lock);
+	vmdev->vqs = slots;
+	vmdev->kick_pending = pending;
+	vmdev->nvqs = named;
+	spin_unlock(&vmdev->kick_lock);
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	return 0;
+
+err_del:
+	{
+		struct virtqueue *vq, *tmp;
+
+		list_for_each_entry_safe(vq, tmp, &vdev->vqs, list)
+			vring_del_virtqueue(vq);
+	}
+err_free:
+	kfree(slots);
+	bitmap_free(pending);
+	return ret;
+}
+
+static void vmsg_synchronize_cbs(struct virtio_device *vdev)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	unsigned long flags;
+
+	/* EVENT_USED runs callbacks under cb_lock: wait for one to end. */
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+}
+
+static const char *vmsg_bus_name(struct virtio_device *vdev)
+{
+	return to_vmsg_dev(vdev)->core->bus->desc->name;
+}
+
+static bool vmsg_get_shm_region(struct virtio_device *vdev,
+				struct virtio_shm_region *region, u8 id)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	struct virtio_msg_vqueue_index *q;
+	struct virtio_msg_get_shm_resp *r;
+	bool found = false;
+
+	mutex_lock(&vmdev->chan.lock);
+	q = vmsg_start(vmdev, VIRTIO_MSG_GET_SHM, sizeof(*q));
+	if (q) {
+		q->index = cpu_to_le32(id);
+		if (!vmsg_call(vmdev)) {
+			r = vmsg_resp(vmdev);
+			/* Length 0: the region does not exist. */
+			if (r->length) {
+				region->addr = le32_to_cpu(r->address);
+				region->len = le32_to_cpu(r->length);
+				found = true;
+			}
+		}
+	}
+	mutex_unlock(&vmdev->chan.lock);
+	return found;
+}
+
+static int vmsg_disable_vq_and_reset(struct virtqueue *vq)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vq->vdev);
+	struct virtio_msg_vqueue_index *q;
+	unsigned long flags;
+	int ret;
+
+	if (!virtio_has_feature(vq->vdev, VIRTIO_F_RING_RESET))
+		return -ENOENT;
+
+	mutex_lock(&vmdev->chan.lock);
+	q = vmsg_start(vmdev, VIRTIO_MSG_RESET_VQUEUE, sizeof(*q));
+	if (q) {
+		q->index = cpu_to_le32(vq->index);
+		ret = vmsg_call(vmdev);
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&vmdev->chan.lock);
+	if (ret)
+		return ret;
+
+	/* No callback for it once this returns, and no deferred kick. */
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	vq->reset = true;
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	spin_lock_irqsave(&vmdev->kick_lock, flags);
+	if (vq->index < vmdev->nvqs)
+		__clear_bit(vq->index, vmdev->kick_pending);
+	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+	return 0;
+}
+
+static int vmsg_enable_vq_after_reset(struct virtqueue *vq)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vq->vdev);
+	unsigned long flags;
+	int ret;
+
+	if (!vq->reset)
+		return -EBUSY;
+	/* The ring may have been resized or moved: program it again. */
+	ret = vmsg_set_vqueue(vmdev, vq);
+	if (ret)
+		return ret;
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	vq->reset = false;
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	return 0;
+}
+
+static const struct virtio_config_ops vmsg_config_ops = {
+	.get			= vmsg_get,
+	.set			= vmsg_set,
+	.generation		= vmsg_generation,
+	.get_status		= vmsg_get_status,
+	.set_status		= vmsg_set_status,
+	.reset			= vmsg_reset,
+	.find_vqs		= vmsg_find_vqs,
+	.del_vqs		= vmsg_del_vqs,
+	.synchronize_cbs	= vmsg_synchronize_cbs,
+	.get_features		= vmsg_get_features,
+	.finalize_features	= vmsg_finalize_features,
+	.bus_name		= vmsg_bus_name,
+	.get_shm_region		= vmsg_get_shm_region,
+	.disable_vq_and_reset	= vmsg_disable_vq_and_reset,
+	.enable_vq_after_reset	= vmsg_enable_vq_after_reset,
+};
+
+/* Inbound events, from any context. */
+static void vmsg_event_used(struct virtio_msg_device *vmdev,
+			    const struct virtio_msg_hdr *msg)
+{
+	const struct virtio_msg_vqueue_index *e = (const void *)(msg + 1);
+	u32 index = le32_to_cpu(e->index);
+	struct virtqueue *vq = NULL;
+	unsigned long flags;
+	bool bh, bad = false;
+
+	/*
+	 * vring_interrupt() runs the driver's callback, which may raise
+	 * softirqs (NAPI): from process context, run them on the way out.
+	 */
+	bh = !in_hardirq() && !irqs_disabled();
+	if (bh)
+		local_bh_disable();
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	if (index < vmdev->nvqs) {
+		index = array_index_nospec(index, vmdev->nvqs);
+		vq = vmdev->vqs[index].vq;
+		if (vq && !vq->reset)
+			vring_interrupt(0, vq);
+	} else {
+		bad = true;
+	}
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	if (bh)
+		local_bh_enable();
+
+	if (bad)
+		vmsg_bus_count_bad(vmdev->core, msg, "no such virtqueue");
+}
+
+static void vmsg_event_config(struct virtio_msg_device *vmdev,
+			      const struct virtio_msg_hdr *msg)
+{
+	const struct virtio_msg_event_config *e = (const void *)(msg + 1);
+	bool has_data = virtio_msg_payload_size(msg) > sizeof(*e);
+	u32 status = le32_to_cpu(e->device_status);
+	u32 gen = le32_to_cpu(e->generation);
+	u32 off = le32_to_cpu(e->offset);
+	u32 len = le32_to_cpu(e->length);
+	bool refresh = false, notify, needs_reset;
+	unsigned long flags;
+	u8 old;
+
+	if (has_data && (u64)off + len > vmdev->config_size) {
+		vmsg_bus_count_bad(vmdev->core, msg, "config data out of range");
+		return;
+	}
+
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	old = vmdev->status;
+	WRITE_ONCE(vmdev->status, vmsg_sane_status(old, status));
+	needs_reset = (status & VIRTIO_CONFIG_S_NEEDS_RESET) &&
+		      !(old & VIRTIO_CONFIG_S_NEEDS_RESET);
+	if (has_data) {
+		memcpy(vmdev->config + off, e->data, len);
+		vmdev->generation = gen;
+	} else if (gen != vmdev->generation) {
+		/*
+		 * Keep the old generation until the new data is in, so that
+		 * readers never pair the new generation with old data.
+		 */
+		refresh = true;
+	}
+	notify = READ_ONCE(vmdev->ready);
+	if (!notify)
+		vmdev->config_event = true;
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+
+	if (needs_reset) {
+		/* Stop I/O; the driver is told and may reset the device. */
+		dev_warn_ratelimited(vmsg_parent(vmdev),
+				     "device %u needs a reset\n",
+				     vmdev->dev_num);
+		if (READ_ONCE(vmdev->registered))
+			schedule_work(&vmdev->break_work);
+	}
+	if (refresh)
+		schedule_work(&vmdev->config_work);
+	else if (notify)
+		virtio_config_changed(&vmdev->vdev);
+}
+
+/**
+ * vmsg_dev_event() - dispatch an inbound event for a device
+ * @vmdev: the device
+ * @msg: a message accepted by virtio_msg_validate() that is not a response
+ *
+ * Context: any.
+ */
+void vmsg_dev_event(struct virtio_msg_device *vmdev,
+		    const struct virtio_msg_hdr *msg)
+{
+	atomic_long_inc(&vmdev->stats.received[vmsg_stat_index(msg->msg_id)]);
+	switch (msg->msg_id) {
+	case VIRTIO_MSG_EVENT_USED:
+		vmsg_event_used(vmdev, msg);
+		break;
+	case VIRTIO_MSG_EVENT_CONFIG:
+		vmsg_event_config(vmdev, msg);
+		break;
+	default:
+		/* virtio_msg_validate() lets no other event through. */
+		vmsg_bus_count_bad(vmdev->core, msg, "unexpected event");
+		break;
+	}
+}
+
+/* Device lifetime. */
+static void vmsg_dev_free(struct virtio_msg_device *vmdev)
+{
+	kfree(vmdev->config);
+	kfree(vmdev->req_buf);
+	kfree(vmdev->resp_buf);
+	kfree(vmdev);
+}
+
+static void vmsg_dev_release(struct device *dev)
+{
+	vmsg_dev_free(to_vmsg_dev(dev_to_virtio(dev)));
+}
+
+/* Take the device out of the table; after this no event can reach it. */
+static void vmsg_dev_unpublish(struct virtio_msg_device *vmdev)
+{
+	xa_erase(&vmdev->core->devs, vmdev->dev_num);
+	synchronize_rcu();
+	cancel_work_sync(&vmdev->config_work);
+	cancel_work_sync(&vmdev->break_work);
+	cancel_delayed_work_sync(&vmdev->kick_work);
+}
+
+static int vmsg_get_device_info(struct virtio_msg_device *vmdev)
+{
+	struct virtio_msg_get_device_info_resp *r;
+	int ret;
+
+	mutex_lock(&vmdev->chan.lock);
+	ret = vmsg_start(vmdev, VIRTIO_MSG_GET_DEVICE_INFO, 0) ? 0 : -EINVAL;
+	if (!ret)
+		ret = vmsg_call(vmdev);
+	if (!ret) {
+		r = vmsg_resp(vmdev);
+		vmdev->device_id = le32_to_cpu(r->device_id);
+		vmdev->vendor_id = le32_to_cpu(r->vendor_id);
+		vmdev->num_feature_bits = le32_to_cpu(r->num_feature_bits);
+		vmdev->config_size = le32_to_cpu(r->config_size);
+		vmdev->max_vqs = le32_to_cpu(r->max_virtqueues);
+	}
+	mutex_unlock(&vmdev->chan.lock);
+	return ret;
+}
+
+/**
+ * vmsg_dev_create() - set up a device number and ask what is behind it
+ * @core: the bus
+ * @dev_num: the device number, not yet in the table
+ *
+ * Publishes the device in the table, so that responses reach it, and
+ * sends GET_DEVICE_INFO, the first message the specification allows.
+ *
+ * Context: process, on the bus's ordered workqueue.
+ * Return: the device, or an ERR_PTR(): -ENODEV when there is no device
+ * (device ID 0), or why the device could not be set up.
+ */
+struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
+					  u16 dev_num)
+{
+	u16 max = virtio_msg_bus_max_msg_size(core->bus);
+	struct virtio_msg_device *vmdev;
+	int ret;
+
+	vmdev = kzalloc(sizeof(*vmdev), GFP_KERNEL);
+	if (!vmdev)
+		return ERR_PTR(-ENOMEM);
+	vmdev->core = core;
+	vmdev->dev_num = dev_num;
+	vmdev->max_msg = max;
+	vmsg_chan_init(&vmdev->chan, &vmdev->stats);
+	spin_lock_init(&vmdev->state_lock);
+	spin_lock_init(&vmdev->cb_lock);
+	spin_lock_init(&vmdev->kick_lock);
+	INIT_WORK(&vmdev->config_work, vmsg_config_work);
+	INIT_WORK(&vmdev->break_work, vmsg_break_work);
+	INIT_DELAYED_WORK(&vmdev->kick_work, vmsg_kick_work);
+	vmdev->req_buf = kzalloc(max, GFP_KERNEL);
+	vmdev->resp_buf = kzalloc(max, GFP_KERNEL);
+	if (!vmdev->req_buf || !vmdev->resp_buf) {
+		vmsg_dev_free(vmdev);
+		return ERR_PTR(-ENOMEM);
+	}
+
+	ret = xa_insert(&core->devs, dev_num, vmdev, GFP_KERNEL);
+	if (ret) {
+		vmsg_dev_free(vmdev);
+		return ERR_PTR(ret);
+	}
+
+	ret = vmsg_get_device_info(vmdev);
+	if (ret)
+		goto err;
+	if (!vmdev->device_id) {
+		/* A placeholder number with no function behind it. */
+		ret = -ENODEV;
+		goto err;
+	}
+	if (vmdev->config_size > VMSG_CONFIG_MAX) {
+		dev_warn(vmsg_parent(vmdev),
+			 "device %u: config space of %u bytes is too large\n",
+			 dev_num, vmdev->config_size);
+		ret = -EINVAL;
+		goto err;
+	}
+	vmdev->config = kzalloc(vmdev->config_size ?: 1, GFP_KERNEL);
+	if (!vmdev->config) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	return vmdev;
+
+err:
+	if (ret != -ENODEV)
+		dev_warn(vmsg_parent(vmdev), "device %u not added: %d\n",
+			 dev_num, ret);
+	vmsg_dev_unpublish(vmdev);
+	vmsg_dev_free(vmdev);
+	return ERR_PTR(ret);
+}
+
+/**
+ * vmsg_dev_register() - register the virtio device of a created device
+ * @vmdev: from vmsg_dev_create()
+ *
+ * On failure the device is torn down and freed.
+ *
+ * Context: process, on the bus's ordered workqueue.
+ * Return: 0 or a negative errno.
+ */
+int vmsg_dev_register(struct virtio_msg_device *vmdev)
+{
+	struct virtio_msg_bus *bus = vmdev->core->bus;
+	struct device *parent = bus->parent;
+	unsigned long flags;
+	bool pending;
+	int ret;
+
+	if (bus->desc->ops->dma_device) {
+		parent = bus->desc->ops->dma_device(bus, vmdev->dev_num);
+		if (IS_ERR(parent)) {
+			ret = PTR_ERR(parent);
+			dev_warn(bus->parent, "device %u: no DMA device: %d\n",
+				 vmdev->dev_num, ret);
+			vmsg_dev_unpublish(vmdev);
+			vmsg_dev_free(vmdev);
+			return ret;
+		}
+		vmdev->dma_dev_set = true;
+	}
+
+	vmdev->vdev.dev.parent = parent;
+	vmdev->vdev.dev.release = vmsg_dev_release;
+	vmdev->vdev.dev.groups = vmsg_dev_groups;
+	vmdev->vdev.config = &vmsg_config_ops;
+	vmdev->vdev.id.device = vmdev->device_id;
+	vmdev->vdev.id.vendor = vmdev->vendor_id;
+
+	ret = register_virtio_device(&vmdev->vdev);
+	if (ret) {
+		dev_warn(bus->parent, "device %u: registration failed: %d\n",
+			 vmdev->dev_num, ret);
+		vmsg_dev_mark_gone(vmdev, -ENODEV);
+		vmsg_dev_unpublish(vmdev);
+		if (vmdev->dma_dev_set && bus->desc->ops->release_device)
+			bus->desc->ops->release_device(bus, vmdev->dev_num);
+		/* Initialised by register_virtio_device(): put, never free. */
+		put_device(&vmdev->vdev.dev);
+		return ret;
+	}
+
+	WRITE_ONCE(vmdev->registered, true);
+	if (READ_ONCE(vmdev->broken))
+		virtio_break_device(&vmdev->vdev);
+
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	WRITE_ONCE(vmdev->ready, true);
+	pending = vmdev->config_event;
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+	if (pending)
+		virtio_config_changed(&vmdev->vdev);
+	return 0;
+}
+
+/**
+ * vmsg_dev_destroy() - unregister and free a device
+ * @vmdev: a registered device
+ *
+ * Context: process; on the bus's ordered workqueue, or at bus
+ * unregistration once that workqueue is drained.
+ */
+void vmsg_dev_destroy(struct virtio_msg_device *vmdev)
+{
+	struct virtio_msg_bus *bus = vmdev->core->bus;
+
+	vmsg_dev_mark_gone(vmdev, -ENODEV);
+	/* Hold the device across unregistration, which drops a reference. */
+	get_device(&vmdev->vdev.dev);
+	unregister_virtio_device(&vmdev->vdev);
+	vmsg_dev_unpublish(vmdev);
+	if (vmdev->dma_dev_set && bus->desc->ops->release_device)
+		bus->desc->ops->release_device(bus, vmdev->dev_num);
+	put_device(&vmdev->vdev.dev);
+}
+
+/* Statistics in sysfs: <virtio device>/virtio_msg/ */
+static struct virtio_msg_device *vmsg_attr_dev(struct device *dev)
+{
+	return to_vmsg_dev(dev_to_virtio(dev));
+}
+
+static ssize_t vmsg_sent_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct dev_ext_attribute *ea =
+		container_of(attr, struct dev_ext_attribute, attr);
+	unsigned long i = (unsigned long)ea->var;
+
+	return sysfs_emit(buf, "%lu\n",
+			  atomic_long_read(&vmsg_attr_dev(dev)->stats.sent[i]));
+}
+
+static ssize_t vmsg_received_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct dev_ext_attribute *ea =
+		container_of(attr, struct dev_ext_attribute, attr);
+	unsigned long i = (unsigned long)ea->var;
+
+	return sysfs_emit(buf, "%lu\n",
+			  atomic_long_read(&vmsg_attr_dev(dev)->stats.received[i]));
+}
+
+#define VMSG_SENT_ATTR(_name, _idx)					\
+	static struct dev_ext_attribute vmsg_attr_sent_##_name = {	\
+		__ATTR(sent_##_name, 0444, vmsg_sent_show, NULL),	\
+		(void *)(_idx)						\
+	}
+#define VMSG_RECEIVED_ATTR(_name, _idx)					\
+	static struct dev_ext_attribute vmsg_attr_received_##_name = {	\
+		__ATTR(received_##_name, 0444, vmsg_received_show, NULL), \
+		(void *)(_idx)						\
+	}
+VMSG_SENT_ATTR(get_device_info, VMSG_STAT_GET_DEVICE_INFO);
+VMSG_RECEIVED_ATTR(get_device_info, VMSG_STAT_GET_DEVICE_INFO);
+VMSG_SENT_ATTR(get_device_features, VMSG_STAT_GET_DEVICE_FEATURES);
+VMSG_RECEIVED_ATTR(get_device_features, VMSG_STAT_GET_DEVICE_FEATURES);
+VMSG_SENT_ATTR(set_driver_features, VMSG_STAT_SET_DRIVER_FEATURES);
+VMSG_RECEIVED_ATTR(set_driver_features, VMSG_STAT_SET_DRIVER_FEATURES);
+VMSG_SENT_ATTR(get_config, VMSG_STAT_GET_CONFIG);
+VMSG_RECEIVED_ATTR(get_config, VMSG_STAT_GET_CONFIG);
+VMSG_SENT_ATTR(set_config, VMSG_STAT_SET_CONFIG);
+VMSG_RECEIVED_ATTR(set_config, VMSG_STAT_SET_CONFIG);
+VMSG_SENT_ATTR(get_device_status, VMSG_STAT_GET_DEVICE_STATUS);
+VMSG_RECEIVED_ATTR(get_device_status, VMSG_STAT_GET_DEVICE_STATUS);
+VMSG_SENT_ATTR(set_device_status, VMSG_STAT_SET_DEVICE_STATUS);
+VMSG_RECEIVED_ATTR(set_device_status, VMSG_STAT_SET_DEVICE_STATUS);
+VMSG_SENT_ATTR(get_vqueue, VMSG_STAT_GET_VQUEUE);
+VMSG_RECEIVED_ATTR(get_vqueue, VMSG_STAT_GET_VQUEUE);
+VMSG_SENT_ATTR(set_vqueue, VMSG_STAT_SET_VQUEUE);
+VMSG_RECEIVED_ATTR(set_vqueue, VMSG_STAT_SET_VQUEUE);
+VMSG_SENT_ATTR(reset_vqueue, VMSG_STAT_RESET_VQUEUE);
+VMSG_RECEIVED_ATTR(reset_vqueue, VMSG_STAT_RESET_VQUEUE);
+VMSG_SENT_ATTR(get_shm, VMSG_STAT_GET_SHM);
+VMSG_RECEIVED_ATTR(get_shm, VMSG_STAT_GET_SHM);
+VMSG_SENT_ATTR(event_config, VMSG_STAT_EVENT_CONFIG);
+VMSG_RECEIVED_ATTR(event_config, VMSG_STAT_EVENT_CONFIG);
+VMSG_SENT_ATTR(event_avail, VMSG_STAT_EVENT_AVAIL);
+VMSG_RECEIVED_ATTR(event_avail, VMSG_STAT_EVENT_AVAIL);
+VMSG_SENT_ATTR(event_used, VMSG_STAT_EVENT_USED);
+VMSG_RECEIVED_ATTR(event_used, VMSG_STAT_EVENT_USED);
+
+/* The other counters: var is the counter's offset in struct vmsg_stats. */
+static ssize_t vmsg_counter_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct dev_ext_attribute *ea =
+		container_of(attr, struct dev_ext_attribute, attr);
+	atomic_long_t *counter = (void *)&vmsg_attr_dev(dev)->stats +
+				 (unsigned long)ea->var;
+
+	return sysfs_emit(buf, "%lu\n",
+			  (unsigned long)atomic_long_read(counter));
+}
+
+#define VMSG_COUNTER_ATTR(_name, _off)					\
+	static struct dev_ext_attribute vmsg_attr_##_name = {		\
+		__ATTR(_name, 0444, vmsg_counter_show, NULL),		\
+		(void *)(_off)						\
+	}
+
+VMSG_COUNTER_ATTR(requests, offsetof(struct vmsg_stats, requests));
+VMSG_COUNTER_ATTR(timeouts, offsetof(struct vmsg_stats, timeouts));
+VMSG_COUNTER_ATTR(bad_messages, offsetof(struct vmsg_stats, bad_messages));
+VMSG_COUNTER_ATTR(late_replies, offsetof(struct vmsg_stats, late_replies));
+VMSG_COUNTER_ATTR(unmatched, offsetof(struct vmsg_stats, unmatched));
+VMSG_COUNTER_ATTR(kicks_deferred, offsetof(struct vmsg_stats, kicks_deferred));
+
+static ssize_t probe_round_trips_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n",
+			  vmsg_attr_dev(dev)->stats.probe_round_trips);
+}
+static DEVICE_ATTR_RO(probe_round_trips);
+
+static ssize_t device_number_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vmsg_attr_dev(dev)->dev_num);
+}
+static DEVICE_ATTR_RO(device_number);
+
+static struct attribute *vmsg_dev_attrs[] = {
+	&dev_attr_device_number.attr,
+	&dev_attr_probe_round_trips.attr,
+	&vmsg_attr_requests.attr.attr,
+	&vmsg_attr_timeouts.attr.attr,
+	&vmsg_attr_bad_messages.attr.attr,
+	&vmsg_attr_late_replies.attr.attr,
+	&vmsg_attr_unmatched.attr.attr,
+	&vmsg_attr_kicks_deferred.attr.attr,
+	&vmsg_attr_sent_get_device_info.attr.attr,
+	&vmsg_attr_received_get_device_info.attr.attr,
+	&vmsg_attr_sent_get_device_features.attr.attr,
+	&vmsg_attr_received_get_device_features.attr.attr,
+	&vmsg_attr_sent_set_driver_features.attr.attr,
+	&vmsg_attr_received_set_driver_features.attr.attr,
+	&vmsg_attr_sent_get_config.attr.attr,
+	&vmsg_attr_received_get_config.attr.attr,
+	&vmsg_attr_sent_set_config.attr.attr,
+	&vmsg_attr_received_set_config.attr.attr,
+	&vmsg_attr_sent_get_device_status.attr.attr,
+	&vmsg_attr_received_get_device_status.attr.attr,
+	&vmsg_attr_sent_set_device_status.attr.attr,
+	&vmsg_attr_received_set_device_status.attr.attr,
+	&vmsg_attr_sent_get_vqueue.attr.attr,
+	&vmsg_attr_received_get_vqueue.attr.attr,
+	&vmsg_attr_sent_set_vqueue.attr.attr,
+	&vmsg_attr_received_set_vqueue.attr.attr,
+	&vmsg_attr_sent_reset_vqueue.attr.attr,
+	&vmsg_attr_received_reset_vqueue.attr.attr,
+	&vmsg_attr_sent_get_shm.attr.attr,
+	&vmsg_attr_received_get_shm.attr.attr,
+	&vmsg_attr_sent_event_config.attr.attr,
+	&vmsg_attr_received_event_config.attr.attr,
+	&vmsg_attr_sent_event_avail.attr.attr,
+	&vmsg_attr_received_event_avail.attr.attr,
+	&vmsg_attr_sent_event_used.attr.attr,
+	&vmsg_attr_received_event_used.attr.attr,
+	NULL
+};
+
+static const struct attribute_group vmsg_dev_group = {
+	.name = "virtio_msg",
+	.attrs = vmsg_dev_attrs,
+};
+
+const struct attribute_group *vmsg_dev_groups[] = {
+	&vmsg_dev_group,
+	NULL
+};
