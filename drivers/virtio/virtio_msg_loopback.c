@@ -106,8 +106,8 @@ struct vmsg_lb_slot {
  *	its last reference goes
  * @id: instance number, in @dev's name
  * @lock: serialises device addition and removal (@nr_devs and the
- *	check-then-insert on @devs); a mutex because it is held across
- *	allocations
+ *	check-then-insert on @devs) and ->dma_device; a mutex because it is
+ *	held across allocations and device registration
  * @devs: device number -> struct vmsg_lb_dev, the devices the backend may
  *	serve and access; lookups take its internal lock (or RCU) only
  * @held: device number -> struct vmsg_lb_dev whose DMA device the core
@@ -156,10 +156,12 @@ struct vmsg_lb {
 
 /**
  * struct vmsg_lb_dev - one device number of an instance
- * @dma_dev: the DMA device given to the core; never registered, it only
- *	carries the DMA operations and this structure's lifetime
+ * @dma_dev: the DMA device given to the core, which makes it the parent of
+ *	the virtio device; registered from ->dma_device to ->release_device
  * @lb: the instance (referenced through @lb->dev)
  * @dev_num: the device number
+ * @dma_added: @dma_dev was handed out (a device is registered only once);
+ *	under @lb->lock
  * @map_lock: protects @maps, @next_iova and the pages of every live mapping
  *	while MEM_READ/MEM_WRITE copy them; a spinlock taken with interrupts
  *	off because the DMA API may be called in any context
@@ -171,6 +173,7 @@ struct vmsg_lb_dev {
 	struct device dma_dev;
 	struct vmsg_lb *lb;
 	u16 dev_num;
+	bool dma_added;
 
 	spinlock_t map_lock;		/* mappings; any context */
 	struct rb_root maps;
@@ -556,24 +559,50 @@ static struct device *vmsg_lb_dma_device(struct virtio_msg_bus *bus,
 	struct vmsg_lb_dev *lbdev;
 	int ret;
 
-	lbdev = vmsg_lb_dev_get(lb, dev_num);
-	if (!lbdev)
-		return ERR_PTR(-ENODEV);
-	/* The reference is kept until ->release_device. */
-	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL);
-	if (ret) {
-		put_device(&lbdev->dma_dev);
-		return ERR_PTR(ret);
+	mutex_lock(&lb->lock);
+	lbdev = xa_load(&lb->devs, dev_num);
+	if (!lbdev) {
+		ret = -ENODEV;
+		goto out_unlock;
 	}
+	/* A removed and re-added number gets a new vmsg_lb_dev. */
+	if (lbdev->dma_added) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	lbdev->dma_added = true;
+	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL);
+	if (ret)
+		goto out_unlock;
+	/* The virtio device will be its child in sysfs. */
+	ret = device_add(&lbdev->dma_dev);
+	if (ret) {
+		xa_erase(&lb->held, dev_num);
+		goto out_unlock;
+	}
+	/* Kept until ->release_device. */
+	get_device(&lbdev->dma_dev);
+	mutex_unlock(&lb->lock);
 	return &lbdev->dma_dev;
+
+out_unlock:
+	mutex_unlock(&lb->lock);
+	return ERR_PTR(ret);
+}
+
+static void vmsg_lb_dev_unregister(struct vmsg_lb_dev *lbdev)
+{
+	device_del(&lbdev->dma_dev);
+	put_device(&lbdev->dma_dev);
 }
 
 static void vmsg_lb_release_device(struct virtio_msg_bus *bus, u16 dev_num)
 {
 	struct vmsg_lb_dev *lbdev = xa_erase(&bus_to_lb(bus)->held, dev_num);
 
+	/* The virtio device, its child, is unregistered by now. */
 	if (lbdev)
-		put_device(&lbdev->dma_dev);
+		vmsg_lb_dev_unregister(lbdev);
 }
 
 static const struct virtio_msg_bus_ops vmsg_lb_bus_ops = {
@@ -1108,7 +1137,7 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	/* Only a core that skipped ->release_device leaves entries here. */
 	xa_for_each(&lb->held, index, lbdev) {
 		xa_erase(&lb->held, index);
-		put_device(&lbdev->dma_dev);
+		vmsg_lb_dev_unregister(lbdev);
 	}
 	xa_destroy(&lb->devs);
 	xa_destroy(&lb->held);
