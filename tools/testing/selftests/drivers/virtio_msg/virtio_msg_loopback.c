@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtio-msg loopback bus character device: ioctl argument checking,
+ * the message queue (read, write, poll, O_NONBLOCK), instance isolation,
+ * and the memory rule: a backend reaches only what is mapped for its own
+ * devices, in the mapping's direction. The last tests play a minimal
+ * virtio-rng device by hand so that a real driver maps real buffers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <endian.h>
+#include <linux/virtio_msg.h>
+#include <linux/virtio_msg_loopback.h>
+
+#include "../../kselftest_harness.h"
+
+#define LB_PATH		"/dev/virtio-msg-loopback"
+#define MSG_MAX		65536
+#define VIRTIO_ID_RNG	4
+/* Feature bits 32 and 33 are bits 0 and 1 of feature block 1. */
+#define F_VERSION_1		(1U << 0)
+#define F_ACCESS_PLATFORM	(1U << 1)
+#define VRING_DESC_F_WRITE	2
+#define STATUS_DRIVER_OK	4
+
+static int lb_open(int flags)
+{
+	int fd = open(LB_PATH, O_RDWR | O_CLOEXEC | flags);
+
+	if (fd < 0 && errno == ENOENT &&
+	    !system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
+		fd = open(LB_PATH, O_RDWR | O_CLOEXEC | flags);
+	return fd;
+}
+
+static int lb_dev(int fd, unsigned long cmd, uint32_t dev_num)
+{
+	struct virtio_msg_lb_device d = {
+		.size = sizeof(d),
+		.dev_num = dev_num,
+	};
+
+	return ioctl(fd, cmd, &d);
+}
+
+static int lb_mem(int fd, unsigned long cmd, uint32_t dev_num, uint64_t addr,
+		  void *buf, uint32_t len)
+{
+	struct virtio_msg_lb_mem m = {
+		.size = sizeof(m),
+		.dev_num = dev_num,
+		.addr = addr,
+		.buf = (uintptr_t)buf,
+		.len = len,
+	};
+
+	return ioctl(fd, cmd, &m);
+}
+
+/* An address no access succeeds on. */
+static void *bad_ptr(void)
+{
+	static void *p = MAP_FAILED;
+
+	if (p == MAP_FAILED)
+		p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	return p;
+}
+
+/* Wait up to @ms for a message and read it; the length or -errno. */
+static int lb_recv(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -ETIMEDOUT;
+	n = read(fd, buf, len);
+	return n < 0 ? -errno : (int)n;
+}
+
+FIXTURE(lb) {
+	int fd;
+};
+
+FIXTURE_SETUP(lb)
+{
+	self->fd = lb_open(0);
+	if (self->fd < 0)
+		SKIP(return, "%s: %s (module not available?)", LB_PATH,
+		     strerror(errno));
+}
+
+FIXTURE_TEARDOWN(lb)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(lb, info)
+{
+	struct virtio_msg_lb_info info = { .size = sizeof(info) };
+
+	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
+	EXPECT_EQ(sizeof(info), info.size);
+	EXPECT_EQ(VIRTIO_MSG_LB_ABI_VERSION, info.abi_version);
+	EXPECT_LE(VIRTIO_MSG_MAX_SIZE_MIN, info.max_msg_size);
+	EXPECT_GE(VIRTIO_MSG_MAX_SIZE_MAX, info.max_msg_size);
+	EXPECT_LT(0, info.queue_len);
+	EXPECT_LT(0, info.max_devices);
+	EXPECT_EQ(0, info.reserved);
+}
+
+/*
+ * For every ioctl: one byte short of the first version is EINVAL, a
+ * larger structure with a nonzero unknown byte is E2BIG, and with zero
+ * unknown bytes it is accepted (here: reaches the ioctl's own checks).
+ */
+#define CHECK_LENGTH(cmd, type, ver0, ok_errno)				\
+	do {								\
+		struct {						\
+			type s;						\
+			uint64_t extra;					\
+		} buf;							\
+									\
+		memset(&buf, 0, sizeof(buf));				\
+		buf.s.size = (ver0) - 1;				\
+		EXPECT_EQ(-1, ioctl(self->fd, cmd, &buf));		\
+		EXPECT_EQ(EINVAL, errno);				\
+		buf.s.size = 4;						\
+		EXPECT_EQ(-1, ioctl(self->fd, cmd, &buf));		\
+		EXPECT_EQ(EINVAL, errno);				\
+		buf.s.size = sizeof(buf);				\
+		buf.extra = 1;						\
+		EXPECT_EQ(-1, ioctl(self->fd, cmd, &buf));		\
+		EXPECT_EQ(E2BIG, errno);				\
+		buf.s.size = sizeof(buf.s) + 1;				\
+		EXPECT_EQ(-1, ioctl(self->fd, cmd, &buf));		\
+		EXPECT_EQ(E2BIG, errno);				\
+		buf.extra = 0;						\
+		buf.s.size = sizeof(buf);				\
+		errno = 0;						\
+		ioctl(self->fd, cmd, &buf);				\
+		EXPECT_EQ(ok_errno, errno);				\
+		EXPECT_EQ(-1, ioctl(self->fd, cmd, bad_ptr()));		\
+		EXPECT_EQ(EFAULT, errno);				\
+	} while (0)
+
+TEST_F(lb, cmd_length)
+{
+	EXPECT_EQ(VIRTIO_MSG_LB_INFO_SIZE_VER0,
+		  sizeof(struct virtio_msg_lb_info));
+	EXPECT_EQ(VIRTIO_MSG_LB_DEVICE_SIZE_VER0,
+		  sizeof(struct virtio_msg_lb_device));
+	EXPECT_EQ(VIRTIO_MSG_LB_MEM_SIZE_VER0,
+		  sizeof(struct virtio_msg_lb_mem));
+
+	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_GET_INFO, struct virtio_msg_lb_info,
+		     VIRTIO_MSG_LB_INFO_SIZE_VER0, 0);
+	/* Zeroed: remove dev_num 0 (absent), then add it (works). */
+	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+		     struct virtio_msg_lb_device,
+		     VIRTIO_MSG_LB_DEVICE_SIZE_VER0, ENOENT);
+	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_ADD_DEVICE, struct virtio_msg_lb_device,
+		     VIRTIO_MSG_LB_DEVICE_SIZE_VER0, 0);
+	/* Zeroed: len 0. */
+	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_MEM_READ, struct virtio_msg_lb_mem,
+		     VIRTIO_MSG_LB_MEM_SIZE_VER0, EINVAL);
+	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_MEM_WRITE, struct virtio_msg_lb_mem,
+		     VIRTIO_MSG_LB_MEM_SIZE_VER0, EINVAL);
+
+	EXPECT_EQ(-1, ioctl(self->fd, _IO(VIRTIO_MSG_LB_IOC_MAGIC, 0x7f), 0));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(lb, reserved)
+{
+	struct virtio_msg_lb_info info = { .size = sizeof(info), .reserved = 1 };
+	struct virtio_msg_lb_device d = { .size = sizeof(d), .dev_num = 1 };
+	struct virtio_msg_lb_mem m = { .size = sizeof(m), .len = 1 };
+	char byte;
+
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+
+	d.reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.reserved = 0;
+	d.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.flags = 0x80000000;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, &d));
+	EXPECT_EQ(EINVAL, errno);
+
+	m.buf = (uintptr_t)&byte;
+	m.reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, &m));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, &m));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(lb, add_remove)
+{
+	struct virtio_msg_lb_info info = { .size = sizeof(info) };
+	uint32_t i;
+
+	EXPECT_EQ(-1, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 0x10000));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE,
+			     0xffffffff));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+			     0x10000));
+	EXPECT_EQ(EINVAL, errno);
+
+	EXPECT_EQ(-1, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 5));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 5));
+	EXPECT_EQ(-1, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 5));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 0xffff));
+	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 5));
+	EXPECT_EQ(-1, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 5));
+	EXPECT_EQ(ENOENT, errno);
+	/* The number is free again. */
+	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 5));
+
+	/* The limit holds: 5 and 0xffff are in, fill up the rest. */
+	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
+	for (i = 0; i < info.max_devices - 2; i++)
+		ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE,
+				    1000 + i));
+	EXPECT_EQ(-1, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 6));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 1000));
+	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 6));
+}
+
+TEST_F(lb, nonblock_and_poll)
+{
+	struct pollfd pfd = { .events = POLLIN | POLLOUT };
+	char buf[MSG_MAX];
+	int fd;
+
+	fd = lb_open(O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	/* Nothing is queued on an instance without devices. */
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	pfd.fd = fd;
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLOUT, pfd.revents);
+
+	/* fcntl() switches an instance to non-blocking too. */
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	close(fd);
+}
+
+/* A new device makes the driver side ask for GET_DEVICE_INFO. */
+TEST_F(lb, read_message)
+{
+	struct virtio_msg_lb_info info = { .size = sizeof(info) };
+	struct virtio_msg_hdr hdr;
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	char buf[MSG_MAX];
+	ssize_t n;
+
+	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 3));
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	EXPECT_EQ(POLLIN, pfd.revents & POLLIN);
+
+	/* Too small: refused, and the message stays queued. */
+	EXPECT_EQ(-1, read(self->fd, buf, sizeof(hdr) - 1));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(-1, read(self->fd, bad_ptr(), info.max_msg_size));
+	EXPECT_EQ(EFAULT, errno);
+
+	n = read(self->fd, buf, info.max_msg_size);
+	ASSERT_LE((ssize_t)sizeof(hdr), n);
+	memcpy(&hdr, buf, sizeof(hdr));
+	EXPECT_EQ(n, le16toh(hdr.msg_size));
+	EXPECT_EQ(0, hdr.type);
+	EXPECT_EQ(VIRTIO_MSG_GET_DEVICE_INFO, hdr.msg_id);
+	EXPECT_EQ(3, le16toh(hdr.dev_num));
+}
+
+TEST_F(lb, write_checks)
+{
+	struct virtio_msg_lb_info info = { .size = sizeof(info) };
+	struct virtio_msg_hdr hdr = {
+		.type = VIRTIO_MSG_TYPE_RESPONSE,
+		.msg_id = VIRTIO_MSG_GET_DEVICE_STATUS,
+		.dev_num = htole16(9),
+		.msg_size = htole16(sizeof(hdr)),
+	};
+	char buf[MSG_MAX];
+
+	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
+	/* No such device on this instance. */
+	EXPECT_EQ(-1, write(self->fd, &hdr, sizeof(hdr)));
+	EXPECT_EQ(ENODEV, errno);
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 9));
+
+	EXPECT_EQ(-1, write(self->fd, &hdr, sizeof(hdr) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &hdr, sizeof(hdr));
+	EXPECT_EQ(-1, write(self->fd, buf, info.max_msg_size + 1));
+	EXPECT_EQ(EMSGSIZE, errno);
+	/* msg_size must be the write size. */
+	EXPECT_EQ(-1, write(self->fd, buf, sizeof(hdr) + 4));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, write(self->fd, bad_ptr(), sizeof(hdr)));
+	EXPECT_EQ(EFAULT, errno);
+
+	/* A device does not send transport requests... */
+	hdr.type = 0;
+	EXPECT_EQ(-1, write(self->fd, &hdr, sizeof(hdr)));
+	EXPECT_EQ(EINVAL, errno);
+	/* ...nor bus requests. */
+	hdr.type = VIRTIO_MSG_TYPE_BUS;
+	hdr.msg_id = VIRTIO_MSG_BUS_PING;
+	hdr.dev_num = 0;
+	EXPECT_EQ(-1, write(self->fd, &hdr, sizeof(hdr)));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Well formed: accepted, the driver side drops what it did not ask. */
+	hdr.type = VIRTIO_MSG_TYPE_RESPONSE;
+	hdr.msg_id = VIRTIO_MSG_GET_DEVICE_STATUS;
+	hdr.dev_num = htole16(9);
+	EXPECT_EQ((ssize_t)sizeof(hdr), write(self->fd, &hdr, sizeof(hdr)));
+}
+
+TEST_F(lb, mem_unmapped)
+{
+	char buf[64];
+
+	/* No device. */
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 2, 0x100000,
+			     buf, 8));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 0x10000,
+			     0x100000, buf, 8));
+	EXPECT_EQ(EINVAL, errno);
+
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 2));
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 2, 0, buf, 8));
+	EXPECT_EQ(ENXIO, errno);
+	/* Kernel-looking addresses are not addresses on this bus. */
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 2,
+			     0xffff888000000000ULL, buf, sizeof(buf)));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 2,
+			     0x1000, buf, sizeof(buf)));
+	EXPECT_EQ(ENXIO, errno);
+	/* Empty and wrapping ranges. */
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 2, 0x100000,
+			     buf, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 2,
+			     UINT64_MAX - 3, buf, 8));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(lb, instances_isolated)
+{
+	char buf[8];
+	int other;
+
+	other = lb_open(0);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 4));
+	/* The other instance does not see device 4 of this one... */
+	EXPECT_EQ(-1, lb_dev(other, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 4));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, lb_mem(other, VIRTIO_MSG_LB_IOC_MEM_READ, 4, 0x100000,
+			     buf, sizeof(buf)));
+	EXPECT_EQ(ENODEV, errno);
+	/* ...and may use the same number for its own device. */
+	EXPECT_EQ(0, lb_dev(other, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 4));
+	close(other);
+	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 4));
+}
+
+/*
+ * A hand-made virtio-rng device, just enough for the virtio-rng driver to
+ * probe, map its ring and post a buffer.
+ */
+struct mini_rng {
+	int fd;
+	uint16_t dev_num;
+	uint32_t status;
+	uint64_t desc, avail, used;
+	uint32_t qsize;
+	bool kicked;
+};
+
+static void put_le32(void *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static uint32_t get_le32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
+}
+
+static uint64_t get_le64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
+}
+
+/* Serve one message; -1 with errno on a transport failure. */
+static int mini_rng_serve(struct mini_rng *rng, int ms)
+{
+	uint8_t req[MSG_MAX], resp[MSG_MAX] = { 0 };
+	struct virtio_msg_hdr hdr;
+	uint8_t *p = resp + sizeof(hdr);
+	size_t plen = 0;
+	int n;
+
+	n = lb_recv(rng->fd, req, sizeof(req), ms);
+	if (n < 0) {
+		errno = -n;
+		return -1;
+	}
+	memcpy(&hdr, req, sizeof(hdr));
+	if (hdr.type & VIRTIO_MSG_TYPE_BUS) {
+		if (hdr.msg_id != VIRTIO_MSG_BUS_PING)
+			return 0;
+		memcpy(p, req + sizeof(hdr), 4);
+		plen = 4;
+		goto respond;
+	}
+	if (le16toh(hdr.dev_num) != rng->dev_num)
+		return 0;
+
+	switch (hdr.msg_id) {
+	case VIRTIO_MSG_GET_DEVICE_INFO:
+		put_le32(p, VIRTIO_ID_RNG);
+		put_le32(p + 8, 64);
+		put_le32(p + 16, 1);
+		plen = 24;
+		break;
+	case VIRTIO_MSG_GET_DEVICE_FEATURES: {
+		uint32_t first = get_le32(req + 8), num = get_le32(req + 12);
+		uint32_t i;
+
+		if (num > 8)
+			num = 8;
+		memcpy(p, req + 8, 8);
+		put_le32(p + 4, num);
+		for (i = 0; i < num; i++)
+			put_le32(p + 8 + 4 * i, first + i == 1 ?
+				 F_VERSION_1 | F_ACCESS_PLATFORM : 0);
+		plen = 8 + 4 * num;
+		break;
+	}
+	case VIRTIO_MSG_SET_DRIVER_FEATURES:
+		break;
+	case VIRTIO_MSG_GET_CONFIG:
+		memcpy(p + 4, req + 8, 4);
+		plen = 12;
+		break;
+	case VIRTIO_MSG_SET_CONFIG:
+		memcpy(p + 4, req + 12, 4);
+		plen = 12;
+		break;
+	case VIRTIO_MSG_GET_DEVICE_STATUS:
+		put_le32(p, rng->status);
+		plen = 4;
+		break;
+	case VIRTIO_MSG_SET_DEVICE_STATUS:
+		rng->status = get_le32(req + 8);
+		if (!rng->status)
+			rng->desc = 0;
+		put_le32(p, rng->status);
+		plen = 4;
+		break;
+	case VIRTIO_MSG_GET_VQUEUE:
+		memcpy(p, req + 8, 4);
+		if (!get_le32(req + 8)) {
+			put_le32(p + 4, 64);
+			put_le32(p + 8, rng->desc ? rng->qsize : 0);
+		}
+		plen = 40;
+		break;
+	case VIRTIO_MSG_SET_VQUEUE:
+		if (!get_le32(req + 8)) {
+			rng->qsize = get_le32(req + 16);
+			rng->desc = get_le64(req + 24);
+			rng->avail = get_le64(req + 32);
+			rng->used = get_le64(req + 40);
+		}
+		break;
+	case VIRTIO_MSG_RESET_VQUEUE:
+		rng->desc = 0;
+		break;
+	case VIRTIO_MSG_GET_SHM:
+		memcpy(p, req + 8, 4);
+		plen = 12;
+		break;
+	case VIRTIO_MSG_EVENT_AVAIL:
+		rng->kicked = true;
+		return 0;
+	default:
+		return 0;
+	}
+respond:
+	hdr.type |= VIRTIO_MSG_TYPE_RESPONSE;
+	hdr.msg_size = htole16(sizeof(hdr) + plen);
+	memcpy(resp, &hdr, sizeof(hdr));
+	if (write(rng->fd, resp, sizeof(hdr) + plen) < 0)
+		return -1;
+	return 0;
+}
+
+/* Serve until the driver kicked with a ring in place, at most @ms. */
+static bool mini_rng_until_kick(struct mini_rng *rng, int ms)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!(rng->kicked && rng->desc &&
+		 (rng->status & STATUS_DRIVER_OK))) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 > ms)
+			return false;
+		if (mini_rng_serve(rng, 100) && errno != ETIMEDOUT)
+			return false;
+	}
+	return true;
+}
+
+TEST_F_TIMEOUT(lb, mem_isolation, 60)
+{
+	struct mini_rng rng = { .fd = self->fd, .dev_num = 7 };
+	uint8_t desc[16], buf[64], ring[4];
+	uint64_t buf_addr;
+	uint32_t buf_len, used_size;
+	uint16_t avail_idx, head, flags;
+	int other;
+
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 7));
+	/* A second device of the same instance, and another instance. */
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 8));
+	other = lb_open(0);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, lb_dev(other, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 7));
+
+	ASSERT_TRUE(mini_rng_until_kick(&rng, 20000))
+		TH_LOG("the driver side did not start the device");
+
+	/* The rings are coherent memory: readable and writable. */
+	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7, rng.desc,
+			    desc, sizeof(desc)));
+	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7,
+			    rng.avail, ring, sizeof(ring)));
+	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7, rng.used,
+			    buf, 4));
+	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7, rng.used,
+			    buf, 4));
+	/* Not one byte before the ring. */
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7,
+			     rng.desc - 1, desc, 1));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7,
+			     rng.desc - 1, desc, 2));
+	EXPECT_EQ(ENXIO, errno);
+	/* Nor after the used ring (flags, idx, ring, avail_event). */
+	used_size = 6 + 8 * rng.qsize;
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7,
+			     rng.used + used_size, buf, 1));
+	EXPECT_EQ(ENXIO, errno);
+	/* Only for that device, and only on that instance. */
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 8, rng.desc,
+			     desc, sizeof(desc)));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, lb_mem(other, VIRTIO_MSG_LB_IOC_MEM_READ, 7, rng.desc,
+			     desc, sizeof(desc)));
+	EXPECT_EQ(ENXIO, errno);
+
+	/* The posted buffer: avail ring entry 0 names its descriptor. */
+	memcpy(&avail_idx, ring + 2, 2);
+	ASSERT_LT(0, le16toh(avail_idx));
+	ASSERT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7,
+			    rng.avail + 4, &head, 2));
+	head = le16toh(head);
+	ASSERT_GT(rng.qsize, head);
+	ASSERT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7,
+			    rng.desc + 16 * head, desc, sizeof(desc)));
+	buf_addr = get_le64(desc);
+	buf_len = get_le32(desc + 8);
+	memcpy(&flags, desc + 12, 2);
+	ASSERT_EQ(VRING_DESC_F_WRITE, le16toh(flags) & VRING_DESC_F_WRITE);
+	ASSERT_LT(0, buf_len);
+	if (buf_len > sizeof(buf))
+		buf_len = sizeof(buf);
+
+	/* Mapped from the device: the backend may write, not read. */
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7, buf_addr,
+			     buf, buf_len));
+	EXPECT_EQ(EACCES, errno);
+	memset(buf, 0x5a, sizeof(buf));
+	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7, buf_addr,
+			    buf, buf_len));
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
+			     buf_addr + get_le32(desc + 8) - 1, buf, 2));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 8, buf_addr,
+			     buf, buf_len));
+	EXPECT_EQ(ENXIO, errno);
+	/* A bad user buffer is the caller's fault, after the checks. */
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7, buf_addr,
+			     bad_ptr(), buf_len));
+	EXPECT_EQ(EFAULT, errno);
+	close(other);
+}
+
+/* Removing a device revokes the backend's access at once. */
+TEST_F_TIMEOUT(lb, mem_after_remove, 60)
+{
+	struct mini_rng rng = { .fd = self->fd, .dev_num = 11 };
+	uint8_t desc[16];
+
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 11));
+	ASSERT_TRUE(mini_rng_until_kick(&rng, 20000))
+		TH_LOG("the driver side did not start the device");
+	ASSERT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 11, rng.desc,
+			    desc, sizeof(desc)));
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 11));
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 11, rng.desc,
+			     desc, sizeof(desc)));
+	EXPECT_EQ(ENODEV, errno);
+	/* Re-adding the number gives a fresh device with nothing mapped. */
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 11));
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 11, rng.desc,
+			     desc, sizeof(desc)));
+	EXPECT_EQ(ENXIO, errno);
+}
+
+TEST_HARNESS_MAIN
