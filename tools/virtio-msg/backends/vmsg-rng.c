@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmsg-rng: a virtio entropy device (virtio-rng) served over the
+ * virtio-msg loopback bus. The driver side sees a virtio-rng device and
+ * feeds it to the hwrng core (/dev/hwrng); the bytes come from
+ * getrandom().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+
+#include <virtio-msg/device.h>
+#include <virtio-msg/loopback.h>
+#include <virtio-msg/virtqueue.h>
+
+#define VIRTIO_ID_RNG	4
+#define RNG_QUEUE_SIZE	64
+/* Chains handled per kick, so that one kick cannot keep us forever. */
+#define RNG_MAX_CHAINS	(4 * RNG_QUEUE_SIZE)
+#define RNG_MAX_SEGS	16
+
+/* Feature block 1 holds bits 32-63. */
+static const uint32_t rng_features[2] = {
+	0,
+	(1U << (VIRTIO_F_VERSION_1 - 32)) |
+	(1U << (VIRTIO_F_ACCESS_PLATFORM - 32)),
+};
+
+static const uint16_t rng_queue_max[1] = { RNG_QUEUE_SIZE };
+
+struct rng_stats {
+	unsigned long long bytes;
+	unsigned long long chains;
+};
+
+static void rng_fill(struct vmsg_dev *dev, const struct vmsg_vq_elem *elem,
+		     const struct vmsg_iov *iov, struct rng_stats *st)
+{
+	uint8_t buf[4096];
+	size_t done = 0, want;
+	ssize_t n;
+
+	while (done < elem->in_len) {
+		want = elem->in_len - done;
+		if (want > sizeof(buf))
+			want = sizeof(buf);
+		n = getrandom(buf, want, 0);
+		if (n <= 0)
+			break;
+		n = vmsg_iov_write(dev, iov + elem->out_num, elem->in_num,
+				   done, buf, n);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	vmsg_vq_push(dev, 0, elem->head, done);
+	st->bytes += done;
+	st->chains++;
+}
+
+static void rng_queue_notify(struct vmsg_dev *dev, unsigned int index)
+{
+	struct vmsg_iov iov[RNG_MAX_SEGS];
+	struct rng_stats *st = vmsg_dev_priv(dev);
+	struct vmsg_vq_elem elem;
+	int i, r;
+
+	if (index != 0)
+		return;
+	for (i = 0; i < RNG_MAX_CHAINS; i++) {
+		r = vmsg_vq_pop(dev, 0, &elem, iov, RNG_MAX_SEGS);
+		if (r == -ENOBUFS)
+			continue;
+		if (r <= 0)
+			break;
+		rng_fill(dev, &elem, iov, st);
+	}
+	vmsg_vq_notify(dev, 0);
+}
+
+static const struct vmsg_dev_model rng_model = {
+	.device_id = VIRTIO_ID_RNG,
+	.num_feature_blocks = 2,
+	.features = rng_features,
+	.required_features = rng_features,
+	.num_queues = 1,
+	.queue_max_size = rng_queue_max,
+	.queue_notify = rng_queue_notify,
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [options]\n"
+		"Serve a virtio-rng device over the virtio-msg loopback bus.\n"
+		"\n"
+		"  -d, --device PATH   loopback character device (default %s)\n"
+		"  -n, --dev-num N     device number on the bus (default 1)\n"
+		"  -q, --quiet         print nothing but errors\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"Prints \"ready\" once the device is offered. SIGTERM or SIGINT\n"
+		"removes the device and exits with status 0.\n",
+		prog, VMSG_LB_DEFAULT_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "dev-num", required_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const char *path = NULL;
+	struct rng_stats st = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, orig;
+	unsigned long num = 1;
+	struct vmsg_lb *lb;
+	bool quiet = false;
+	char *end;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "d:n:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			path = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			num = strtoul(optarg, &end, 0);
+			if (errno || *end || num > 0xffff) {
+				fprintf(stderr, "bad device number: %s\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+
+	/* Signals are taken only while waiting, so no stop is missed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGINT);
+
+	lb = vmsg_lb_open(path);
+	if (!lb) {
+		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
+			strerror(errno));
+		return 1;
+	}
+	if (!vmsg_lb_add_device(lb, num, &rng_model, &st)) {
+		fprintf(stderr, "device %lu: %s\n", num, strerror(errno));
+		vmsg_lb_close(lb);
+		return 1;
+	}
+	if (!quiet) {
+		printf("ready\n");
+		fflush(stdout);
+	}
+
+	ret = vmsg_lb_run(lb, &orig, &stop);
+	if (ret)
+		fprintf(stderr, "loopback: %s\n", strerror(-ret));
+	vmsg_lb_remove_device(lb, num);
+	vmsg_lb_close(lb);
+	if (!quiet)
+		printf("served %llu bytes in %llu buffers\n", st.bytes,
+		       st.chains);
+	return ret ? 1 : 0;
+}

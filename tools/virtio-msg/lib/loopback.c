@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-msg device side over the loopback bus character device.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_msg_loopback.h>
+
+#include <virtio-msg/loopback.h>
+
+#include "internal.h"
+
+/* Messages handled per vmsg_lb_process() call, so that run() stays fair. */
+#define LB_BATCH	64
+/* Largest piece one MEM ioctl moves. */
+#define LB_MEM_CHUNK	(1U << 30)
+
+struct lb_dev {
+	struct vmsg_lb *lb;
+	uint16_t dev_num;
+	struct vmsg_dev *dev;
+};
+
+struct vmsg_lb {
+	int fd;
+	size_t max_msg_size;
+	struct lb_dev **devs;
+	size_t nr_devs;
+	uint8_t *rbuf;
+	uint8_t *wbuf;
+};
+
+int vmsg_lb_fd(const struct vmsg_lb *lb)
+{
+	return lb->fd;
+}
+
+size_t vmsg_lb_max_msg_size(const struct vmsg_lb *lb)
+{
+	return lb->max_msg_size;
+}
+
+static int lb_mem(struct vmsg_lb *lb, unsigned long cmd, uint16_t dev_num,
+		  uint64_t addr, void *buf, size_t len)
+{
+	struct virtio_msg_lb_mem m = {
+		.size = sizeof(m),
+		.dev_num = dev_num,
+	};
+
+	while (len) {
+		m.addr = addr;
+		m.buf = (uintptr_t)buf;
+		m.len = len > LB_MEM_CHUNK ? LB_MEM_CHUNK : len;
+		if (ioctl(lb->fd, cmd, &m))
+			return -errno;
+		addr += m.len;
+		buf = (uint8_t *)buf + m.len;
+		len -= m.len;
+	}
+	return 0;
+}
+
+int vmsg_lb_mem_read(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
+		     void *dst, size_t len)
+{
+	return lb_mem(lb, VIRTIO_MSG_LB_IOC_MEM_READ, dev_num, addr, dst, len);
+}
+
+int vmsg_lb_mem_write(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
+		      const void *src, size_t len)
+{
+	return lb_mem(lb, VIRTIO_MSG_LB_IOC_MEM_WRITE, dev_num, addr,
+		      (void *)src, len);
+}
+
+/* struct vmsg_bus_ops for the library; bus_ctx is a struct lb_dev. */
+static int lb_dev_mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+	struct lb_dev *d = ctx;
+
+	return vmsg_lb_mem_read(d->lb, d->dev_num, addr, dst, len);
+}
+
+static int lb_dev_mem_write(void *ctx, uint64_t addr, const void *src,
+			    size_t len)
+{
+	struct lb_dev *d = ctx;
+
+	return vmsg_lb_mem_write(d->lb, d->dev_num, addr, src, len);
+}
+
+/* One write() is one message; the kernel never makes it wait. */
+static int lb_send(struct vmsg_lb *lb, const void *msg, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = write(lb->fd, msg, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static int lb_dev_send_event(void *ctx, const void *msg, size_t len)
+{
+	struct lb_dev *d = ctx;
+
+	return lb_send(d->lb, msg, len);
+}
+
+static const struct vmsg_bus_ops lb_bus_ops = {
+	.mem_read = lb_dev_mem_read,
+	.mem_write = lb_dev_mem_write,
+	.send_event = lb_dev_send_event,
+};
+
+struct vmsg_lb *vmsg_lb_open(const char *path)
+{
+	struct virtio_msg_lb_info info = { .size = sizeof(info) };
+	struct vmsg_lb *lb;
+	int err;
+
+	lb = calloc(1, sizeof(*lb));
+	if (!lb)
+		return NULL;
+	lb->fd = open(path ? path : VMSG_LB_DEFAULT_PATH,
+		      O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (lb->fd < 0)
+		goto err_free;
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info))
+		goto err_close;
+	if (info.abi_version != VIRTIO_MSG_LB_ABI_VERSION ||
+	    info.max_msg_size < VIRTIO_MSG_MAX_SIZE_MIN ||
+	    info.max_msg_size > VIRTIO_MSG_MAX_SIZE_MAX) {
+		errno = EPROTO;
+		goto err_close;
+	}
+	lb->max_msg_size = info.max_msg_size;
+	lb->rbuf = malloc(lb->max_msg_size);
+	lb->wbuf = malloc(lb->max_msg_size);
+	if (!lb->rbuf || !lb->wbuf)
+		goto err_close;
+	return lb;
+
+err_close:
+	err = errno;
+	close(lb->fd);
+	free(lb->rbuf);
+	free(lb->wbuf);
+	errno = err;
+err_free:
+	err = errno;
+	free(lb);
+	errno = err;
+	return NULL;
+}
+
+void vmsg_lb_close(struct vmsg_lb *lb)
+{
+	size_t i;
+
+	if (!lb)
+		return;
+	/* Closing first: the driver side stops before the models go. */
+	close(lb->fd);
+	for (i = 0; i < lb->nr_devs; i++) {
+		vmsg_dev_destroy(lb->devs[i]->dev);
+		free(lb->devs[i]);
+	}
+	free(lb->devs);
+	free(lb->rbuf);
+	free(lb->wbuf);
+	free(lb);
+}
+
+static struct lb_dev *lb_find(struct vmsg_lb *lb, uint16_t dev_num,
+			      size_t *index)
+{
+	size_t i;
+
+	for (i = 0; i < lb->nr_devs; i++) {
+		if (lb->devs[i]->dev_num == dev_num) {
+			if (index)
+				*index = i;
+			return lb->devs[i];
+		}
+	}
+	return NULL;
+}
+
+static bool model_has_feature(const struct vmsg_dev_model *m,
+			      unsigned int bit)
+{
+	return bit / 32 < m->num_feature_blocks &&
+	       (m->features[bit / 32] & (1U << (bit % 32)));
+}
+
+struct vmsg_dev *vmsg_lb_add_device(struct vmsg_lb *lb, uint16_t dev_num,
+				    const struct vmsg_dev_model *model,
+				    void *priv)
+{
+	struct virtio_msg_lb_device req = {
+		.size = sizeof(req),
+		.dev_num = dev_num,
+	};
+	struct lb_dev *d, **devs;
+	int err;
+
+	/* The loopback bus reaches memory only through the DMA API. */
+	if (!model || !model_has_feature(model, VIRTIO_F_VERSION_1) ||
+	    !model_has_feature(model, VIRTIO_F_ACCESS_PLATFORM)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (lb_find(lb, dev_num, NULL)) {
+		errno = EEXIST;
+		return NULL;
+	}
+	devs = realloc(lb->devs, (lb->nr_devs + 1) * sizeof(*devs));
+	if (!devs)
+		return NULL;
+	lb->devs = devs;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->lb = lb;
+	d->dev_num = dev_num;
+	d->dev = vmsg_dev_create(model, &lb_bus_ops, d, dev_num,
+				 lb->max_msg_size, priv);
+	if (!d->dev)
+		goto err_free;
+	/* The device must exist before the driver side asks about it. */
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, &req))
+		goto err_destroy;
+	lb->devs[lb->nr_devs++] = d;
+	return d->dev;
+
+err_destroy:
+	err = errno;
+	vmsg_dev_destroy(d->dev);
+	errno = err;
+err_free:
+	err = errno;
+	free(d);
+	errno = err;
+	return NULL;
+}
+
+int vmsg_lb_remove_device(struct vmsg_lb *lb, uint16_t dev_num)
+{
+	struct virtio_msg_lb_device req = {
+		.size = sizeof(req),
+		.dev_num = dev_num,
+	};
+	struct lb_dev *d;
+	size_t i;
+	int ret = 0;
+
+	d = lb_find(lb, dev_num, &i);
+	if (!d)
+		return -ENOENT;
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, &req))
+		ret = -errno;
+	vmsg_dev_destroy(d->dev);
+	free(d);
+	lb->devs[i] = lb->devs[--lb->nr_devs];
+	return ret;
+}
+
+/* Bus requests the driver side may send: only PING needs an answer. */
+static void lb_bus_message(struct vmsg_lb *lb, const struct vmsg_msg *msg)
+{
+	size_t size = VIRTIO_MSG_HDR_SIZE + sizeof(struct virtio_msg_bus_ping);
+
+	if (msg->msg_id != VIRTIO_MSG_BUS_PING ||
+	    msg->payload_len != sizeof(struct virtio_msg_bus_ping) ||
+	    (msg->type & VIRTIO_MSG_TYPE_RESPONSE))
+		return;
+	vmsg_hdr_build(lb->wbuf, VIRTIO_MSG_TYPE_BUS | VIRTIO_MSG_TYPE_RESPONSE,
+		       msg->msg_id, 0, msg->token, size);
+	memcpy(lb->wbuf + VIRTIO_MSG_HDR_SIZE, msg->payload,
+	       sizeof(struct virtio_msg_bus_ping));
+	lb_send(lb, lb->wbuf, size);
+}
+
+static void lb_dispatch(struct vmsg_lb *lb, size_t len)
+{
+	struct vmsg_msg msg;
+	struct lb_dev *d;
+	ssize_t n;
+
+	if (vmsg_msg_parse(lb->rbuf, len, lb->max_msg_size, &msg))
+		return;
+	if (msg.type & VIRTIO_MSG_TYPE_BUS) {
+		lb_bus_message(lb, &msg);
+		return;
+	}
+	d = lb_find(lb, msg.dev_num, NULL);
+	if (!d)
+		return;
+	n = vmsg_dev_handle(d->dev, lb->rbuf, len, lb->wbuf, lb->max_msg_size);
+	if (n > 0)
+		lb_send(lb, lb->wbuf, n);
+}
+
+int vmsg_lb_process(struct vmsg_lb *lb)
+{
+	int count;
+	ssize_t n;
+
+	for (count = 0; count < LB_BATCH; count++) {
+		n = read(lb->fd, lb->rbuf, lb->max_msg_size);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -errno;
+		}
+		lb_dispatch(lb, n);
+	}
+	return count;
+}
+
+int vmsg_lb_run(struct vmsg_lb *lb, const sigset_t *sigmask,
+		volatile sig_atomic_t *stop)
+{
+	struct pollfd pfd = { .fd = lb->fd, .events = POLLIN };
+	int ret;
+
+	while (!*stop) {
+		ret = vmsg_lb_process(lb);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			continue;
+		ret = ppoll(&pfd, 1, NULL, sigmask);
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (ret > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return -EPIPE;
+	}
+	return 0;
+}
