@@ -1281,7 +1281,10 @@ void vmsg_dev_destroy(struct virtio_msg_device *vmdev)
 	put_device(&vmdev->vdev.dev);
 }
 
-/* Statistics in sysfs: <virtio device>/virtio_msg/ */
+/*
+ * Statistics in sysfs: <virtio device>/virtio_msg/, documented in
+ * Documentation/ABI/testing/sysfs-bus-virtio-devices-virtio_msg.
+ */
 static struct virtio_msg_device *vmsg_attr_dev(struct device *dev)
 {
 	return to_vmsg_dev(dev_to_virtio(dev));
@@ -1341,11 +1344,8 @@ VMSG_SENT_ATTR(reset_vqueue, VMSG_STAT_RESET_VQUEUE);
 VMSG_RECEIVED_ATTR(reset_vqueue, VMSG_STAT_RESET_VQUEUE);
 VMSG_SENT_ATTR(get_shm, VMSG_STAT_GET_SHM);
 VMSG_RECEIVED_ATTR(get_shm, VMSG_STAT_GET_SHM);
-VMSG_SENT_ATTR(event_config, VMSG_STAT_EVENT_CONFIG);
 VMSG_RECEIVED_ATTR(event_config, VMSG_STAT_EVENT_CONFIG);
 VMSG_SENT_ATTR(event_avail, VMSG_STAT_EVENT_AVAIL);
-VMSG_RECEIVED_ATTR(event_avail, VMSG_STAT_EVENT_AVAIL);
-VMSG_SENT_ATTR(event_used, VMSG_STAT_EVENT_USED);
 VMSG_RECEIVED_ATTR(event_used, VMSG_STAT_EVENT_USED);
 
 /* The other counters: var is the counter's offset in struct vmsg_stats. */
@@ -1420,11 +1420,8 @@ static struct attribute *vmsg_dev_attrs[] = {
 	&vmsg_attr_received_reset_vqueue.attr.attr,
 	&vmsg_attr_sent_get_shm.attr.attr,
 	&vmsg_attr_received_get_shm.attr.attr,
-	&vmsg_attr_sent_event_config.attr.attr,
 	&vmsg_attr_received_event_config.attr.attr,
 	&vmsg_attr_sent_event_avail.attr.attr,
-	&vmsg_attr_received_event_avail.attr.attr,
-	&vmsg_attr_sent_event_used.attr.attr,
 	&vmsg_attr_received_event_used.attr.attr,
 	NULL
 };

@@ -1,0 +1,956 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the virtio-msg transport core.
+ *
+ * A fake bus is registered against the real core. Its send op answers
+ * every request inline from a small device model (a bus may deliver the
+ * response from within send), unless a test asks it to misbehave: drop the
+ * answer, send a stray response first, or send a malformed one. It records
+ * what the core sent, so tests can check the exact message sequence.
+ *
+ * Devices of type VMSG_TEST_ID_DRIVER are bound by a small test virtio
+ * driver that sets up a configurable number of virtqueues; devices of
+ * type VMSG_TEST_ID_NODRIVER stay unbound, and tests call their
+ * virtio_config_ops directly.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_msg.h>
+#include <linux/xarray.h>
+
+#include "../virtio_msg_core.h"
+
+/* Device IDs nobody else uses: one bound by the test driver, one not. */
+#define VMSG_TEST_ID_DRIVER	0xfff0
+#define VMSG_TEST_ID_NODRIVER	0xfff1
+
+#define FAKE_NR_DEVS		64
+#define FAKE_CONFIG_MAX		512
+#define FAKE_MAX_MSG		VIRTIO_MSG_MAX_SIZE_RECOMMENDED
+#define FAKE_VQ_SIZE		256
+/* Short enough for quick tests, long enough for a slow TCG guest. */
+#define FAKE_TIMEOUT_MS		200
+
+/* How the fake answers the next transport request (then back to normal). */
+enum fake_mode {
+	FAKE_NORMAL,
+	FAKE_DROP,		/* no answer; keep the request */
+	FAKE_WRONG_TOKEN,	/* stray response with another token first */
+	FAKE_WRONG_MSG_ID,	/* stray response with another message ID */
+	FAKE_WRONG_DEV_NUM,	/* stray response from an unknown device */
+	FAKE_MALFORMED,		/* the answer's payload is too short */
+};
+
+struct fake_dev {
+	bool exists;
+	u32 device_id;
+	u32 nvqs;
+	u32 config_size;
+	u8 config[FAKE_CONFIG_MAX];
+	u32 gen;
+	u32 status;
+	u64 features;
+	u64 drv_features;
+	bool refuse_features;
+	bool reject_stale;
+	u32 vq_size[4];
+};
+
+struct fake_bus {
+	struct virtio_msg_bus bus;
+	struct virtio_msg_bus_desc desc;
+	struct kunit *test;
+	spinlock_t lock;	/* everything below */
+	struct fake_dev devs[FAKE_NR_DEVS];
+	enum fake_mode mode;
+	unsigned int nreq[FAKE_NR_DEVS];
+	unsigned int sent[256];
+	unsigned int bus_sent[256];
+	/* GET_DEVICES script */
+	DECLARE_BITMAP(present, FAKE_NR_DEVS);
+	unsigned int window;
+	int bad_window;		/* window index answered badly, -1 none */
+	int windows;
+	/* the dropped request */
+	u64 dropped[FAKE_MAX_MSG / 8];
+	/* EVENT_AVAIL */
+	int event_fail;		/* next send_event calls refused */
+	unsigned int avail[4];
+	u32 avail_data[4];
+	/* PING answers seen */
+	unsigned int pings;
+	__le32 ping_data;
+	__le16 ping_token;
+};
+
+static struct fake_bus *to_fake(struct virtio_msg_bus *bus)
+{
+	return container_of(bus, struct fake_bus, bus);
+}
+
+/* Answer one transport request from the device model; lock held. */
+static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
+			  struct virtio_msg_hdr *resp)
+{
+	u16 dev_num = le16_to_cpu(req->dev_num);
+	struct fake_dev *fd = &fb->devs[dev_num];
+	const void *q = req + 1;
+	void *r = resp + 1;
+	size_t plen = 0;
+	u32 i, off, len;
+
+	switch (req->msg_id) {
+	case VIRTIO_MSG_GET_DEVICE_INFO: {
+		struct virtio_msg_get_device_info_resp *di = r;
+
+		plen = sizeof(*di);
+		memset(di, 0, plen);
+		di->device_id = cpu_to_le32(fd->device_id);
+		di->vendor_id = cpu_to_le32(0x1af4);
+		di->num_feature_bits = cpu_to_le32(64);
+		di->config_size = cpu_to_le32(fd->config_size);
+		di->max_virtqueues = cpu_to_le32(fd->nvqs);
+		break;
+	}
+	case VIRTIO_MSG_GET_DEVICE_FEATURES: {
+		const struct virtio_msg_features *fq = q;
+		struct virtio_msg_features *fr = r;
+		u32 n = le32_to_cpu(fq->num_blocks);
+
+		fr->block_index = fq->block_index;
+		fr->num_blocks = fq->num_blocks;
+		for (i = 0; i < n && i < 8; i++) {
+			u32 b = le32_to_cpu(fq->block_index) + i;
+
+			fr->features[i] = cpu_to_le32(b < 2 ?
+						      fd->features >> (32 * b) : 0);
+		}
+		plen = sizeof(*fr) + n * 4;
+		break;
+	}
+	case VIRTIO_MSG_SET_DRIVER_FEATURES: {
+		const struct virtio_msg_features *fq = q;
+
+		fd->drv_features = le32_to_cpu(fq->features[0]) |
+				   (u64)le32_to_cpu(fq->features[1]) << 32;
+		break;
+	}
+	case VIRTIO_MSG_GET_CONFIG: {
+		const struct virtio_msg_get_config_req *cq = q;
+		struct virtio_msg_config *cr = r;
+
+		off = le32_to_cpu(cq->offset);
+		len = le32_to_cpu(cq->length);
+		cr->generation = cpu_to_le32(fd->gen);
+		cr->offset = cq->offset;
+		cr->length = cq->length;
+		memcpy(cr->data, fd->config + off, len);
+		plen = sizeof(*cr) + len;
+		break;
+	}
+	case VIRTIO_MSG_SET_CONFIG: {
+		const struct virtio_msg_config *cq = q;
+		struct virtio_msg_config *cr = r;
+
+		off = le32_to_cpu(cq->offset);
+		len = le32_to_cpu(cq->length);
+		cr->offset = cq->offset;
+		if (fd->reject_stale && le32_to_cpu(cq->generation) != fd->gen) {
+			cr->length = 0;
+		} else {
+			memcpy(fd->config + off, cq->data, len);
+			cr->length = cq->length;
+		}
+		cr->generation = cpu_to_le32(fd->gen);
+		plen = sizeof(*cr);
+		break;
+	}
+	case VIRTIO_MSG_GET_DEVICE_STATUS:
+	case VIRTIO_MSG_SET_DEVICE_STATUS: {
+		const struct virtio_msg_status *sq = q;
+		struct virtio_msg_status *sr = r;
+
+		if (req->msg_id == VIRTIO_MSG_SET_DEVICE_STATUS) {
+			fd->status = le32_to_cpu(sq->status);
+			if (fd->refuse_features)
+				fd->status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+		}
+		sr->status = cpu_to_le32(fd->status);
+		plen = sizeof(*sr);
+		break;
+	}
+	case VIRTIO_MSG_GET_VQUEUE: {
+		const struct virtio_msg_vqueue_index *vq = q;
+		struct virtio_msg_vqueue *vr = r;
+
+		i = le32_to_cpu(vq->index);
+		memset(vr, 0, sizeof(*vr));
+		vr->index = vq->index;
+		vr->max_size = cpu_to_le32(i < fd->nvqs ? FAKE_VQ_SIZE : 0);
+		plen = sizeof(*vr);
+		break;
+	}
+	case VIRTIO_MSG_SET_VQUEUE: {
+		const struct virtio_msg_vqueue *vq = q;
+
+		i = le32_to_cpu(vq->index);
+		if (i < ARRAY_SIZE(fd->vq_size))
+			fd->vq_size[i] = le32_to_cpu(vq->size);
+		break;
+	}
+	case VIRTIO_MSG_RESET_VQUEUE:
+		break;
+	case VIRTIO_MSG_GET_SHM: {
+		const struct virtio_msg_vqueue_index *sq = q;
+		struct virtio_msg_get_shm_resp *sr = r;
+
+		sr->index = sq->index;
+		sr->length = cpu_to_le32(sq->index ? 0 : 0x1000);
+		sr->address = cpu_to_le32(sq->index ? 0 : 0x8000);
+		plen = sizeof(*sr);
+		break;
+	}
+	}
+	virtio_msg_init_response(resp, FAKE_MAX_MSG, req, 0);
+	resp->msg_size = cpu_to_le16(sizeof(*resp) + plen);
+	return sizeof(*resp) + plen;
+}
+
+/* GET_DEVICES: windows of at most 16 device numbers; lock held. */
+static size_t fake_get_devices(struct fake_bus *fb,
+			       const struct virtio_msg_hdr *req,
+			       struct virtio_msg_hdr *resp)
+{
+	const struct virtio_msg_bus_get_devices_req *q = (const void *)(req + 1);
+	struct virtio_msg_bus_get_devices_resp *r = (void *)(resp + 1);
+	u32 off = le16_to_cpu(q->offset);
+	u32 count = min_t(u32, le16_to_cpu(q->count), 16);
+	u32 n;
+
+	virtio_msg_init_response(resp, FAKE_MAX_MSG, req,
+				 sizeof(*r) + count / 8);
+	r->offset = q->offset;
+	r->count = cpu_to_le16(count);
+	for (n = 0; n < count; n++)
+		if (off + n < FAKE_NR_DEVS && test_bit(off + n, fb->present))
+			r->bitmap[n / 8] |= BIT(n % 8);
+	r->next_offset = cpu_to_le16(off + count < FAKE_NR_DEVS ?
+				     off + count : 0);
+	if (fb->windows++ == fb->bad_window)
+		r->next_offset = cpu_to_le16(off + count + 3);	/* not x8 */
+	return le16_to_cpu(resp->msg_size);
+}
+
+static int fake_send(struct virtio_msg_bus *bus, const struct virtio_msg_hdr *msg)
+{
+	struct fake_bus *fb = to_fake(bus);
+	u64 buf[FAKE_MAX_MSG / 8], stray[FAKE_MAX_MSG / 8];
+	struct virtio_msg_hdr *resp = (void *)buf, *s = (void *)stray;
+	u16 dev_num = le16_to_cpu(msg->dev_num);
+	size_t size, stray_size = 0;
+	enum fake_mode mode;
+	unsigned long flags;
+
+	memset(buf, 0, sizeof(buf));
+	memset(stray, 0, sizeof(stray));
+	spin_lock_irqsave(&fb->lock, flags);
+	if (virtio_msg_is_bus(msg)) {
+		fb->bus_sent[msg->msg_id]++;
+		if (virtio_msg_is_response(msg)) {
+			/* our answer to the test's PING */
+			fb->pings++;
+			fb->ping_data = ((struct virtio_msg_bus_ping *)(msg + 1))->data;
+			fb->ping_token = msg->token;
+			spin_unlock_irqrestore(&fb->lock, flags);
+			return 0;
+		}
+		size = fake_get_devices(fb, msg, resp);
+		spin_unlock_irqrestore(&fb->lock, flags);
+		virtio_msg_bus_receive(bus, resp, size);
+		return 0;
+	}
+
+	fb->sent[msg->msg_id]++;
+	if (msg->msg_id == VIRTIO_MSG_EVENT_AVAIL) {
+		spin_unlock_irqrestore(&fb->lock, flags);
+		return 0;
+	}
+	if (dev_num < FAKE_NR_DEVS)
+		fb->nreq[dev_num]++;
+	if (dev_num >= FAKE_NR_DEVS || !fb->devs[dev_num].exists) {
+		spin_unlock_irqrestore(&fb->lock, flags);
+		return 0;	/* nobody answers */
+	}
+	mode = fb->mode;
+	fb->mode = FAKE_NORMAL;
+	if (mode == FAKE_DROP) {
+		memcpy(fb->dropped, msg, le16_to_cpu(msg->msg_size));
+		spin_unlock_irqrestore(&fb->lock, flags);
+		return 0;
+	}
+	size = fake_answer(fb, msg, resp);
+	spin_unlock_irqrestore(&fb->lock, flags);
+
+	switch (mode) {
+	case FAKE_WRONG_TOKEN:
+		memcpy(s, resp, size);
+		s->token = cpu_to_le16(le16_to_cpu(s->token) + 7);
+		stray_size = size;
+		break;
+	case FAKE_WRONG_MSG_ID:
+		memcpy(s, resp, size);
+		s->msg_id = VIRTIO_MSG_GET_DEVICE_STATUS;
+		stray_size = size;
+		break;
+	case FAKE_WRONG_DEV_NUM:
+		memcpy(s, resp, size);
+		s->dev_num = cpu_to_le16(FAKE_NR_DEVS - 1);
+		stray_size = size;
+		break;
+	case FAKE_MALFORMED:
+		resp->msg_size = cpu_to_le16(--size);
+		break;
+	default:
+		break;
+	}
+	if (stray_size)
+		virtio_msg_bus_receive(bus, s, stray_size);
+	virtio_msg_bus_receive(bus, resp, size);
+	return 0;
+}
+
+static int fake_send_event(struct virtio_msg_bus *bus,
+			   const struct virtio_msg_hdr *msg)
+{
+	const struct virtio_msg_event_avail *e = (const void *)(msg + 1);
+	struct fake_bus *fb = to_fake(bus);
+	u32 vq = le32_to_cpu(e->vq_index);
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&fb->lock, flags);
+	if (fb->event_fail > 0) {
+		fb->event_fail--;
+		ret = -EAGAIN;
+	} else if (vq < ARRAY_SIZE(fb->avail)) {
+		fb->avail[vq]++;
+		fb->avail_data[vq] = le32_to_cpu(e->next_offset);
+	}
+	spin_unlock_irqrestore(&fb->lock, flags);
+	return ret;
+}
+
+static const struct virtio_msg_bus_ops fake_ops = {
+	.send = fake_send,
+	.send_event = fake_send_event,
+};
+
+static const struct virtio_msg_bus_ops fake_ops_no_event = {
+	.send = fake_send,
+};
+
+static void fake_unregister(void *data)
+{
+	struct fake_bus *fb = data;
+
+	if (fb->bus.core)
+		virtio_msg_bus_unregister(&fb->bus);
+}
+
+static struct fake_bus *fake_bus_new(struct kunit *test, unsigned long flags,
+				     const struct virtio_msg_bus_ops *ops)
+{
+	struct fake_bus *fb;
+	struct device *dev;
+
+	fb = kunit_kzalloc(test, sizeof(*fb), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fb);
+	dev = kunit_device_register(test, "virtio-msg-fake");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+
+	spin_lock_init(&fb->lock);
+	fb->test = test;
+	fb->bad_window = -1;
+	fb->desc.name = "fake";
+	fb->desc.ops = ops;
+	fb->desc.max_msg_size = FAKE_MAX_MSG;
+	fb->desc.flags = flags;
+	fb->bus.parent = dev;
+	fb->bus.desc = &fb->desc;
+	fb->bus.timeout_ms = FAKE_TIMEOUT_MS;
+	return fb;
+}
+
+static void fake_bus_start(struct kunit *test, struct fake_bus *fb)
+{
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
+	ret = kunit_add_action_or_reset(test, fake_unregister, fb);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+static struct fake_dev *fake_dev_add(struct fake_bus *fb, u16 dev_num,
+				     u32 device_id, u32 nvqs, u32 config_size)
+{
+	struct fake_dev *fd = &fb->devs[dev_num];
+	u32 i;
+
+	fd->exists = true;
+	fd->device_id = device_id;
+	fd->nvqs = nvqs;
+	fd->config_size = config_size;
+	fd->gen = 7;
+	fd->features = BIT_ULL(VIRTIO_F_VERSION_1);
+	for (i = 0; i < config_size; i++)
+		fd->config[i] = i;
+	return fd;
+}
+
+#define WAIT_FOR(cond) ({						\
+	unsigned int __i;						\
+	bool __ok = false;						\
+	for (__i = 0; __i < 500; __i++) {				\
+		if (cond) {						\
+			__ok = true;					\
+			break;						\
+		}							\
+		usleep_range(10000, 20000);				\
+	}								\
+	__ok;								\
+})
+
+/* A device is usable once registration has returned. */
+static struct virtio_msg_device *fake_wait_dev(struct fake_bus *fb, u16 dev_num)
+{
+	struct virtio_msg_device *vmdev = NULL;
+
+	WAIT_FOR((vmdev = xa_load(&fb->bus.core->devs, dev_num)) &&
+		 READ_ONCE(vmdev->ready));
+	return vmdev && READ_ONCE(vmdev->ready) ? vmdev : NULL;
+}
+
+/* ---- the test virtio driver ---- */
+
+static unsigned int test_drv_nvqs;
+static atomic_t test_drv_probes;
+static struct virtqueue *test_drv_vqs[4];
+
+static int test_drv_probe(struct virtio_device *vdev)
+{
+	struct virtqueue_info info[4] = {
+		{ "q0" }, { "q1" }, { "q2" }, { "q3" },
+	};
+
+	atomic_inc(&test_drv_probes);
+	return virtio_find_vqs(vdev, test_drv_nvqs, test_drv_vqs, info, NULL);
+}
+
+static void test_drv_remove(struct virtio_device *vdev)
+{
+	virtio_reset_device(vdev);
+	vdev->config->del_vqs(vdev);
+}
+
+static const struct virtio_device_id test_drv_ids[] = {
+	{ VMSG_TEST_ID_DRIVER, VIRTIO_DEV_ANY_ID },
+	{ 0 },
+};
+
+static struct virtio_driver test_drv = {
+	.driver.name	= "virtio_msg_transport_kunit",
+	.id_table	= test_drv_ids,
+	.probe		= test_drv_probe,
+	.remove		= test_drv_remove,
+};
+
+/* ---- tests ---- */
+
+/*
+ * The probe sequence: every message the core and the virtio core need to
+ * bring up a device with N queues and 8 bytes of config space, in order.
+ */
+static void vmsg_test_probe_count(struct kunit *test)
+{
+	const unsigned int nvqs = *(const unsigned int *)test->param_value;
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+	unsigned int expected = 10 + 2 * nvqs;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, 1, VMSG_TEST_ID_DRIVER, nvqs, 8);
+	test_drv_nvqs = nvqs;
+	atomic_set(&test_drv_probes, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 1), 0);
+
+	vmdev = fake_wait_dev(fb, 1);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(vmdev->status &
+					 VIRTIO_CONFIG_S_DRIVER_OK));
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_drv_probes), 1);
+
+	KUNIT_EXPECT_EQ(test, fb->nreq[1], expected);
+	KUNIT_EXPECT_EQ(test, vmdev->stats.probe_round_trips, expected);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_DEVICE_INFO], 1);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], 1);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_DEVICE_STATUS], 5);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_DEVICE_STATUS], 0);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_DEVICE_FEATURES], 1);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_DRIVER_FEATURES], 1);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_VQUEUE], nvqs);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], nvqs);
+	KUNIT_EXPECT_EQ(test, fb->devs[1].vq_size[0], FAKE_VQ_SIZE);
+	KUNIT_EXPECT_TRUE(test, fb->devs[1].drv_features &
+			  BIT_ULL(VIRTIO_F_VERSION_1));
+	KUNIT_EXPECT_EQ(test, fb->devs[1].status,
+			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			VIRTIO_CONFIG_S_FEATURES_OK |
+			VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_EXPECT_STREQ(test, vmdev->vdev.config->bus_name(&vmdev->vdev),
+			   "fake");
+}
+
+static const unsigned int vmsg_test_nvqs[] = { 1, 2 };
+
+static void vmsg_nvqs_desc(const unsigned int *n, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u queue(s)", *n);
+}
+
+KUNIT_ARRAY_PARAM(vmsg_nvqs, vmsg_test_nvqs, vmsg_nvqs_desc);
+
+/* Config space: cached reads, generation, a rejected write, events. */
+static void vmsg_test_config(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+	u8 ev[64] __aligned(8) = {};
+	u8 buf[300];
+	struct virtio_msg_hdr *h = (void *)ev;
+	struct virtio_msg_event_config *ec = (void *)(h + 1);
+	unsigned int i, gets;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	/* 300 bytes: two GET_CONFIG chunks of at most 244 bytes. */
+	fd = fake_dev_add(fb, 2, VMSG_TEST_ID_NODRIVER, 0, 300);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 2), 0);
+	vmdev = fake_wait_dev(fb, 2);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	vdev = &vmdev->vdev;
+
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], 2);
+	gets = fb->sent[VIRTIO_MSG_GET_CONFIG];
+	vdev->config->get(vdev, 0, buf, 300);
+	for (i = 0; i < 300; i++)
+		if (buf[i] != (u8)i)
+			break;
+	KUNIT_EXPECT_EQ(test, i, 300);
+	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), 7);
+	/* Reads are served from the cache. */
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets);
+
+	/* The device moved on: the write is rejected, re-read, retried. */
+	fd->reject_stale = true;
+	fd->gen = 9;
+	vdev->config->set(vdev, 250, "abcd", 4);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_CONFIG], 2);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets + 2);
+	KUNIT_EXPECT_MEMEQ(test, &fd->config[250], "abcd", 4);
+	vdev->config->get(vdev, 250, buf, 4);
+	KUNIT_EXPECT_MEMEQ(test, buf, "abcd", 4);
+	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), 9);
+
+	/* EVENT_CONFIG with data updates the cache without a message. */
+	gets = fb->sent[VIRTIO_MSG_GET_CONFIG];
+	virtio_msg_init_request(h, sizeof(ev), VIRTIO_MSG_EVENT_CONFIG, 2,
+				sizeof(*ec) + 4);
+	ec->generation = cpu_to_le32(10);
+	ec->offset = cpu_to_le32(8);
+	ec->length = cpu_to_le32(4);
+	memcpy(ec->data, "wxyz", 4);
+	virtio_msg_bus_receive(&fb->bus, ev, le16_to_cpu(h->msg_size));
+	vdev->config->get(vdev, 8, buf, 4);
+	KUNIT_EXPECT_MEMEQ(test, buf, "wxyz", 4);
+	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), 10);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets);
+
+	/* Data beyond the config space is dropped. */
+	ec->offset = cpu_to_le32(298);
+	ec->generation = cpu_to_le32(11);
+	virtio_msg_bus_receive(&fb->bus, ev, le16_to_cpu(h->msg_size));
+	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), 10);
+
+	/* Without data, a new generation makes the core re-read. */
+	fd->gen = 12;
+	fd->config[100] = 0xee;
+	virtio_msg_init_request(h, sizeof(ev), VIRTIO_MSG_EVENT_CONFIG, 2,
+				sizeof(*ec));
+	ec->generation = cpu_to_le32(12);
+	ec->offset = 0;
+	ec->length = 0;
+	virtio_msg_bus_receive(&fb->bus, ev, le16_to_cpu(h->msg_size));
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(vdev->config->generation(vdev) == 12));
+	vdev->config->get(vdev, 100, buf, 1);
+	KUNIT_EXPECT_EQ(test, buf[0], 0xee);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets + 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.received[VMSG_STAT_EVENT_CONFIG]), 3);
+}
+
+/* The device clears FEATURES_OK: the driver never gets to probe. */
+static void vmsg_test_features_refused(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, 3, VMSG_TEST_ID_DRIVER, 1, 8)->refuse_features = true;
+	test_drv_nvqs = 1;
+	atomic_set(&test_drv_probes, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 3), 0);
+	vmdev = fake_wait_dev(fb, 3);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(fb->devs[3].status &
+					 VIRTIO_CONFIG_S_FAILED));
+	KUNIT_EXPECT_FALSE(test, vmdev->status & VIRTIO_CONFIG_S_FEATURES_OK);
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_drv_probes), 0);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_VQUEUE], 0);
+}
+
+static struct virtio_msg_device *fake_simple(struct kunit *test,
+					     struct fake_bus **fbp, u16 dev_num)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, dev_num, VMSG_TEST_ID_NODRIVER, 2, 8);
+	fake_bus_start(test, fb);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_add_device(&fb->bus, dev_num), 0);
+	vmdev = fake_wait_dev(fb, dev_num);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	*fbp = fb;
+	return vmdev;
+}
+
+static bool vmsg_get_shm(struct virtio_msg_device *vmdev)
+{
+	struct virtio_shm_region r = {};
+
+	return vmdev->vdev.config->get_shm_region(&vmdev->vdev, &r, 0) &&
+	       r.addr == 0x8000 && r.len == 0x1000;
+}
+
+/* Stray responses are dropped and counted; the real one still counts. */
+static void vmsg_test_token_matching(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct virtio_shm_region r;
+	struct fake_bus *fb;
+	long bad;
+
+	vmdev = fake_simple(test, &fb, 4);
+
+	fb->mode = FAKE_WRONG_TOKEN;
+	KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.unmatched), 1);
+
+	fb->mode = FAKE_WRONG_MSG_ID;
+	KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.unmatched), 2);
+
+	bad = atomic_long_read(&fb->bus.core->stats.bad_messages);
+	fb->mode = FAKE_WRONG_DEV_NUM;
+	KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fb->bus.core->stats.bad_messages),
+			bad + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.unmatched), 2);
+
+	/* A region the device does not have. */
+	KUNIT_EXPECT_FALSE(test, vmdev->vdev.config->get_shm_region(&vmdev->vdev,
+								    &r, 1));
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.timeouts), 0);
+}
+
+/* No answer: the device breaks, later requests fail, the late reply counts. */
+static void vmsg_test_timeout(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	u64 late[FAKE_MAX_MSG / 8];
+	struct virtio_msg_hdr *lh = (void *)late;
+	struct fake_bus *fb;
+	unsigned int sent;
+	size_t size;
+
+	vmdev = fake_simple(test, &fb, 5);
+
+	fb->mode = FAKE_DROP;
+	KUNIT_EXPECT_FALSE(test, vmsg_get_shm(vmdev));
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(vmdev->broken));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.timeouts), 1);
+
+	/* Pending and later work fails with -EIO, without a message. */
+	sent = fb->nreq[5];
+	__virtio_set_bit(&vmdev->vdev, VIRTIO_F_VERSION_1);
+	KUNIT_EXPECT_EQ(test,
+			vmdev->vdev.config->finalize_features(&vmdev->vdev),
+			-EIO);
+	KUNIT_EXPECT_EQ(test, fb->nreq[5], sent);
+
+	/* The answer to the dropped request arrives after all. */
+	memset(late, 0, sizeof(late));
+	size = fake_answer(fb, (void *)fb->dropped, lh);
+	virtio_msg_bus_receive(&fb->bus, late, size);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.late_replies), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.unmatched), 0);
+}
+
+/* A malformed answer breaks the device at once, without a timeout. */
+static void vmsg_test_malformed(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	u8 junk[16] __aligned(8) = { VIRTIO_MSG_TYPE_RESPONSE,
+				     VIRTIO_MSG_GET_SHM, 6, 0, 0, 0, 200, 0 };
+	struct fake_bus *fb;
+	long bad;
+
+	vmdev = fake_simple(test, &fb, 6);
+
+	/* msg_size larger than what was received: dropped, nothing else. */
+	bad = atomic_long_read(&fb->bus.core->stats.bad_messages);
+	virtio_msg_bus_receive(&fb->bus, junk, sizeof(junk));
+	virtio_msg_bus_receive(&fb->bus, junk, 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fb->bus.core->stats.bad_messages),
+			bad + 1);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+
+	fb->mode = FAKE_MALFORMED;
+	KUNIT_EXPECT_FALSE(test, vmsg_get_shm(vmdev));
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(vmdev->broken));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.timeouts), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.bad_messages), 1);
+}
+
+/* The bus refuses kicks for a while: they coalesce, none is lost. */
+static void vmsg_test_kick_coalescing(struct kunit *test)
+{
+	struct virtqueue_info info[2] = { { "a" }, { "b" } };
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[2];
+	struct fake_bus *fb;
+	unsigned long flags;
+	int ret;
+
+	vmdev = fake_simple(test, &fb, 7);
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 2, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	KUNIT_EXPECT_EQ(test, fb->avail[0], 1);
+
+	/* Three refusals: the first kick and its two retries. */
+	spin_lock_irqsave(&fb->lock, flags);
+	fb->event_fail = 3;
+	spin_unlock_irqrestore(&fb->lock, flags);
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(fb->avail[0]) == 2));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(fb->event_fail), 0);
+	KUNIT_EXPECT_GE(test, atomic_long_read(&vmdev->stats.kicks_deferred), 1);
+
+	/* Two queues refused once each; tx_ready resends both. */
+	spin_lock_irqsave(&fb->lock, flags);
+	fb->event_fail = 2;
+	spin_unlock_irqrestore(&fb->lock, flags);
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[1]));
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	virtio_msg_bus_tx_ready(&fb->bus);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(fb->avail[0]) == 3 &&
+					 READ_ONCE(fb->avail[1]) == 1));
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, fb->avail[0], 3);
+	KUNIT_EXPECT_EQ(test, fb->avail[1], 1);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_EVENT_AVAIL], 0);
+
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
+}
+
+/* Without send_event, kicks go out with send from a work item. */
+static void vmsg_test_kick_no_send_event(struct kunit *test)
+{
+	struct virtqueue_info info[1] = { { "a" } };
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[1];
+	struct fake_bus *fb;
+	int ret;
+
+	fb = fake_bus_new(test, 0, &fake_ops_no_event);
+	fake_dev_add(fb, 8, VMSG_TEST_ID_NODRIVER, 1, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 8), 0);
+	vmdev = fake_wait_dev(fb, 8);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 1, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	KUNIT_EXPECT_TRUE(test,
+			  WAIT_FOR(READ_ONCE(fb->sent[VIRTIO_MSG_EVENT_AVAIL]) == 1));
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
+}
+
+static void vmsg_test_get_devices(struct kunit *test)
+{
+	const bool bad = *(const bool *)test->param_value;
+	struct fake_bus *fb;
+	unsigned int i;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_ENUMERATE, &fake_ops);
+	fake_dev_add(fb, 0, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_dev_add(fb, 5, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_dev_add(fb, 17, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_dev_add(fb, 40, VMSG_TEST_ID_NODRIVER, 0, 0);
+	/* A number with no function behind it. */
+	fake_dev_add(fb, 9, 0, 0, 0);
+	for (i = 0; i < FAKE_NR_DEVS; i++)
+		if (fb->devs[i].exists)
+			__set_bit(i, fb->present);
+	/* Third window (32..47) answered with a bad next_offset. */
+	if (bad)
+		fb->bad_window = 2;
+	fake_bus_start(test, fb);
+
+	KUNIT_ASSERT_NOT_NULL(test, fake_wait_dev(fb, 17));
+	KUNIT_EXPECT_NOT_NULL(test, fake_wait_dev(fb, 0));
+	KUNIT_EXPECT_NOT_NULL(test, fake_wait_dev(fb, 5));
+	if (bad) {
+		/* Enumeration stops; what came before stays. */
+		msleep(100);
+		KUNIT_EXPECT_EQ(test, fb->bus_sent[VIRTIO_MSG_BUS_GET_DEVICES], 3);
+		KUNIT_EXPECT_NULL(test, xa_load(&fb->bus.core->devs, 40));
+		KUNIT_EXPECT_EQ(test, fb->nreq[40], 0);
+	} else {
+		KUNIT_EXPECT_NOT_NULL(test, fake_wait_dev(fb, 40));
+		KUNIT_EXPECT_EQ(test, fb->bus_sent[VIRTIO_MSG_BUS_GET_DEVICES], 4);
+	}
+	/* Asked, found empty, not added. */
+	KUNIT_EXPECT_EQ(test, fb->nreq[9], 1);
+	KUNIT_EXPECT_NULL(test, xa_load(&fb->bus.core->devs, 9));
+}
+
+static const bool vmsg_test_bad[] = { false, true };
+
+static void vmsg_bad_desc(const bool *bad, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", *bad ? "bad window" :
+		 "four windows");
+}
+
+KUNIT_ARRAY_PARAM(vmsg_bad, vmsg_test_bad, vmsg_bad_desc);
+
+/* EVENT_DEVICE: duplicates and out-of-order removals are harmless. */
+static void vmsg_test_hotplug(struct kunit *test)
+{
+	struct virtio_msg_bus_event_device *e;
+	u64 buf[2];
+	struct virtio_msg_hdr *h = (void *)buf;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, 3, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_bus_start(test, fb);
+
+	virtio_msg_init_bus_request(h, sizeof(buf), VIRTIO_MSG_BUS_EVENT_DEVICE,
+				    sizeof(*e));
+	e = virtio_msg_payload(h);
+	/* Removal of a device that is not there yet. */
+	e->dev_num = cpu_to_le16(3);
+	e->state = cpu_to_le16(VIRTIO_MSG_BUS_DEVICE_REMOVED);
+	virtio_msg_bus_receive(&fb->bus, buf, sizeof(*h) + sizeof(*e));
+	e->state = cpu_to_le16(VIRTIO_MSG_BUS_DEVICE_READY);
+	virtio_msg_bus_receive(&fb->bus, buf, sizeof(*h) + sizeof(*e));
+	virtio_msg_bus_receive(&fb->bus, buf, sizeof(*h) + sizeof(*e));
+	KUNIT_ASSERT_NOT_NULL(test, fake_wait_dev(fb, 3));
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_DEVICE_INFO], 1);
+
+	e->state = cpu_to_le16(VIRTIO_MSG_BUS_DEVICE_REMOVED);
+	virtio_msg_bus_receive(&fb->bus, buf, sizeof(*h) + sizeof(*e));
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(!xa_load(&fb->bus.core->devs, 3)));
+}
+
+/* A peer's PING is answered with its token and data. */
+static void vmsg_test_ping(struct kunit *test)
+{
+	struct virtio_msg_bus_ping *p;
+	u64 buf[2];
+	struct virtio_msg_hdr *h = (void *)buf;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_PEER_REQUESTS, &fake_ops);
+	fake_bus_start(test, fb);
+
+	virtio_msg_init_bus_request(h, sizeof(buf), VIRTIO_MSG_BUS_PING,
+				    sizeof(*p));
+	h->token = cpu_to_le16(0x4242);
+	p = virtio_msg_payload(h);
+	p->data = cpu_to_le32(0xdeadbeef);
+	virtio_msg_bus_receive(&fb->bus, buf, sizeof(*h) + sizeof(*p));
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(fb->pings) == 1));
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(fb->ping_data), 0xdeadbeef);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(fb->ping_token), 0x4242);
+}
+
+static int vmsg_transport_suite_init(struct kunit_suite *suite)
+{
+	return register_virtio_driver(&test_drv);
+}
+
+static void vmsg_transport_suite_exit(struct kunit_suite *suite)
+{
+	unregister_virtio_driver(&test_drv);
+}
+
+static struct kunit_case vmsg_transport_cases[] = {
+	KUNIT_CASE_PARAM(vmsg_test_probe_count, vmsg_nvqs_gen_params),
+	KUNIT_CASE(vmsg_test_config),
+	KUNIT_CASE(vmsg_test_features_refused),
+	KUNIT_CASE(vmsg_test_token_matching),
+	KUNIT_CASE(vmsg_test_timeout),
+	KUNIT_CASE(vmsg_test_malformed),
+	KUNIT_CASE(vmsg_test_kick_coalescing),
+	KUNIT_CASE(vmsg_test_kick_no_send_event),
+	KUNIT_CASE_PARAM(vmsg_test_get_devices, vmsg_bad_gen_params),
+	KUNIT_CASE(vmsg_test_hotplug),
+	KUNIT_CASE(vmsg_test_ping),
+	{}
+};
+
+static struct kunit_suite vmsg_transport_suite = {
+	.name = "virtio_msg_transport",
+	.suite_init = vmsg_transport_suite_init,
+	.suite_exit = vmsg_transport_suite_exit,
+	.test_cases = vmsg_transport_cases,
+};
+
+kunit_test_suite(vmsg_transport_suite);
+
+MODULE_IMPORT_NS(VIRTIO_MSG);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_DESCRIPTION("KUnit tests for the virtio-msg transport core");
+MODULE_LICENSE("GPL");
