@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmsg-blk: a virtio block device served over the virtio-msg loopback bus,
+ * backed by memory or by a file. Reads, writes, flushes (fsync() of the
+ * file) and the device ID are supported.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+
+#include <virtio-msg/device.h>
+#include <virtio-msg/loopback.h>
+#include <virtio-msg/virtqueue.h>
+
+#define VIRTIO_ID_BLOCK		2
+#define BLK_QUEUE_SIZE		128
+/* Data segments per request: the chain also holds header and status. */
+#define BLK_SEG_MAX		(BLK_QUEUE_SIZE - 2)
+#define BLK_MAX_CHAINS		(4 * BLK_QUEUE_SIZE)
+#define BLK_SECTOR		512
+#define BLK_BUF			(64 * 1024)
+#define BLK_HDR_SIZE		16	/* struct virtio_blk_outhdr */
+/* Config space up to and including blk_size. */
+#define BLK_CONFIG_SIZE		24
+
+#define FEAT(b)			(1U << ((b) % 32))
+
+struct blk {
+	int fd;			/* backing file, or -1 for memory */
+	uint8_t *mem;
+	uint64_t size;		/* bytes, a multiple of BLK_SECTOR */
+	bool read_only;
+	char id[VIRTIO_BLK_ID_BYTES];
+	uint8_t buf[BLK_BUF];
+	unsigned long long reads, writes, flushes;
+};
+
+static uint32_t blk_features[2] = {
+	FEAT(VIRTIO_BLK_F_SEG_MAX) | FEAT(VIRTIO_BLK_F_BLK_SIZE) |
+	FEAT(VIRTIO_BLK_F_FLUSH),
+	FEAT(VIRTIO_F_VERSION_1) | FEAT(VIRTIO_F_ACCESS_PLATFORM),
+};
+
+static const uint32_t blk_required[2] = {
+	0,
+	FEAT(VIRTIO_F_VERSION_1) | FEAT(VIRTIO_F_ACCESS_PLATFORM),
+};
+
+static const uint16_t blk_queue_max[1] = { BLK_QUEUE_SIZE };
+
+static uint8_t blk_config[BLK_CONFIG_SIZE];
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static int blk_pread(struct blk *b, void *dst, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	if (b->fd < 0) {
+		memcpy(dst, b->mem + off, len);
+		return 0;
+	}
+	while (len) {
+		n = pread(b->fd, dst, len, off);
+		if (n <= 0)
+			return -EIO;
+		dst = (uint8_t *)dst + n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+static int blk_pwrite(struct blk *b, const void *src, size_t len,
+		      uint64_t off)
+{
+	ssize_t n;
+
+	if (b->fd < 0) {
+		memcpy(b->mem + off, src, len);
+		return 0;
+	}
+	while (len) {
+		n = pwrite(b->fd, src, len, off);
+		if (n <= 0)
+			return -EIO;
+		src = (const uint8_t *)src + n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * Move @len bytes between the disk at @off and the request's data, which
+ * starts @iov_off bytes into @iov. Returns 0 or a negative errno.
+ */
+static int blk_rw(struct vmsg_dev *dev, struct blk *b, bool write,
+		  const struct vmsg_iov *iov, unsigned int iov_num,
+		  size_t iov_off, uint64_t off, uint64_t len)
+{
+	size_t n;
+	ssize_t r;
+
+	while (len) {
+		n = len > BLK_BUF ? BLK_BUF : len;
+		if (write) {
+			r = vmsg_iov_read(dev, iov, iov_num, iov_off, b->buf, n);
+			if (r != (ssize_t)n || blk_pwrite(b, b->buf, n, off))
+				return -EIO;
+		} else {
+			if (blk_pread(b, b->buf, n, off))
+				return -EIO;
+			r = vmsg_iov_write(dev, iov, iov_num, iov_off, b->buf,
+					   n);
+			if (r != (ssize_t)n)
+				return -EIO;
+		}
+		iov_off += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Serve one request; returns the bytes written into the chain. */
+static uint32_t blk_request(struct vmsg_dev *dev, struct blk *b,
+			    const struct vmsg_vq_elem *elem,
+			    const struct vmsg_iov *iov)
+{
+	const struct vmsg_iov *in = iov + elem->out_num;
+	uint8_t hdr[BLK_HDR_SIZE], status = VIRTIO_BLK_S_OK;
+	uint64_t sector, off, len = 0;
+	uint32_t written = 0;
+	uint8_t id[VIRTIO_BLK_ID_BYTES];
+
+	/* Header readable, one status byte at the end of the writable part. */
+	if (elem->in_len < 1 ||
+	    vmsg_iov_read(dev, iov, elem->out_num, 0, hdr, sizeof(hdr)) !=
+	    sizeof(hdr))
+		return 0;
+	sector = get_le64(hdr + 8);
+	off = sector * BLK_SECTOR;
+
+	switch (get_le32(hdr)) {
+	case VIRTIO_BLK_T_IN:
+		len = elem->in_len - 1;
+		if (sector > b->size / BLK_SECTOR || len > b->size - off)
+			status = VIRTIO_BLK_S_IOERR;
+		else if (blk_rw(dev, b, false, in, elem->in_num, 0, off, len))
+			status = VIRTIO_BLK_S_IOERR;
+		else
+			written = len;
+		b->reads++;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		len = elem->out_len - sizeof(hdr);
+		if (b->read_only)
+			status = VIRTIO_BLK_S_IOERR;
+		else if (sector > b->size / BLK_SECTOR || len > b->size - off)
+			status = VIRTIO_BLK_S_IOERR;
+		else if (blk_rw(dev, b, true, iov, elem->out_num, sizeof(hdr),
+				off, len))
+			status = VIRTIO_BLK_S_IOERR;
+		b->writes++;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (b->fd >= 0 && fsync(b->fd))
+			status = VIRTIO_BLK_S_IOERR;
+		b->flushes++;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		len = elem->in_len - 1;
+		if (len > sizeof(id))
+			len = sizeof(id);
+		memcpy(id, b->id, sizeof(id));
+		if (vmsg_iov_write(dev, in, elem->in_num, 0, id, len) !=
+		    (ssize_t)len)
+			status = VIRTIO_BLK_S_IOERR;
+		else
+			written = len;
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+	if (vmsg_iov_write(dev, in, elem->in_num, elem->in_len - 1, &status,
+			   1) != 1)
+		return written;
+	return written + 1;
+}
+
+static void blk_queue_notify(struct vmsg_dev *dev, unsigned int index)
+{
+	struct vmsg_iov iov[BLK_QUEUE_SIZE];
+	struct blk *b = vmsg_dev_priv(dev);
+	struct vmsg_vq_elem elem;
+	int i, r;
+
+	if (index != 0)
+		return;
+	for (i = 0; i < BLK_MAX_CHAINS; i++) {
+		r = vmsg_vq_pop(dev, 0, &elem, iov, BLK_QUEUE_SIZE);
+		if (r == -ENOBUFS)
+			continue;
+		if (r <= 0)
+			break;
+		vmsg_vq_push(dev, 0, elem.head, blk_request(dev, b, &elem, iov));
+	}
+	vmsg_vq_notify(dev, 0);
+}
+
+static const struct vmsg_dev_model blk_model = {
+	.device_id = VIRTIO_ID_BLOCK,
+	.num_feature_blocks = 2,
+	.features = blk_features,
+	.required_features = blk_required,
+	.config_size = BLK_CONFIG_SIZE,
+	.config_init = blk_config,
+	.num_queues = 1,
+	.queue_max_size = blk_queue_max,
+	.queue_notify = blk_queue_notify,
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [options] (--file PATH | --size MIB)\n"
+		"Serve a virtio block device over the virtio-msg loopback bus.\n"
+		"\n"
+		"  -f, --file PATH     back the disk with a file (its size, rounded\n"
+		"                      down to 512 bytes, is the disk size)\n"
+		"  -s, --size MIB      back the disk with MIB MiB of memory\n"
+		"  -r, --read-only     offer a read-only disk\n"
+		"  -d, --device PATH   loopback character device (default %s)\n"
+		"  -n, --dev-num N     device number on the bus (default 1)\n"
+		"  -q, --quiet         print nothing but errors\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"Prints \"ready\" once the device is offered. SIGTERM or SIGINT\n"
+		"flushes the file, removes the device and exits with status 0.\n",
+		prog, VMSG_LB_DEFAULT_PATH);
+}
+
+static int parse_num(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	return errno || *end || !*s || *out > max ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "size", required_argument, NULL, 's' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "dev-num", required_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *path = NULL, *file = NULL;
+	unsigned long num = 1, mib = 0;
+	static struct blk b = { .fd = -1 };
+	bool quiet = false;
+	sigset_t block, orig;
+	struct vmsg_lb *lb;
+	struct stat st;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "f:s:rd:n:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 's':
+			if (parse_num(optarg, 1UL << 20, &mib) || !mib) {
+				fprintf(stderr, "bad size: %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			b.read_only = true;
+			break;
+		case 'd':
+			path = optarg;
+			break;
+		case 'n':
+			if (parse_num(optarg, 0xffff, &num)) {
+				fprintf(stderr, "bad device number: %s\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
+			return 2;
+		}
+	}
+	if (optind != argc || !file == !mib) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+
+	if (file) {
+		b.fd = open(file, (b.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (b.fd < 0 || fstat(b.fd, &st)) {
+			fprintf(stderr, "%s: %s\n", file, strerror(errno));
+			return 1;
+		}
+		b.size = st.st_size / BLK_SECTOR * BLK_SECTOR;
+	} else {
+		b.size = (uint64_t)mib << 20;
+		b.mem = calloc(1, b.size);
+		if (!b.mem) {
+			fprintf(stderr, "%lu MiB: %s\n", mib, strerror(errno));
+			return 1;
+		}
+	}
+	snprintf(b.id, sizeof(b.id), "vmsg-blk-%lu", num);
+	if (b.read_only)
+		blk_features[0] |= FEAT(VIRTIO_BLK_F_RO);
+	put_le64(blk_config, b.size / BLK_SECTOR);
+	put_le32(blk_config + 12, BLK_SEG_MAX);
+	put_le32(blk_config + 20, BLK_SECTOR);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGINT);
+
+	lb = vmsg_lb_open(path);
+	if (!lb) {
+		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
+			strerror(errno));
+		return 1;
+	}
+	if (!vmsg_lb_add_device(lb, num, &blk_model, &b)) {
+		fprintf(stderr, "device %lu: %s\n", num, strerror(errno));
+		vmsg_lb_close(lb);
+		return 1;
+	}
+	if (!quiet) {
+		printf("ready\n");
+		fflush(stdout);
+	}
+
+	ret = vmsg_lb_run(lb, &orig, &stop);
+	if (ret)
+		fprintf(stderr, "loopback: %s\n", strerror(-ret));
+	vmsg_lb_remove_device(lb, num);
+	vmsg_lb_close(lb);
+	if (b.fd >= 0 && !b.read_only && fsync(b.fd)) {
+		fprintf(stderr, "%s: %s\n", file, strerror(errno));
+		ret = -EIO;
+	}
+	if (!quiet)
+		printf("served %llu reads, %llu writes, %llu flushes\n",
+		       b.reads, b.writes, b.flushes);
+	free(b.mem);
+	return ret ? 1 : 0;
+}
