@@ -15,7 +15,7 @@
  *   FEATURES_OK sees whether the device accepted the features.
  *
  * Probing a device with a configuration space that fits one message and N
- * virtqueues costs 10 + 2N round trips: GET_DEVICE_INFO, SET_DEVICE_STATUS
+ * virtqueues costs 9 + 2N round trips: GET_DEVICE_INFO, SET_DEVICE_STATUS
  * for reset, GET_CONFIG, SET_DEVICE_STATUS for ACKNOWLEDGE and DRIVER,
  * GET_DEVICE_FEATURES, SET_DRIVER_FEATURES, SET_DEVICE_STATUS for
  * FEATURES_OK, GET_VQUEUE and SET_VQUEUE per queue, and SET_DEVICE_STATUS

@@ -484,7 +484,7 @@ static void vmsg_test_probe_count(struct kunit *test)
 	const unsigned int nvqs = *(const unsigned int *)test->param_value;
 	struct virtio_msg_device *vmdev;
 	struct fake_bus *fb;
-	unsigned int expected = 10 + 2 * nvqs;
+	unsigned int expected = 9 + 2 * nvqs;
 
 	fb = fake_bus_new(test, 0, &fake_ops);
 	fake_dev_add(fb, 1, VMSG_TEST_ID_DRIVER, nvqs, 8);
@@ -814,6 +814,71 @@ static void vmsg_test_kick_no_send_event(struct kunit *test)
 	vmdev->vdev.config->del_vqs(&vmdev->vdev);
 }
 
+static void fake_event(struct fake_bus *fb, u16 dev_num, u8 msg_id,
+		       const void *payload, size_t len)
+{
+	u64 buf[8] = {};
+	struct virtio_msg_hdr *h = (void *)buf;
+
+	virtio_msg_init_request(h, sizeof(buf), msg_id, dev_num, len);
+	memcpy(h + 1, payload, len);
+	virtio_msg_bus_receive(&fb->bus, buf, sizeof(*h) + len);
+}
+
+/* EVENT_USED routing, virtqueue reset and DEVICE_NEEDS_RESET. */
+static void vmsg_test_vq_events(struct kunit *test)
+{
+	struct virtqueue_info info[2] = { { "a" }, { "b" } };
+	struct virtio_msg_event_config ec = {};
+	struct virtio_msg_vqueue_index used;
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct virtqueue *vqs[2];
+	struct fake_bus *fb;
+	long bad;
+	int ret;
+
+	vmdev = fake_simple(test, &fb, 10);
+	vdev = &vmdev->vdev;
+	ret = vdev->config->find_vqs(vdev, 2, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	/* A queue the device does not have is dropped and counted. */
+	bad = atomic_long_read(&fb->bus.core->stats.bad_messages);
+	used.index = cpu_to_le32(9);
+	fake_event(fb, 10, VIRTIO_MSG_EVENT_USED, &used, sizeof(used));
+	used.index = cpu_to_le32(1);
+	fake_event(fb, 10, VIRTIO_MSG_EVENT_USED, &used, sizeof(used));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fb->bus.core->stats.bad_messages),
+			bad + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.received[VMSG_STAT_EVENT_USED]),
+			2);
+	vdev->config->synchronize_cbs(vdev);
+
+	/* Queue reset only with VIRTIO_F_RING_RESET. */
+	KUNIT_EXPECT_EQ(test, vdev->config->disable_vq_and_reset(vqs[0]),
+			-ENOENT);
+	__virtio_set_bit(vdev, VIRTIO_F_RING_RESET);
+	KUNIT_EXPECT_EQ(test, vdev->config->disable_vq_and_reset(vqs[0]), 0);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_RESET_VQUEUE], 1);
+	KUNIT_EXPECT_TRUE(test, vqs[0]->reset);
+	KUNIT_EXPECT_EQ(test, vdev->config->enable_vq_after_reset(vqs[0]), 0);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 3);
+	KUNIT_EXPECT_FALSE(test, vqs[0]->reset);
+
+	/* The device needs a reset: the queues stop, the status says so. */
+	ec.device_status = cpu_to_le32(VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				       VIRTIO_CONFIG_S_NEEDS_RESET);
+	ec.generation = cpu_to_le32(vdev->config->generation(vdev));
+	fake_event(fb, 10, VIRTIO_MSG_EVENT_CONFIG, &ec, sizeof(ec));
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev),
+			VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(virtqueue_is_broken(vqs[1])));
+
+	vdev->config->del_vqs(vdev);
+}
+
 static void vmsg_test_get_devices(struct kunit *test)
 {
 	const bool bad = *(const bool *)test->param_value;
@@ -935,6 +1000,7 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_malformed),
 	KUNIT_CASE(vmsg_test_kick_coalescing),
 	KUNIT_CASE(vmsg_test_kick_no_send_event),
+	KUNIT_CASE(vmsg_test_vq_events),
 	KUNIT_CASE_PARAM(vmsg_test_get_devices, vmsg_bad_gen_params),
 	KUNIT_CASE(vmsg_test_hotplug),
 	KUNIT_CASE(vmsg_test_ping),
