@@ -90,7 +90,7 @@ struct vmsg_stats {
  * @resp_len: size of the response copied to @resp
  * @status: 0 once answered, or why the request failed
  * @done: completed when @req is answered or failed
- * @token: last token used; tokens are never 0
+ * @token: token of the request in flight or of the last one
  * @abandoned: token of the last request given up, to tell late replies
  *	from stray ones; 0 when none
  * @dead_err: non-zero once the channel is unusable: every request fails
@@ -132,6 +132,8 @@ struct vmsg_chan {
  * @nr_pings: number of entries in @pings
  * @ping_work: answers peer PINGs, from process context as send requires
  * @dead: set once unregistration starts; nothing new is queued then
+ * @next_token: source of request tokens, shared by all channels of the
+ *	bus so that no two requests in flight on it carry the same token
  * @stats: counters for bus messages and for messages no device takes
  */
 struct virtio_msg_bus_core {
@@ -151,6 +153,7 @@ struct virtio_msg_bus_core {
 	unsigned int nr_pings;
 	struct work_struct ping_work;
 	bool dead;
+	atomic_t next_token;
 	struct vmsg_stats stats;
 };
 

@@ -125,9 +125,14 @@ int __vmsg_chan_request(struct virtio_msg_bus_core *core,
 	if (!ret && READ_ONCE(core->dead))
 		ret = -ENODEV;
 	if (!ret) {
-		/* Never 0: a zero token reads as "none" to some peers. */
-		if (!++ch->token)
-			ch->token = 1;
+		/*
+		 * Unique among the requests in flight on the bus, for buses
+		 * that correlate by token alone, and never 0, which reads as
+		 * "none" to some peers.
+		 */
+		do {
+			ch->token = atomic_inc_return(&core->next_token);
+		} while (!ch->token);
 		req->token = cpu_to_le16(ch->token);
 		ch->req = req;
 		ch->resp = resp;

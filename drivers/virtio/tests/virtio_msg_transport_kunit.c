@@ -37,7 +37,7 @@
 #define FAKE_CONFIG_MAX		512
 #define FAKE_MAX_MSG		VIRTIO_MSG_MAX_SIZE_RECOMMENDED
 #define FAKE_VQ_SIZE		256
-/* Short enough for quick tests, long enough for a slow TCG guest. */
+/* Short enough for quick tests, long enough for a slow emulated CPU. */
 #define FAKE_TIMEOUT_MS		200
 
 /* How the fake answers the next transport request (then back to normal). */
