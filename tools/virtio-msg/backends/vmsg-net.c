@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmsg-net: two virtio-net devices served over the virtio-msg loopback
+ * bus and wired back to back, like two NICs joined by a cable: every frame
+ * one device transmits is delivered to the other one's receive queue. The
+ * driver side gets two network interfaces; put them in two network
+ * namespaces and traffic flows between the namespaces.
+ *
+ * No offloads and no mergeable receive buffers: each frame travels with a
+ * 12-byte struct virtio_net_hdr_v1 that is all zero but num_buffers. A
+ * frame for a device with no receive buffer is held until the driver adds
+ * buffers (and kicks), up to NET_HOLD_MAX frames; beyond that it is
+ * dropped and counted, as a real NIC would.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include <virtio-msg/device.h>
+#include <virtio-msg/loopback.h>
+#include <virtio-msg/virtqueue.h>
+
+#define VIRTIO_ID_NET		1
+#define NET_RX			0
+#define NET_TX			1
+#define NET_QUEUE_SIZE		256
+/* Chains handled per kick; the main loop resumes a longer backlog. */
+#define NET_MAX_CHAINS		(4 * NET_QUEUE_SIZE)
+#define NET_MAX_SEGS		64
+#define NET_HDR_SIZE		12	/* struct virtio_net_hdr_v1 */
+#define NET_ETH_HLEN		14
+/* Largest frame: MTU plus Ethernet header and one VLAN tag. */
+#define NET_FRAME_MAX(mtu)	((mtu) + NET_ETH_HLEN + 4)
+#define NET_MTU_MAX		65535
+/* Frames held for a device that has no receive buffer. */
+#define NET_HOLD_MAX		128
+/* Config space: mac[6], status, max_virtqueue_pairs, mtu (le16 each). */
+#define NET_CONFIG_SIZE		12
+
+#define FEAT(b)			(1U << ((b) % 32))
+
+struct frame {
+	struct frame *next;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct port {
+	char name;			/* 'A' or 'B' */
+	uint16_t dev_num;
+	uint8_t mac[6];
+	struct vmsg_dev *dev;
+	struct port *peer;
+	struct vmsg_dev_model model;
+	uint8_t config[NET_CONFIG_SIZE];
+	/* Frames waiting for a receive buffer of this port, oldest first. */
+	struct frame *held, **held_tail;
+	unsigned int nr_held;
+	bool tx_more;			/* transmit backlog left after a kick */
+	unsigned long long tx_frames, tx_errors;
+	unsigned long long rx_frames, rx_bytes, rx_dropped;
+};
+
+static const uint32_t net_features[2] = {
+	FEAT(VIRTIO_NET_F_MTU) | FEAT(VIRTIO_NET_F_MAC) |
+	FEAT(VIRTIO_NET_F_STATUS),
+	FEAT(VIRTIO_F_VERSION_1) | FEAT(VIRTIO_F_ACCESS_PLATFORM),
+};
+
+static const uint32_t net_required[2] = {
+	0,
+	FEAT(VIRTIO_F_VERSION_1) | FEAT(VIRTIO_F_ACCESS_PLATFORM),
+};
+
+static const uint16_t net_queue_max[2] = { NET_QUEUE_SIZE, NET_QUEUE_SIZE };
+
+static unsigned int net_mtu = 1500;
+static uint8_t net_buf[NET_HDR_SIZE + NET_FRAME_MAX(NET_MTU_MAX)];
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+/*
+ * Put one frame into @p's next receive buffer. Returns 1 when delivered,
+ * 0 when no buffer is available (the frame may be held), -1 when the
+ * frame was dropped (queue not live, buffer too small, access failed).
+ */
+static int net_rx_one(struct port *p, const uint8_t *frame, uint32_t len)
+{
+	uint8_t hdr[NET_HDR_SIZE] = { 0 };
+	struct vmsg_iov iov[NET_MAX_SEGS];
+	const struct vmsg_iov *in;
+	struct vmsg_vq_elem elem;
+	int i, r;
+
+	for (i = 0; i < NET_QUEUE_SIZE; i++) {
+		r = vmsg_vq_pop(p->dev, NET_RX, &elem, iov, NET_MAX_SEGS);
+		if (r != -ENOBUFS)
+			break;
+	}
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		return -1;
+	in = iov + elem.out_num;
+	put_le16(hdr + 10, 1);		/* num_buffers */
+	if (elem.in_len < NET_HDR_SIZE + len ||
+	    vmsg_iov_write(p->dev, in, elem.in_num, 0, hdr, NET_HDR_SIZE) !=
+	    NET_HDR_SIZE ||
+	    vmsg_iov_write(p->dev, in, elem.in_num, NET_HDR_SIZE, frame,
+			   len) != (ssize_t)len) {
+		vmsg_vq_push(p->dev, NET_RX, elem.head, 0);
+		return -1;
+	}
+	vmsg_vq_push(p->dev, NET_RX, elem.head, NET_HDR_SIZE + len);
+	p->rx_frames++;
+	p->rx_bytes += len;
+	return 1;
+}
+
+/* Deliver the frames held for @p while it has receive buffers. */
+static void net_rx_flush(struct port *p)
+{
+	struct frame *f;
+	int r;
+
+	while ((f = p->held)) {
+		r = net_rx_one(p, f->data, f->len);
+		if (r == 0)
+			break;
+		if (r < 0)
+			p->rx_dropped++;
+		p->held = f->next;
+		if (!p->held)
+			p->held_tail = &p->held;
+		p->nr_held--;
+		free(f);
+	}
+}
+
+static void net_rx_drop_held(struct port *p)
+{
+	struct frame *f;
+
+	while ((f = p->held)) {
+		p->held = f->next;
+		free(f);
+		p->rx_dropped++;
+	}
+	p->held_tail = &p->held;
+	p->nr_held = 0;
+}
+
+/* A frame on the wire towards @p: deliver it, hold it or drop it. */
+static void net_forward(struct port *p, const uint8_t *frame, uint32_t len)
+{
+	struct frame *f;
+	int r;
+
+	net_rx_flush(p);
+	if (!p->held) {
+		r = net_rx_one(p, frame, len);
+		if (r > 0)
+			return;
+		if (r < 0) {
+			p->rx_dropped++;
+			return;
+		}
+	}
+	if (p->nr_held >= NET_HOLD_MAX) {
+		p->rx_dropped++;
+		return;
+	}
+	f = malloc(sizeof(*f) + len);
+	if (!f) {
+		p->rx_dropped++;
+		return;
+	}
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, frame, len);
+	*p->held_tail = f;
+	p->held_tail = &f->next;
+	p->nr_held++;
+}
+
+/* Take what @p transmitted and put it on the wire to its peer. */
+static void net_tx(struct port *p)
+{
+	struct vmsg_iov iov[NET_MAX_SEGS];
+	struct vmsg_vq_elem elem;
+	uint64_t len;
+	int i, r;
+
+	for (i = 0; i < NET_MAX_CHAINS; i++) {
+		r = vmsg_vq_pop(p->dev, NET_TX, &elem, iov, NET_MAX_SEGS);
+		if (r == -ENOBUFS) {
+			p->tx_errors++;
+			continue;
+		}
+		if (r <= 0)
+			break;
+		len = elem.out_len;
+		if (len < NET_HDR_SIZE + NET_ETH_HLEN ||
+		    len > NET_HDR_SIZE + NET_FRAME_MAX(net_mtu) ||
+		    vmsg_iov_read(p->dev, iov, elem.out_num, 0, net_buf, len) !=
+		    (ssize_t)len) {
+			p->tx_errors++;
+			vmsg_vq_push(p->dev, NET_TX, elem.head, 0);
+			continue;
+		}
+		/* The buffer goes back first: the frame is ours now. */
+		vmsg_vq_push(p->dev, NET_TX, elem.head, 0);
+		p->tx_frames++;
+		net_forward(p->peer, net_buf + NET_HDR_SIZE,
+			    len - NET_HDR_SIZE);
+	}
+	p->tx_more = i == NET_MAX_CHAINS;
+	vmsg_vq_notify(p->dev, NET_TX);
+	if (vmsg_vq_ready(p->peer->dev, NET_RX))
+		vmsg_vq_notify(p->peer->dev, NET_RX);
+}
+
+static void net_queue_notify(struct vmsg_dev *dev, unsigned int index)
+{
+	struct port *p = vmsg_dev_priv(dev);
+
+	if (index == NET_TX) {
+		net_tx(p);
+	} else if (index == NET_RX) {
+		net_rx_flush(p);
+		vmsg_vq_notify(dev, NET_RX);
+	}
+}
+
+static void net_reset(struct vmsg_dev *dev)
+{
+	struct port *p = vmsg_dev_priv(dev);
+
+	net_rx_drop_held(p);
+	p->tx_more = false;
+}
+
+static const struct vmsg_dev_model net_model = {
+	.device_id = VIRTIO_ID_NET,
+	.num_feature_blocks = 2,
+	.features = net_features,
+	.required_features = net_required,
+	.config_size = NET_CONFIG_SIZE,
+	.num_queues = 2,
+	.queue_max_size = net_queue_max,
+	.queue_notify = net_queue_notify,
+	.reset = net_reset,
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [options]\n"
+		"Serve two virtio-net devices, A and B, over the virtio-msg\n"
+		"loopback bus, connected back to back: what A sends, B receives\n"
+		"and the other way round.\n"
+		"\n"
+		"  -n, --dev-num N      device number of A (default 1)\n"
+		"  -N, --peer-dev-num N device number of B (default 2)\n"
+		"  -m, --mac MAC        MAC address of A (default 02:76:6d:00:00:01)\n"
+		"  -M, --peer-mac MAC   MAC address of B (default 02:76:6d:00:00:02)\n"
+		"  -u, --mtu N          MTU offered to both (68-%u, default 1500)\n"
+		"  -d, --device PATH    loopback character device (default %s)\n"
+		"  -q, --quiet          print nothing but errors\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"Prints \"ready\" once both devices are offered. SIGTERM or SIGINT\n"
+		"removes them, prints counters and exits with status 0. Frames for\n"
+		"a device without receive buffers are held (up to %u) or dropped.\n",
+		prog, NET_MTU_MAX, VMSG_LB_DEFAULT_PATH, NET_HOLD_MAX);
+}
+
+static int parse_num(const char *s, unsigned long min, unsigned long max,
+		     unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	return errno || *end || !*s || *out < min || *out > max ? -1 : 0;
+}
+
+/* A unicast MAC address, xx:xx:xx:xx:xx:xx, not all zero. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6 || strlen(s) != 17)
+		return -1;
+	for (i = 0; i < 6; i++)
+		mac[i] = b[i];
+	if (mac[0] & 1)
+		return -1;
+	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) ? 0 : -1;
+}
+
+static void port_init(struct port *p, char name, struct port *peer)
+{
+	p->name = name;
+	p->peer = peer;
+	p->held_tail = &p->held;
+	memcpy(p->config, p->mac, 6);
+	put_le16(p->config + 6, VIRTIO_NET_S_LINK_UP);
+	put_le16(p->config + 8, 1);
+	put_le16(p->config + 10, net_mtu);
+	p->model = net_model;
+	p->model.config_init = p->config;
+}
+
+/* Serve until stopped, resuming transmit backlogs between messages. */
+static int net_run(struct vmsg_lb *lb, struct port *ports,
+		   const sigset_t *sigmask)
+{
+	struct pollfd pfd = { .fd = vmsg_lb_fd(lb), .events = POLLIN };
+	bool more;
+	int i, ret;
+
+	while (!stop) {
+		ret = vmsg_lb_process(lb);
+		if (ret < 0)
+			return ret;
+		more = false;
+		for (i = 0; i < 2; i++) {
+			if (ports[i].tx_more) {
+				net_tx(&ports[i]);
+				more = true;
+			}
+		}
+		if (ret || more)
+			continue;
+		ret = ppoll(&pfd, 1, NULL, sigmask);
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (ret > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return -EPIPE;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev-num", required_argument, NULL, 'n' },
+		{ "peer-dev-num", required_argument, NULL, 'N' },
+		{ "mac", required_argument, NULL, 'm' },
+		{ "peer-mac", required_argument, NULL, 'M' },
+		{ "mtu", required_argument, NULL, 'u' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	static struct port ports[2] = {
+		{ .dev_num = 1, .mac = { 0x02, 0x76, 0x6d, 0, 0, 1 } },
+		{ .dev_num = 2, .mac = { 0x02, 0x76, 0x6d, 0, 0, 2 } },
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *path = NULL;
+	sigset_t block, orig;
+	struct vmsg_lb *lb;
+	bool quiet = false;
+	unsigned long v;
+	int c, i, ret;
+
+	while ((c = getopt_long(argc, argv, "n:N:m:M:u:d:qh", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'n':
+		case 'N':
+			if (parse_num(optarg, 0, 0xffff, &v)) {
+				fprintf(stderr, "bad device number: %s\n",
+					optarg);
+				return 2;
+			}
+			ports[c == 'N'].dev_num = v;
+			break;
+		case 'm':
+		case 'M':
+			if (parse_mac(optarg, ports[c == 'M'].mac)) {
+				fprintf(stderr, "bad MAC address: %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'u':
+			if (parse_num(optarg, 68, NET_MTU_MAX, &v)) {
+				fprintf(stderr, "bad MTU: %s\n", optarg);
+				return 2;
+			}
+			net_mtu = v;
+			break;
+		case 'd':
+			path = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	if (ports[0].dev_num == ports[1].dev_num) {
+		fprintf(stderr, "A and B need different device numbers\n");
+		return 2;
+	}
+	if (!memcmp(ports[0].mac, ports[1].mac, 6)) {
+		fprintf(stderr, "A and B need different MAC addresses\n");
+		return 2;
+	}
+	port_init(&ports[0], 'A', &ports[1]);
+	port_init(&ports[1], 'B', &ports[0]);
+
+	/* Signals are taken only while waiting, so no stop is missed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGINT);
+
+	lb = vmsg_lb_open(path);
+	if (!lb) {
+		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
+			strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < 2; i++) {
+		ports[i].dev = vmsg_lb_add_device(lb, ports[i].dev_num,
+						  &ports[i].model, &ports[i]);
+		if (!ports[i].dev) {
+			fprintf(stderr, "device %u: %s\n", ports[i].dev_num,
+				strerror(errno));
+			vmsg_lb_close(lb);
+			return 1;
+		}
+	}
+	if (!quiet) {
+		printf("ready\n");
+		fflush(stdout);
+	}
+
+	ret = net_run(lb, ports, &orig);
+	if (ret)
+		fprintf(stderr, "loopback: %s\n", strerror(-ret));
+	for (i = 0; i < 2; i++) {
+		vmsg_lb_remove_device(lb, ports[i].dev_num);
+		ports[i].dev = NULL;
+	}
+	vmsg_lb_close(lb);
+	for (i = 0; i < 2; i++) {
+		net_rx_drop_held(&ports[i]);
+		if (!quiet)
+			printf("%c: sent %llu frames (%llu bad), received %llu frames %llu bytes, dropped %llu\n",
+			       ports[i].name, ports[i].tx_frames,
+			       ports[i].tx_errors, ports[i].rx_frames,
+			       ports[i].rx_bytes, ports[i].rx_dropped);
+	}
+	return ret ? 1 : 0;
+}
