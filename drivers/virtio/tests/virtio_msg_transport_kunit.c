@@ -19,7 +19,9 @@
 #include <linux/bitmap.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/irq_work.h>
 #include <linux/module.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/virtio.h>
@@ -86,6 +88,10 @@ struct fake_bus {
 	int event_fail;		/* next send_event calls refused */
 	unsigned int avail[4];
 	u32 avail_data[4];
+	/* out-of-band doorbells and bus-specific events */
+	unsigned int doorbells[4];
+	u32 doorbell_data;
+	unsigned int bus_events;
 	/* PING answers seen */
 	unsigned int pings;
 	__le32 ping_data;
@@ -273,7 +279,15 @@ static int fake_send(struct virtio_msg_bus *bus, const struct virtio_msg_hdr *ms
 			spin_unlock_irqrestore(&fb->lock, flags);
 			return 0;
 		}
-		size = fake_get_devices(fb, msg, resp);
+		if (msg->msg_id >= VIRTIO_MSG_ID_IMPL) {
+			size_t plen = virtio_msg_payload_size(msg);
+
+			virtio_msg_init_response(resp, FAKE_MAX_MSG, msg, plen + 4);
+			memcpy(resp + 1, msg + 1, plen);
+			size = le16_to_cpu(resp->msg_size);
+		} else {
+			size = fake_get_devices(fb, msg, resp);
+		}
 		spin_unlock_irqrestore(&fb->lock, flags);
 		virtio_msg_bus_receive(bus, resp, size);
 		return 0;
@@ -356,6 +370,37 @@ static const struct virtio_msg_bus_ops fake_ops = {
 
 static const struct virtio_msg_bus_ops fake_ops_no_event = {
 	.send = fake_send,
+};
+
+static int fake_notify_vq(struct virtio_msg_bus *bus, u16 dev_num,
+			  u32 vq_index, u32 data)
+{
+	struct fake_bus *fb = to_fake(bus);
+	unsigned long flags;
+
+	spin_lock_irqsave(&fb->lock, flags);
+	if (vq_index < ARRAY_SIZE(fb->doorbells))
+		fb->doorbells[vq_index]++;
+	fb->doorbell_data = data;
+	spin_unlock_irqrestore(&fb->lock, flags);
+	return 0;
+}
+
+static void fake_bus_message(struct virtio_msg_bus *bus,
+			     const struct virtio_msg_hdr *msg)
+{
+	struct fake_bus *fb = to_fake(bus);
+	unsigned long flags;
+
+	spin_lock_irqsave(&fb->lock, flags);
+	fb->bus_events++;
+	spin_unlock_irqrestore(&fb->lock, flags);
+}
+
+static const struct virtio_msg_bus_ops fake_ops_oob = {
+	.send = fake_send,
+	.notify_vq = fake_notify_vq,
+	.bus_message = fake_bus_message,
 };
 
 static void fake_unregister(void *data)
@@ -879,6 +924,261 @@ static void vmsg_test_vq_events(struct kunit *test)
 	vdev->config->del_vqs(vdev);
 }
 
+/* What EVENT_AVAIL carries with VIRTIO_F_NOTIFICATION_DATA. */
+static void vmsg_test_notification_data(struct kunit *test)
+{
+	static const u16 devs[] = { 11, 12 };
+	struct virtqueue_info info[1] = { { "a" } };
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[1];
+	struct scatterlist sg;
+	struct fake_bus *fb;
+	unsigned int i;
+	u8 *buf;
+	int ret;
+
+	buf = kunit_kzalloc(test, 16, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fb = fake_bus_new(test, 0, &fake_ops);
+	for (i = 0; i < ARRAY_SIZE(devs); i++)
+		fake_dev_add(fb, devs[i], VMSG_TEST_ID_NODRIVER, 1, 0);
+	fake_bus_start(test, fb);
+
+	for (i = 0; i < ARRAY_SIZE(devs); i++) {
+		KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus,
+								devs[i]), 0);
+		vmdev = fake_wait_dev(fb, devs[i]);
+		KUNIT_ASSERT_NOT_NULL(test, vmdev);
+		__virtio_set_bit(&vmdev->vdev, VIRTIO_F_NOTIFICATION_DATA);
+		/* The second device uses a packed ring. */
+		if (i)
+			__virtio_set_bit(&vmdev->vdev, VIRTIO_F_RING_PACKED);
+		ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 1, vqs, info,
+						   NULL);
+		KUNIT_ASSERT_EQ(test, ret, 0);
+
+		sg_init_one(&sg, buf, 16);
+		ret = virtqueue_add_outbuf(vqs[0], &sg, 1, buf, GFP_KERNEL);
+		KUNIT_ASSERT_EQ(test, ret, 0);
+		KUNIT_EXPECT_TRUE(test, virtqueue_kick(vqs[0]));
+		/*
+		 * Split: the 16-bit avail index (1). Packed: the next offset
+		 * (1) with the wrap counter (1 on a new ring) in bit 31.
+		 */
+		KUNIT_EXPECT_EQ(test, fb->avail_data[0],
+				i ? VIRTIO_MSG_AVAIL_WRAP | 1 : 1);
+		virtqueue_detach_unused_buf(vqs[0]);
+		vmdev->vdev.config->del_vqs(&vmdev->vdev);
+	}
+}
+
+/*
+ * Out-of-band doorbells: the bus refuses notification data, kicks go to
+ * notify_vq; bus-specific requests and events reach the bus module.
+ */
+static void vmsg_test_oob_and_bus_messages(struct kunit *test)
+{
+	struct virtqueue_info info[2] = { { "a" }, { "b" } };
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct virtqueue *vqs[2];
+	struct fake_bus *fb;
+	u64 req[2], resp[4];
+	struct virtio_msg_hdr *q = (void *)req, *r = (void *)resp;
+	long bad;
+	int ret;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_OOB_NOTIFY |
+			  VIRTIO_MSG_BUS_F_NO_NOTIFICATION_DATA, &fake_ops_oob);
+	fake_dev_add(fb, 13, VMSG_TEST_ID_NODRIVER, 2, 0)->features |=
+		BIT_ULL(VIRTIO_F_NOTIFICATION_DATA);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 13), 0);
+	vmdev = fake_wait_dev(fb, 13);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	vdev = &vmdev->vdev;
+
+	vdev->features = vdev->config->get_features(vdev);
+	KUNIT_EXPECT_TRUE(test, __virtio_test_bit(vdev,
+						  VIRTIO_F_NOTIFICATION_DATA));
+	KUNIT_EXPECT_EQ(test, vdev->config->finalize_features(vdev), 0);
+	KUNIT_EXPECT_FALSE(test, __virtio_test_bit(vdev,
+						   VIRTIO_F_NOTIFICATION_DATA));
+	KUNIT_EXPECT_EQ(test, fb->devs[13].drv_features,
+			BIT_ULL(VIRTIO_F_VERSION_1));
+
+	ret = vdev->config->find_vqs(vdev, 2, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[1]));
+	KUNIT_EXPECT_EQ(test, fb->doorbells[1], 1);
+	KUNIT_EXPECT_EQ(test, fb->doorbell_data, 0);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_EVENT_AVAIL], 0);
+	vdev->config->del_vqs(vdev);
+
+	/* A bus-specific request and its response. */
+	virtio_msg_init_bus_request(q, sizeof(req), VIRTIO_MSG_ID_IMPL, 4);
+	memcpy(q + 1, "vers", 4);
+	ret = virtio_msg_bus_transfer(&fb->bus, q, r, sizeof(resp));
+	KUNIT_EXPECT_EQ(test, ret, 16);
+	KUNIT_EXPECT_TRUE(test, virtio_msg_is_response(r));
+	KUNIT_EXPECT_NE(test, r->token, 0);
+	KUNIT_EXPECT_MEMEQ(test, r + 1, "vers", 4);
+	/* A response longer than the caller's buffer is refused. */
+	ret = virtio_msg_bus_transfer(&fb->bus, q, r, 12);
+	KUNIT_EXPECT_EQ(test, ret, -EPROTO);
+
+	/* A bus-specific event goes to the bus; an unknown message does not. */
+	bad = atomic_long_read(&fb->bus.core->stats.bad_messages);
+	virtio_msg_init_bus_request(q, sizeof(req), 0xc0, 2);
+	virtio_msg_bus_receive(&fb->bus, req, 10);
+	virtio_msg_init_bus_request(q, sizeof(req), 0x05, 2);
+	virtio_msg_bus_receive(&fb->bus, req, 10);
+	KUNIT_EXPECT_EQ(test, fb->bus_events, 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fb->bus.core->stats.bad_messages),
+			bad + 1);
+}
+
+struct vmsg_async_req {
+	struct work_struct work;
+	struct virtio_msg_device *vmdev;
+	bool result;
+};
+
+static void vmsg_async_get_shm(struct work_struct *work)
+{
+	struct vmsg_async_req *a = container_of(work, struct vmsg_async_req,
+						work);
+
+	a->result = vmsg_get_shm(a->vmdev);
+}
+
+/* The peer is lost: what waits gives up at once, the rest fails fast. */
+static void vmsg_test_peer_lost(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct vmsg_async_req a = {};
+	struct fake_bus *fb;
+	u64 req[2], resp[4];
+	struct virtio_msg_hdr *q = (void *)req;
+	unsigned int sent;
+
+	vmdev = fake_simple(test, &fb, 14);
+	/* A long timeout, so that only peer_lost can end the wait early. */
+	fb->bus.timeout_ms = 10000;
+	sent = fb->nreq[14];
+
+	fb->mode = FAKE_DROP;
+	a.vmdev = vmdev;
+	a.result = true;
+	INIT_WORK_ONSTACK(&a.work, vmsg_async_get_shm);
+	schedule_work(&a.work);
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(READ_ONCE(fb->nreq[14]) == sent + 1));
+	virtio_msg_bus_peer_lost(&fb->bus);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(!work_pending(&a.work) &&
+					 !work_busy(&a.work)));
+	flush_work(&a.work);
+	destroy_work_on_stack(&a.work);
+	KUNIT_EXPECT_FALSE(test, a.result);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.timeouts), 0);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(vmdev->broken));
+
+	KUNIT_EXPECT_FALSE(test, vmsg_get_shm(vmdev));
+	KUNIT_EXPECT_EQ(test, fb->nreq[14], sent + 1);
+	virtio_msg_init_bus_request(q, sizeof(req), VIRTIO_MSG_ID_IMPL, 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_transfer(&fb->bus, q, (void *)resp,
+						      sizeof(resp)), -ENODEV);
+
+	/* The bus withdraws the device. */
+	virtio_msg_bus_remove_device(&fb->bus, 14);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(!xa_load(&fb->bus.core->devs, 14)));
+}
+
+/* Inbound messages and kicks from hard interrupt context. */
+struct vmsg_irq_ctx {
+	struct irq_work work;
+	struct fake_bus *fb;
+	struct virtqueue *vq;
+	u64 msg[8];
+	size_t len;
+	bool in_hardirq;
+	bool kicked;
+	u8 config[4];
+};
+
+static void vmsg_irq_fn(struct irq_work *work)
+{
+	struct vmsg_irq_ctx *c = container_of(work, struct vmsg_irq_ctx, work);
+
+	c->in_hardirq = in_hardirq();
+	if (c->len)
+		virtio_msg_bus_receive(&c->fb->bus, c->msg, c->len);
+	if (c->vq) {
+		c->kicked = virtqueue_notify(c->vq);
+		c->vq->vdev->config->get(c->vq->vdev, 0, c->config, 4);
+	}
+}
+
+static void vmsg_run_irq(struct vmsg_irq_ctx *c)
+{
+	irq_work_queue(&c->work);
+	irq_work_sync(&c->work);
+}
+
+static void vmsg_test_hardirq(struct kunit *test)
+{
+	struct virtqueue_info info[1] = { { "a" } };
+	struct virtio_msg_event_config *ec;
+	struct virtio_msg_vqueue_index *used;
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[1];
+	struct vmsg_irq_ctx *c;
+	struct virtio_msg_hdr *h;
+	struct fake_bus *fb;
+	unsigned long flags;
+	int ret;
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->work = IRQ_WORK_INIT_HARD(vmsg_irq_fn);
+	h = (void *)c->msg;
+
+	vmdev = fake_simple(test, &fb, 15);
+	c->fb = fb;
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 1, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	/* EVENT_CONFIG with data. */
+	virtio_msg_init_request(h, sizeof(c->msg), VIRTIO_MSG_EVENT_CONFIG, 15,
+				sizeof(*ec) + 4);
+	ec = virtio_msg_payload(h);
+	ec->generation = cpu_to_le32(100);
+	ec->length = cpu_to_le32(4);
+	memcpy(ec->data, "irq!", 4);
+	c->len = le16_to_cpu(h->msg_size);
+	vmsg_run_irq(c);
+	KUNIT_EXPECT_TRUE(test, c->in_hardirq);
+	KUNIT_EXPECT_EQ(test, vmdev->vdev.config->generation(&vmdev->vdev), 100);
+
+	/* EVENT_USED, a refused kick and a config read, all at once. */
+	virtio_msg_init_request(h, sizeof(c->msg), VIRTIO_MSG_EVENT_USED, 15,
+				sizeof(*used));
+	used = virtio_msg_payload(h);
+	used->index = 0;
+	c->len = le16_to_cpu(h->msg_size);
+	c->vq = vqs[0];
+	spin_lock_irqsave(&fb->lock, flags);
+	fb->event_fail = 1;
+	spin_unlock_irqrestore(&fb->lock, flags);
+	vmsg_run_irq(c);
+	KUNIT_EXPECT_TRUE(test, c->kicked);
+	KUNIT_EXPECT_MEMEQ(test, c->config, "irq!", 4);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.received[VMSG_STAT_EVENT_USED]),
+			1);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(fb->avail[0]) == 1));
+
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
+}
+
 static void vmsg_test_get_devices(struct kunit *test)
 {
 	const bool bad = *(const bool *)test->param_value;
@@ -1001,6 +1301,10 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_kick_coalescing),
 	KUNIT_CASE(vmsg_test_kick_no_send_event),
 	KUNIT_CASE(vmsg_test_vq_events),
+	KUNIT_CASE(vmsg_test_notification_data),
+	KUNIT_CASE(vmsg_test_oob_and_bus_messages),
+	KUNIT_CASE(vmsg_test_peer_lost),
+	KUNIT_CASE(vmsg_test_hardirq),
 	KUNIT_CASE_PARAM(vmsg_test_get_devices, vmsg_bad_gen_params),
 	KUNIT_CASE(vmsg_test_hotplug),
 	KUNIT_CASE(vmsg_test_ping),
