@@ -341,6 +341,20 @@ static void vmsg_bus_message(struct virtio_msg_bus_core *core,
 	}
 }
 
+static const char *vmsg_verdict_str(int verdict)
+{
+	switch (verdict) {
+	case -EMSGSIZE:
+		return "bad size";
+	case -EOPNOTSUPP:
+		return "unknown message";
+	case -EPROTO:
+		return "not expected from a device";
+	default:
+		return "malformed";
+	}
+}
+
 /**
  * virtio_msg_bus_receive() - hand one inbound message to the core
  * @bus: the instance it arrived on
@@ -385,7 +399,7 @@ void virtio_msg_bus_receive(struct virtio_msg_bus *bus, const void *buf,
 	 * timing out.
 	 */
 	if (verdict && !(verdict == -EBADMSG && virtio_msg_is_response(msg))) {
-		vmsg_bus_count_bad(core, msg, "malformed");
+		vmsg_bus_count_bad(core, msg, vmsg_verdict_str(verdict));
 		goto out;
 	}
 
@@ -599,7 +613,8 @@ int virtio_msg_bus_register(struct virtio_msg_bus *bus)
 	INIT_WORK(&core->ev_work, vmsg_bus_ev_work);
 	INIT_WORK(&core->scan_work, vmsg_bus_scan_work);
 	INIT_WORK(&core->ping_work, vmsg_bus_ping_work);
-	core->wq = alloc_ordered_workqueue("virtio-msg-%s", 0,
+	/* Workqueue names are limited to WQ_NAME_LEN (32) bytes. */
+	core->wq = alloc_ordered_workqueue("virtio-msg-%.20s", 0,
 					   dev_name(bus->parent));
 	if (!core->wq) {
 		kfree(core);

@@ -978,6 +978,8 @@ static void vmsg_event_used(struct virtio_msg_device *vmdev,
 	/*
 	 * vring_interrupt() runs the driver's callback, which may raise
 	 * softirqs (NAPI): from process context, run them on the way out.
+	 * With interrupts disabled they wait for the next interrupt exit,
+	 * as local_bh_enable() must not run there.
 	 */
 	bh = !in_hardirq() && !irqs_disabled();
 	if (bh)
