@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * End to end over the virtio-msg loopback bus: the vmsg-net backend serves
+ * two virtio-net devices wired back to back. Each interface goes into a
+ * network namespace of its own, so that traffic between the two addresses
+ * has to cross the devices: ICMP echo both ways, then 1 MiB over TCP with
+ * a checksum compared on both ends. When the backend stops, both
+ * interfaces go away.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "../../kselftest_harness.h"
+
+#define LB_PATH		"/dev/virtio-msg-loopback"
+#define DEFAULT_TOOLS	"/opt/virtio_msg/tools"
+#define SYS_NET		"/sys/class/net"
+
+/* Test-internal addresses; the two namespaces never route anywhere. */
+static const char * const net_mac[2] = {
+	"02:76:6d:7e:00:01", "02:76:6d:7e:00:02",
+};
+
+static const char * const net_addr[2] = { "10.99.0.1", "10.99.0.2" };
+
+#define NET_MASK	"255.255.255.0"
+#define TCP_PORT	5201
+#define TCP_BYTES	(1024 * 1024)
+#define NR_PINGS	4
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool lb_available(void)
+{
+	if (!access(LB_PATH, F_OK))
+		return true;
+	if (system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
+		return false;
+	return !access(LB_PATH, F_OK);
+}
+
+static void net_backend(char *buf, size_t len)
+{
+	const char *dir = getenv("VMSG_TOOLS");
+
+	snprintf(buf, len, "%s/vmsg-net", dir ? dir : DEFAULT_TOOLS);
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The interface of this namespace with MAC address @mac, if it is a
+ * virtio device on a virtio-msg loopback bus: its name in @name, or "".
+ */
+static void find_if(const char *mac, char *name, size_t len)
+{
+	char path[300], buf[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	name[0] = '\0';
+	d = opendir(SYS_NET);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), SYS_NET "/%s/address", de->d_name);
+		if (read_file(path, buf, sizeof(buf)) ||
+		    strncasecmp(buf, mac, strlen(mac)))
+			continue;
+		snprintf(path, sizeof(path), SYS_NET "/%s/device", de->d_name);
+		if (!realpath(path, buf) || !strstr(buf, "virtio-msg-lb"))
+			continue;
+		if (strlen(de->d_name) < len)
+			memcpy(name, de->d_name, strlen(de->d_name) + 1);
+		break;
+	}
+	closedir(d);
+}
+
+/* Wait up to @ms for the interface with @mac to appear (or to go). */
+static bool wait_if(const char *mac, bool present, char *name, size_t len,
+		    int ms)
+{
+	long end = now_ms() + ms;
+
+	do {
+		find_if(mac, name, len);
+		if (!!name[0] == present)
+			return true;
+		usleep(50 * 1000);
+	} while (now_ms() < end);
+	return false;
+}
+
+/* A new network namespace, as a file descriptor; we stay in @orig. */
+static int new_netns(int orig)
+{
+	int fd;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (setns(orig, CLONE_NEWNET)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Move interface @ifindex to the namespace @nsfd (rtnetlink). */
+static int link_set_netns(int ifindex, int nsfd)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		struct rtattr rta;
+		__u32 fd;
+	} req = {
+		.nh.nlmsg_len = sizeof(req),
+		.nh.nlmsg_type = RTM_NEWLINK,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		.nh.nlmsg_seq = 1,
+		.ifi.ifi_family = AF_UNSPEC,
+		.ifi.ifi_index = ifindex,
+		.rta.rta_type = IFLA_NET_NS_FD,
+		.rta.rta_len = RTA_LENGTH(sizeof(__u32)),
+		.fd = nsfd,
+	};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	ssize_t n;
+	int s, ret;
+
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0)
+		return -errno;
+	ret = -EIO;
+	if (send(s, &req, sizeof(req), 0) != sizeof(req)) {
+		ret = -errno;
+		goto out;
+	}
+	n = recv(s, &ack, sizeof(ack), 0);
+	if (n >= (ssize_t)sizeof(ack) && ack.nh.nlmsg_type == NLMSG_ERROR)
+		ret = ack.err.error;
+out:
+	close(s);
+	return ret;
+}
+
+static int set_sin(struct sockaddr *sa, const char *addr)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	return inet_pton(AF_INET, addr, &sin->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+/* Give @name (in the current namespace) an address, a /24, and bring it up. */
+static int if_up(const char *name, const char *addr)
+{
+	struct ifreq ifr = { 0 };
+	int s, ret = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	set_sin(&ifr.ifr_addr, addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr))
+		goto err;
+	set_sin(&ifr.ifr_netmask, NET_MASK);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr))
+		goto err;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		goto err;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr))
+		goto err;
+	goto out;
+err:
+	ret = -errno;
+out:
+	close(s);
+	return ret;
+}
+
+/* Wait up to @ms until @name (current namespace) is up and running. */
+static bool wait_running(const char *name, int ms)
+{
+	struct ifreq ifr = { 0 };
+	long end = now_ms() + ms;
+	bool ok = false;
+	int s;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return false;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	do {
+		if (!ioctl(s, SIOCGIFFLAGS, &ifr) &&
+		    (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) ==
+		    (IFF_UP | IFF_RUNNING)) {
+			ok = true;
+			break;
+		}
+		usleep(50 * 1000);
+	} while (now_ms() < end);
+	close(s);
+	return ok;
+}
+
+static uint16_t inet_csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum);
+}
+
+/*
+ * In the current namespace: send @count ICMP echo requests to @dst, one
+ * at a time, each answered within @ms. Returns the replies seen.
+ */
+static int ping(const char *dst, int count, int ms)
+{
+	uint8_t pkt[64], buf[256];
+	struct sockaddr_in sin;
+	struct icmphdr *icmp = (struct icmphdr *)pkt;
+	uint16_t id = getpid() & 0xffff;
+	int s, seq, replies = 0;
+	struct pollfd pfd;
+	long end;
+
+	s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (s < 0)
+		return -errno;
+	set_sin((struct sockaddr *)&sin, dst);
+	for (seq = 1; seq <= count; seq++) {
+		memset(pkt, 0, sizeof(pkt));
+		icmp->type = ICMP_ECHO;
+		icmp->un.echo.id = htons(id);
+		icmp->un.echo.sequence = htons(seq);
+		memset(pkt + sizeof(*icmp), 0xa5 ^ seq,
+		       sizeof(pkt) - sizeof(*icmp));
+		icmp->checksum = inet_csum(pkt, sizeof(pkt));
+		if (sendto(s, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin,
+			   sizeof(sin)) != sizeof(pkt))
+			break;
+		end = now_ms() + ms;
+		pfd.fd = s;
+		pfd.events = POLLIN;
+		while (poll(&pfd, 1, end - now_ms()) == 1) {
+			struct iphdr *ip = (struct iphdr *)buf;
+			struct icmphdr *r;
+			ssize_t n;
+
+			n = recv(s, buf, sizeof(buf), 0);
+			if (n < (ssize_t)sizeof(*ip) ||
+			    n < ip->ihl * 4 + (ssize_t)sizeof(pkt))
+				continue;
+			r = (struct icmphdr *)(buf + ip->ihl * 4);
+			if (r->type != ICMP_ECHOREPLY ||
+			    ntohs(r->un.echo.id) != id ||
+			    ntohs(r->un.echo.sequence) != seq ||
+			    memcmp(r + 1, pkt + sizeof(*icmp),
+				   sizeof(pkt) - sizeof(*icmp)))
+				continue;
+			replies++;
+			break;
+		}
+	}
+	close(s);
+	return replies;
+}
+
+/* 64-bit FNV-1a, streaming. */
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t len)
+{
+	while (len--) {
+		h ^= *p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define FNV_INIT	0xcbf29ce484222325ULL
+
+/* The payload: a xorshift stream, so that any misplaced byte shows. */
+static void pattern(uint8_t *buf, size_t len, uint64_t *state)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		*state ^= *state << 13;
+		*state ^= *state >> 7;
+		*state ^= *state << 17;
+		buf[i] = *state >> 24;
+	}
+}
+
+struct xfer_result {
+	uint64_t bytes;
+	uint64_t sum;
+};
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * TCP server (child, in its namespace): accept one connection, read to
+ * EOF, send back the byte count and checksum, report them on @report.
+ */
+static int tcp_server(int ls, int report)
+{
+	struct xfer_result res = { 0, FNV_INIT };
+	uint8_t buf[16384];
+	struct pollfd pfd;
+	ssize_t n;
+	int c;
+
+	pfd.fd = ls;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 60000) != 1)
+		return 10;
+	c = accept(ls, NULL, NULL);
+	if (c < 0)
+		return 11;
+	pfd.fd = c;
+	for (;;) {
+		if (poll(&pfd, 1, 30000) != 1)
+			return 12;
+		n = read(c, buf, sizeof(buf));
+		if (n < 0)
+			return 13;
+		if (!n)
+			break;
+		res.sum = fnv1a(res.sum, buf, n);
+		res.bytes += n;
+	}
+	if (write_all(c, &res, sizeof(res)) ||
+	    write_all(report, &res, sizeof(res)))
+		return 14;
+	close(c);
+	return 0;
+}
+
+/*
+ * TCP client (child, in its namespace): send @bytes of the pattern to
+ * @dst, read back the server's count and checksum; report ours and its.
+ */
+static int tcp_client(const char *dst, uint32_t bytes, int report)
+{
+	struct xfer_result mine = { 0, FNV_INIT }, theirs;
+	struct timeval tv = { .tv_sec = 30 };
+	uint64_t state = 0x9e3779b97f4a7c15ULL;
+	struct sockaddr_in sin;
+	uint8_t buf[16384];
+	size_t len;
+	int s;
+
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 20;
+	/* Bounded connect, send and receive. */
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	set_sin((struct sockaddr *)&sin, dst);
+	sin.sin_port = htons(TCP_PORT);
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)))
+		return 21;
+	while (mine.bytes < bytes) {
+		len = bytes - mine.bytes;
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		pattern(buf, len, &state);
+		if (write_all(s, buf, len))
+			return 22;
+		mine.sum = fnv1a(mine.sum, buf, len);
+		mine.bytes += len;
+	}
+	if (shutdown(s, SHUT_WR))
+		return 23;
+	if (recv(s, &theirs, sizeof(theirs), MSG_WAITALL) != sizeof(theirs))
+		return 24;
+	close(s);
+	if (write_all(report, &mine, sizeof(mine)) ||
+	    write_all(report, &theirs, sizeof(theirs)))
+		return 25;
+	return 0;
+}
+
+/* waitpid() with a time limit; -1 if @pid is still running. */
+static int wait_exit(pid_t pid, int *status, int ms)
+{
+	long end = now_ms() + ms;
+
+	do {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 0;
+		usleep(20 * 1000);
+	} while (now_ms() < end);
+	return -1;
+}
+
+/* Exit status of @pid, waited for at most @ms; -1 if it did not exit. */
+static int child_status(pid_t pid, int ms)
+{
+	int status;
+
+	if (wait_exit(pid, &status, ms)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Start vmsg-net with stdout on a pipe and wait for its "ready". */
+static pid_t start_backend(const char *prog, int *out)
+{
+	char line[64] = "";
+	struct pollfd pfd;
+	int p[2];
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(p[1], STDOUT_FILENO);
+		close(p[0]);
+		close(p[1]);
+		execl(prog, prog, "--dev-num", "5", "--peer-dev-num", "6",
+		      "--mac", net_mac[0], "--peer-mac", net_mac[1],
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*out = p[0];
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	n = 0;
+	if (poll(&pfd, 1, 10000) == 1)
+		n = read(p[0], line, sizeof(line) - 1);
+	if (n > 0)
+		line[n] = '\0';
+	if (strncmp(line, "ready", 5)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+FIXTURE(net) {
+	pid_t backend;
+	int out;		/* the backend's stdout */
+	int orig_ns;
+	int ns[2];
+	int ifindex[2];
+};
+
+FIXTURE_SETUP(net)
+{
+	char prog[256], name[IFNAMSIZ];
+	struct stat st;
+	int i;
+
+	self->backend = -1;
+	self->out = -1;
+	self->orig_ns = -1;
+	self->ns[0] = -1;
+	self->ns[1] = -1;
+	net_backend(prog, sizeof(prog));
+	if (stat(prog, &st))
+		SKIP(return, "%s: %s", prog, strerror(errno));
+	if (!lb_available())
+		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	self->orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self->orig_ns < 0)
+		SKIP(return, "no network namespaces (CONFIG_NET_NS)");
+	for (i = 0; i < 2; i++) {
+		self->ns[i] = new_netns(self->orig_ns);
+		if (self->ns[i] < 0)
+			SKIP(return, "cannot create a network namespace: %s",
+			     strerror(errno));
+	}
+
+	self->backend = start_backend(prog, &self->out);
+	ASSERT_LT(0, self->backend) TH_LOG("%s did not start", prog);
+	for (i = 0; i < 2; i++) {
+		ASSERT_TRUE(wait_if(net_mac[i], true, name, sizeof(name),
+				    20000))
+			TH_LOG("no interface with MAC %s appeared", net_mac[i]);
+		self->ifindex[i] = if_nametoindex(name);
+		ASSERT_LT(0, self->ifindex[i]);
+		ASSERT_EQ(0, link_set_netns(self->ifindex[i], self->ns[i]))
+			TH_LOG("cannot move %s to a namespace", name);
+		/* Same index in a fresh namespace; configure it there. */
+		ASSERT_EQ(0, setns(self->ns[i], CLONE_NEWNET));
+		ASSERT_NE(NULL, if_indextoname(self->ifindex[i], name));
+		ASSERT_EQ(0, if_up(name, net_addr[i]));
+		ASSERT_TRUE(wait_running(name, 10000))
+			TH_LOG("%s: no carrier", name);
+		ASSERT_EQ(0, setns(self->orig_ns, CLONE_NEWNET));
+	}
+}
+
+FIXTURE_TEARDOWN(net)
+{
+	int i;
+
+	if (self->backend > 0) {
+		kill(self->backend, SIGKILL);
+		waitpid(self->backend, NULL, 0);
+	}
+	if (self->out >= 0)
+		close(self->out);
+	for (i = 0; i < 2; i++)
+		if (self->ns[i] >= 0)
+			close(self->ns[i]);
+	if (self->orig_ns >= 0)
+		close(self->orig_ns);
+}
+
+/* Run ping() in namespace @ns in a child; its reply count or -1. */
+static int ping_from(int ns, const char *dst)
+{
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int n;
+
+		alarm(120);
+		if (setns(ns, CLONE_NEWNET))
+			_exit(200);
+		n = ping(dst, NR_PINGS, 10000);
+		_exit(n < 0 ? 201 : n);
+	}
+	return child_status(pid, 150000);
+}
+
+TEST_F_TIMEOUT(net, ping, 300)
+{
+	EXPECT_EQ(NR_PINGS, ping_from(self->ns[0], net_addr[1]));
+	EXPECT_EQ(NR_PINGS, ping_from(self->ns[1], net_addr[0]));
+}
+
+TEST_F_TIMEOUT(net, tcp_1mib, 300)
+{
+	struct xfer_result srv, cli[2], expect = { 0, FNV_INIT };
+	uint64_t state = 0x9e3779b97f4a7c15ULL;
+	int ready[2], rep_srv[2], rep_cli[2];
+	struct sockaddr_in sin;
+	pid_t server, client;
+	uint8_t buf[16384];
+	size_t len;
+	int one = 1;
+	char c;
+
+	while (expect.bytes < TCP_BYTES) {
+		len = TCP_BYTES - expect.bytes;
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		pattern(buf, len, &state);
+		expect.sum = fnv1a(expect.sum, buf, len);
+		expect.bytes += len;
+	}
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(rep_srv));
+	ASSERT_EQ(0, pipe(rep_cli));
+
+	server = fork();
+	ASSERT_LE(0, server);
+	if (!server) {
+		int ls;
+
+		alarm(240);
+		if (setns(self->ns[1], CLONE_NEWNET))
+			_exit(1);
+		ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (ls < 0)
+			_exit(2);
+		setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		set_sin((struct sockaddr *)&sin, net_addr[1]);
+		sin.sin_port = htons(TCP_PORT);
+		if (bind(ls, (struct sockaddr *)&sin, sizeof(sin)) ||
+		    listen(ls, 1))
+			_exit(3);
+		if (write(ready[1], "l", 1) != 1)
+			_exit(4);
+		_exit(tcp_server(ls, rep_srv[1]));
+	}
+	close(ready[1]);
+	close(rep_srv[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("server did not listen");
+	close(ready[0]);
+
+	client = fork();
+	ASSERT_LE(0, client);
+	if (!client) {
+		alarm(240);
+		if (setns(self->ns[0], CLONE_NEWNET))
+			_exit(1);
+		_exit(tcp_client(net_addr[1], TCP_BYTES, rep_cli[1]));
+	}
+	close(rep_cli[1]);
+
+	EXPECT_EQ(0, child_status(client, 250000));
+	EXPECT_EQ(0, child_status(server, 10000));
+	ASSERT_EQ(sizeof(srv), read(rep_srv[0], &srv, sizeof(srv)));
+	ASSERT_EQ(sizeof(cli), read(rep_cli[0], cli, sizeof(cli)));
+	close(rep_srv[0]);
+	close(rep_cli[0]);
+
+	/* Sent, received and reported back: all the same stream. */
+	EXPECT_EQ(expect.bytes, cli[0].bytes);
+	EXPECT_EQ(expect.sum, cli[0].sum);
+	EXPECT_EQ(expect.bytes, srv.bytes);
+	EXPECT_EQ(expect.sum, srv.sum);
+	EXPECT_EQ(srv.bytes, cli[1].bytes);
+	EXPECT_EQ(srv.sum, cli[1].sum);
+}
+
+TEST_F_TIMEOUT(net, stop, 120)
+{
+	char out[512] = "", name[IFNAMSIZ];
+	int i, status;
+	ssize_t n;
+
+	/* Some traffic first, so that the counters are not all zero. */
+	EXPECT_EQ(NR_PINGS, ping_from(self->ns[0], net_addr[1]));
+
+	ASSERT_EQ(0, kill(self->backend, SIGTERM));
+	ASSERT_EQ(0, wait_exit(self->backend, &status, 20000));
+	self->backend = -1;
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	n = read(self->out, out, sizeof(out) - 1);
+	ASSERT_LT(0, n);
+	out[n] = '\0';
+	EXPECT_NE(NULL, strstr(out, "A: sent "));
+	EXPECT_NE(NULL, strstr(out, "B: sent "));
+
+	/* Both interfaces leave their namespaces. */
+	for (i = 0; i < 2; i++) {
+		long end = now_ms() + 20000;
+
+		ASSERT_EQ(0, setns(self->ns[i], CLONE_NEWNET));
+		while (if_indextoname(self->ifindex[i], name) &&
+		       now_ms() < end)
+			usleep(50 * 1000);
+		EXPECT_EQ(NULL, if_indextoname(self->ifindex[i], name))
+			TH_LOG("interface %d still in namespace %d",
+			       self->ifindex[i], i);
+		ASSERT_EQ(0, setns(self->orig_ns, CLONE_NEWNET));
+		EXPECT_TRUE(wait_if(net_mac[i], false, name, sizeof(name),
+				    1000));
+	}
+}
+
+TEST(backend_help)
+{
+	char prog[256], cmd[512];
+
+	net_backend(prog, sizeof(prog));
+	if (access(prog, X_OK))
+		SKIP(return, "%s: %s", prog, strerror(errno));
+	snprintf(cmd, sizeof(cmd), "%s --help | grep -q Usage", prog);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "%s --bogus >/dev/null 2>&1", prog);
+	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+	snprintf(cmd, sizeof(cmd), "%s --mac 03:00:00:00:00:01 >/dev/null 2>&1",
+		 prog);
+	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+	snprintf(cmd, sizeof(cmd),
+		 "%s --mac 02:00:00:00:00:01 --peer-mac 02:00:00:00:00:01 >/dev/null 2>&1",
+		 prog);
+	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+}
+
+TEST_HARNESS_MAIN
