@@ -20,10 +20,12 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/irq_work.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/unaligned.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_msg.h>
@@ -361,6 +363,15 @@ static int fake_send_event(struct virtio_msg_bus *bus,
 	}
 	spin_unlock_irqrestore(&fb->lock, flags);
 	return ret;
+}
+
+static unsigned int fb_avail_total(struct fake_bus *fb)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fb->avail); i++)
+		n += READ_ONCE(fb->avail[i]);
+	return n;
 }
 
 static const struct virtio_msg_bus_ops fake_ops = {
@@ -1179,6 +1190,100 @@ static void vmsg_test_hardirq(struct kunit *test)
 	vmdev->vdev.config->del_vqs(&vmdev->vdev);
 }
 
+/* Requests, config writes, kicks and events at once, from three threads. */
+struct vmsg_stress {
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+	struct virtqueue *vq;
+	struct completion done[3];
+	atomic_t failures;
+};
+
+#define VMSG_STRESS_ROUNDS	200
+
+static int vmsg_stress_requests(void *arg)
+{
+	struct vmsg_stress *st = arg;
+	unsigned int i;
+
+	for (i = 0; i < VMSG_STRESS_ROUNDS; i++)
+		if (!vmsg_get_shm(st->vmdev))
+			atomic_inc(&st->failures);
+	complete(&st->done[0]);
+	return 0;
+}
+
+static int vmsg_stress_config(void *arg)
+{
+	struct vmsg_stress *st = arg;
+	struct virtio_device *vdev = &st->vmdev->vdev;
+	u8 v[4];
+	unsigned int i;
+
+	for (i = 0; i < VMSG_STRESS_ROUNDS; i++) {
+		put_unaligned_le32(i, v);
+		vdev->config->set(vdev, 0, v, 4);
+		vdev->config->get(vdev, 0, v, 4);
+		if (get_unaligned_le32(v) != i)
+			atomic_inc(&st->failures);
+	}
+	complete(&st->done[1]);
+	return 0;
+}
+
+static int vmsg_stress_events(void *arg)
+{
+	struct vmsg_stress *st = arg;
+	struct virtio_msg_vqueue_index used = {};
+	unsigned int i;
+
+	for (i = 0; i < VMSG_STRESS_ROUNDS; i++) {
+		if (!virtqueue_notify(st->vq))
+			atomic_inc(&st->failures);
+		fake_event(st->fb, 16, VIRTIO_MSG_EVENT_USED, &used,
+			   sizeof(used));
+		cond_resched();
+	}
+	complete(&st->done[2]);
+	return 0;
+}
+
+static void vmsg_test_concurrency(struct kunit *test)
+{
+	int (*fns[3])(void *) = {
+		vmsg_stress_requests, vmsg_stress_config, vmsg_stress_events,
+	};
+	struct virtqueue_info info[1] = { { "a" } };
+	struct virtqueue *vqs[1];
+	struct task_struct *t;
+	struct vmsg_stress *st;
+	unsigned int i;
+	int ret;
+
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	st->vmdev = fake_simple(test, &st->fb, 16);
+	ret = st->vmdev->vdev.config->find_vqs(&st->vmdev->vdev, 1, vqs, info,
+					       NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	st->vq = vqs[0];
+
+	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+		init_completion(&st->done[i]);
+		t = kthread_run(fns[i], st, "vmsg-stress-%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	for (i = 0; i < ARRAY_SIZE(fns); i++)
+		KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&st->done[i],
+								  60 * HZ), 0);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&st->failures), 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(st->vmdev->broken));
+	KUNIT_EXPECT_EQ(test, fb_avail_total(st->fb), VMSG_STRESS_ROUNDS);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&st->vmdev->stats.unmatched), 0);
+	st->vmdev->vdev.config->del_vqs(&st->vmdev->vdev);
+}
+
 static void vmsg_test_get_devices(struct kunit *test)
 {
 	const bool bad = *(const bool *)test->param_value;
@@ -1305,6 +1410,7 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_oob_and_bus_messages),
 	KUNIT_CASE(vmsg_test_peer_lost),
 	KUNIT_CASE(vmsg_test_hardirq),
+	KUNIT_CASE(vmsg_test_concurrency),
 	KUNIT_CASE_PARAM(vmsg_test_get_devices, vmsg_bad_gen_params),
 	KUNIT_CASE(vmsg_test_hotplug),
 	KUNIT_CASE(vmsg_test_ping),
