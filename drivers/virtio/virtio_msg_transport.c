@@ -1212,8 +1212,9 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 {
 	struct virtio_msg_bus *bus = vmdev->core->bus;
 	struct device *parent = bus->parent;
+	bool pending, release;
 	unsigned long flags;
-	bool pending;
+	u16 dev_num;
 	int ret;
 
 	if (bus->desc->ops->dma_device) {
@@ -1242,10 +1243,12 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 			 vmdev->dev_num, ret);
 		vmsg_dev_mark_gone(vmdev, -ENODEV);
 		vmsg_dev_unpublish(vmdev);
-		if (vmdev->dma_dev_set && bus->desc->ops->release_device)
-			bus->desc->ops->release_device(bus, vmdev->dev_num);
+		release = vmdev->dma_dev_set && bus->desc->ops->release_device;
+		dev_num = vmdev->dev_num;
 		/* Initialised by register_virtio_device(): put, never free. */
 		put_device(&vmdev->vdev.dev);
+		if (release)
+			bus->desc->ops->release_device(bus, dev_num);
 		return ret;
 	}
 
@@ -1272,15 +1275,18 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 void vmsg_dev_destroy(struct virtio_msg_device *vmdev)
 {
 	struct virtio_msg_bus *bus = vmdev->core->bus;
+	bool release = vmdev->dma_dev_set && bus->desc->ops->release_device;
+	u16 dev_num = vmdev->dev_num;
 
 	vmsg_dev_mark_gone(vmdev, -ENODEV);
 	/* Hold the device across unregistration, which drops a reference. */
 	get_device(&vmdev->vdev.dev);
 	unregister_virtio_device(&vmdev->vdev);
 	vmsg_dev_unpublish(vmdev);
-	if (vmdev->dma_dev_set && bus->desc->ops->release_device)
-		bus->desc->ops->release_device(bus, vmdev->dev_num);
 	put_device(&vmdev->vdev.dev);
+	/* Last, so that the DMA device outlives the virtio device. */
+	if (release)
+		bus->desc->ops->release_device(bus, dev_num);
 }
 
 /*

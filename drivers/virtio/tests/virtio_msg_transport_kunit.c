@@ -94,6 +94,10 @@ struct fake_bus {
 	unsigned int doorbells[4];
 	u32 doorbell_data;
 	unsigned int bus_events;
+	/* DMA devices handed out and released */
+	struct device *dma_dev;
+	unsigned int dma_gets;
+	unsigned int dma_releases;
 	/* PING answers seen */
 	unsigned int pings;
 	__le32 ping_data;
@@ -407,6 +411,30 @@ static void fake_bus_message(struct virtio_msg_bus *bus,
 	fb->bus_events++;
 	spin_unlock_irqrestore(&fb->lock, flags);
 }
+
+static struct device *fake_dma_device(struct virtio_msg_bus *bus,
+				      u16 dev_num)
+{
+	struct fake_bus *fb = to_fake(bus);
+
+	/* Odd device numbers have no DMA device. */
+	if (dev_num & 1)
+		return ERR_PTR(-ENOMEM);
+	fb->dma_gets++;
+	return fb->dma_dev;
+}
+
+static void fake_release_device(struct virtio_msg_bus *bus, u16 dev_num)
+{
+	to_fake(bus)->dma_releases++;
+}
+
+static const struct virtio_msg_bus_ops fake_ops_dma = {
+	.send = fake_send,
+	.send_event = fake_send_event,
+	.dma_device = fake_dma_device,
+	.release_device = fake_release_device,
+};
 
 static const struct virtio_msg_bus_ops fake_ops_oob = {
 	.send = fake_send,
@@ -1284,6 +1312,35 @@ static void vmsg_test_concurrency(struct kunit *test)
 	st->vmdev->vdev.config->del_vqs(&st->vmdev->vdev);
 }
 
+/* The bus's DMA device becomes the parent; it is released after use. */
+static void vmsg_test_dma_device(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops_dma);
+	fb->dma_dev = kunit_device_register(test, "virtio-msg-fake-dma");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fb->dma_dev);
+	fake_dev_add(fb, 18, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_dev_add(fb, 19, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_bus_start(test, fb);
+
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 19), 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 18), 0);
+	vmdev = fake_wait_dev(fb, 18);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_PTR_EQ(test, vmdev->vdev.dev.parent, fb->dma_dev);
+	/* No DMA device for 19: asked for its info, not registered. */
+	KUNIT_EXPECT_NULL(test, xa_load(&fb->bus.core->devs, 19));
+	KUNIT_EXPECT_EQ(test, fb->nreq[19], 1);
+
+	virtio_msg_bus_remove_device(&fb->bus, 18);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(!xa_load(&fb->bus.core->devs, 18)));
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_EQ(test, fb->dma_gets, 1);
+	KUNIT_EXPECT_EQ(test, fb->dma_releases, 1);
+}
+
 static void vmsg_test_get_devices(struct kunit *test)
 {
 	const bool bad = *(const bool *)test->param_value;
@@ -1411,6 +1468,7 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_peer_lost),
 	KUNIT_CASE(vmsg_test_hardirq),
 	KUNIT_CASE(vmsg_test_concurrency),
+	KUNIT_CASE(vmsg_test_dma_device),
 	KUNIT_CASE_PARAM(vmsg_test_get_devices, vmsg_bad_gen_params),
 	KUNIT_CASE(vmsg_test_hotplug),
 	KUNIT_CASE(vmsg_test_ping),
