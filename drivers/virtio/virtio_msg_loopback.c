@@ -44,6 +44,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bottom_half.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
@@ -1020,10 +1021,16 @@ static ssize_t vmsg_lb_write(struct file *file, const char __user *buf,
 			return -ENODEV;
 	}
 
-	/* As from a device interrupt: virtio callbacks expect IRQs off. */
+	/*
+	 * As from a device interrupt: virtio callbacks expect interrupts
+	 * off, and the softirqs they raise (block completion, NAPI) run as
+	 * soon as bottom halves are enabled again.
+	 */
+	local_bh_disable();
 	local_irq_save(flags);
 	virtio_msg_bus_receive(&lb->bus, msg, count);
 	local_irq_restore(flags);
+	local_bh_enable();
 	return count;
 }
 

@@ -27,8 +27,8 @@
 #define MSG_MAX		65536
 #define VIRTIO_ID_RNG	4
 /* Feature bits 32 and 33 are bits 0 and 1 of feature block 1. */
-#define F_VERSION_1		(1U << 0)
-#define F_ACCESS_PLATFORM	(1U << 1)
+#define F_VERSION_1		0x1U
+#define F_ACCESS_PLATFORM	0x2U
 #define VRING_DESC_F_WRITE	2
 #define STATUS_DRIVER_OK	4
 
@@ -124,37 +124,55 @@ TEST_F(lb, info)
 /*
  * For every ioctl: one byte short of the first version is EINVAL, a
  * larger structure with a nonzero unknown byte is E2BIG, and with zero
- * unknown bytes it is accepted (here: reaches the ioctl's own checks).
+ * unknown bytes it is accepted (here: reaches the ioctl's own checks,
+ * whose errno is @ok_errno). Every argument starts with its __u32 size.
  */
-#define CHECK_LENGTH(cmd, type, ver0, ok_errno)				\
-	do {								\
-		struct {						\
-			type s;						\
-			uint64_t extra;					\
-		} buf;							\
-									\
-		memset(&buf, 0, sizeof(buf));				\
-		buf.s.size = (ver0) - 1;				\
-		EXPECT_EQ(-1, ioctl(self->fd, cmd, &buf));		\
-		EXPECT_EQ(EINVAL, errno);				\
-		buf.s.size = 4;						\
-		EXPECT_EQ(-1, ioctl(self->fd, cmd, &buf));		\
-		EXPECT_EQ(EINVAL, errno);				\
-		buf.s.size = sizeof(buf);				\
-		buf.extra = 1;						\
-		EXPECT_EQ(-1, ioctl(self->fd, cmd, &buf));		\
-		EXPECT_EQ(E2BIG, errno);				\
-		buf.s.size = sizeof(buf.s) + 1;				\
-		EXPECT_EQ(-1, ioctl(self->fd, cmd, &buf));		\
-		EXPECT_EQ(E2BIG, errno);				\
-		buf.extra = 0;						\
-		buf.s.size = sizeof(buf);				\
-		errno = 0;						\
-		ioctl(self->fd, cmd, &buf);				\
-		EXPECT_EQ(ok_errno, errno);				\
-		EXPECT_EQ(-1, ioctl(self->fd, cmd, bad_ptr()));		\
-		EXPECT_EQ(EFAULT, errno);				\
-	} while (0)
+static void check_length(struct __test_metadata *_metadata, int fd,
+			 unsigned long cmd, size_t ksize, uint32_t ver0,
+			 int ok_errno)
+{
+	uint64_t words[16];
+	uint8_t *buf = (uint8_t *)words;
+	uint32_t size;
+
+	ASSERT_GE(sizeof(words), ksize + 8);
+	memset(words, 0, sizeof(words));
+
+	size = ver0 - 1;
+	memcpy(buf, &size, 4);
+	EXPECT_EQ(-1, ioctl(fd, cmd, buf));
+	EXPECT_EQ(EINVAL, errno);
+	size = 4;
+	memcpy(buf, &size, 4);
+	EXPECT_EQ(-1, ioctl(fd, cmd, buf));
+	EXPECT_EQ(EINVAL, errno);
+
+	size = ksize + 8;
+	memcpy(buf, &size, 4);
+	buf[ksize + 7] = 1;
+	EXPECT_EQ(-1, ioctl(fd, cmd, buf));
+	EXPECT_EQ(E2BIG, errno);
+	size = ksize + 1;
+	memcpy(buf, &size, 4);
+	buf[ksize] = 1;
+	EXPECT_EQ(-1, ioctl(fd, cmd, buf));
+	EXPECT_EQ(E2BIG, errno);
+	size = 4096 + 8;
+	memcpy(buf, &size, 4);
+	EXPECT_EQ(-1, ioctl(fd, cmd, buf));
+	EXPECT_EQ(E2BIG, errno);
+
+	buf[ksize] = 0;
+	buf[ksize + 7] = 0;
+	size = ksize + 8;
+	memcpy(buf, &size, 4);
+	errno = 0;
+	ioctl(fd, cmd, buf);
+	EXPECT_EQ(ok_errno, errno);
+
+	EXPECT_EQ(-1, ioctl(fd, cmd, bad_ptr()));
+	EXPECT_EQ(EFAULT, errno);
+}
 
 TEST_F(lb, cmd_length)
 {
@@ -165,18 +183,22 @@ TEST_F(lb, cmd_length)
 	EXPECT_EQ(VIRTIO_MSG_LB_MEM_SIZE_VER0,
 		  sizeof(struct virtio_msg_lb_mem));
 
-	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_GET_INFO, struct virtio_msg_lb_info,
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_GET_INFO,
+		     sizeof(struct virtio_msg_lb_info),
 		     VIRTIO_MSG_LB_INFO_SIZE_VER0, 0);
 	/* Zeroed: remove dev_num 0 (absent), then add it (works). */
-	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
-		     struct virtio_msg_lb_device,
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+		     sizeof(struct virtio_msg_lb_device),
 		     VIRTIO_MSG_LB_DEVICE_SIZE_VER0, ENOENT);
-	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_ADD_DEVICE, struct virtio_msg_lb_device,
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE,
+		     sizeof(struct virtio_msg_lb_device),
 		     VIRTIO_MSG_LB_DEVICE_SIZE_VER0, 0);
 	/* Zeroed: len 0. */
-	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_MEM_READ, struct virtio_msg_lb_mem,
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_MEM_READ,
+		     sizeof(struct virtio_msg_lb_mem),
 		     VIRTIO_MSG_LB_MEM_SIZE_VER0, EINVAL);
-	CHECK_LENGTH(VIRTIO_MSG_LB_IOC_MEM_WRITE, struct virtio_msg_lb_mem,
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE,
+		     sizeof(struct virtio_msg_lb_mem),
 		     VIRTIO_MSG_LB_MEM_SIZE_VER0, EINVAL);
 
 	EXPECT_EQ(-1, ioctl(self->fd, _IO(VIRTIO_MSG_LB_IOC_MAGIC, 0x7f), 0));

@@ -218,16 +218,15 @@ FIXTURE_TEARDOWN(blk)
 	unlink(IMG_PATH);
 }
 
-/* Start the backend and find its disk. */
-static bool blk_start(FIXTURE_DATA(blk) *self, char *const args[])
+/* Start the backend and find its disk; the disk's letter, or 0. */
+static char blk_start(char *const args[], pid_t *backend, int *out)
 {
 	unsigned int before = vd_disks();
 
-	self->backend = start_backend(args, &self->out);
-	if (self->backend < 0)
-		return false;
-	self->disk = wait_new_disk(before, 20000);
-	return self->disk;
+	*backend = start_backend(args, out);
+	if (*backend < 0)
+		return 0;
+	return wait_new_disk(before, 20000);
 }
 
 static int open_disk(char disk, int flags)
@@ -246,7 +245,8 @@ TEST_F_TIMEOUT(blk, memory_disk, 90)
 	off_t last;
 	int fd;
 
-	ASSERT_TRUE(blk_start(self, args))
+	self->disk = blk_start(args, &self->backend, &self->out);
+	ASSERT_NE(0, self->disk)
 		TH_LOG("no virtio disk appeared");
 	ASSERT_EQ(0, read_attr(self->disk, "size", attr, sizeof(attr)));
 	EXPECT_STREQ("16384", attr);
@@ -299,7 +299,8 @@ TEST_F_TIMEOUT(blk, file_disk_flush, 90)
 	ASSERT_EQ(BLK, pwrite(img, self->a, BLK, 0));
 	close(img);
 
-	ASSERT_TRUE(blk_start(self, args))
+	self->disk = blk_start(args, &self->backend, &self->out);
+	ASSERT_NE(0, self->disk)
 		TH_LOG("no virtio disk appeared");
 	fd = open_disk(self->disk, O_RDWR);
 	ASSERT_LE(0, fd);
@@ -330,7 +331,8 @@ TEST_F_TIMEOUT(blk, read_only, 60)
 	char attr[16];
 	int fd;
 
-	ASSERT_TRUE(blk_start(self, args))
+	self->disk = blk_start(args, &self->backend, &self->out);
+	ASSERT_NE(0, self->disk)
 		TH_LOG("no virtio disk appeared");
 	ASSERT_EQ(0, read_attr(self->disk, "ro", attr, sizeof(attr)));
 	EXPECT_STREQ("1", attr);
@@ -366,7 +368,8 @@ TEST_F_TIMEOUT(blk, backend_killed, 90)
 	int status, fd;
 	pid_t reader;
 
-	ASSERT_TRUE(blk_start(self, args))
+	self->disk = blk_start(args, &self->backend, &self->out);
+	ASSERT_NE(0, self->disk)
 		TH_LOG("no virtio disk appeared");
 	fd = open_disk(self->disk, O_RDONLY);
 	ASSERT_LE(0, fd);

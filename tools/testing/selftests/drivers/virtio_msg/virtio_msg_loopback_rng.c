@@ -75,8 +75,8 @@ static void find_virtio_rng(char *name, size_t len)
 	name[0] = '\0';
 	if (read_file(RNG_SYSFS "rng_available", avail, sizeof(avail)))
 		return;
-	for (tok = strtok_r(avail, " \n", &save); tok;
-	     tok = strtok_r(NULL, " \n", &save)) {
+	for (tok = strtok_r(avail, "\n ", &save); tok;
+	     tok = strtok_r(NULL, "\n ", &save)) {
 		if (!strncmp(tok, "virtio_rng.", 11)) {
 			snprintf(name, len, "%s", tok);
 			return;
@@ -216,6 +216,14 @@ TEST_F_TIMEOUT(rng, read_and_stop, 60)
 	EXPECT_NE(0, memcmp(a, zero, sizeof(a)));
 	EXPECT_NE(0, memcmp(a, b, sizeof(a)));
 
+	/* The open instance holds the module: unloading it must fail. */
+	EXPECT_NE(0, system("modprobe -r virtio_msg_loopback 2>/dev/null"));
+	EXPECT_EQ(0, access(LB_PATH, F_OK));
+	fd = open(HWRNG_DEV, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(sizeof(a), read(fd, a, sizeof(a)));
+	close(fd);
+
 	/* SIGTERM: the backend removes its device and exits with 0. */
 	ASSERT_EQ(0, kill(self->backend, SIGTERM));
 	ASSERT_EQ(0, wait_exit(self->backend, &status, 20000));
@@ -225,7 +233,7 @@ TEST_F_TIMEOUT(rng, read_and_stop, 60)
 	n = read(self->out, out, sizeof(out) - 1);
 	ASSERT_LT(0, n);
 	out[n] = '\0';
-	EXPECT_TRUE(strstr(out, "served ") != NULL);
+	EXPECT_TRUE(!!strstr(out, "served "));
 	EXPECT_TRUE(wait_virtio_rng(false, name, sizeof(name), 10000));
 }
 
