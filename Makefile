@@ -6,6 +6,8 @@
 #   make ARCH=arm64         cross-build them for arm64
 #   make KDIR=/lib/modules/$(uname -r)/build
 #                           build them against another kernel tree
+#   make demo [ARCH=arm64]  boot a guest and show blk, net, rng and console
+#                           working over virtio-msg
 #   make check              set up, lint, build and test in both QEMU guests
 #   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema
 #   make shell ARCH=...     boot a guest with everything loaded, interactively
@@ -29,19 +31,18 @@ KDIR ?= $(shell $(BENCH)/kernel.sh $(VMSG_ARCH))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(VMSG_ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all modules clean check lint shell setup kernel user
+.PHONY: all modules clean check demo lint shell setup kernel
 
 all: modules
 
 modules:
 	$(KMAKE) modules
 
-# Static userspace: kselftests and device-side tools, for the guest.
-user:
-	$(BENCH)/build-user.sh $(VMSG_ARCH)
-
 check:
 	$(BENCH)/check.sh
+
+demo:
+	$(BENCH)/guest.sh demo $(VMSG_ARCH)
 
 lint:
 	$(BENCH)/lint.sh

@@ -3,7 +3,8 @@
 #
 # /init of the virtio-msg test guests (busybox). The kernel command line
 # picks the mode: vmsg.mode=check runs every suite listed in
-# /etc/virtio_msg/suites and powers off; vmsg.mode=shell gives a shell.
+# /etc/virtio_msg/suites and powers off; vmsg.mode=demo runs the demo;
+# vmsg.mode=shell gives a shell.
 #
 # Results go to the console between "@@vmsg begin KIND NAME" and
 # "@@vmsg end KIND NAME rc=N" lines, which the host-side runner parses.
@@ -83,6 +84,14 @@ run_check() {
 case "$mode" in
 check)
 	run_check
+	;;
+demo)
+	/opt/virtio_msg/demo.sh
+	rc=$?
+	echo "@@vmsg begin dmesg"
+	dmesg
+	echo "@@vmsg end dmesg"
+	echo "@@vmsg demo rc=$rc"
 	;;
 *)
 	echo "virtio-msg guest: modules are in /lib/modules/$(uname -r)," \

@@ -3,6 +3,7 @@
 #
 # guest.sh MODE ARCH: stage and boot a guest of ARCH.
 #   check  run every suite non-interactively; log in $VMSG_OUT/ARCH/console.log
+#   demo   run the demo, showing its output; exit 0 only if it all worked
 #   shell  interactive shell on the serial console (Ctrl-A X quits QEMU)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -11,6 +12,16 @@ mode=${1:-shell}
 arch=$(vmsg_arch "${2:-x86_64}")
 "$VMSG_BENCH/stage.sh" "$arch"
 out=$VMSG_OUT/$arch
-exec python3 "$VMSG_BENCH/vmsg_run.py" boot --mode "$mode" \
+tee=""
+[ "$mode" = demo ] && tee=--tee
+python3 "$VMSG_BENCH/vmsg_run.py" boot --mode "$mode" $tee \
 	--timeout "${VMSG_TIMEOUT:-1800}" "$arch" "$out/kernel" \
 	"$out/initramfs.cpio" "$out/console.log"
+if [ "$mode" = demo ]; then
+	grep -q '^@@vmsg demo rc=0' "$out/console.log" || {
+		vmsg_log "demo failed; console log: $out/console.log"
+		exit 1
+	}
+	# The demo must also leave a clean kernel log.
+	python3 "$VMSG_BENCH/vmsg_run.py" splats "$out/console.log"
+fi

@@ -67,6 +67,7 @@ fi
 cp "$VMSG_CACHE/busybox/$arch/bin/busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 755 "$VMSG_BENCH/guest-init.sh" "$root/init"
+install -m 755 "$VMSG_BENCH/demo-guest.sh" "$root/opt/virtio_msg/demo.sh"
 grep -v '^#' "$VMSG_BENCH/suites" | grep -v '^[[:space:]]*$' \
 	> "$root/etc/virtio_msg/suites"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) \

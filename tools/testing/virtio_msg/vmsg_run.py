@@ -5,6 +5,8 @@
   vmsg_run.py boot ARCH KERNEL INITRD LOG [--timeout S] [--mode M]
       Boot a guest, copy its serial console to LOG, stop it after S seconds
       at most. Mode "shell" is interactive and writes no log.
+  vmsg_run.py splats LOG
+      Print the kernel splats in a guest log; exit 1 if there is any.
   vmsg_run.py report --suites FILE [--lint FILE] ARCH=LOG...
       Parse the logs, print results per arch and per suite, and end with
       one line "N passed, N failed[, N skipped]". Exit 1 on any failure.
@@ -19,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 QEMU = {
@@ -68,22 +71,38 @@ def boot(args):
     cmd += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
     start = time.monotonic()
     with open(args.log, "wb") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE if args.tee else log,
                                 stderr=subprocess.STDOUT)
+        if args.tee:
+            copier = threading.Thread(target=tee, args=(proc.stdout, log))
+            copier.start()
         try:
             rc = proc.wait(timeout=args.timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            rc = -1
+        if args.tee:
+            copier.join()
+        if rc == -1:
             log.write(b"\n@@vmsg host: guest killed after %d s\n"
                       % args.timeout)
-            rc = -1
     took = time.monotonic() - start
     with open(args.log + ".time", "w") as f:
         f.write("%.0f\n" % took)
     print("vmsg: %s guest ran %.0f s (qemu rc=%d), log: %s"
           % (args.arch, took, rc, args.log), file=sys.stderr)
     return 0
+
+
+def tee(src, log):
+    """Copy the guest console to the log and, without kernel noise, to us."""
+    for line in iter(src.readline, b""):
+        log.write(line)
+        if not line.startswith(b"[") and not line.startswith(b"@@vmsg"):
+            sys.stdout.buffer.write(line)
+            sys.stdout.flush()
 
 
 def count_ktap(lines):
@@ -235,6 +254,14 @@ def report(args):
     return 1 if totals[1] else 0
 
 
+def splats(args):
+    """Print the splats of a guest log; exit 1 if there is any."""
+    found = list(dict.fromkeys(parse_log(args.log)["splats"]))
+    for line in found:
+        print("splat: " + line)
+    return 1 if found else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -245,12 +272,16 @@ def main():
     b.add_argument("log", nargs="?", default=os.devnull)
     b.add_argument("--timeout", type=int, default=1800)
     b.add_argument("--mode", default="check")
+    b.add_argument("--tee", action="store_true",
+                   help="also print the console (without kernel lines)")
     r = sub.add_parser("report")
     r.add_argument("--suites", required=True)
     r.add_argument("--lint")
     r.add_argument("logs", nargs="*")
+    sp = sub.add_parser("splats")
+    sp.add_argument("log")
     args = ap.parse_args()
-    return boot(args) if args.cmd == "boot" else report(args)
+    return {"boot": boot, "report": report, "splats": splats}[args.cmd](args)
 
 
 if __name__ == "__main__":

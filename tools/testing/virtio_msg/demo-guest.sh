@@ -1,0 +1,160 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The virtio-msg demo, run inside a guest by `make demo`: four ordinary
+# virtio drivers (blk, net, rng, console) bound to devices served by
+# userspace backends over the loopback bus. Exits 0 only if every step
+# worked.
+
+T=/opt/virtio_msg/tools
+failed=0
+pids=""
+
+say() { printf '\n=== %s\n' "$*"; }
+ok() { echo "--> ok: $*"; }
+bad() { echo "--> FAILED: $*"; failed=$((failed + 1)); }
+
+# wait_for TEST... : poll up to 30 s for a condition to hold.
+wait_for() {
+	i=0
+	while ! "$@"; do
+		i=$((i + 1))
+		[ $i -gt 300 ] && return 1
+		usleep 100000
+	done
+}
+
+start() {
+	"$@" &
+	pids="$pids $!"
+}
+
+# The virtio device directories whose driver is NAME.
+vdevs_of() {
+	for d in /sys/bus/virtio/drivers/"$1"/virtio*; do
+		[ -e "$d" ] && echo "$d"
+	done
+}
+
+say "loading the virtio-msg loopback bus"
+modprobe virtio_msg_loopback && ok "$(lsmod | grep -c virtio_msg) modules" ||
+	bad "modprobe virtio_msg_loopback"
+
+say "starting the backends (userspace device side)"
+start "$T/vmsg-blk" --size 64 --quiet
+start "$T/vmsg-rng" --quiet
+start "$T/vmsg-net" --quiet
+start "$T/vmsg-console" --quiet
+for drv in virtio_blk virtio_rng virtio_net virtio_console; do
+	if wait_for test -n "$(vdevs_of $drv)"; then
+		ok "$drv bound to $(vdevs_of $drv | xargs -n1 basename | xargs)"
+	else
+		bad "no device bound to $drv"
+	fi
+done
+
+say "block: the disk (lsblk)"
+for b in /sys/block/vd*; do
+	[ -e "$b" ] || continue
+	echo "$(basename "$b")  $(($(cat "$b/size") / 2048)) MiB  ro=$(cat "$b/ro")" \
+		" via $(basename "$(readlink -f "$b/device")")"
+done
+disk=$(ls -d /sys/block/vd* 2>/dev/null | head -n 1)
+disk=/dev/${disk##*/}
+
+say "block: write 8 MiB, read it back, compare checksums"
+if [ -b "$disk" ]; then
+	dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
+	want=$(sha256sum < /tmp/pattern | cut -d' ' -f1)
+	dd if=/tmp/pattern of="$disk" bs=1M conv=fsync 2>/dev/null
+	echo 3 > /proc/sys/vm/drop_caches
+	got=$(dd if="$disk" bs=1M count=8 2>/dev/null | sha256sum | cut -d' ' -f1)
+	echo "written  $want"
+	echo "read     $got"
+	[ "$want" = "$got" ] && ok "checksums match" || bad "checksums differ"
+	mke2fs -q "$disk" && mount -t ext2 "$disk" /mnt &&
+		cp /tmp/pattern /mnt/pattern && umount /mnt &&
+		mount -t ext2 "$disk" /mnt &&
+		[ "$(sha256sum < /mnt/pattern | cut -d' ' -f1)" = "$want" ] &&
+		umount /mnt && ok "ext2: file survives a remount" ||
+		bad "ext2 round trip"
+else
+	bad "no virtio block device"
+fi
+
+say "net: the two back-to-back interfaces (ip link)"
+nics=""
+for d in $(vdevs_of virtio_net); do
+	for n in "$d"/net/*; do
+		[ -e "$n" ] && nics="$nics ${n##*/}"
+	done
+done
+ip link show
+set -- $nics
+if [ $# -ge 2 ]; then
+	# One interface per network namespace, so the ping crosses the bus.
+	unshare -n sleep 600 &
+	nspid=$!
+	pids="$pids $nspid"
+	usleep 200000
+	ip link set dev "$2" netns "$nspid" &&
+		ip addr add 10.99.0.1/24 dev "$1" && ip link set "$1" up &&
+		nsenter -t "$nspid" -n ip addr add 10.99.0.2/24 dev "$2" &&
+		nsenter -t "$nspid" -n ip link set "$2" up &&
+		ping -c 3 -W 5 10.99.0.2 && ok "ping across $1 -> $2" ||
+		bad "ping between the two interfaces"
+else
+	bad "want two virtio-net interfaces, found:$nics"
+fi
+
+say "rng: bytes from /dev/hwrng"
+echo "current rng: $(cat /sys/class/misc/hw_random/rng_current)"
+n=$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | tee /tmp/rng | wc -c)
+hexdump -C /tmp/rng
+[ "$n" -eq 32 ] && ok "32 bytes" || bad "read $n bytes from /dev/hwrng"
+
+say "console: echo through the device side"
+hvc=""
+for t in /sys/class/tty/hvc*; do
+	case "$(readlink -f "$t")" in
+	*virtio*) hvc=/dev/${t##*/} ;;
+	esac
+done
+if [ -c "$hvc" ]; then
+	stty -F "$hvc" raw -echo
+	msg="hello over virtio-msg $$"
+	(timeout 10 head -c ${#msg} "$hvc" > /tmp/echo) &
+	reader=$!
+	usleep 200000
+	printf '%s' "$msg" > "$hvc"
+	wait $reader
+	echo "sent     '$msg'"
+	echo "received '$(cat /tmp/echo)'"
+	[ "$(cat /tmp/echo)" = "$msg" ] && ok "echo on $hvc" || bad "echo on $hvc"
+else
+	bad "no virtio console port"
+fi
+
+say "virtio-msg statistics per device"
+for d in /sys/bus/virtio/devices/virtio*; do
+	s=$d/virtio_msg
+	[ -d "$s" ] || continue
+	drv=$(basename "$(readlink -f "$d/driver")")
+	echo "$(basename "$d") ($drv): probe round trips $(cat $s/probe_round_trips)," \
+		"requests $(cat $s/requests), timeouts $(cat $s/timeouts)," \
+		"bad $(cat $s/bad_messages), late $(cat $s/late_replies)," \
+		"kicks sent $(cat $s/sent_event_avail), used events $(cat $s/received_event_used)"
+done
+
+say "stopping the backends"
+for p in $pids; do kill "$p" 2>/dev/null; done
+wait
+modprobe -r virtio_msg_loopback && ok "modules unloaded" || bad "unload"
+
+echo
+if [ $failed -eq 0 ]; then
+	echo "demo: every step worked"
+else
+	echo "demo: $failed step(s) failed"
+fi
+[ $failed -eq 0 ]
