@@ -584,8 +584,10 @@ TEST_F_TIMEOUT(lb, mem_isolation, 60)
 	uint8_t desc[16], buf[64], ring[4];
 	uint64_t buf_addr;
 	uint32_t buf_len, used_size;
-	uint16_t avail_idx, head, flags;
-	int other;
+	uint8_t ev[12] = { 0, VIRTIO_MSG_EVENT_USED, 7, 0, 0, 0, 12, 0 };
+	uint16_t avail_idx, used_idx, head, flags;
+	uint8_t used[8];
+	int other, i;
 
 	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 7));
 	/* A second device of the same instance, and another instance. */
@@ -660,6 +662,31 @@ TEST_F_TIMEOUT(lb, mem_isolation, 60)
 	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7, buf_addr,
 			     bad_ptr(), buf_len));
 	EXPECT_EQ(EFAULT, errno);
+
+	/*
+	 * Complete the buffer: used ring entry 0, used index 1, EVENT_USED.
+	 * The driver takes it back and unmaps it, and from then on the
+	 * address is dead for good, even though the driver posts the same
+	 * memory again.
+	 */
+	put_le32(used, head);
+	put_le32(used + 4, buf_len);
+	ASSERT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
+			    rng.used + 4, used, sizeof(used)));
+	used_idx = htole16(1);
+	ASSERT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
+			    rng.used + 2, &used_idx, sizeof(used_idx)));
+	ASSERT_EQ(sizeof(ev), write(self->fd, ev, sizeof(ev)));
+	for (i = 0; i < 100; i++) {
+		if (lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7, buf_addr,
+			   buf, buf_len))
+			break;
+		usleep(20000);
+	}
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7, buf_addr,
+			     buf, 1));
+	EXPECT_EQ(ENXIO, errno);
 	close(other);
 }
 
