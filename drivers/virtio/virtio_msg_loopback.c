@@ -676,6 +676,8 @@ static int vmsg_lb_get_device_arg(struct virtio_msg_lb_device *d,
 		return ret;
 	if (d->flags || d->reserved || d->dev_num > VIRTIO_MSG_LB_MAX_DEV_NUM)
 		return -EINVAL;
+	d->dev_num = array_index_nospec(d->dev_num,
+					VIRTIO_MSG_LB_MAX_DEV_NUM + 1);
 	return 0;
 }
 
