@@ -31,14 +31,16 @@
  * may happen in atomic context and cannot wait for the backend) takes the
  * same lock, and after it returns no copy can touch the pages again.
  *
- * Overriding the DMA operations of a device needs ARCH_HAS_DMA_OPS; that
- * is why the bus depends on it (distribution kernels have it, e.g. through
- * XEN), and why devices must negotiate VIRTIO_F_ACCESS_PLATFORM: without it
- * virtio bypasses the DMA API and the backend could not reach the rings.
+ * Overriding the DMA operations of a device needs ARCH_HAS_DMA_OPS, hence
+ * the Kconfig dependency (distribution kernels have it, e.g. through XEN).
+ * Devices must negotiate VIRTIO_F_ACCESS_PLATFORM, which the bus asks the
+ * core to enforce: without it virtio bypasses the DMA API, and the backend
+ * could not reach the rings.
  *
  * Closing the file (or the death of the process) marks the instance dead,
- * fails everything in flight and unregisters the bus, which removes every
- * device; nothing waits for the gone backend.
+ * fails every request in flight and unregisters the bus, which removes
+ * every device. The bus never waits for the gone backend; a driver that
+ * waits for buffers the device still held (virtio-blk) may, though.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
