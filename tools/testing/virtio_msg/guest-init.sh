@@ -29,7 +29,7 @@ for arg in $(cat /proc/cmdline); do
 done
 
 # Per-suite time limit inside the guest; the host adds its own.
-SUITE_TIMEOUT=600
+SUITE_TIMEOUT=300
 
 run_kunit() {
 	name=$1 module=$2
@@ -45,6 +45,22 @@ run_kunit() {
 	fi
 	modprobe -r "$module" || rc=1
 	echo "@@vmsg end kunit $name rc=$rc"
+}
+
+dump_dmesg() {
+	echo "@@vmsg begin dmesg"
+	dmesg
+	echo "@@vmsg end dmesg"
+}
+
+# A task stuck in the kernel survives SIGKILL, and so would `timeout`:
+# after the limit, a watchdog shows the kernel log (hung-task reports
+# included) and powers off, so a hang costs minutes, not the host timeout.
+watchdog() {
+	sleep $((SUITE_TIMEOUT + 30))
+	echo "@@vmsg watchdog: $1 still running after $SUITE_TIMEOUT s"
+	dump_dmesg
+	reboot -f
 }
 
 run_program() {
@@ -69,15 +85,16 @@ kmemleak_report() {
 run_check() {
 	echo "@@vmsg boot arch=$(uname -m) release=$(uname -r)"
 	while read -r kind name what; do
+		watchdog "$name" &
+		dog=$!
 		case "$kind" in
-		kunit) run_kunit "$name" "$what" ;;
-		kselftest|program) run_program "$kind" "$name" "/opt/virtio_msg/$what" ;;
+		kunit) run_kunit "$name" "$what" < /dev/null ;;
+		kselftest|program) run_program "$kind" "$name" "/opt/virtio_msg/$what" < /dev/null ;;
 		esac
+		kill $dog
 	done < /etc/virtio_msg/suites
 	kmemleak_report
-	echo "@@vmsg begin dmesg"
-	dmesg
-	echo "@@vmsg end dmesg"
+	dump_dmesg
 	echo "@@vmsg done"
 }
 
@@ -88,9 +105,7 @@ check)
 demo)
 	/opt/virtio_msg/demo.sh
 	rc=$?
-	echo "@@vmsg begin dmesg"
-	dmesg
-	echo "@@vmsg end dmesg"
+	dump_dmesg
 	echo "@@vmsg demo rc=$rc"
 	;;
 *)

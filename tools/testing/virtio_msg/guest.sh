@@ -15,7 +15,7 @@ out=$VMSG_OUT/$arch
 tee=""
 [ "$mode" = demo ] && tee=--tee
 python3 "$VMSG_BENCH/vmsg_run.py" boot --mode "$mode" $tee \
-	--timeout "${VMSG_TIMEOUT:-1800}" "$arch" "$out/kernel" \
+	--timeout "${VMSG_TIMEOUT:-1200}" "$arch" "$out/kernel" \
 	"$out/initramfs.cpio" "$out/console.log"
 if [ "$mode" = demo ]; then
 	grep -q '^@@vmsg demo rc=0' "$out/console.log" || {
