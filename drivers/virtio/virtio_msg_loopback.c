@@ -14,7 +14,7 @@
  * adds with VIRTIO_MSG_LB_IOC_ADD_DEVICE.
  *
  * Driver-to-device messages (requests from the core and EVENT_AVAIL kicks)
- * go into a bounded ring of VMSG_LB_QUEUE_LEN slots that read() drains one
+ * go into a bounded ring of queue_len slots that read() drains one
  * message at a time. A kick may come from any context, so it is copied into
  * a preallocated slot under a spinlock and never waits: when events already
  * fill their share of the ring, ->send_event returns -EAGAIN and the core
@@ -72,10 +72,9 @@
 
 /* Largest message carried: the transport's recommended maximum. */
 #define VMSG_LB_MAX_MSG_SIZE	VIRTIO_MSG_MAX_SIZE_RECOMMENDED
-/* Driver-to-device messages queued per instance. */
-#define VMSG_LB_QUEUE_LEN	256
-/* Kicks may fill this many slots; the rest is kept for requests. */
-#define VMSG_LB_EVENT_SLOTS	(VMSG_LB_QUEUE_LEN * 3 / 4)
+/* Bounds of the queue_len module parameter. */
+#define VMSG_LB_QUEUE_MIN	4
+#define VMSG_LB_QUEUE_MAX	4096
 /* Devices per instance. */
 #define VMSG_LB_MAX_DEVICES	256
 /* How long a request waits for room in a full queue. */
@@ -93,7 +92,7 @@
 /**
  * struct vmsg_lb_slot - one queued driver-to-device message
  * @len: message size in bytes
- * @event: the message is a kick (counts against VMSG_LB_EVENT_SLOTS)
+ * @event: the message is a kick (counts against vmsg_lb.q_event_slots)
  * @data: the message
  */
 struct vmsg_lb_slot {
@@ -120,7 +119,10 @@ struct vmsg_lb_slot {
  * @q_lock: protects @slots, @q_head, @q_count, @q_events, @tx_blocked and
  *	@dead; a spinlock taken with interrupts off because kicks are queued
  *	from any context, hard IRQ included
- * @slots: the ring of VMSG_LB_QUEUE_LEN messages
+ * @q_len: number of slots, queue_len when the instance was opened
+ * @q_event_slots: how many slots kicks may fill; the rest is kept for
+ *	requests
+ * @slots: the ring of @q_len messages
  * @q_head: index of the oldest queued message
  * @q_count: number of queued messages
  * @q_events: number of queued kicks
@@ -144,6 +146,8 @@ struct vmsg_lb {
 	unsigned int nr_devs;
 
 	spinlock_t q_lock;		/* the ring; any context */
+	unsigned int q_len;
+	unsigned int q_event_slots;
 	struct vmsg_lb_slot *slots;
 	unsigned int q_head;
 	unsigned int q_count;
@@ -198,6 +202,11 @@ struct vmsg_lb_map {
 	phys_addr_t phys;
 	enum dma_data_direction dir;
 };
+
+static unsigned int queue_len = 256;
+module_param(queue_len, uint, 0444);
+MODULE_PARM_DESC(queue_len,
+		 "Driver-to-device messages queued per instance (4-4096, default 256)");
 
 static DEFINE_IDA(vmsg_lb_ida);
 /* Instances not yet freed; module exit waits for their release. */
@@ -482,7 +491,7 @@ static bool vmsg_lb_has_room(struct vmsg_lb *lb)
 	bool ret;
 
 	spin_lock_irqsave(&lb->q_lock, flags);
-	ret = lb->dead || lb->q_count < VMSG_LB_QUEUE_LEN;
+	ret = lb->dead || lb->q_count < lb->q_len;
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 	return ret;
 }
@@ -505,14 +514,13 @@ static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 	spin_lock_irqsave(&lb->q_lock, flags);
 	if (lb->dead) {
 		ret = -ENOTCONN;
-	} else if (lb->q_count == VMSG_LB_QUEUE_LEN ||
-		   (event && lb->q_events == VMSG_LB_EVENT_SLOTS)) {
+	} else if (lb->q_count == lb->q_len ||
+		   (event && lb->q_events == lb->q_event_slots)) {
 		if (event)
 			lb->tx_blocked = true;
 		ret = -EAGAIN;
 	} else {
-		slot = &lb->slots[(lb->q_head + lb->q_count) %
-				  VMSG_LB_QUEUE_LEN];
+		slot = &lb->slots[(lb->q_head + lb->q_count) % lb->q_len];
 		memcpy(slot->data, msg, len);
 		slot->len = len;
 		slot->event = event;
@@ -659,7 +667,7 @@ static long vmsg_lb_get_info(struct vmsg_lb *lb, void __user *uarg)
 	info.size = min_t(u32, usize, sizeof(info));
 	info.abi_version = VIRTIO_MSG_LB_ABI_VERSION;
 	info.max_msg_size = virtio_msg_bus_max_msg_size(&lb->bus);
-	info.queue_len = VMSG_LB_QUEUE_LEN;
+	info.queue_len = lb->q_len;
 	info.max_devices = VMSG_LB_MAX_DEVICES;
 	if (copy_to_user(uarg, &info, info.size))
 		return -EFAULT;
@@ -947,9 +955,9 @@ static void vmsg_lb_pop(struct vmsg_lb *lb)
 
 	spin_lock_irqsave(&lb->q_lock, flags);
 	lb->q_events -= lb->slots[lb->q_head].event;
-	lb->q_head = (lb->q_head + 1) % VMSG_LB_QUEUE_LEN;
+	lb->q_head = (lb->q_head + 1) % lb->q_len;
 	lb->q_count--;
-	if (lb->tx_blocked && lb->q_events < VMSG_LB_EVENT_SLOTS) {
+	if (lb->tx_blocked && lb->q_events < lb->q_event_slots) {
 		lb->tx_blocked = false;
 		kick = true;
 	}
@@ -1074,8 +1082,9 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	lb = kzalloc(sizeof(*lb), GFP_KERNEL);
 	if (!lb)
 		return -ENOMEM;
-	lb->slots = kvcalloc(VMSG_LB_QUEUE_LEN, sizeof(*lb->slots),
-			     GFP_KERNEL);
+	lb->q_len = queue_len;
+	lb->q_event_slots = lb->q_len * 3 / 4;
+	lb->slots = kvcalloc(lb->q_len, sizeof(*lb->slots), GFP_KERNEL);
 	if (!lb->slots) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -1182,6 +1191,11 @@ static struct miscdevice vmsg_lb_misc = {
 
 static int __init vmsg_lb_init(void)
 {
+	if (queue_len < VMSG_LB_QUEUE_MIN || queue_len > VMSG_LB_QUEUE_MAX) {
+		pr_err("queue_len must be %u to %u\n", VMSG_LB_QUEUE_MIN,
+		       VMSG_LB_QUEUE_MAX);
+		return -EINVAL;
+	}
 	return misc_register(&vmsg_lb_misc);
 }
 module_init(vmsg_lb_init);

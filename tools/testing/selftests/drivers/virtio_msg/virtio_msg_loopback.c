@@ -13,8 +13,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <endian.h>
@@ -25,6 +28,7 @@
 
 #define LB_PATH		"/dev/virtio-msg-loopback"
 #define MSG_MAX		65536
+#define VIRTIO_ID_NET	1
 #define VIRTIO_ID_RNG	4
 /* Feature bits 32 and 33 are bits 0 and 1 of feature block 1. */
 #define F_VERSION_1		0x1U
@@ -421,16 +425,24 @@ TEST_F(lb, instances_isolated)
 }
 
 /*
- * A hand-made virtio-rng device, just enough for the virtio-rng driver to
- * probe, map its ring and post a buffer.
+ * Hand-made devices, just enough for a driver to probe them, map the rings
+ * and post buffers: by default one virtio-rng device, or @count devices
+ * numbered from @dev_num with @device_id and @num_queues. The rings and
+ * the "kicked" flag are those of queue 0 of the first device.
  */
+#define MINI_MAX	8
+
 struct mini_rng {
 	int fd;
 	uint16_t dev_num;
-	uint32_t status;
+	unsigned int count;
+	uint32_t device_id;
+	uint32_t num_queues;
 	uint64_t desc, avail, used;
 	uint32_t qsize;
 	bool kicked;
+	uint32_t dev_status[MINI_MAX];
+	unsigned int kicks[MINI_MAX];
 };
 
 static void put_le32(void *p, uint32_t v)
@@ -462,6 +474,7 @@ static int mini_rng_serve(struct mini_rng *rng, int ms)
 	struct virtio_msg_hdr hdr;
 	uint8_t *p = resp + sizeof(hdr);
 	size_t plen = 0;
+	unsigned int idx;
 	int n;
 
 	n = lb_recv(rng->fd, req, sizeof(req), ms);
@@ -477,14 +490,15 @@ static int mini_rng_serve(struct mini_rng *rng, int ms)
 		plen = 4;
 		goto respond;
 	}
-	if (le16toh(hdr.dev_num) != rng->dev_num)
+	idx = (uint16_t)(le16toh(hdr.dev_num) - rng->dev_num);
+	if (idx >= (rng->count ? rng->count : 1) || idx >= MINI_MAX)
 		return 0;
 
 	switch (hdr.msg_id) {
 	case VIRTIO_MSG_GET_DEVICE_INFO:
-		put_le32(p, VIRTIO_ID_RNG);
+		put_le32(p, rng->device_id ? rng->device_id : VIRTIO_ID_RNG);
 		put_le32(p + 8, 64);
-		put_le32(p + 16, 1);
+		put_le32(p + 16, rng->num_queues ? rng->num_queues : 1);
 		plen = 24;
 		break;
 	case VIRTIO_MSG_GET_DEVICE_FEATURES: {
@@ -512,26 +526,26 @@ static int mini_rng_serve(struct mini_rng *rng, int ms)
 		plen = 12;
 		break;
 	case VIRTIO_MSG_GET_DEVICE_STATUS:
-		put_le32(p, rng->status);
+		put_le32(p, rng->dev_status[idx]);
 		plen = 4;
 		break;
 	case VIRTIO_MSG_SET_DEVICE_STATUS:
-		rng->status = get_le32(req + 8);
-		if (!rng->status)
+		rng->dev_status[idx] = get_le32(req + 8);
+		if (!idx && !rng->dev_status[idx])
 			rng->desc = 0;
-		put_le32(p, rng->status);
+		put_le32(p, rng->dev_status[idx]);
 		plen = 4;
 		break;
 	case VIRTIO_MSG_GET_VQUEUE:
 		memcpy(p, req + 8, 4);
-		if (!get_le32(req + 8)) {
+		if (get_le32(req + 8) < (rng->num_queues ? rng->num_queues : 1)) {
 			put_le32(p + 4, 64);
-			put_le32(p + 8, rng->desc ? rng->qsize : 0);
+			put_le32(p + 8, !idx && rng->desc ? rng->qsize : 0);
 		}
 		plen = 40;
 		break;
 	case VIRTIO_MSG_SET_VQUEUE:
-		if (!get_le32(req + 8)) {
+		if (!idx && !get_le32(req + 8)) {
 			rng->qsize = get_le32(req + 16);
 			rng->desc = get_le64(req + 24);
 			rng->avail = get_le64(req + 32);
@@ -539,14 +553,17 @@ static int mini_rng_serve(struct mini_rng *rng, int ms)
 		}
 		break;
 	case VIRTIO_MSG_RESET_VQUEUE:
-		rng->desc = 0;
+		if (!idx)
+			rng->desc = 0;
 		break;
 	case VIRTIO_MSG_GET_SHM:
 		memcpy(p, req + 8, 4);
 		plen = 12;
 		break;
 	case VIRTIO_MSG_EVENT_AVAIL:
-		rng->kicked = true;
+		rng->kicks[idx]++;
+		if (!idx)
+			rng->kicked = true;
 		return 0;
 	default:
 		return 0;
@@ -567,7 +584,7 @@ static bool mini_rng_until_kick(struct mini_rng *rng, int ms)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!(rng->kicked && rng->desc &&
-		 (rng->status & STATUS_DRIVER_OK))) {
+		 (rng->dev_status[0] & STATUS_DRIVER_OK))) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - start.tv_sec) * 1000 +
 		    (now.tv_nsec - start.tv_nsec) / 1000000 > ms)
@@ -710,6 +727,144 @@ TEST_F_TIMEOUT(lb, mem_after_remove, 60)
 	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 11, rng.desc,
 			     desc, sizeof(desc)));
 	EXPECT_EQ(ENXIO, errno);
+}
+
+/* Names of the network interfaces, as one string (for set differences). */
+static void net_ifaces(char *buf, size_t len)
+{
+	struct dirent *de;
+	size_t used = 0;
+	DIR *d;
+
+	buf[0] = '\0';
+	d = opendir("/sys/class/net");
+	if (!d)
+		return;
+	while ((de = readdir(d)) && used + IFNAMSIZ + 2 < len)
+		if (de->d_name[0] != '.')
+			used += snprintf(buf + used, len - used, " %s ",
+					 de->d_name);
+	closedir(d);
+}
+
+static int iface_up(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int s, ret = -1;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (!ioctl(s, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+	return ret;
+}
+
+/*
+ * Kicks are never lost: with the module loaded with a 4-message queue
+ * (3 slots for kicks) and the backend not reading, six network devices
+ * are brought up, each kicking its receive queue once. The kicks that
+ * find no room are kept by the driver side and must still arrive, for
+ * every device, once the backend reads again.
+ */
+FIXTURE(reload) {
+	int unused;
+};
+
+FIXTURE_SETUP(reload)
+{
+}
+
+FIXTURE_TEARDOWN(reload)
+{
+}
+
+TEST_F_TIMEOUT(reload, kicks_not_lost, 120)
+{
+	struct virtio_msg_lb_info info = { .size = sizeof(info) };
+	struct mini_rng net = {
+		.dev_num = 40, .count = 6, .device_id = VIRTIO_ID_NET,
+		.num_queues = 2,
+	};
+	char before[1024], after[1024], *tok, *save;
+	unsigned int i, ups = 0;
+	long end;
+	int fd;
+
+	if (system("modprobe -r virtio_msg_loopback 2>/dev/null") ||
+	    system("modprobe virtio_msg_loopback queue_len=4 2>/dev/null"))
+		SKIP(return, "cannot reload virtio_msg_loopback (in use?)");
+	fd = lb_open(0);
+	ASSERT_LE(0, fd);
+	net.fd = fd;
+	ASSERT_EQ(0, ioctl(fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
+	ASSERT_EQ(4, info.queue_len);
+
+	/* Probe the devices: serve until six new interfaces exist. */
+	net_ifaces(before, sizeof(before));
+	for (i = 0; i < net.count; i++)
+		ASSERT_EQ(0, lb_dev(fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE,
+				    net.dev_num + i));
+	end = time(NULL) + 60;
+	for (;;) {
+		ASSERT_GT(end, time(NULL)) TH_LOG("devices did not probe");
+		if (mini_rng_serve(&net, 100) && errno != ETIMEDOUT)
+			ASSERT_TRUE(false) TH_LOG("serve: %s", strerror(errno));
+		for (i = 0; i < net.count; i++)
+			if (!(net.dev_status[i] & STATUS_DRIVER_OK))
+				break;
+		if (i < net.count)
+			continue;
+		net_ifaces(after, sizeof(after));
+		ups = 0;
+		for (tok = strtok_r(after, " ", &save); tok;
+		     tok = strtok_r(NULL, " ", &save)) {
+			char name[IFNAMSIZ + 3];
+
+			snprintf(name, sizeof(name), " %s ", tok);
+			ups += !strstr(before, name);
+		}
+		if (ups == net.count)
+			break;
+	}
+	/* Drain, then forget what probing sent. */
+	while (!mini_rng_serve(&net, 200))
+		;
+	memset(net.kicks, 0, sizeof(net.kicks));
+
+	/* The backend does not read while every device kicks. */
+	net_ifaces(after, sizeof(after));
+	for (tok = strtok_r(after, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		char name[IFNAMSIZ + 3];
+
+		snprintf(name, sizeof(name), " %s ", tok);
+		if (!strstr(before, name))
+			EXPECT_EQ(0, iface_up(tok));
+	}
+
+	end = time(NULL) + 20;
+	for (;;) {
+		for (i = 0; i < net.count; i++)
+			if (!net.kicks[i])
+				break;
+		if (i == net.count || time(NULL) > end)
+			break;
+		if (mini_rng_serve(&net, 100) && errno != ETIMEDOUT)
+			break;
+	}
+	for (i = 0; i < net.count; i++) {
+		if (!net.kicks[i])
+			TH_LOG("device %u never kicked", net.dev_num + i);
+		EXPECT_LT(0, net.kicks[i]);
+	}
+	close(fd);
+	/* Later tests load the module with its defaults again. */
+	EXPECT_EQ(0, system("modprobe -r virtio_msg_loopback"));
 }
 
 TEST_HARNESS_MAIN
