@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmsg-console: a virtio console device served over the virtio-msg
+ * loopback bus. One port, no multiport: the driver side makes it an hvc
+ * console (/dev/hvcN). By default whatever the driver writes comes back
+ * to it (echo); with --stdio it goes to our stdout instead, and our stdin
+ * goes to the driver.
+ *
+ * Bytes for the driver wait in a buffer of CON_BUF_SIZE bytes until it has
+ * receive buffers; past that they are dropped and counted. Transmitted
+ * buffers are always returned at once: the driver's console path waits
+ * for them with interrupts off.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+
+#include <virtio-msg/device.h>
+#include <virtio-msg/loopback.h>
+#include <virtio-msg/virtqueue.h>
+
+#define VIRTIO_ID_CONSOLE	3
+#define CON_RX			0	/* receiveq, port 0 */
+#define CON_TX			1	/* transmitq, port 0 */
+#define CON_QUEUE_SIZE		128
+#define CON_MAX_CHAINS		(4 * CON_QUEUE_SIZE)
+#define CON_MAX_SEGS		16
+#define CON_CHUNK		65536	/* largest buffer taken whole */
+#define CON_BUF_SIZE		(1U << 20)
+/* Config space: cols, rows (le16), max_nr_ports, emerg_wr (le32). */
+#define CON_CONFIG_SIZE		12
+
+#define FEAT(b)			(1U << ((b) % 32))
+
+struct con {
+	bool relay;		/* --stdio: to stdout, from stdin */
+	bool in_eof;
+	/* Bytes on their way to the driver: a ring of CON_BUF_SIZE. */
+	uint8_t *buf;
+	size_t head, len;
+	uint8_t chunk[CON_CHUNK];
+	unsigned long long from_driver, to_driver, dropped;
+};
+
+static const uint32_t con_features[2] = {
+	0,
+	FEAT(VIRTIO_F_VERSION_1) | FEAT(VIRTIO_F_ACCESS_PLATFORM),
+};
+
+static const uint16_t con_queue_max[2] = { CON_QUEUE_SIZE, CON_QUEUE_SIZE };
+
+static const uint8_t con_config[CON_CONFIG_SIZE] = {
+	[4] = 1,		/* max_nr_ports */
+};
+
+/* Queue @len bytes for the driver; what does not fit is dropped. */
+static void con_queue_bytes(struct con *c, const uint8_t *p, size_t len)
+{
+	size_t tail, n;
+
+	if (len > CON_BUF_SIZE - c->len) {
+		c->dropped += len - (CON_BUF_SIZE - c->len);
+		len = CON_BUF_SIZE - c->len;
+	}
+	while (len) {
+		tail = (c->head + c->len) % CON_BUF_SIZE;
+		n = CON_BUF_SIZE - tail;
+		if (n > len)
+			n = len;
+		memcpy(c->buf + tail, p, n);
+		c->len += n;
+		p += n;
+		len -= n;
+	}
+}
+
+/* Move queued bytes into the driver's receive buffers while it has some. */
+static void con_rx_flush(struct vmsg_dev *dev, struct con *c)
+{
+	struct vmsg_iov iov[CON_MAX_SEGS];
+	struct vmsg_vq_elem elem;
+	size_t done, n;
+	ssize_t w;
+	int i, r;
+
+	for (i = 0; i < CON_MAX_CHAINS && c->len; i++) {
+		r = vmsg_vq_pop(dev, CON_RX, &elem, iov, CON_MAX_SEGS);
+		if (r == -ENOBUFS)
+			continue;
+		if (r <= 0)
+			break;
+		done = 0;
+		while (done < elem.in_len && c->len) {
+			n = CON_BUF_SIZE - c->head;
+			if (n > c->len)
+				n = c->len;
+			if (n > elem.in_len - done)
+				n = elem.in_len - done;
+			w = vmsg_iov_write(dev, iov + elem.out_num, elem.in_num,
+					   done, c->buf + c->head, n);
+			if (w <= 0)
+				break;
+			done += w;
+			c->head = (c->head + w) % CON_BUF_SIZE;
+			c->len -= w;
+		}
+		vmsg_vq_push(dev, CON_RX, elem.head, done);
+		c->to_driver += done;
+	}
+	vmsg_vq_notify(dev, CON_RX);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Take what the driver wrote: echo it, or copy it to stdout. Each buffer
+ * is copied and returned before the bytes go anywhere, so that a slow
+ * stdout never holds one.
+ */
+static void con_tx(struct vmsg_dev *dev, struct con *c)
+{
+	struct vmsg_iov iov[CON_MAX_SEGS];
+	struct vmsg_vq_elem elem;
+	size_t len;
+	ssize_t n;
+	int i, r;
+
+	for (i = 0; i < CON_MAX_CHAINS; i++) {
+		r = vmsg_vq_pop(dev, CON_TX, &elem, iov, CON_MAX_SEGS);
+		if (r == -ENOBUFS)
+			continue;
+		if (r <= 0)
+			break;
+		len = elem.out_len < CON_CHUNK ? elem.out_len : CON_CHUNK;
+		n = vmsg_iov_read(dev, iov, elem.out_num, 0, c->chunk, len);
+		vmsg_vq_push(dev, CON_TX, elem.head, 0);
+		if (n < 0)
+			n = 0;
+		c->dropped += elem.out_len - n;
+		c->from_driver += n;
+		if (!c->relay)
+			con_queue_bytes(c, c->chunk, n);
+		else if (write_all(STDOUT_FILENO, c->chunk, n))
+			c->dropped += n;
+	}
+	vmsg_vq_notify(dev, CON_TX);
+	if (c->len)
+		con_rx_flush(dev, c);
+}
+
+static void con_queue_notify(struct vmsg_dev *dev, unsigned int index)
+{
+	struct con *c = vmsg_dev_priv(dev);
+
+	if (index == CON_TX)
+		con_tx(dev, c);
+	else if (index == CON_RX)
+		con_rx_flush(dev, c);
+}
+
+static void con_reset(struct vmsg_dev *dev)
+{
+	struct con *c = vmsg_dev_priv(dev);
+
+	/* An echo is for the session that wrote it; keyboard input stays. */
+	if (!c->relay) {
+		c->dropped += c->len;
+		c->head = 0;
+		c->len = 0;
+	}
+}
+
+static const struct vmsg_dev_model con_model = {
+	.device_id = VIRTIO_ID_CONSOLE,
+	.num_feature_blocks = 2,
+	.features = con_features,
+	.required_features = con_features,
+	.config_size = CON_CONFIG_SIZE,
+	.config_init = con_config,
+	.num_queues = 2,
+	.queue_max_size = con_queue_max,
+	.queue_notify = con_queue_notify,
+	.reset = con_reset,
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [options]\n"
+		"Serve a virtio console device (one port, /dev/hvcN on the driver\n"
+		"side) over the virtio-msg loopback bus.\n"
+		"\n"
+		"  -e, --echo          send everything the driver writes back to it\n"
+		"                      (default)\n"
+		"  -s, --stdio         copy what the driver writes to stdout and\n"
+		"                      stdin to the driver\n"
+		"  -d, --device PATH   loopback character device (default %s)\n"
+		"  -n, --dev-num N     device number on the bus (default 1)\n"
+		"  -q, --quiet         print nothing but errors\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"Prints \"ready\" once the device is offered (on stderr with --stdio).\n"
+		"SIGTERM or SIGINT removes the device and exits with status 0.\n",
+		prog, VMSG_LB_DEFAULT_PATH);
+}
+
+/* Take what stdin has, as much as the buffer holds. */
+static void con_read_stdin(struct con *c)
+{
+	size_t tail, room;
+	ssize_t n;
+
+	tail = (c->head + c->len) % CON_BUF_SIZE;
+	room = CON_BUF_SIZE - c->len;
+	if (room > CON_BUF_SIZE - tail)
+		room = CON_BUF_SIZE - tail;
+	n = read(STDIN_FILENO, c->buf + tail, room);
+	if (n > 0)
+		c->len += n;
+	else if (!n || (errno != EINTR && errno != EAGAIN))
+		c->in_eof = true;
+}
+
+/* Serve until stopped; with --stdio, also feed stdin to the driver. */
+static int con_run(struct vmsg_lb *lb, struct vmsg_dev *dev, struct con *c,
+		   const sigset_t *sigmask)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = vmsg_lb_fd(lb), .events = POLLIN },
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+	};
+	nfds_t nfds;
+	int ret;
+
+	while (!stop) {
+		ret = vmsg_lb_process(lb);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			continue;
+		nfds = c->relay && !c->in_eof && c->len < CON_BUF_SIZE ? 2 : 1;
+		pfd[1].revents = 0;
+		ret = ppoll(pfd, nfds, NULL, sigmask);
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (ret <= 0)
+			continue;
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
+			return -EPIPE;
+		if (pfd[1].revents) {
+			con_read_stdin(c);
+			con_rx_flush(dev, c);
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "echo", no_argument, NULL, 'e' },
+		{ "stdio", no_argument, NULL, 's' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "dev-num", required_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	static struct con c;
+	const char *path = NULL;
+	sigset_t block, orig;
+	unsigned long num = 1;
+	struct vmsg_dev *dev;
+	struct vmsg_lb *lb;
+	bool quiet = false;
+	FILE *status;
+	char *end;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "esd:n:qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'e':
+			c.relay = false;
+			break;
+		case 's':
+			c.relay = true;
+			break;
+		case 'd':
+			path = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			num = strtoul(optarg, &end, 0);
+			if (errno || *end || !*optarg || num > 0xffff) {
+				fprintf(stderr, "bad device number: %s\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	/* With --stdio, stdout carries the console: talk on stderr. */
+	status = c.relay ? stderr : stdout;
+	c.buf = malloc(CON_BUF_SIZE);
+	if (!c.buf) {
+		fprintf(stderr, "%s\n", strerror(errno));
+		return 1;
+	}
+	/* A reader that went away must not kill us; write() reports it. */
+	signal(SIGPIPE, SIG_IGN);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGINT);
+
+	lb = vmsg_lb_open(path);
+	if (!lb) {
+		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
+			strerror(errno));
+		free(c.buf);
+		return 1;
+	}
+	dev = vmsg_lb_add_device(lb, num, &con_model, &c);
+	if (!dev) {
+		fprintf(stderr, "device %lu: %s\n", num, strerror(errno));
+		vmsg_lb_close(lb);
+		free(c.buf);
+		return 1;
+	}
+	if (!quiet) {
+		fprintf(status, "ready\n");
+		fflush(status);
+	}
+
+	ret = con_run(lb, dev, &c, &orig);
+	if (ret)
+		fprintf(stderr, "loopback: %s\n", strerror(-ret));
+	vmsg_lb_remove_device(lb, num);
+	vmsg_lb_close(lb);
+	if (!quiet)
+		fprintf(status, "%llu bytes from the driver, %llu to it, %llu dropped\n",
+			c.from_driver, c.to_driver, c.dropped + c.len);
+	free(c.buf);
+	return ret ? 1 : 0;
+}
