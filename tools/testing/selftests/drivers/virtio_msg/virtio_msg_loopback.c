@@ -6,21 +6,23 @@
  * devices, in the mapping's direction. The last tests play a minimal
  * virtio-rng device by hand so that a real driver maps real buffers.
  */
+#include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <endian.h>
 #include <linux/virtio_msg.h>
 #include <linux/virtio_msg_loopback.h>
 
@@ -595,6 +597,21 @@ static bool mini_rng_until_kick(struct mini_rng *rng, int ms)
 	return true;
 }
 
+/* waitpid() for at most ten seconds; -1 (and the child killed) if not. */
+static int wait_child(pid_t pid, int *status)
+{
+	long end = time(NULL) + 10;
+
+	do {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 0;
+		usleep(10000);
+	} while (time(NULL) < end);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
 TEST_F_TIMEOUT(lb, mem_isolation, 60)
 {
 	struct mini_rng rng = { .fd = self->fd, .dev_num = 7 };
@@ -705,6 +722,134 @@ TEST_F_TIMEOUT(lb, mem_isolation, 60)
 			     buf, 1));
 	EXPECT_EQ(ENXIO, errno);
 	close(other);
+}
+
+/*
+ * State shared (MAP_SHARED) between the device, the hostile prober and the
+ * reader; always accessed with the atomic helpers below.
+ */
+struct race_state {
+	uint64_t buf_addr;	/* the buffer being completed */
+	int stop;
+	unsigned long reads;	/* /dev/hwrng reads that returned */
+	unsigned long hits;	/* prober writes that landed */
+	int bad_errno;		/* an errno the rules do not allow */
+};
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define INC(x)		__atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
+
+/*
+ * A backend that keeps touching buffers while the driver maps and unmaps
+ * them: every access either works or fails cleanly (ENXIO once unmapped,
+ * EACCES for reads of a buffer the device may only write), and nothing
+ * goes wrong in the kernel (KASAN, lockdep) meanwhile.
+ */
+TEST_F_TIMEOUT(lb, mem_vs_unmap, 90)
+{
+	struct mini_rng rng = { .fd = self->fd, .dev_num = 12 };
+	uint8_t ev[12] = { 0, VIRTIO_MSG_EVENT_USED, 12, 0, 0, 0, 12, 0 };
+	uint16_t last_avail = 0, used_idx = 0, avail_idx, head;
+	uint8_t data[64], desc[16], used[8];
+	unsigned long completions = 0;
+	struct race_state *st;
+	pid_t prober, reader;
+	uint32_t len;
+	int fd, status;
+	long end;
+
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, st);
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 12));
+	ASSERT_TRUE(mini_rng_until_kick(&rng, 20000))
+		TH_LOG("the driver side did not start the device");
+
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
+		while (fd >= 0 && !LOAD(st->stop))
+			if (read(fd, data, 32) > 0)
+				INC(st->reads);
+		_exit(0);
+	}
+	prober = fork();
+	ASSERT_LE(0, prober);
+	if (!prober) {
+		while (!LOAD(st->stop)) {
+			uint64_t a = LOAD(st->buf_addr);
+
+			if (!lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 12, a,
+				    data, 16))
+				INC(st->hits);
+			else if (errno != ENXIO)
+				STORE(st->bad_errno, errno);
+			if (!lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 12, a,
+				    data, 16))
+				STORE(st->bad_errno, -1);
+			else if (errno != ENXIO && errno != EACCES)
+				STORE(st->bad_errno, errno);
+		}
+		_exit(0);
+	}
+
+	/* Complete every buffer the driver posts, for three seconds. */
+	memset(data, 0xa5, sizeof(data));
+	end = time(NULL) + 3;
+	while (time(NULL) < end) {
+		if (mini_rng_serve(&rng, 20) && errno != ETIMEDOUT)
+			break;
+		if (lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 12,
+			   rng.avail + 2, &avail_idx, 2))
+			break;
+		while (last_avail != le16toh(avail_idx)) {
+			ASSERT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ,
+					    12, rng.avail + 4 +
+					    2 * (last_avail % rng.qsize),
+					    &head, 2));
+			head = le16toh(head) % rng.qsize;
+			ASSERT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ,
+					    12, rng.desc + 16 * head, desc,
+					    sizeof(desc)));
+			len = get_le32(desc + 8);
+			if (len > sizeof(data))
+				len = sizeof(data);
+			STORE(st->buf_addr, get_le64(desc));
+			/* Still mapped: the driver waits for this buffer. */
+			EXPECT_EQ(0, lb_mem(self->fd,
+					    VIRTIO_MSG_LB_IOC_MEM_WRITE, 12,
+					    get_le64(desc), data, len));
+			put_le32(used, head);
+			put_le32(used + 4, len);
+			ASSERT_EQ(0, lb_mem(self->fd,
+					    VIRTIO_MSG_LB_IOC_MEM_WRITE, 12,
+					    rng.used + 4 +
+					    8 * (used_idx % rng.qsize),
+					    used, sizeof(used)));
+			used_idx++;
+			head = htole16(used_idx);
+			ASSERT_EQ(0, lb_mem(self->fd,
+					    VIRTIO_MSG_LB_IOC_MEM_WRITE, 12,
+					    rng.used + 2, &head, 2));
+			ASSERT_EQ(sizeof(ev), write(self->fd, ev, sizeof(ev)));
+			last_avail++;
+			completions++;
+		}
+	}
+	STORE(st->stop, 1);
+	EXPECT_EQ(0, wait_child(prober, &status));
+	/* The reader may be waiting for a buffer nobody completes now. */
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+
+	EXPECT_LT(10, completions);
+	EXPECT_LT(0, LOAD(st->reads));
+	EXPECT_EQ(0, LOAD(st->bad_errno));
+	TH_LOG("%lu buffers completed, %lu reads, %lu stray writes landed",
+	       completions, LOAD(st->reads), LOAD(st->hits));
+	munmap(st, sizeof(*st));
 }
 
 /* Removing a device revokes the backend's access at once. */
