@@ -90,7 +90,7 @@ for p in pats:
 ' > "$work/maintainers.log"
 record maintainers "$work/maintainers.log"
 
-bindings=$(git ls-files -co --exclude-standard 'Documentation/devicetree/bindings/*.yaml')
+bindings=$(git ls-files -co --exclude-standard 'Documentation/devicetree/bindings/*.yaml' 2>/dev/null)
 if [ -n "$bindings" ]; then
 	"$VMSG_BENCH/dt-check.sh" $bindings > "$work/dt.log" 2>&1 ||
 		echo "dt-check failed" >> "$work/dt.log"
