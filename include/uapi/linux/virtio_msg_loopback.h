@@ -36,12 +36,14 @@
  * @abi_version: out: VIRTIO_MSG_LB_ABI_VERSION
  * @max_msg_size: out: largest message read() returns and write() accepts,
  *	header included
- * @queue_len: out: number of driver-to-device messages the instance
- *	queues before it makes the driver wait
+ * @queue_len: out: number of driver-to-device messages the instance can
+ *	queue; notifications may use three quarters of it, and wait in the
+ *	driver side beyond that
  * @max_devices: out: number of devices one instance may have at once
  * @reserved: in: 0; out: 0
  *
- * On return the kernel has written min(@size, its own size) bytes.
+ * On return the kernel has written min(@size, its own size) bytes and set
+ * @size to that number.
  */
 struct virtio_msg_lb_info {
 	__u32 size;
