@@ -198,7 +198,7 @@ struct vmsg_vq {
  * @kick_lock: protects @kick_pending and the @vqs kick_data; serialises
  *	the notifications sent from any context
  * @kick_pending: one bit per virtqueue with a deferred notification
- * @kick_work: sends deferred notifications
+ * @kick_work: sends deferred notifications, on an unbound workqueue
  * @break_work: breaks the virtqueues from process context, for breakage
  *	noticed in a context where virtio_break_device() cannot be called
  * @registered: the virtio device is registered (its locks exist)
@@ -236,7 +236,7 @@ struct virtio_msg_device {
 
 	spinlock_t kick_lock;		/* deferred kicks */
 	unsigned long *kick_pending;
-	struct delayed_work kick_work;
+	struct work_struct kick_work;
 	struct work_struct break_work;
 
 	bool registered;
@@ -255,8 +255,9 @@ static inline struct virtio_msg_device *to_vmsg_dev(struct virtio_device *vdev)
 #define VMSG_CONFIG_MAX		4096
 /* Largest virtqueue size a device may offer (split and packed rings). */
 #define VMSG_VQ_SIZE_MAX	32768
-/* Delay before retrying a notification the bus could not take. */
-#define VMSG_KICK_RETRY_MS	1
+/* Back-off between retries of a notification the bus could not take. */
+#define VMSG_KICK_RETRY_MIN_US	100U
+#define VMSG_KICK_RETRY_MAX_US	20000U
 
 /* virtio_msg_core.c */
 unsigned int vmsg_timeout_ms(const struct virtio_msg_bus *bus);

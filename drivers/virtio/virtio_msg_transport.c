@@ -27,6 +27,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/interrupt.h>
 #include <linux/log2.h>
@@ -498,6 +499,12 @@ out:
  * remembered per virtqueue, with the latest notification data, and sent
  * from kick_work: later kicks of the same queue coalesce into it, and none
  * is lost.
+ *
+ * Some drivers spin with interrupts disabled until the device has used
+ * the buffer they just kicked for (virtio_console's hvc output does), so
+ * the deferred kick must not depend on the kicking CPU: kick_work runs on
+ * an unbound workqueue, and waits between retries by sleeping in the work
+ * item rather than on a timer, which would fire on the spinning CPU.
  */
 static u32 vmsg_notification_data(struct virtqueue *vq)
 {
@@ -556,12 +563,12 @@ static int vmsg_kick_send_atomic(struct virtio_msg_device *vmdev, u32 index,
 	return ret;
 }
 
-static void vmsg_kick_defer(struct virtio_msg_device *vmdev, u32 index,
-			    unsigned long delay)
+/* Keep a kick for kick_work; kick_lock held. */
+static void vmsg_kick_defer(struct virtio_msg_device *vmdev, u32 index)
 {
 	__set_bit(index, vmdev->kick_pending);
 	atomic_long_inc(&vmdev->stats.kicks_deferred);
-	mod_delayed_work(system_wq, &vmdev->kick_work, delay);
+	queue_work(system_unbound_wq, &vmdev->kick_work);
 }
 
 static bool vmsg_notify(struct virtqueue *vq)
@@ -591,13 +598,12 @@ static bool vmsg_notify(struct virtqueue *vq)
 	}
 	if (!vmsg_kick_atomic(vmdev)) {
 		__set_bit(index, vmdev->kick_pending);
-		mod_delayed_work(system_wq, &vmdev->kick_work, 0);
+		queue_work(system_unbound_wq, &vmdev->kick_work);
 		goto out;
 	}
 	ret = vmsg_kick_send_atomic(vmdev, index, data);
 	if (ret == -EAGAIN)
-		vmsg_kick_defer(vmdev, index,
-				msecs_to_jiffies(VMSG_KICK_RETRY_MS));
+		vmsg_kick_defer(vmdev, index);
 	else if (ret)
 		ok = false;	/* the peer is gone */
 out:
@@ -605,12 +611,36 @@ out:
 	return ok;
 }
 
-static void vmsg_kick_work(struct work_struct *work)
+/*
+ * Send the deferred kicks with the atomic op. Returns -EAGAIN if the bus
+ * is still full, 0 once nothing is pending.
+ */
+static int vmsg_kick_flush_atomic(struct virtio_msg_device *vmdev)
 {
-	struct virtio_msg_device *vmdev =
-		container_of(to_delayed_work(work), struct virtio_msg_device,
-			     kick_work);
-	unsigned long retry = msecs_to_jiffies(VMSG_KICK_RETRY_MS);
+	unsigned long flags;
+	unsigned int index;
+	int ret = 0;
+
+	spin_lock_irqsave(&vmdev->kick_lock, flags);
+	for_each_set_bit(index, vmdev->kick_pending, vmdev->nvqs) {
+		ret = vmsg_kick_send_atomic(vmdev, index,
+					    vmdev->vqs[index].kick_data);
+		if (ret == -EAGAIN)
+			break;
+		/* Sent, or the peer is gone: either way, done. */
+		__clear_bit(index, vmdev->kick_pending);
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+	return ret;
+}
+
+/*
+ * Send the deferred kicks with the send op, which may sleep: one at a
+ * time, taken out from under the lock. Returns as the above.
+ */
+static int vmsg_kick_flush_send(struct virtio_msg_device *vmdev)
+{
 	struct {
 		struct virtio_msg_hdr hdr;
 		struct virtio_msg_event_avail avail;
@@ -620,35 +650,15 @@ static void vmsg_kick_work(struct work_struct *work)
 	u32 data;
 	int ret;
 
-	if (READ_ONCE(vmdev->broken))
-		return;
-
-	if (vmsg_kick_atomic(vmdev)) {
-		spin_lock_irqsave(&vmdev->kick_lock, flags);
-		for_each_set_bit(index, vmdev->kick_pending, vmdev->nvqs) {
-			ret = vmsg_kick_send_atomic(vmdev, index,
-						    vmdev->vqs[index].kick_data);
-			if (ret == -EAGAIN) {
-				mod_delayed_work(system_wq, &vmdev->kick_work,
-						 retry);
-				break;
-			}
-			/* Sent, or the peer is gone: either way, done. */
-			__clear_bit(index, vmdev->kick_pending);
-		}
-		spin_unlock_irqrestore(&vmdev->kick_lock, flags);
-		return;
-	}
-
-	/* send may sleep: take one kick at a time out from under the lock. */
-	for (rounds = 0; rounds < vmdev->nvqs; rounds++) {
+	/* Bounded: a queue kicked again meanwhile waits for the next pass. */
+	for (rounds = 0; rounds <= vmdev->nvqs; rounds++) {
 		spin_lock_irqsave(&vmdev->kick_lock, flags);
 		index = vmdev->kick_pending ?
 			find_first_bit(vmdev->kick_pending, vmdev->nvqs) :
 			vmdev->nvqs;
 		if (index >= vmdev->nvqs) {
 			spin_unlock_irqrestore(&vmdev->kick_lock, flags);
-			return;
+			return 0;
 		}
 		__clear_bit(index, vmdev->kick_pending);
 		data = vmdev->vqs[index].kick_data;
@@ -659,16 +669,51 @@ static void vmsg_kick_work(struct work_struct *work)
 		if (ret == -EAGAIN) {
 			spin_lock_irqsave(&vmdev->kick_lock, flags);
 			/* A newer kick may have set it again: same effect. */
-			if (index < vmdev->nvqs)
-				vmsg_kick_defer(vmdev, index, retry);
+			if (index < vmdev->nvqs) {
+				__set_bit(index, vmdev->kick_pending);
+				atomic_long_inc(&vmdev->stats.kicks_deferred);
+			}
 			spin_unlock_irqrestore(&vmdev->kick_lock, flags);
-			return;
+			return -EAGAIN;
 		}
 	}
-	/* Kicks kept coming: let others run before the rest. */
+	return 0;
+}
+
+static void vmsg_kick_work(struct work_struct *work)
+{
+	struct virtio_msg_device *vmdev =
+		container_of(work, struct virtio_msg_device, kick_work);
+	unsigned int wait_us = VMSG_KICK_RETRY_MIN_US;
+	unsigned long flags;
+	bool more;
+	int ret;
+
+	/*
+	 * Until everything is sent, or there is nothing left to send for:
+	 * the device broke, was reset (pending kicks dropped) or lost its
+	 * queues (del_vqs() empties the bitmap before it waits for us).
+	 */
+	for (;;) {
+		if (READ_ONCE(vmdev->broken))
+			return;
+		if (vmsg_kick_atomic(vmdev))
+			ret = vmsg_kick_flush_atomic(vmdev);
+		else
+			ret = vmsg_kick_flush_send(vmdev);
+		if (ret != -EAGAIN)
+			break;
+		/* The bus is full: back off, up to a limit. */
+		usleep_range(wait_us, 2 * wait_us);
+		wait_us = min(2 * wait_us, VMSG_KICK_RETRY_MAX_US);
+	}
+
+	/* Kicks kept coming while sending: see to them in a new run. */
 	spin_lock_irqsave(&vmdev->kick_lock, flags);
-	if (vmdev->kick_pending && !bitmap_empty(vmdev->kick_pending, vmdev->nvqs))
-		mod_delayed_work(system_wq, &vmdev->kick_work, 0);
+	more = vmdev->kick_pending &&
+	       !bitmap_empty(vmdev->kick_pending, vmdev->nvqs);
+	if (more)
+		queue_work(system_unbound_wq, &vmdev->kick_work);
 	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
 }
 
@@ -684,7 +729,7 @@ void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev)
 
 	spin_lock_irqsave(&vmdev->kick_lock, flags);
 	if (vmdev->kick_pending && !bitmap_empty(vmdev->kick_pending, vmdev->nvqs))
-		mod_delayed_work(system_wq, &vmdev->kick_work, 0);
+		queue_work(system_unbound_wq, &vmdev->kick_work);
 	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
 }
 
@@ -787,7 +832,7 @@ static void vmsg_del_vqs(struct virtio_device *vdev)
 	vmdev->nvqs = 0;
 	spin_unlock(&vmdev->kick_lock);
 	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
-	cancel_delayed_work_sync(&vmdev->kick_work);
+	cancel_work_sync(&vmdev->kick_work);
 
 	list_for_each_entry_safe(vq, tmp, &vdev->vqs, list)
 		vring_del_virtqueue(vq);
@@ -1099,7 +1144,7 @@ static void vmsg_dev_unpublish(struct virtio_msg_device *vmdev)
 	synchronize_rcu();
 	cancel_work_sync(&vmdev->config_work);
 	cancel_work_sync(&vmdev->break_work);
-	cancel_delayed_work_sync(&vmdev->kick_work);
+	cancel_work_sync(&vmdev->kick_work);
 }
 
 static int vmsg_get_device_info(struct virtio_msg_device *vmdev)
@@ -1154,7 +1199,7 @@ struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 	spin_lock_init(&vmdev->kick_lock);
 	INIT_WORK(&vmdev->config_work, vmsg_config_work);
 	INIT_WORK(&vmdev->break_work, vmsg_break_work);
-	INIT_DELAYED_WORK(&vmdev->kick_work, vmsg_kick_work);
+	INIT_WORK(&vmdev->kick_work, vmsg_kick_work);
 	vmdev->req_buf = kzalloc(max, GFP_KERNEL);
 	vmdev->resp_buf = kzalloc(max, GFP_KERNEL);
 	if (!vmdev->req_buf || !vmdev->resp_buf) {
