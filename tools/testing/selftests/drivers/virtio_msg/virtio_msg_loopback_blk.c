@@ -229,12 +229,24 @@ static char blk_start(char *const args[], pid_t *backend, int *out)
 	return wait_new_disk(before, 20000);
 }
 
+/*
+ * The disk shows up in sysfs a moment before its device node and its
+ * first partition scan are done: retry open() for a few seconds.
+ */
 static int open_disk(char disk, int flags)
 {
+	long end = now_ms() + 5000;
 	char path[32];
+	int fd;
 
 	snprintf(path, sizeof(path), "/dev/vd%c", disk);
-	return open(path, flags | O_DIRECT | O_CLOEXEC);
+	do {
+		fd = open(path, flags | O_DIRECT | O_CLOEXEC);
+		if (fd >= 0 || (errno != ENOENT && errno != ENXIO))
+			return fd;
+		usleep(20 * 1000);
+	} while (now_ms() < end);
+	return fd;
 }
 
 TEST_F_TIMEOUT(blk, memory_disk, 90)
