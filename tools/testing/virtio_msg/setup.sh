@@ -57,8 +57,9 @@ for arch in x86_64 arm64; do
 	bb=$VMSG_CACHE/busybox/$arch/bin/busybox
 	[ -x "$bb" ] && continue
 	vmsg_log "fetching busybox-static:$deb"
-	tmp=$(mktemp -d); chmod 755 "$tmp"
-	(cd "$tmp" && apt-get download -qq "busybox-static:$deb" >/dev/null)
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
+		"busybox-static:$deb" >/dev/null)
 	rm -rf "$VMSG_CACHE/busybox/$arch"
 	mkdir -p "$VMSG_CACHE/busybox/$arch"
 	dpkg-deb -x "$tmp"/busybox-static_*.deb "$VMSG_CACHE/busybox/$arch"
