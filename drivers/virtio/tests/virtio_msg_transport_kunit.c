@@ -1067,7 +1067,7 @@ static void vmsg_test_oob_and_bus_messages(struct kunit *test)
 	ret = virtio_msg_bus_transfer(&fb->bus, q, r, sizeof(resp));
 	KUNIT_EXPECT_EQ(test, ret, 16);
 	KUNIT_EXPECT_TRUE(test, virtio_msg_is_response(r));
-	KUNIT_EXPECT_NE(test, r->token, 0);
+	KUNIT_EXPECT_NE(test, le16_to_cpu(r->token), 0);
 	KUNIT_EXPECT_MEMEQ(test, r + 1, "vers", 4);
 	/* A response longer than the caller's buffer is refused. */
 	ret = virtio_msg_bus_transfer(&fb->bus, q, r, 12);
