@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * End to end over the virtio-msg loopback bus: the vmsg-console backend
+ * serves a virtio console whose port becomes an hvc tty. In echo mode a
+ * pattern written to the tty in raw mode reads back unchanged; in stdio
+ * mode bytes cross between the backend's stdin/stdout and the tty. When
+ * the backend stops, the tty hangs up and goes away.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../kselftest_harness.h"
+
+#define LB_PATH		"/dev/virtio-msg-loopback"
+#define DEFAULT_TOOLS	"/opt/virtio_msg/tools"
+#define VIRTIO_DEVS	"/sys/bus/virtio/devices"
+#define NR_HVC		8	/* hvc ttys the hvc core registers */
+#define DEV_NUM		"7"
+#define PATTERN_LEN	(64 * 1024)
+#define ECHO_STEP	1024	/* at most one hvc write */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool lb_available(void)
+{
+	if (!access(LB_PATH, F_OK))
+		return true;
+	if (system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
+		return false;
+	return !access(LB_PATH, F_OK);
+}
+
+static void console_backend(char *buf, size_t len)
+{
+	const char *dir = getenv("VMSG_TOOLS");
+
+	snprintf(buf, len, "%s/vmsg-console", dir ? dir : DEFAULT_TOOLS);
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Number of virtio consoles on a virtio-msg loopback bus. */
+static int count_consoles(void)
+{
+	char path[300], buf[PATH_MAX];
+	struct dirent *de;
+	int count = 0;
+	DIR *d;
+
+	d = opendir(VIRTIO_DEVS);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), VIRTIO_DEVS "/%s/device",
+			 de->d_name);
+		if (read_file(path, buf, sizeof(buf)) ||
+		    strtoul(buf, NULL, 0) != 3)
+			continue;
+		snprintf(path, sizeof(path), VIRTIO_DEVS "/%s", de->d_name);
+		if (realpath(path, buf) && strstr(buf, "virtio-msg-lb"))
+			count++;
+	}
+	closedir(d);
+	return count;
+}
+
+/* A bitmap of the hvc ttys that have a backing console now. */
+static unsigned int live_hvcs(void)
+{
+	unsigned int mask = 0;
+	char path[32];
+	int i, fd;
+
+	for (i = 0; i < NR_HVC; i++) {
+		snprintf(path, sizeof(path), "/dev/hvc%d", i);
+		fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			mask |= 1U << i;
+			close(fd);
+		}
+	}
+	return mask;
+}
+
+/* Wait up to @ms for an hvc tty not in @before; its number, or -1. */
+static int wait_new_hvc(unsigned int before, int ms)
+{
+	long end = now_ms() + ms;
+	unsigned int now;
+
+	do {
+		now = live_hvcs() & ~before;
+		if (now)
+			return __builtin_ctz(now);
+		usleep(50 * 1000);
+	} while (now_ms() < end);
+	return -1;
+}
+
+/* Open /dev/hvc@n raw and non-blocking. */
+static int open_raw(int n)
+{
+	struct termios t;
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/hvc%d", n);
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		if (tcsetattr(fd, TCSANOW, &t) == 0 &&
+		    tcflush(fd, TCIOFLUSH) == 0)
+			return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+/*
+ * Write @len bytes of @out to @wfd while reading @len bytes from @rfd into
+ * @in. Gives up after @idle_ms without progress. Returns bytes read.
+ */
+static size_t pump(int wfd, const uint8_t *out, int rfd, uint8_t *in,
+		   size_t len, int idle_ms)
+{
+	size_t wr = 0, rd = 0;
+	struct pollfd pfd[2];
+	ssize_t n;
+	int ret;
+
+	while (rd < len) {
+		pfd[0].fd = rfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = wr < len ? wfd : -1;
+		pfd[1].events = POLLOUT;
+		ret = poll(pfd, 2, idle_ms);
+		if (ret <= 0)
+			break;
+		if (pfd[0].revents & POLLIN) {
+			n = read(rfd, in + rd, len - rd);
+			if (n > 0)
+				rd += n;
+			else if (!n || errno != EAGAIN)
+				break;
+		} else if (pfd[0].revents) {
+			break;
+		}
+		if (pfd[1].revents & POLLOUT) {
+			n = write(wfd, out + wr, len - wr > 4096 ? 4096 :
+				  len - wr);
+			if (n > 0)
+				wr += n;
+			else if (n < 0 && errno != EAGAIN)
+				break;
+		}
+	}
+	return rd;
+}
+
+static void fill_pattern(uint8_t *p, size_t len, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245 + 12345;
+		p[i] = seed >> 16;
+	}
+}
+
+/*
+ * A write to an hvc tty waits for the device to take the bytes, spinning
+ * with interrupts disabled and the tty's lock held; khvcd spins on that
+ * lock too. A loopback backend is a process of this machine, so it needs
+ * a CPU that neither can take: we write from @cpu[0], khvcd may only run
+ * there, and the backend runs on @cpu[1]. Returns how many CPUs we have,
+ * at most 2.
+ */
+static int pick_cpus(int cpu[2])
+{
+	cpu_set_t set;
+	int i, n = 0;
+
+	cpu[0] = -1;
+	cpu[1] = -1;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (i = 0; i < CPU_SETSIZE && n < 2; i++)
+		if (CPU_ISSET(i, &set))
+			cpu[n++] = i;
+	return n;
+}
+
+static int pin_to(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(pid, sizeof(set), &set);
+}
+
+/* Confine khvcd to @cpu; 0 on success. */
+static int pin_khvcd(int cpu)
+{
+	char path[300], comm[32];
+	struct dirent *de;
+	int ret = -1;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (read_file(path, comm, sizeof(comm)) ||
+		    strcmp(comm, "khvcd\n"))
+			continue;
+		ret = pin_to(atoi(de->d_name), cpu);
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
+/*
+ * Start vmsg-console with @mode on CPU @cpu; stdin, stdout and stderr on
+ * pipes (@in, @out, @err); wait for "ready" (on stdout for --echo, stderr
+ * for --stdio).
+ */
+static pid_t start_backend(const char *prog, const char *mode, int cpu,
+			   int *in, int *out, int *err)
+{
+	int pi[2], po[2], pe[2];
+	char line[64] = "";
+	struct pollfd pfd;
+	ssize_t n = 0;
+	pid_t pid;
+
+	if (pipe(pi) || pipe(po) || pipe(pe))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(pi[0], STDIN_FILENO);
+		dup2(po[1], STDOUT_FILENO);
+		dup2(pe[1], STDERR_FILENO);
+		close(pi[1]);
+		close(po[0]);
+		close(pe[0]);
+		if (cpu >= 0 && pin_to(0, cpu))
+			_exit(126);
+		execl(prog, prog, mode, "--dev-num", DEV_NUM, (char *)NULL);
+		_exit(127);
+	}
+	close(pi[0]);
+	close(po[1]);
+	close(pe[1]);
+	*in = pi[1];
+	*out = po[0];
+	*err = pe[0];
+	pfd.fd = strcmp(mode, "--stdio") ? po[0] : pe[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 10000) == 1)
+		n = read(pfd.fd, line, sizeof(line) - 1);
+	if (n > 0)
+		line[n] = '\0';
+	if (strncmp(line, "ready", 5)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* waitpid() with a time limit; -1 if @pid is still running. */
+static int wait_exit(pid_t pid, int *status, int ms)
+{
+	long end = now_ms() + ms;
+
+	do {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 0;
+		usleep(20 * 1000);
+	} while (now_ms() < end);
+	return -1;
+}
+
+FIXTURE(console) {
+	pid_t backend;
+	int in, out, err;	/* the backend's stdin, stdout, stderr */
+	int hvc;		/* tty number */
+	int fd;
+	bool can_write;		/* writing to the tty cannot deadlock */
+};
+
+FIXTURE_VARIANT(console) {
+	const char *mode;
+};
+
+FIXTURE_VARIANT_ADD(console, echo) {
+	.mode = "--echo",
+};
+
+FIXTURE_VARIANT_ADD(console, stdio) {
+	.mode = "--stdio",
+};
+
+FIXTURE_SETUP(console)
+{
+	unsigned int before;
+	char prog[256];
+	struct stat st;
+	int cpu[2];
+
+	self->backend = -1;
+	self->in = -1;
+	self->out = -1;
+	self->err = -1;
+	self->fd = -1;
+	console_backend(prog, sizeof(prog));
+	if (stat(prog, &st))
+		SKIP(return, "%s: %s", prog, strerror(errno));
+	if (!lb_available())
+		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	if (access("/sys/bus/virtio/drivers/virtio_console", F_OK))
+		SKIP(return, "no virtio console driver (CONFIG_VIRTIO_CONSOLE)");
+	if (pick_cpus(cpu) == 2)
+		ASSERT_EQ(0, pin_to(0, cpu[0]));
+	before = live_hvcs();
+	ASSERT_EQ(0, count_consoles());
+
+	self->backend = start_backend(prog, variant->mode, cpu[1], &self->in,
+				      &self->out, &self->err);
+	ASSERT_LT(0, self->backend) TH_LOG("%s did not start", prog);
+	self->hvc = wait_new_hvc(before, 20000);
+	ASSERT_LE(0, self->hvc) TH_LOG("no new hvc tty appeared");
+	EXPECT_EQ(1, count_consoles());
+	self->can_write = cpu[1] >= 0 && !pin_khvcd(cpu[0]);
+	self->fd = open_raw(self->hvc);
+	ASSERT_LE(0, self->fd) TH_LOG("/dev/hvc%d: %s", self->hvc,
+				      strerror(errno));
+}
+
+FIXTURE_TEARDOWN(console)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->backend > 0) {
+		kill(self->backend, SIGKILL);
+		waitpid(self->backend, NULL, 0);
+	}
+	if (self->in >= 0)
+		close(self->in);
+	if (self->out >= 0)
+		close(self->out);
+	if (self->err >= 0)
+		close(self->err);
+}
+
+#define NO_WRITE_REASON	"hvc writes spin until the backend runs: need 2 CPUs"
+
+/* Bytes written to the tty come back from where the mode sends them. */
+TEST_F_TIMEOUT(console, from_guest, 120)
+{
+	static uint8_t out[PATTERN_LEN], in[PATTERN_LEN];
+	size_t n, off;
+
+	if (!self->can_write)
+		SKIP(return, NO_WRITE_REASON);
+	fill_pattern(out, sizeof(out), 0x766d7367);
+	if (!strcmp(variant->mode, "--stdio")) {
+		ASSERT_EQ(0, fcntl(self->out, F_SETFL, O_NONBLOCK));
+		n = pump(self->fd, out, self->out, in, sizeof(out), 10000);
+		ASSERT_EQ(sizeof(out), n);
+		EXPECT_EQ(0, memcmp(out, in, sizeof(out)));
+		return;
+	}
+	/*
+	 * In lockstep: the next piece is written once the echo of the last
+	 * one is in. The backend delivers the echo from its own context,
+	 * where the receive path takes the lock that a writer holds while
+	 * it waits for the backend.
+	 */
+	for (off = 0; off < sizeof(out); off += ECHO_STEP) {
+		n = pump(self->fd, out + off, self->fd, in + off, ECHO_STEP,
+			 10000);
+		ASSERT_EQ(ECHO_STEP, n) TH_LOG("echo at %zu", off);
+	}
+	EXPECT_EQ(0, memcmp(out, in, sizeof(out)));
+}
+
+/* --stdio: what the backend reads reaches the tty; no tty writes here. */
+TEST_F_TIMEOUT(console, to_guest, 120)
+{
+	static uint8_t out[PATTERN_LEN], in[PATTERN_LEN];
+	size_t n;
+
+	if (strcmp(variant->mode, "--stdio"))
+		SKIP(return, "only with --stdio");
+	fill_pattern(out, sizeof(out), 0x12345678);
+	ASSERT_EQ(0, fcntl(self->in, F_SETFL, O_NONBLOCK));
+	n = pump(self->in, out, self->fd, in, sizeof(out), 10000);
+	ASSERT_EQ(sizeof(out), n);
+	EXPECT_EQ(0, memcmp(out, in, sizeof(out)));
+}
+
+/* SIGTERM: clean exit, the open tty hangs up, the console goes away. */
+TEST_F_TIMEOUT(console, stop, 120)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	char buf[256] = "", c = 'x';
+	bool stdio;
+	long end;
+	int status;
+	ssize_t n;
+
+	/* One byte through first, so that the device was in use. */
+	stdio = !strcmp(variant->mode, "--stdio");
+	if (stdio || self->can_write) {
+		ASSERT_EQ(1, write(stdio ? self->in : self->fd, &c, 1));
+		ASSERT_EQ(1, poll(&pfd, 1, 10000));
+		ASSERT_EQ(1, read(self->fd, &c, 1));
+		EXPECT_EQ('x', c);
+	}
+
+	ASSERT_EQ(0, kill(self->backend, SIGTERM));
+	ASSERT_EQ(0, wait_exit(self->backend, &status, 20000));
+	self->backend = -1;
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	n = read(strcmp(variant->mode, "--stdio") ? self->out : self->err,
+		 buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	EXPECT_NE(NULL, strstr(buf, "bytes from the driver"));
+
+	/* The tty is hung up: poll says so and read gives EOF. */
+	end = now_ms() + 20000;
+	do {
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 100) == 1 && (pfd.revents & POLLHUP))
+			break;
+	} while (now_ms() < end);
+	EXPECT_TRUE(pfd.revents & POLLHUP);
+	EXPECT_EQ(0, read(self->fd, buf, sizeof(buf)));
+	close(self->fd);
+	self->fd = -1;
+
+	/* And the virtio console is gone. */
+	end = now_ms() + 20000;
+	while (count_consoles() && now_ms() < end)
+		usleep(50 * 1000);
+	EXPECT_EQ(0, count_consoles());
+	EXPECT_EQ(0, live_hvcs() & (1U << self->hvc));
+}
+
+TEST(backend_help)
+{
+	char prog[256], cmd[320];
+
+	console_backend(prog, sizeof(prog));
+	if (access(prog, X_OK))
+		SKIP(return, "%s: %s", prog, strerror(errno));
+	snprintf(cmd, sizeof(cmd), "%s --help | grep -q Usage", prog);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "%s --bogus >/dev/null 2>&1", prog);
+	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+}
+
+TEST_HARNESS_MAIN
