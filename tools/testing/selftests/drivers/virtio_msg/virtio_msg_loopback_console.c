@@ -377,7 +377,13 @@ FIXTURE_SETUP(console)
 	self->hvc = wait_new_hvc(before, 20000);
 	ASSERT_LE(0, self->hvc) TH_LOG("no new hvc tty appeared");
 	EXPECT_EQ(1, count_consoles());
-	self->can_write = cpu[1] >= 0 && !pin_khvcd(cpu[0]);
+	/*
+	 * Guest writes stay off until the loopback bus stops running driver
+	 * callbacks inside the backend's write(): an hvc write spinning on
+	 * one CPU and the echo's callback spinning on the other deadlock the
+	 * guest (tools/virtio-msg/README, vmsg-console).
+	 */
+	self->can_write = false && cpu[1] >= 0 && !pin_khvcd(cpu[0]);
 	self->fd = open_raw(self->hvc);
 	ASSERT_LE(0, self->fd) TH_LOG("/dev/hvc%d: %s", self->hvc,
 				      strerror(errno));
@@ -399,7 +405,7 @@ FIXTURE_TEARDOWN(console)
 		close(self->err);
 }
 
-#define NO_WRITE_REASON	"hvc writes spin until the backend runs: need 2 CPUs"
+#define NO_WRITE_REASON	"hvc writes can deadlock with a loopback backend (known issue)"
 
 /* Bytes written to the tty come back from where the mode sends them. */
 TEST_F_TIMEOUT(console, from_guest, 120)
