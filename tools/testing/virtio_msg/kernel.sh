@@ -10,7 +10,6 @@ set -euo pipefail
 arch=$(vmsg_arch "${1:-x86_64}")
 cross=$(vmsg_cross "$arch")
 "$VMSG_BENCH/setup.sh" >&2
-ksrc=$(vmsg_ksrc)
 kdir=$(vmsg_kdir "$arch")
 
 # One builder per arch at a time; a second caller waits and reuses.
@@ -21,6 +20,29 @@ if [ -f "$kdir/.vmsg-built" ]; then
 	echo "$kdir"
 	exit 0
 fi
+
+# The patched source is shared by both arches: its own lock.
+ksrc=$(vmsg_kpsrc)
+exec 8>"$VMSG_CACHE/src/.lock-patched"
+flock 8
+if [ ! -f "$ksrc/.vmsg-patched" ]; then
+	vmsg_log "applying the kernel patches in $ksrc"
+	rm -rf "$ksrc"
+	cp -al "$(vmsg_ksrc)" "$ksrc"
+	while IFS= read -r p; do
+		# Give each patched file its own inode first: the pristine
+		# tree shares the others.
+		sed -n 's#^+++ b/##p' "$p" | while IFS= read -r f; do
+			[ -f "$ksrc/$f" ] || continue
+			cp "$ksrc/$f" "$ksrc/$f.vmsg-tmp"
+			mv "$ksrc/$f.vmsg-tmp" "$ksrc/$f"
+		done
+		patch -s -p1 -d "$ksrc" --no-backup-if-mismatch < "$p" ||
+			vmsg_die "$(basename "$p") does not apply"
+	done < <(vmsg_patches)
+	touch "$ksrc/.vmsg-patched"
+fi
+flock -u 8
 
 
 vmsg_log "building the $arch test kernel in $kdir"

@@ -69,7 +69,24 @@ vmsg_fragments() {
 }
 
 # Bump when kernel.sh changes how a kernel is built.
-VMSG_KERNEL_RECIPE=1
+VMSG_KERNEL_RECIPE=2
+
+# Kernel patches the series carries (patches/*.patch), in order.
+vmsg_patches() {
+	local p
+	for p in "$VMSG_TOP"/patches/*.patch; do
+		[ -f "$p" ] && echo "$p"
+	done
+}
+
+# Source tree the test kernels are built from: the unpacked source with
+# the series' kernel patches applied, as a hard-linked copy so the pristine
+# tree stays as it is. kernel.sh creates it under its lock.
+vmsg_kpsrc() {
+	local sum
+	sum=$(vmsg_patches | xargs -r cat | sha256sum | cut -c1-12)
+	echo "$(vmsg_ksrc)-p$sum"
+}
 
 # Cache key of a test kernel: recipe, source version, fragments, compiler.
 vmsg_kernel_key() {
@@ -80,6 +97,7 @@ vmsg_kernel_key() {
 		vmsg_src_version
 		# shellcheck disable=SC2046
 		cat $(vmsg_fragments "$arch")
+		vmsg_patches | xargs -r cat
 		"${cross}gcc" --version 2>/dev/null | head -n 1
 	} | sha256sum | cut -c1-12
 }

@@ -42,6 +42,11 @@ for f in "${ksources[@]}"; do
 	(cd "$ksrc" && ./scripts/checkpatch.pl --strict --no-tree --quiet \
 		--show-types -f "$VMSG_TOP/$f") >> "$work/checkpatch.log" 2>&1 || true
 done
+# The kernel patches the series carries are checked as patches.
+while IFS= read -r p; do
+	(cd "$ksrc" && ./scripts/checkpatch.pl --strict --quiet \
+		--show-types "$p") >> "$work/checkpatch.log" 2>&1 || true
+done < <(vmsg_patches)
 record checkpatch "$work/checkpatch.log"
 
 : > "$work/sparse.log"
