@@ -20,7 +20,16 @@
  * fill their share of the ring, ->send_event returns -EAGAIN and the core
  * keeps the kick; the next read() that makes room calls
  * virtio_msg_bus_tx_ready(). Requests may sleep, and wait (bounded) for
- * room. write() hands one device-to-driver message to the core.
+ * room.
+ *
+ * write() queues one device-to-driver message in a second ring, which a
+ * work item hands to the core in order, with interrupts and bottom halves
+ * off as a device interrupt would. Delivering from the backend's own
+ * write() would run driver callbacks in the backend's context, and some
+ * of them wait for the device: virtio-console spins with interrupts off
+ * until the device has taken the bytes of an hvc write, and the device is
+ * the very task that is stuck in write(). fsync() waits until everything
+ * written so far was delivered.
  *
  * Memory: each device number gets its own DMA struct device whose
  * dma_map_ops hand out bus addresses from a private, never reused address
@@ -38,9 +47,11 @@
  * could not reach the rings.
  *
  * Closing the file (or the death of the process) marks the instance dead,
- * fails every request in flight and unregisters the bus, which removes
- * every device. The bus never waits for the gone backend; a driver that
- * waits for buffers the device still held (virtio-blk) may, though.
+ * fails every request in flight, breaks the devices, drops the messages
+ * not delivered yet and unregisters the bus, which removes every device.
+ * The bus never waits for the gone backend; a driver that waits for
+ * buffers the device still held may, though: Linux 6.12's virtio-blk
+ * needs patches/0001-virtio_blk-*.patch to fail them.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -67,6 +78,7 @@
 #include <linux/virtio_msg.h>
 #include <linux/wait.h>
 #include <linux/wait_bit.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <uapi/linux/virtio_msg_loopback.h>
 
@@ -79,6 +91,12 @@
 #define VMSG_LB_MAX_DEVICES	256
 /* How long a request waits for room in a full queue. */
 #define VMSG_LB_SEND_WAIT_MS	5000
+/* How long write() waits for room in a full delivery ring. */
+#define VMSG_LB_WRITE_WAIT_MS	5000
+/* How long fsync() waits for the delivery ring to drain. */
+#define VMSG_LB_FSYNC_WAIT_MS	10000
+/* Messages the delivery work item hands over before it yields. */
+#define VMSG_LB_RX_BATCH	32
 /*
  * Bus addresses start above 0 (which a device may treat as "unset") and
  * every mapping is followed by an unmapped guard page, so that an access
@@ -134,6 +152,18 @@ struct vmsg_lb_slot {
  * @rbuf: bounce buffer of the reader holding @read_lock
  * @readq: readers and pollers waiting for a message
  * @sendq: requests waiting for room in the ring
+ * @rx_lock: protects @rx_slots, @rx_head, @rx_count, @rx_written,
+ *	@rx_delivered and @rx_dead; write(), fsync() and @rx_work take it,
+ *	all in process context
+ * @rx_slots: the delivery ring of @q_len device-to-driver messages
+ * @rx_head: index of the oldest message not delivered yet
+ * @rx_count: number of messages waiting for delivery
+ * @rx_written: messages accepted by write() since open
+ * @rx_delivered: messages handed to the core
+ * @rx_dead: the file is being released: deliver nothing more
+ * @rx_work: hands the queued messages to the core
+ * @rx_buf: the message @rx_work is delivering; only @rx_work uses it
+ * @rxq: writers waiting for room and fsync() waiting for delivery
  */
 struct vmsg_lb {
 	struct virtio_msg_bus bus;
@@ -159,6 +189,17 @@ struct vmsg_lb {
 	u8 rbuf[VMSG_LB_MAX_MSG_SIZE];
 	wait_queue_head_t readq;
 	wait_queue_head_t sendq;
+
+	spinlock_t rx_lock;		/* the delivery ring */
+	struct vmsg_lb_slot *rx_slots;
+	unsigned int rx_head;
+	unsigned int rx_count;
+	u64 rx_written;
+	u64 rx_delivered;
+	bool rx_dead;
+	struct work_struct rx_work;
+	u8 rx_buf[VMSG_LB_MAX_MSG_SIZE] __aligned(8);
+	wait_queue_head_t rxq;
 };
 
 /**
@@ -209,6 +250,12 @@ MODULE_PARM_DESC(queue_len,
 		 "Driver-to-device messages queued per instance (4-4096, default 256)");
 
 static DEFINE_IDA(vmsg_lb_ida);
+/*
+ * Runs every instance's @rx_work; may be needed to complete block I/O.
+ * Visible in sysfs so that its CPUs can be chosen: a backend serving an
+ * hvc console needs a CPU where no driver callback spins for it.
+ */
+static struct workqueue_struct *vmsg_lb_wq;
 /* Instances not yet freed; module exit waits for their release. */
 static atomic_t vmsg_lb_instances = ATOMIC_INIT(0);
 
@@ -1003,13 +1050,88 @@ static ssize_t vmsg_lb_read(struct file *file, char __user *buf,
 	}
 }
 
+/* Hands queued messages to the core, oldest first. */
+static void vmsg_lb_rx_work(struct work_struct *work)
+{
+	struct vmsg_lb *lb = container_of(work, struct vmsg_lb, rx_work);
+	const struct vmsg_lb_slot *slot;
+	unsigned int budget;
+	unsigned long flags;
+	size_t len;
+
+	for (budget = VMSG_LB_RX_BATCH; budget; budget--) {
+		spin_lock(&lb->rx_lock);
+		if (!lb->rx_count || lb->rx_dead) {
+			spin_unlock(&lb->rx_lock);
+			return;
+		}
+		slot = &lb->rx_slots[lb->rx_head];
+		len = slot->len;
+		memcpy(lb->rx_buf, slot->data, len);
+		lb->rx_head = (lb->rx_head + 1) % lb->q_len;
+		lb->rx_count--;
+		spin_unlock(&lb->rx_lock);
+		wake_up(&lb->rxq);
+
+		/*
+		 * As from a device interrupt: virtio callbacks expect
+		 * interrupts off, and the softirqs they raise (block
+		 * completion, NAPI) run as soon as bottom halves are on again.
+		 */
+		local_bh_disable();
+		local_irq_save(flags);
+		virtio_msg_bus_receive(&lb->bus, lb->rx_buf, len);
+		local_irq_restore(flags);
+		local_bh_enable();
+
+		spin_lock(&lb->rx_lock);
+		lb->rx_delivered++;
+		spin_unlock(&lb->rx_lock);
+		wake_up(&lb->rxq);
+		cond_resched();
+	}
+	/* More may be queued: let other work run first. */
+	queue_work(vmsg_lb_wq, &lb->rx_work);
+}
+
+static bool vmsg_lb_rx_has_room(struct vmsg_lb *lb)
+{
+	bool ret;
+
+	spin_lock(&lb->rx_lock);
+	ret = lb->rx_count < lb->q_len;
+	spin_unlock(&lb->rx_lock);
+	return ret;
+}
+
+/* Queues @len bytes of @msg for delivery; -EAGAIN when the ring is full. */
+static int vmsg_lb_rx_queue(struct vmsg_lb *lb, const void *msg, size_t len)
+{
+	struct vmsg_lb_slot *slot;
+
+	spin_lock(&lb->rx_lock);
+	if (lb->rx_count == lb->q_len) {
+		spin_unlock(&lb->rx_lock);
+		return -EAGAIN;
+	}
+	slot = &lb->rx_slots[(lb->rx_head + lb->rx_count) % lb->q_len];
+	memcpy(slot->data, msg, len);
+	slot->len = len;
+	lb->rx_count++;
+	lb->rx_written++;
+	spin_unlock(&lb->rx_lock);
+	queue_work(vmsg_lb_wq, &lb->rx_work);
+	return 0;
+}
+
 static ssize_t vmsg_lb_write(struct file *file, const char __user *buf,
 			     size_t count, loff_t *ppos)
 {
 	struct vmsg_lb *lb = file->private_data;
 	u8 msg[VMSG_LB_MAX_MSG_SIZE] __aligned(8);
 	const struct virtio_msg_hdr *hdr = (void *)msg;
-	unsigned long flags;
+	long left;
+	int ret;
 
 	if (count < sizeof(*hdr))
 		return -EINVAL;
@@ -1034,26 +1156,64 @@ static ssize_t vmsg_lb_write(struct file *file, const char __user *buf,
 	}
 
 	/*
-	 * As from a device interrupt: virtio callbacks expect interrupts
-	 * off, and the softirqs they raise (block completion, NAPI) run as
-	 * soon as bottom halves are enabled again.
+	 * The ring drains unless a driver callback waits for this very
+	 * backend (see the theory of operation), hence the bound: the
+	 * backend then gets -EAGAIN and can go on serving.
 	 */
-	local_bh_disable();
-	local_irq_save(flags);
-	virtio_msg_bus_receive(&lb->bus, msg, count);
-	local_irq_restore(flags);
-	local_bh_enable();
-	return count;
+	left = msecs_to_jiffies(VMSG_LB_WRITE_WAIT_MS);
+	while ((ret = vmsg_lb_rx_queue(lb, msg, count)) == -EAGAIN) {
+		if (file->f_flags & O_NONBLOCK || !left)
+			return -EAGAIN;
+		left = wait_event_interruptible_timeout(lb->rxq,
+							vmsg_lb_rx_has_room(lb),
+							left);
+		if (left < 0)
+			return left;
+	}
+	return ret ? ret : count;
+}
+
+static bool vmsg_lb_rx_delivered(struct vmsg_lb *lb, u64 target)
+{
+	bool ret;
+
+	spin_lock(&lb->rx_lock);
+	ret = lb->rx_delivered >= target;
+	spin_unlock(&lb->rx_lock);
+	return ret;
+}
+
+/* Waits until every message written before the call was delivered. */
+static int vmsg_lb_fsync(struct file *file, loff_t start, loff_t end,
+			 int datasync)
+{
+	struct vmsg_lb *lb = file->private_data;
+	long left;
+	u64 target;
+
+	spin_lock(&lb->rx_lock);
+	target = lb->rx_written;
+	spin_unlock(&lb->rx_lock);
+
+	left = wait_event_interruptible_timeout(lb->rxq,
+						vmsg_lb_rx_delivered(lb, target),
+						msecs_to_jiffies(VMSG_LB_FSYNC_WAIT_MS));
+	if (left < 0)
+		return left;
+	return left ? 0 : -ETIMEDOUT;
 }
 
 static __poll_t vmsg_lb_poll(struct file *file, poll_table *wait)
 {
 	struct vmsg_lb *lb = file->private_data;
-	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+	__poll_t mask = 0;
 
 	poll_wait(file, &lb->readq, wait);
+	poll_wait(file, &lb->rxq, wait);
 	if (vmsg_lb_queued(lb))
 		mask |= EPOLLIN | EPOLLRDNORM;
+	if (vmsg_lb_rx_has_room(lb))
+		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }
 
@@ -1068,6 +1228,7 @@ static void vmsg_lb_instance_release(struct device *dev)
 	struct vmsg_lb *lb = container_of(dev, struct vmsg_lb, dev);
 
 	ida_free(&vmsg_lb_ida, lb->id);
+	kvfree(lb->rx_slots);
 	kvfree(lb->slots);
 	kfree(lb);
 	if (atomic_dec_and_test(&vmsg_lb_instances))
@@ -1085,7 +1246,8 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	lb->q_len = queue_len;
 	lb->q_event_slots = lb->q_len * 3 / 4;
 	lb->slots = kvcalloc(lb->q_len, sizeof(*lb->slots), GFP_KERNEL);
-	if (!lb->slots) {
+	lb->rx_slots = kvcalloc(lb->q_len, sizeof(*lb->rx_slots), GFP_KERNEL);
+	if (!lb->slots || !lb->rx_slots) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -1101,6 +1263,9 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	mutex_init(&lb->read_lock);
 	init_waitqueue_head(&lb->readq);
 	init_waitqueue_head(&lb->sendq);
+	spin_lock_init(&lb->rx_lock);
+	INIT_WORK(&lb->rx_work, vmsg_lb_rx_work);
+	init_waitqueue_head(&lb->rxq);
 
 	/* From here on the instance is freed by its device's release. */
 	atomic_inc(&vmsg_lb_instances);
@@ -1130,6 +1295,7 @@ err_put:
 	return ret;
 
 err_free:
+	kvfree(lb->rx_slots);
 	kvfree(lb->slots);
 	kfree(lb);
 	return ret;
@@ -1146,8 +1312,17 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 	wake_up_all(&lb->sendq);
 
-	/* Fail what is in flight at once instead of after a timeout. */
+	/*
+	 * Fail what is in flight at once instead of after a timeout. Break
+	 * the devices before waiting for the delivery work: a callback it
+	 * runs may be spinning until the device completes a buffer, which
+	 * only a broken virtqueue ends now.
+	 */
+	spin_lock(&lb->rx_lock);
+	lb->rx_dead = true;
+	spin_unlock(&lb->rx_lock);
 	virtio_msg_bus_peer_lost(&lb->bus);
+	cancel_work_sync(&lb->rx_work);
 	virtio_msg_bus_unregister(&lb->bus);
 
 	xa_for_each(&lb->devs, index, lbdev) {
@@ -1173,6 +1348,7 @@ static const struct file_operations vmsg_lb_fops = {
 	.release	= vmsg_lb_release,
 	.read		= vmsg_lb_read,
 	.write		= vmsg_lb_write,
+	.fsync		= vmsg_lb_fsync,
 	.poll		= vmsg_lb_poll,
 	.unlocked_ioctl	= vmsg_lb_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
@@ -1191,12 +1367,22 @@ static struct miscdevice vmsg_lb_misc = {
 
 static int __init vmsg_lb_init(void)
 {
+	int ret;
+
 	if (queue_len < VMSG_LB_QUEUE_MIN || queue_len > VMSG_LB_QUEUE_MAX) {
 		pr_err("queue_len must be %u to %u\n", VMSG_LB_QUEUE_MIN,
 		       VMSG_LB_QUEUE_MAX);
 		return -EINVAL;
 	}
-	return misc_register(&vmsg_lb_misc);
+	vmsg_lb_wq = alloc_workqueue("virtio_msg_lb",
+				     WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM |
+				     WQ_SYSFS, 0);
+	if (!vmsg_lb_wq)
+		return -ENOMEM;
+	ret = misc_register(&vmsg_lb_misc);
+	if (ret)
+		destroy_workqueue(vmsg_lb_wq);
+	return ret;
 }
 module_init(vmsg_lb_init);
 
@@ -1205,6 +1391,7 @@ static void __exit vmsg_lb_exit(void)
 	misc_deregister(&vmsg_lb_misc);
 	/* Every file is closed; wait for late device references to go. */
 	wait_var_event(&vmsg_lb_instances, !atomic_read(&vmsg_lb_instances));
+	destroy_workqueue(vmsg_lb_wq);
 	ida_destroy(&vmsg_lb_ida);
 }
 module_exit(vmsg_lb_exit);

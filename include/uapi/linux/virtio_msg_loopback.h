@@ -38,7 +38,8 @@
  *	header included
  * @queue_len: out: number of driver-to-device messages the instance can
  *	queue; notifications may use three quarters of it, and wait in the
- *	driver side beyond that
+ *	driver side beyond that. Also the number of written messages that
+ *	may wait for delivery.
  * @max_devices: out: number of devices one instance may have at once
  * @reserved: in: 0; out: 0
  *

@@ -546,6 +546,8 @@ TEST_F_TIMEOUT(hostile, bad_payload, 60)
 			n += 4;
 		set_msg_size(resp, n);
 		ASSERT_EQ(n, write(b->fd, resp, n));
+		/* Delivery is asynchronous; fsync() waits for it. */
+		ASSERT_EQ(0, fsync(b->fd));
 		EXPECT_EQ(1, counter(dir, "bad_messages"));
 		EXPECT_EQ(0, barrier(b, dev));
 		check_errors(_metadata, dir, 1, 0, 0, 0);
@@ -675,6 +677,7 @@ TEST_F_TIMEOUT(hostile, late, 60)
 
 	ASSERT_EQ(1, wait_counter(b, dir, "timeouts", 1));
 	ASSERT_EQ(n, write(b->fd, resp, n));
+	ASSERT_EQ(0, fsync(b->fd));
 	EXPECT_EQ(1, counter(dir, "late_replies"));
 	EXPECT_EQ(0, barrier(b, BASE));
 	check_errors(_metadata, dir, 0, 0, 1, 1);
@@ -858,6 +861,42 @@ TEST_F_TIMEOUT(hostile, unsolicited, 60)
 	EXPECT_TRUE(complete_first_buffer(_metadata, b))
 		TH_LOG("the driver did not take the completed buffer back");
 	check_errors(_metadata, dir, 0, 5, 0, 0);
+}
+
+/*
+ * A flood of stray responses, four times the delivery ring: write() waits
+ * for room instead of losing any, fsync() returns once all were delivered,
+ * and every one is counted; the device is not broken by them.
+ */
+TEST_F_TIMEOUT(hostile, flood, 60)
+{
+	struct backend *b = &self->b;
+	struct virtio_msg_lb_info info = { .size = sizeof(info) };
+	struct virtio_msg_hdr hdr = {
+		.type = VIRTIO_MSG_TYPE_RESPONSE,
+		.msg_id = VIRTIO_MSG_GET_DEVICE_STATUS,
+		.dev_num = htole16(BASE),
+		.msg_size = htole16(sizeof(hdr) + 4),
+	};
+	uint8_t resp[MSG_MAX] = { 0 };
+	unsigned int i, count, failed = 0;
+	char dir[PATH_MAX];
+
+	ASSERT_EQ(0, ioctl(b->fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
+	ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE));
+	ASSERT_TRUE(serve_until_bound(b, BASE, dir, sizeof(dir)));
+
+	count = 4 * info.queue_len;
+	for (i = 0; i < count; i++) {
+		hdr.token = htole16(0x8000 | (i & 0x7fff));
+		memcpy(resp, &hdr, sizeof(hdr));
+		if (write(b->fd, resp, sizeof(hdr) + 4) != sizeof(hdr) + 4)
+			failed++;
+	}
+	EXPECT_EQ(0, failed);
+	ASSERT_EQ(0, fsync(b->fd));
+	check_errors(_metadata, dir, 0, count, 0, 0);
+	EXPECT_TRUE(has_driver(dir));
 }
 
 /*
