@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,14 +251,6 @@ static const struct vmsg_dev_model blk_model = {
 	.queue_notify = blk_queue_notify,
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -280,136 +271,101 @@ static void usage(FILE *f, const char *prog)
 		prog, VMSG_LB_DEFAULT_PATH);
 }
 
-static int parse_num(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
+/* The options that say what backs the disk. */
+struct blk_opts {
+	struct blk *blk;
+	const char *file;
+	unsigned long size_mib;
+};
 
-	errno = 0;
-	*out = strtoul(s, &end, 0);
-	return errno || *end || !*s || *out > max ? -1 : 0;
+static int blk_parse_opt(int opt, const char *arg, void *priv)
+{
+	struct blk_opts *o = priv;
+
+	switch (opt) {
+	case 'f':
+		o->file = arg;
+		return 0;
+	case 's':
+		if (vmsg_lb_parse_num(arg, 1, 1UL << 20, &o->size_mib)) {
+			fprintf(stderr, "bad size: %s\n", arg);
+			return -1;
+		}
+		return 0;
+	case 'r':
+		o->blk->read_only = true;
+		return 0;
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option long_opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "size", required_argument, NULL, 's' },
 		{ "read-only", no_argument, NULL, 'r' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "dev-num", required_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
-	const char *path = NULL, *file = NULL;
-	unsigned long num = 1, mib = 0;
 	static struct blk b = { .fd = -1 };
-	bool quiet = false;
-	sigset_t block, orig;
-	struct vmsg_lb *lb;
+	struct blk_opts o = { .blk = &b };
+	const struct vmsg_lb_cmdline cmdline = {
+		.short_opts = "f:s:r",
+		.long_opts = long_opts,
+		.parse_opt = blk_parse_opt,
+		.usage = usage,
+		.priv = &o,
+	};
+	struct vmsg_lb_args args = { .dev_num = 1 };
+	struct vmsg_lb_serve_dev disk = { .model = &blk_model, .priv = &b };
+	enum vmsg_lb_serve_result result;
+	int exit_status;
 	struct stat st;
-	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "f:s:rd:n:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			file = optarg;
-			break;
-		case 's':
-			if (parse_num(optarg, 1UL << 20, &mib) || !mib) {
-				fprintf(stderr, "bad size: %s\n", optarg);
-				return 2;
-			}
-			break;
-		case 'r':
-			b.read_only = true;
-			break;
-		case 'd':
-			path = optarg;
-			break;
-		case 'n':
-			if (parse_num(optarg, 0xffff, &num)) {
-				fprintf(stderr, "bad device number: %s\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
-	}
-	if (optind != argc || !file == !mib) {
+	if (!vmsg_lb_parse_args(argc, argv, &cmdline, &args, &exit_status))
+		return exit_status;
+	if (!o.file == !o.size_mib) {
 		usage(stderr, argv[0]);
 		return 2;
 	}
 
-	if (file) {
-		b.fd = open(file, (b.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (o.file) {
+		b.fd = open(o.file,
+			    (b.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (b.fd < 0 || fstat(b.fd, &st)) {
-			fprintf(stderr, "%s: %s\n", file, strerror(errno));
+			fprintf(stderr, "%s: %s\n", o.file, strerror(errno));
 			return 1;
 		}
 		b.size = st.st_size / BLK_SECTOR * BLK_SECTOR;
 	} else {
-		b.size = (uint64_t)mib << 20;
+		b.size = (uint64_t)o.size_mib << 20;
 		b.mem = calloc(1, b.size);
 		if (!b.mem) {
-			fprintf(stderr, "%lu MiB: %s\n", mib, strerror(errno));
+			fprintf(stderr, "%lu MiB: %s\n", o.size_mib,
+				strerror(errno));
 			return 1;
 		}
 	}
-	snprintf(b.id, sizeof(b.id), "vmsg-blk-%lu", num);
+	snprintf(b.id, sizeof(b.id), "vmsg-blk-%u", args.dev_num);
 	if (b.read_only)
 		blk_features[0] |= FEAT(VIRTIO_BLK_F_RO);
 	put_le64(blk_config, b.size / BLK_SECTOR);
 	put_le32(blk_config + 12, BLK_SEG_MAX);
 	put_le32(blk_config + 20, BLK_SECTOR);
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigdelset(&orig, SIGTERM);
-	sigdelset(&orig, SIGINT);
-
-	lb = vmsg_lb_open(path);
-	if (!lb) {
-		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
-			strerror(errno));
+	disk.dev_num = args.dev_num;
+	result = vmsg_lb_serve(args.path, &disk, 1,
+			       args.quiet ? NULL : stdout, NULL);
+	if (result == VMSG_LB_NOT_SERVED)
 		return 1;
-	}
-	if (!vmsg_lb_add_device(lb, num, &blk_model, &b)) {
-		fprintf(stderr, "device %lu: %s\n", num, strerror(errno));
-		vmsg_lb_close(lb);
-		return 1;
-	}
-	if (!quiet) {
-		printf("ready\n");
-		fflush(stdout);
-	}
-
-	ret = vmsg_lb_run(lb, &orig, &stop);
-	if (ret)
-		fprintf(stderr, "loopback: %s\n", strerror(-ret));
-	vmsg_lb_remove_device(lb, num);
-	vmsg_lb_close(lb);
+	exit_status = result == VMSG_LB_STOPPED ? 0 : 1;
 	if (b.fd >= 0 && !b.read_only && fsync(b.fd)) {
-		fprintf(stderr, "%s: %s\n", file, strerror(errno));
-		ret = -EIO;
+		fprintf(stderr, "%s: %s\n", o.file, strerror(errno));
+		exit_status = 1;
 	}
-	if (!quiet)
+	if (!args.quiet)
 		printf("served %llu reads, %llu writes, %llu flushes\n",
 		       b.reads, b.writes, b.flushes);
 	free(b.mem);
-	return ret ? 1 : 0;
+	return exit_status;
 }

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -205,14 +204,6 @@ static const struct vmsg_dev_model con_model = {
 	.reset = con_reset,
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -251,98 +242,70 @@ static void con_read_stdin(struct con *c)
 		c->in_eof = true;
 }
 
-/* Serve until stopped; with --stdio, also feed stdin to the driver. */
-static int con_run(struct vmsg_lb *lb, struct vmsg_dev *dev, struct con *c,
-		   const sigset_t *sigmask)
+/* With --stdio, wait for stdin as well while its bytes have room. */
+static int con_stdin_fd(void *priv)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = vmsg_lb_fd(lb), .events = POLLIN },
-		{ .fd = STDIN_FILENO, .events = POLLIN },
-	};
-	nfds_t nfds;
-	int ret;
+	struct vmsg_lb_serve_dev *served = priv;
+	struct con *c = served->priv;
 
-	while (!stop) {
-		ret = vmsg_lb_process(lb);
-		if (ret < 0)
-			return ret;
-		if (ret)
-			continue;
-		nfds = c->relay && !c->in_eof && c->len < CON_BUF_SIZE ? 2 : 1;
-		pfd[1].revents = 0;
-		ret = ppoll(pfd, nfds, NULL, sigmask);
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (ret <= 0)
-			continue;
-		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
-			return -EPIPE;
-		if (pfd[1].revents) {
-			con_read_stdin(c);
-			con_rx_flush(dev, c);
-		}
+	if (!c->relay || c->in_eof || c->len >= CON_BUF_SIZE)
+		return -1;
+	return STDIN_FILENO;
+}
+
+static void con_stdin_ready(void *priv)
+{
+	struct vmsg_lb_serve_dev *served = priv;
+	struct con *c = served->priv;
+
+	con_read_stdin(c);
+	con_rx_flush(served->dev, c);
+}
+
+static int con_parse_opt(int opt, const char *arg, void *priv)
+{
+	struct con *c = priv;
+
+	(void)arg;
+	switch (opt) {
+	case 'e':
+		c->relay = false;
+		return 0;
+	case 's':
+		c->relay = true;
+		return 0;
 	}
-	return 0;
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option long_opts[] = {
 		{ "echo", no_argument, NULL, 'e' },
 		{ "stdio", no_argument, NULL, 's' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "dev-num", required_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	static struct con c;
-	const char *path = NULL;
-	sigset_t block, orig;
-	unsigned long num = 1;
-	struct vmsg_dev *dev;
-	struct vmsg_lb *lb;
-	bool quiet = false;
+	const struct vmsg_lb_cmdline cmdline = {
+		.short_opts = "es",
+		.long_opts = long_opts,
+		.parse_opt = con_parse_opt,
+		.usage = usage,
+		.priv = &c,
+	};
+	struct vmsg_lb_serve_dev served = { .model = &con_model, .priv = &c };
+	const struct vmsg_lb_hooks hooks = {
+		.wait_fd = con_stdin_fd,
+		.fd_ready = con_stdin_ready,
+		.priv = &served,
+	};
+	struct vmsg_lb_args args = { .dev_num = 1 };
+	enum vmsg_lb_serve_result result;
+	int exit_status;
 	FILE *status;
-	char *end;
-	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "esd:n:qh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'e':
-			c.relay = false;
-			break;
-		case 's':
-			c.relay = true;
-			break;
-		case 'd':
-			path = optarg;
-			break;
-		case 'n':
-			errno = 0;
-			num = strtoul(optarg, &end, 0);
-			if (errno || *end || !*optarg || num > 0xffff) {
-				fprintf(stderr, "bad device number: %s\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
+	if (!vmsg_lb_parse_args(argc, argv, &cmdline, &args, &exit_status))
+		return exit_status;
 	/* With --stdio, stdout carries the console: talk on stderr. */
 	status = c.relay ? stderr : stdout;
 	c.buf = malloc(CON_BUF_SIZE);
@@ -353,42 +316,16 @@ int main(int argc, char **argv)
 	/* A reader that went away must not kill us; write() reports it. */
 	signal(SIGPIPE, SIG_IGN);
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigdelset(&orig, SIGTERM);
-	sigdelset(&orig, SIGINT);
-
-	lb = vmsg_lb_open(path);
-	if (!lb) {
-		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
-			strerror(errno));
+	served.dev_num = args.dev_num;
+	result = vmsg_lb_serve(args.path, &served, 1,
+			       args.quiet ? NULL : status, &hooks);
+	if (result == VMSG_LB_NOT_SERVED) {
 		free(c.buf);
 		return 1;
 	}
-	dev = vmsg_lb_add_device(lb, num, &con_model, &c);
-	if (!dev) {
-		fprintf(stderr, "device %lu: %s\n", num, strerror(errno));
-		vmsg_lb_close(lb);
-		free(c.buf);
-		return 1;
-	}
-	if (!quiet) {
-		fprintf(status, "ready\n");
-		fflush(status);
-	}
-
-	ret = con_run(lb, dev, &c, &orig);
-	if (ret)
-		fprintf(stderr, "loopback: %s\n", strerror(-ret));
-	vmsg_lb_remove_device(lb, num);
-	vmsg_lb_close(lb);
-	if (!quiet)
+	if (!args.quiet)
 		fprintf(status, "%llu bytes from the driver, %llu to it, %llu dropped\n",
 			c.from_driver, c.to_driver, c.dropped + c.len);
 	free(c.buf);
-	return ret ? 1 : 0;
+	return result == VMSG_LB_STOPPED ? 0 : 1;
 }

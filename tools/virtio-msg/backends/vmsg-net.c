@@ -14,13 +14,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -58,7 +55,7 @@ struct port {
 	char name;			/* 'A' or 'B' */
 	uint16_t dev_num;
 	uint8_t mac[6];
-	struct vmsg_dev *dev;
+	struct vmsg_lb_serve_dev *served;	/* ->dev while served */
 	struct port *peer;
 	struct vmsg_dev_model model;
 	uint8_t config[NET_CONFIG_SIZE];
@@ -99,6 +96,7 @@ static void put_le16(uint8_t *p, uint16_t v)
  */
 static int net_rx_one(struct port *p, const uint8_t *frame, uint32_t len)
 {
+	struct vmsg_dev *dev = p->served->dev;
 	uint8_t hdr[NET_HDR_SIZE] = { 0 };
 	struct vmsg_iov iov[NET_MAX_SEGS];
 	const struct vmsg_iov *in;
@@ -106,7 +104,7 @@ static int net_rx_one(struct port *p, const uint8_t *frame, uint32_t len)
 	int i, r;
 
 	for (i = 0; i < NET_QUEUE_SIZE; i++) {
-		r = vmsg_vq_pop(p->dev, NET_RX, &elem, iov, NET_MAX_SEGS);
+		r = vmsg_vq_pop(dev, NET_RX, &elem, iov, NET_MAX_SEGS);
 		if (r != -ENOBUFS)
 			break;
 	}
@@ -117,14 +115,14 @@ static int net_rx_one(struct port *p, const uint8_t *frame, uint32_t len)
 	in = iov + elem.out_num;
 	put_le16(hdr + 10, 1);		/* num_buffers */
 	if (elem.in_len < NET_HDR_SIZE + len ||
-	    vmsg_iov_write(p->dev, in, elem.in_num, 0, hdr, NET_HDR_SIZE) !=
+	    vmsg_iov_write(dev, in, elem.in_num, 0, hdr, NET_HDR_SIZE) !=
 	    NET_HDR_SIZE ||
-	    vmsg_iov_write(p->dev, in, elem.in_num, NET_HDR_SIZE, frame,
-			   len) != (ssize_t)len) {
-		vmsg_vq_push(p->dev, NET_RX, elem.head, 0);
+	    vmsg_iov_write(dev, in, elem.in_num, NET_HDR_SIZE, frame, len) !=
+	    (ssize_t)len) {
+		vmsg_vq_push(dev, NET_RX, elem.head, 0);
 		return -1;
 	}
-	vmsg_vq_push(p->dev, NET_RX, elem.head, NET_HDR_SIZE + len);
+	vmsg_vq_push(dev, NET_RX, elem.head, NET_HDR_SIZE + len);
 	p->rx_frames++;
 	p->rx_bytes += len;
 	return 1;
@@ -199,13 +197,15 @@ static void net_forward(struct port *p, const uint8_t *frame, uint32_t len)
 /* Take what @p transmitted and put it on the wire to its peer. */
 static void net_tx(struct port *p)
 {
+	struct vmsg_dev *dev = p->served->dev;
+	struct vmsg_dev *peer_dev = p->peer->served->dev;
 	struct vmsg_iov iov[NET_MAX_SEGS];
 	struct vmsg_vq_elem elem;
 	uint64_t len;
 	int i, r;
 
 	for (i = 0; i < NET_MAX_CHAINS; i++) {
-		r = vmsg_vq_pop(p->dev, NET_TX, &elem, iov, NET_MAX_SEGS);
+		r = vmsg_vq_pop(dev, NET_TX, &elem, iov, NET_MAX_SEGS);
 		if (r == -ENOBUFS) {
 			p->tx_errors++;
 			continue;
@@ -215,22 +215,22 @@ static void net_tx(struct port *p)
 		len = elem.out_len;
 		if (len < NET_HDR_SIZE + NET_ETH_HLEN ||
 		    len > NET_HDR_SIZE + NET_FRAME_MAX(net_mtu) ||
-		    vmsg_iov_read(p->dev, iov, elem.out_num, 0, net_buf, len) !=
+		    vmsg_iov_read(dev, iov, elem.out_num, 0, net_buf, len) !=
 		    (ssize_t)len) {
 			p->tx_errors++;
-			vmsg_vq_push(p->dev, NET_TX, elem.head, 0);
+			vmsg_vq_push(dev, NET_TX, elem.head, 0);
 			continue;
 		}
 		/* The buffer goes back first: the frame is ours now. */
-		vmsg_vq_push(p->dev, NET_TX, elem.head, 0);
+		vmsg_vq_push(dev, NET_TX, elem.head, 0);
 		p->tx_frames++;
 		net_forward(p->peer, net_buf + NET_HDR_SIZE,
 			    len - NET_HDR_SIZE);
 	}
 	p->tx_more = i == NET_MAX_CHAINS;
-	vmsg_vq_notify(p->dev, NET_TX);
-	if (vmsg_vq_ready(p->peer->dev, NET_RX))
-		vmsg_vq_notify(p->peer->dev, NET_RX);
+	vmsg_vq_notify(dev, NET_TX);
+	if (vmsg_vq_ready(peer_dev, NET_RX))
+		vmsg_vq_notify(peer_dev, NET_RX);
 }
 
 static void net_queue_notify(struct vmsg_dev *dev, unsigned int index)
@@ -265,14 +265,6 @@ static const struct vmsg_dev_model net_model = {
 	.reset = net_reset,
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -296,16 +288,6 @@ static void usage(FILE *f, const char *prog)
 		prog, NET_MTU_MAX, VMSG_LB_DEFAULT_PATH, NET_HOLD_MAX);
 }
 
-static int parse_num(const char *s, unsigned long min, unsigned long max,
-		     unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 0);
-	return errno || *end || !*s || *out < min || *out > max ? -1 : 0;
-}
-
 /* A unicast MAC address, xx:xx:xx:xx:xx:xx, not all zero. */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
@@ -323,7 +305,8 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) ? 0 : -1;
 }
 
-static void port_init(struct port *p, char name, struct port *peer)
+static void port_init(struct port *p, char name, struct port *peer,
+		      struct vmsg_lb_serve_dev *served)
 {
 	p->name = name;
 	p->peer = peer;
@@ -334,107 +317,90 @@ static void port_init(struct port *p, char name, struct port *peer)
 	put_le16(p->config + 10, net_mtu);
 	p->model = net_model;
 	p->model.config_init = p->config;
+	p->served = served;
+	served->dev_num = p->dev_num;
+	served->model = &p->model;
+	served->priv = p;
 }
 
-/* Serve until stopped, resuming transmit backlogs between messages. */
-static int net_run(struct vmsg_lb *lb, struct port *ports,
-		   const sigset_t *sigmask)
+/*
+ * Between batches of messages, resume the transmit backlogs that kicks
+ * left; true while there were some, so that serving goes on at once.
+ */
+static bool net_resume_tx(void *priv)
 {
-	struct pollfd pfd = { .fd = vmsg_lb_fd(lb), .events = POLLIN };
-	bool more;
-	int i, ret;
+	struct port *ports = priv;
+	bool more = false;
+	int i;
 
-	while (!stop) {
-		ret = vmsg_lb_process(lb);
-		if (ret < 0)
-			return ret;
-		more = false;
-		for (i = 0; i < 2; i++) {
-			if (ports[i].tx_more) {
-				net_tx(&ports[i]);
-				more = true;
-			}
+	for (i = 0; i < 2; i++) {
+		if (ports[i].tx_more) {
+			net_tx(&ports[i]);
+			more = true;
 		}
-		if (ret || more)
-			continue;
-		ret = ppoll(&pfd, 1, NULL, sigmask);
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (ret > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
-			return -EPIPE;
 	}
-	return 0;
+	return more;
+}
+
+static int net_parse_opt(int opt, const char *arg, void *priv)
+{
+	struct port *ports = priv;
+	unsigned long mtu;
+
+	switch (opt) {
+	case 'N':
+		return vmsg_lb_parse_dev_num(arg, &ports[1].dev_num);
+	case 'm':
+	case 'M':
+		if (parse_mac(arg, ports[opt == 'M'].mac)) {
+			fprintf(stderr, "bad MAC address: %s\n", arg);
+			return -1;
+		}
+		return 0;
+	case 'u':
+		if (vmsg_lb_parse_num(arg, 68, NET_MTU_MAX, &mtu)) {
+			fprintf(stderr, "bad MTU: %s\n", arg);
+			return -1;
+		}
+		net_mtu = mtu;
+		return 0;
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dev-num", required_argument, NULL, 'n' },
+	static const struct option long_opts[] = {
 		{ "peer-dev-num", required_argument, NULL, 'N' },
 		{ "mac", required_argument, NULL, 'm' },
 		{ "peer-mac", required_argument, NULL, 'M' },
 		{ "mtu", required_argument, NULL, 'u' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	/* A's device number is the shared --dev-num, set once parsed. */
 	static struct port ports[2] = {
-		{ .dev_num = 1, .mac = { 0x02, 0x76, 0x6d, 0, 0, 1 } },
+		{ .mac = { 0x02, 0x76, 0x6d, 0, 0, 1 } },
 		{ .dev_num = 2, .mac = { 0x02, 0x76, 0x6d, 0, 0, 2 } },
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
-	const char *path = NULL;
-	sigset_t block, orig;
-	struct vmsg_lb *lb;
-	bool quiet = false;
-	unsigned long v;
-	int c, i, ret;
+	const struct vmsg_lb_cmdline cmdline = {
+		.short_opts = "N:m:M:u:",
+		.long_opts = long_opts,
+		.parse_opt = net_parse_opt,
+		.usage = usage,
+		.priv = ports,
+	};
+	const struct vmsg_lb_hooks hooks = {
+		.work = net_resume_tx,
+		.priv = ports,
+	};
+	struct vmsg_lb_args args = { .dev_num = 1 };
+	struct vmsg_lb_serve_dev served[2] = { };
+	enum vmsg_lb_serve_result result;
+	int exit_status, i;
 
-	while ((c = getopt_long(argc, argv, "n:N:m:M:u:d:qh", opts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'n':
-		case 'N':
-			if (parse_num(optarg, 0, 0xffff, &v)) {
-				fprintf(stderr, "bad device number: %s\n",
-					optarg);
-				return 2;
-			}
-			ports[c == 'N'].dev_num = v;
-			break;
-		case 'm':
-		case 'M':
-			if (parse_mac(optarg, ports[c == 'M'].mac)) {
-				fprintf(stderr, "bad MAC address: %s\n", optarg);
-				return 2;
-			}
-			break;
-		case 'u':
-			if (parse_num(optarg, 68, NET_MTU_MAX, &v)) {
-				fprintf(stderr, "bad MTU: %s\n", optarg);
-				return 2;
-			}
-			net_mtu = v;
-			break;
-		case 'd':
-			path = optarg;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
+	if (!vmsg_lb_parse_args(argc, argv, &cmdline, &args, &exit_status))
+		return exit_status;
+	ports[0].dev_num = args.dev_num;
 	if (ports[0].dev_num == ports[1].dev_num) {
 		fprintf(stderr, "A and B need different device numbers\n");
 		return 2;
@@ -443,55 +409,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "A and B need different MAC addresses\n");
 		return 2;
 	}
-	port_init(&ports[0], 'A', &ports[1]);
-	port_init(&ports[1], 'B', &ports[0]);
+	port_init(&ports[0], 'A', &ports[1], &served[0]);
+	port_init(&ports[1], 'B', &ports[0], &served[1]);
 
-	/* Signals are taken only while waiting, so no stop is missed. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigdelset(&orig, SIGTERM);
-	sigdelset(&orig, SIGINT);
-
-	lb = vmsg_lb_open(path);
-	if (!lb) {
-		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
-			strerror(errno));
+	result = vmsg_lb_serve(args.path, served, 2,
+			       args.quiet ? NULL : stdout, &hooks);
+	if (result == VMSG_LB_NOT_SERVED)
 		return 1;
-	}
-	for (i = 0; i < 2; i++) {
-		ports[i].dev = vmsg_lb_add_device(lb, ports[i].dev_num,
-						  &ports[i].model, &ports[i]);
-		if (!ports[i].dev) {
-			fprintf(stderr, "device %u: %s\n", ports[i].dev_num,
-				strerror(errno));
-			vmsg_lb_close(lb);
-			return 1;
-		}
-	}
-	if (!quiet) {
-		printf("ready\n");
-		fflush(stdout);
-	}
-
-	ret = net_run(lb, ports, &orig);
-	if (ret)
-		fprintf(stderr, "loopback: %s\n", strerror(-ret));
-	for (i = 0; i < 2; i++) {
-		vmsg_lb_remove_device(lb, ports[i].dev_num);
-		ports[i].dev = NULL;
-	}
-	vmsg_lb_close(lb);
 	for (i = 0; i < 2; i++) {
 		net_rx_drop_held(&ports[i]);
-		if (!quiet)
+		if (!args.quiet)
 			printf("%c: sent %llu frames (%llu bad), received %llu frames %llu bytes, dropped %llu\n",
 			       ports[i].name, ports[i].tx_frames,
 			       ports[i].tx_errors, ports[i].rx_frames,
 			       ports[i].rx_bytes, ports[i].rx_dropped);
 	}
-	return ret ? 1 : 0;
+	return result == VMSG_LB_STOPPED ? 0 : 1;
 }

@@ -6,13 +6,8 @@
  * getrandom().
  */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include <linux/virtio_config.h>
 
@@ -95,14 +90,6 @@ static const struct vmsg_dev_model rng_model = {
 	.queue_notify = rng_queue_notify,
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -121,86 +108,23 @@ static void usage(FILE *f, const char *prog)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "dev-num", required_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	const char *path = NULL;
+	static const struct vmsg_lb_cmdline cmdline = { .usage = usage };
+	struct vmsg_lb_args args = { .dev_num = 1 };
 	struct rng_stats st = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigset_t block, orig;
-	unsigned long num = 1;
-	struct vmsg_lb *lb;
-	bool quiet = false;
-	char *end;
-	int c, ret;
+	struct vmsg_lb_serve_dev rng = { .model = &rng_model, .priv = &st };
+	enum vmsg_lb_serve_result result;
+	int exit_status;
 
-	while ((c = getopt_long(argc, argv, "d:n:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			path = optarg;
-			break;
-		case 'n':
-			errno = 0;
-			num = strtoul(optarg, &end, 0);
-			if (errno || *end || num > 0xffff) {
-				fprintf(stderr, "bad device number: %s\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
+	if (!vmsg_lb_parse_args(argc, argv, &cmdline, &args, &exit_status))
+		return exit_status;
+	rng.dev_num = args.dev_num;
 
-	/* Signals are taken only while waiting, so no stop is missed. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigdelset(&orig, SIGTERM);
-	sigdelset(&orig, SIGINT);
-
-	lb = vmsg_lb_open(path);
-	if (!lb) {
-		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
-			strerror(errno));
+	result = vmsg_lb_serve(args.path, &rng, 1, args.quiet ? NULL : stdout,
+			       NULL);
+	if (result == VMSG_LB_NOT_SERVED)
 		return 1;
-	}
-	if (!vmsg_lb_add_device(lb, num, &rng_model, &st)) {
-		fprintf(stderr, "device %lu: %s\n", num, strerror(errno));
-		vmsg_lb_close(lb);
-		return 1;
-	}
-	if (!quiet) {
-		printf("ready\n");
-		fflush(stdout);
-	}
-
-	ret = vmsg_lb_run(lb, &orig, &stop);
-	if (ret)
-		fprintf(stderr, "loopback: %s\n", strerror(-ret));
-	vmsg_lb_remove_device(lb, num);
-	vmsg_lb_close(lb);
-	if (!quiet)
+	if (!args.quiet)
 		printf("served %llu bytes in %llu buffers\n", st.bytes,
 		       st.chains);
-	return ret ? 1 : 0;
+	return result == VMSG_LB_STOPPED ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -329,23 +330,253 @@ int vmsg_lb_process(struct vmsg_lb *lb)
 	return count;
 }
 
-int vmsg_lb_run(struct vmsg_lb *lb, const sigset_t *sigmask,
-		volatile sig_atomic_t *stop)
+/*
+ * Serve until *@stop is set. @hooks, if any, brings the backend's own
+ * work in: deferred work between batches, and one more descriptor to
+ * wait on (a negative one is ignored by ppoll()).
+ */
+static int lb_loop(struct vmsg_lb *lb, const sigset_t *sigmask,
+		   volatile sig_atomic_t *stop,
+		   const struct vmsg_lb_hooks *hooks)
 {
-	struct pollfd pfd = { .fd = lb->fd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = lb->fd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
+	};
+	bool busy;
 	int ret;
 
 	while (!*stop) {
 		ret = vmsg_lb_process(lb);
 		if (ret < 0)
 			return ret;
-		if (ret)
+		busy = ret > 0;
+		if (hooks && hooks->work && hooks->work(hooks->priv))
+			busy = true;
+		if (busy)
 			continue;
-		ret = ppoll(&pfd, 1, NULL, sigmask);
+		if (hooks && hooks->wait_fd)
+			pfd[1].fd = hooks->wait_fd(hooks->priv);
+		ret = ppoll(pfd, 2, NULL, sigmask);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
-		if (ret > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
+		if (ret <= 0)
+			continue;
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
 			return -EPIPE;
+		if (pfd[1].fd >= 0 && pfd[1].revents)
+			hooks->fd_ready(hooks->priv);
 	}
 	return 0;
+}
+
+int vmsg_lb_run(struct vmsg_lb *lb, const sigset_t *sigmask,
+		volatile sig_atomic_t *stop)
+{
+	return lb_loop(lb, sigmask, stop, NULL);
+}
+
+/* The options every backend takes, added after its own. */
+#define LB_SHARED_SHORT_OPTS	"d:n:qh"
+
+static const struct option lb_shared_long_opts[] = {
+	{ "device", required_argument, NULL, 'd' },
+	{ "dev-num", required_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+};
+
+#define LB_NR_SHARED_OPTS \
+	(sizeof(lb_shared_long_opts) / sizeof(lb_shared_long_opts[0]))
+
+int vmsg_lb_parse_num(const char *s, unsigned long min, unsigned long max,
+		      unsigned long *val)
+{
+	char *end;
+
+	errno = 0;
+	*val = strtoul(s, &end, 0);
+	if (errno || end == s || *end || *val < min || *val > max)
+		return -EINVAL;
+	return 0;
+}
+
+int vmsg_lb_parse_dev_num(const char *s, uint16_t *dev_num)
+{
+	unsigned long num;
+
+	if (vmsg_lb_parse_num(s, 0, UINT16_MAX, &num)) {
+		fprintf(stderr, "bad device number: %s\n", s);
+		return -EINVAL;
+	}
+	*dev_num = num;
+	return 0;
+}
+
+/* One getopt_long() table: the backend's options, then the shared ones. */
+static struct option *lb_join_long_opts(const struct option *own)
+{
+	struct option *all;
+	size_t nr_own = 0;
+
+	while (own && own[nr_own].name)
+		nr_own++;
+	/* The extra, zeroed entry ends the table. */
+	all = calloc(nr_own + LB_NR_SHARED_OPTS + 1, sizeof(*all));
+	if (!all)
+		return NULL;
+	if (nr_own)
+		memcpy(all, own, nr_own * sizeof(*all));
+	memcpy(all + nr_own, lb_shared_long_opts, sizeof(lb_shared_long_opts));
+	return all;
+}
+
+/* Take one option: 0 when taken, -1 when its value is bad. */
+static int lb_take_opt(const struct vmsg_lb_cmdline *cmdline,
+		       struct vmsg_lb_args *args, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'd':
+		args->path = arg;
+		return 0;
+	case 'n':
+		return vmsg_lb_parse_dev_num(arg, &args->dev_num) ? -1 : 0;
+	case 'q':
+		args->quiet = true;
+		return 0;
+	}
+	if (!cmdline->parse_opt)
+		return -1;
+	return cmdline->parse_opt(opt, arg, cmdline->priv) ? -1 : 0;
+}
+
+bool vmsg_lb_parse_args(int argc, char **argv,
+			const struct vmsg_lb_cmdline *cmdline,
+			struct vmsg_lb_args *args, int *exit_status)
+{
+	const char *own_short = cmdline->short_opts ? cmdline->short_opts : "";
+	struct option *long_opts;
+	char *short_opts;
+	int opt, status;
+
+	long_opts = lb_join_long_opts(cmdline->long_opts);
+	if (asprintf(&short_opts, "%s" LB_SHARED_SHORT_OPTS, own_short) < 0)
+		short_opts = NULL;
+	if (!long_opts || !short_opts) {
+		fprintf(stderr, "%s\n", strerror(ENOMEM));
+		status = 1;
+		goto out;
+	}
+
+	while ((opt = getopt_long(argc, argv, short_opts, long_opts,
+				  NULL)) != -1) {
+		if (opt == 'h') {
+			cmdline->usage(stdout, argv[0]);
+			status = 0;
+			goto out;
+		}
+		/* getopt_long() has said what is wrong; the help says more. */
+		if (opt == '?')
+			goto bad_usage;
+		if (lb_take_opt(cmdline, args, opt, optarg)) {
+			status = 2;
+			goto out;
+		}
+	}
+	if (optind != argc)
+		goto bad_usage;
+	free(short_opts);
+	free(long_opts);
+	return true;
+
+bad_usage:
+	cmdline->usage(stderr, argv[0]);
+	status = 2;
+out:
+	free(short_opts);
+	free(long_opts);
+	*exit_status = status;
+	return false;
+}
+
+/* Set by SIGTERM and SIGINT while vmsg_lb_serve() serves. */
+static volatile sig_atomic_t lb_serve_stop;
+
+static void lb_serve_on_signal(int sig)
+{
+	(void)sig;
+	lb_serve_stop = 1;
+}
+
+/*
+ * Block SIGTERM and SIGINT and catch them; *@wait_mask becomes the mask
+ * that lets them in, for ppoll(). Taken only while waiting, a signal can
+ * never land between the check of the stop flag and the wait.
+ */
+static void lb_serve_catch_signals(sigset_t *wait_mask)
+{
+	struct sigaction sa = { .sa_handler = lb_serve_on_signal };
+	sigset_t stop_signals;
+
+	lb_serve_stop = 0;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop_signals, wait_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGINT);
+}
+
+enum vmsg_lb_serve_result vmsg_lb_serve(const char *path,
+					struct vmsg_lb_serve_dev *devs,
+					size_t nr_devs, FILE *status,
+					const struct vmsg_lb_hooks *hooks)
+{
+	enum vmsg_lb_serve_result result = VMSG_LB_STOPPED;
+	sigset_t wait_mask;
+	struct vmsg_lb *lb;
+	size_t i;
+	int ret;
+
+	lb_serve_catch_signals(&wait_mask);
+	lb = vmsg_lb_open(path);
+	if (!lb) {
+		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
+			strerror(errno));
+		return VMSG_LB_NOT_SERVED;
+	}
+	for (i = 0; i < nr_devs; i++) {
+		devs[i].dev = vmsg_lb_add_device(lb, devs[i].dev_num,
+						 devs[i].model, devs[i].priv);
+		if (!devs[i].dev) {
+			fprintf(stderr, "device %u: %s\n", devs[i].dev_num,
+				strerror(errno));
+			goto err_close;
+		}
+	}
+	if (status) {
+		fprintf(status, "ready\n");
+		fflush(status);
+	}
+
+	ret = lb_loop(lb, &wait_mask, &lb_serve_stop, hooks);
+	if (ret) {
+		fprintf(stderr, "loopback: %s\n", strerror(-ret));
+		result = VMSG_LB_FAILED;
+	}
+	for (i = 0; i < nr_devs; i++)
+		vmsg_lb_remove_device(lb, devs[i].dev_num);
+	vmsg_lb_close(lb);
+	for (i = 0; i < nr_devs; i++)
+		devs[i].dev = NULL;
+	return result;
+
+err_close:
+	/* Closing destroys the devices offered so far. */
+	vmsg_lb_close(lb);
+	while (i--)
+		devs[i].dev = NULL;
+	return VMSG_LB_NOT_SERVED;
 }

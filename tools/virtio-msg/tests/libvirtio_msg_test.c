@@ -8,11 +8,14 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_msg.h>
@@ -20,6 +23,7 @@
 
 #include <virtio-msg/codec.h>
 #include <virtio-msg/device.h>
+#include <virtio-msg/loopback.h>
 #include <virtio-msg/virtqueue.h>
 
 /* ------------------------------------------------------------------ */
@@ -1725,6 +1729,199 @@ TEST_BEGIN(reset_then_reinit_same_device)
 TEST_END
 
 /* ------------------------------------------------------------------ */
+/* Backend command lines (loopback.h).                                 */
+
+static struct {
+	unsigned int usage_out, usage_err;
+	char opts[8];			/* the backend's options taken */
+	unsigned int nr_opts;
+	const char *value;		/* last argument of -v */
+} cli_log;
+
+static void cli_usage(FILE *f, const char *prog)
+{
+	(void)prog;
+	if (f == stdout)
+		cli_log.usage_out++;
+	else
+		cli_log.usage_err++;
+}
+
+/* -v VALUE ("bad" is refused) and --flag/-f, as a backend has them. */
+static int cli_parse_opt(int opt, const char *arg, void *priv)
+{
+	(void)priv;
+	if (opt == 'v' && !strcmp(arg, "bad"))
+		return -1;
+	if (opt == 'v')
+		cli_log.value = arg;
+	if (cli_log.nr_opts < sizeof(cli_log.opts))
+		cli_log.opts[cli_log.nr_opts++] = opt;
+	return 0;
+}
+
+static const struct option cli_long_opts[] = {
+	{ "value", required_argument, NULL, 'v' },
+	{ "flag", no_argument, NULL, 'f' },
+	{ }
+};
+
+static const struct vmsg_lb_cmdline cli = {
+	.short_opts = "v:f",
+	.long_opts = cli_long_opts,
+	.parse_opt = cli_parse_opt,
+	.usage = cli_usage,
+};
+
+/* The messages for bad command lines go to stderr: keep them off. */
+static int saved_stderr = -1;
+
+static void stderr_off(void)
+{
+	int null_fd;
+
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	null_fd = open("/dev/null", O_WRONLY);
+	if (null_fd >= 0) {
+		dup2(null_fd, STDERR_FILENO);
+		close(null_fd);
+	}
+}
+
+static void stderr_on(void)
+{
+	fflush(stderr);
+	if (saved_stderr >= 0) {
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
+}
+
+/* Parse the NULL-terminated @argv afresh, from a backend's defaults. */
+static bool cli_parse(char **argv, struct vmsg_lb_args *args, int *status)
+{
+	int argc = 0;
+	bool go_on;
+
+	while (argv[argc])
+		argc++;
+	memset(&cli_log, 0, sizeof(cli_log));
+	*args = (struct vmsg_lb_args){ .dev_num = 1 };
+	*status = -1;
+	/* 0, not 1: glibc then forgets all of a previous scan. */
+	optind = 0;
+	stderr_off();
+	go_on = vmsg_lb_parse_args(argc, argv, &cli, args, status);
+	stderr_on();
+	return go_on;
+}
+
+TEST_BEGIN(lb_parse_num)
+	unsigned long v;
+
+	CHECK(vmsg_lb_parse_num("10", 0, 100, &v) == 0 && v == 10);
+	CHECK(vmsg_lb_parse_num("0x10", 0, 100, &v) == 0 && v == 16);
+	CHECK(vmsg_lb_parse_num("010", 0, 100, &v) == 0 && v == 8);
+	CHECK(vmsg_lb_parse_num("68", 68, 65535, &v) == 0 && v == 68);
+	CHECK(vmsg_lb_parse_num("65535", 68, 65535, &v) == 0 && v == 65535);
+	CHECK(vmsg_lb_parse_num("67", 68, 65535, &v) == -EINVAL);
+	CHECK(vmsg_lb_parse_num("65536", 68, 65535, &v) == -EINVAL);
+	CHECK(vmsg_lb_parse_num("", 0, 100, &v) == -EINVAL);
+	CHECK(vmsg_lb_parse_num(" ", 0, 100, &v) == -EINVAL);
+	CHECK(vmsg_lb_parse_num("1x", 0, 100, &v) == -EINVAL);
+	CHECK(vmsg_lb_parse_num("-1", 0, 100, &v) == -EINVAL);
+	CHECK(vmsg_lb_parse_num("99999999999999999999999", 0, ~0UL, &v) ==
+	      -EINVAL);
+TEST_END
+
+TEST_BEGIN(lb_parse_dev_num)
+	uint16_t zero = 7, top = 0, big = 5, empty = 5, junk = 5;
+	int ret[5];
+
+	stderr_off();
+	ret[0] = vmsg_lb_parse_dev_num("0", &zero);
+	ret[1] = vmsg_lb_parse_dev_num("0xffff", &top);
+	ret[2] = vmsg_lb_parse_dev_num("65536", &big);
+	ret[3] = vmsg_lb_parse_dev_num("", &empty);
+	ret[4] = vmsg_lb_parse_dev_num("3a", &junk);
+	stderr_on();
+	CHECK(ret[0] == 0 && zero == 0);
+	CHECK(ret[1] == 0 && top == 0xffff);
+	/* A failure leaves the number as it was. */
+	CHECK(ret[2] == -EINVAL && big == 5);
+	CHECK(ret[3] == -EINVAL && empty == 5);
+	CHECK(ret[4] == -EINVAL && junk == 5);
+TEST_END
+
+TEST_BEGIN(lb_parse_args_shared_and_own)
+	char *argv_defaults[] = { "prog", NULL };
+	char *argv_all[] = { "prog", "-d", "/dev/x", "--dev-num", "0x10",
+			     "-f", "--value", "v1", "-q", "-v", "v2", NULL };
+	char *argv_joined[] = { "prog", "-qn3", "-vv3", "--device=/y", NULL };
+	struct vmsg_lb_args args;
+	int status;
+
+	CHECK(cli_parse(argv_defaults, &args, &status));
+	CHECK(!args.path && args.dev_num == 1 && !args.quiet);
+	CHECK(cli_log.nr_opts == 0 && status == -1);
+
+	CHECK(cli_parse(argv_all, &args, &status));
+	CHECK(args.path && !strcmp(args.path, "/dev/x"));
+	CHECK(args.dev_num == 16 && args.quiet);
+	CHECK(cli_log.nr_opts == 3 && !memcmp(cli_log.opts, "fvv", 3));
+	CHECK(!strcmp(cli_log.value, "v2"));
+	CHECK(!cli_log.usage_out && !cli_log.usage_err);
+
+	CHECK(cli_parse(argv_joined, &args, &status));
+	CHECK(args.quiet && args.dev_num == 3 && !strcmp(args.path, "/y"));
+	CHECK(!strcmp(cli_log.value, "v3"));
+TEST_END
+
+TEST_BEGIN(lb_parse_args_help)
+	char *argv_help[] = { "prog", "-q", "--help", "--bogus", NULL };
+	char *argv_short[] = { "prog", "-h", NULL };
+	char *argv_bad_first[] = { "prog", "-n", "x", "--help", NULL };
+	struct vmsg_lb_args args;
+	int status;
+
+	CHECK(!cli_parse(argv_help, &args, &status));
+	CHECK(status == 0 && cli_log.usage_out == 1 && !cli_log.usage_err);
+	CHECK(!cli_parse(argv_short, &args, &status));
+	CHECK(status == 0 && cli_log.usage_out == 1);
+	/* Options are taken in order: a bad value before --help wins. */
+	CHECK(!cli_parse(argv_bad_first, &args, &status));
+	CHECK(status == 2 && !cli_log.usage_out && !cli_log.usage_err);
+TEST_END
+
+TEST_BEGIN(lb_parse_args_bad)
+	char *argv_unknown[] = { "prog", "--bogus", NULL };
+	char *argv_extra[] = { "prog", "-q", "extra", NULL };
+	char *argv_missing[] = { "prog", "-d", NULL };
+	char *argv_empty_num[] = { "prog", "--dev-num", "", NULL };
+	char *argv_big_num[] = { "prog", "-n", "65536", NULL };
+	char *argv_own_bad[] = { "prog", "-v", "bad", "-f", NULL };
+	struct vmsg_lb_args args;
+	int status;
+
+	/* A misused option or a stray argument: the help, on stderr. */
+	CHECK(!cli_parse(argv_unknown, &args, &status));
+	CHECK(status == 2 && cli_log.usage_err == 1 && !cli_log.usage_out);
+	CHECK(!cli_parse(argv_extra, &args, &status));
+	CHECK(status == 2 && cli_log.usage_err == 1);
+	CHECK(!cli_parse(argv_missing, &args, &status));
+	CHECK(status == 2 && cli_log.usage_err == 1);
+	/* A bad value: only the message that says why. */
+	CHECK(!cli_parse(argv_empty_num, &args, &status));
+	CHECK(status == 2 && !cli_log.usage_err && args.dev_num == 1);
+	CHECK(!cli_parse(argv_big_num, &args, &status));
+	CHECK(status == 2 && !cli_log.usage_err && args.dev_num == 1);
+	CHECK(!cli_parse(argv_own_bad, &args, &status));
+	CHECK(status == 2 && !cli_log.usage_err && cli_log.nr_opts == 0);
+TEST_END
+
+/* ------------------------------------------------------------------ */
 
 struct test {
 	const char *name;
@@ -1805,6 +2002,11 @@ static const struct test tests[] = {
 	T(driver_ok_starts_queues),
 	T(needs_reset_sticky_until_reset),
 	T(reset_then_reinit_same_device),
+	T(lb_parse_num),
+	T(lb_parse_dev_num),
+	T(lb_parse_args_shared_and_own),
+	T(lb_parse_args_help),
+	T(lb_parse_args_bad),
 };
 
 int main(void)

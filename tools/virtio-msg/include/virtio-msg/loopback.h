@@ -11,9 +11,12 @@
 #ifndef _VIRTIO_MSG_LOOPBACK_H
 #define _VIRTIO_MSG_LOOPBACK_H
 
+#include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <virtio-msg/device.h>
 
@@ -134,5 +137,159 @@ int vmsg_lb_mem_read(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
  */
 int vmsg_lb_mem_write(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
 		      const void *src, size_t len);
+
+/*
+ * Serving from a backend program: the command line every backend shares,
+ * then one call that offers its devices and serves them until SIGTERM or
+ * SIGINT. These print their errors on stderr, as a program would.
+ */
+
+/**
+ * struct vmsg_lb_args - the options every backend takes
+ * @path: -d, --device PATH: the character device, NULL for
+ *	VMSG_LB_DEFAULT_PATH
+ * @dev_num: -n, --dev-num N: device number on the bus; the backend sets
+ *	the default before parsing
+ * @quiet: -q, --quiet: print nothing but errors
+ */
+struct vmsg_lb_args {
+	const char *path;
+	uint16_t dev_num;
+	bool quiet;
+};
+
+/**
+ * struct vmsg_lb_cmdline - a backend's own part of its command line
+ * @short_opts: its short options in getopt() syntax, without a leading
+ *	'+', '-' or ':'; "d:n:qh" is added for the shared ones
+ * @long_opts: its long options, ended by a zeroed entry; the shared
+ *	device, dev-num, quiet and help options are added after them
+ * @parse_opt: takes one of the backend's own options (@opt as getopt
+ *	returns it, @arg its argument or NULL) and returns 0, or a negative
+ *	number after printing why the value is bad; may be NULL if there
+ *	are none
+ * @usage: prints the backend's help on @f; @prog is argv[0]
+ * @priv: handed to @parse_opt
+ */
+struct vmsg_lb_cmdline {
+	const char *short_opts;
+	const struct option *long_opts;
+	int (*parse_opt)(int opt, const char *arg, void *priv);
+	void (*usage)(FILE *f, const char *prog);
+	void *priv;
+};
+
+/**
+ * vmsg_lb_parse_num() - parse a number given on the command line
+ * @s: the text: decimal, 0x hexadecimal or 0 octal, nothing after it
+ * @min: smallest value allowed
+ * @max: largest value allowed
+ * @val: where the value goes
+ *
+ * Return: 0, or -EINVAL for empty or malformed text and for a value out
+ * of [@min, @max] (*@val is then undefined).
+ */
+int vmsg_lb_parse_num(const char *s, unsigned long min, unsigned long max,
+		      unsigned long *val);
+
+/**
+ * vmsg_lb_parse_dev_num() - parse a device number given on the command line
+ * @s: the text, as for vmsg_lb_parse_num()
+ * @dev_num: where the number goes; left alone on failure
+ *
+ * Return: 0, or -EINVAL after printing "bad device number" on stderr.
+ */
+int vmsg_lb_parse_dev_num(const char *s, uint16_t *dev_num);
+
+/**
+ * vmsg_lb_parse_args() - parse a backend's command line
+ * @argc: argument count, as main() has it
+ * @argv: arguments, as main() has them (getopt_long() may reorder them)
+ * @cmdline: the backend's own options and help
+ * @args: the shared options; holds the defaults on entry
+ * @exit_status: where the status for main() to return goes, when false
+ *	is returned
+ *
+ * Options are taken in order, the shared ones into @args and the others
+ * through @cmdline->parse_opt, whose letters must not be d, n, q or h.
+ * --help prints the help on stdout. An unknown option, a missing option
+ * argument or a non-option argument prints it on stderr. A bad value
+ * stops at the message that says why.
+ *
+ * Return: true when the backend should go on; false when main() should
+ * return *@exit_status at once (0 after --help, 2 for a bad command line,
+ * 1 when memory ran out).
+ */
+bool vmsg_lb_parse_args(int argc, char **argv,
+			const struct vmsg_lb_cmdline *cmdline,
+			struct vmsg_lb_args *args, int *exit_status);
+
+/**
+ * struct vmsg_lb_serve_dev - a device vmsg_lb_serve() offers
+ * @dev_num: device number, unique among those served
+ * @model: device model (as for vmsg_lb_add_device())
+ * @priv: model private data
+ * @dev: set by vmsg_lb_serve() once the device is offered, and back to
+ *	NULL once it is removed
+ */
+struct vmsg_lb_serve_dev {
+	uint16_t dev_num;
+	const struct vmsg_dev_model *model;
+	void *priv;
+	struct vmsg_dev *dev;
+};
+
+/**
+ * struct vmsg_lb_hooks - a backend's own work in the serving loop
+ * @work: called after each batch of messages, for work the backend left
+ *	for later; returns true while some is left, so that the loop goes
+ *	on without waiting. May be NULL
+ * @wait_fd: called before each wait: a descriptor to wait on for reading
+ *	as well as the bus, or -1 for none this time. May be NULL
+ * @fd_ready: called when that descriptor is readable, or hung up;
+ *	required with @wait_fd
+ * @priv: handed to each
+ */
+struct vmsg_lb_hooks {
+	bool (*work)(void *priv);
+	int (*wait_fd)(void *priv);
+	void (*fd_ready)(void *priv);
+	void *priv;
+};
+
+/**
+ * enum vmsg_lb_serve_result - how vmsg_lb_serve() ended
+ * @VMSG_LB_STOPPED: served until SIGTERM or SIGINT
+ * @VMSG_LB_FAILED: served, until the character device failed
+ * @VMSG_LB_NOT_SERVED: the bus could not be opened or a device could not
+ *	be offered; nothing was served
+ */
+enum vmsg_lb_serve_result {
+	VMSG_LB_STOPPED,
+	VMSG_LB_FAILED,
+	VMSG_LB_NOT_SERVED,
+};
+
+/**
+ * vmsg_lb_serve() - offer devices on a new bus instance and serve them
+ * @path: character device, or NULL for VMSG_LB_DEFAULT_PATH
+ * @devs: the devices, offered in this order
+ * @nr_devs: number of @devs
+ * @status: where to print "ready" once every device is offered, or NULL
+ *	to print nothing
+ * @hooks: the backend's own work in the loop, or NULL
+ *
+ * Blocks SIGTERM and SIGINT and takes them only while waiting, so that
+ * no stop is missed; either one ends the serving. They stay blocked on
+ * return, so that a second one cannot cut short the backend's own
+ * clean-up. Then removes the devices and closes the instance. Failures
+ * are printed on stderr. One call at a time per process.
+ *
+ * Return: how the serving ended.
+ */
+enum vmsg_lb_serve_result vmsg_lb_serve(const char *path,
+					struct vmsg_lb_serve_dev *devs,
+					size_t nr_devs, FILE *status,
+					const struct vmsg_lb_hooks *hooks);
 
 #endif /* _VIRTIO_MSG_LOOPBACK_H */
