@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared by the kselftests that speak the virtio-msg loopback ABI
- * directly: opening an instance, adding and removing device numbers,
- * copying driver memory, and a minimal hand-made device side that serves
- * just enough of the transport for a driver to probe a device and post
- * buffers.
+ * Shared by the virtio-msg loopback kselftests:
+ *
+ * - for those that speak the loopback ABI directly: opening an instance,
+ *   adding and removing device numbers, copying driver memory, and a
+ *   minimal hand-made device side that serves just enough of the transport
+ *   for a driver to probe a device and post buffers;
+ * - for those that run the backends of tools/virtio-msg (vmsg-rng,
+ *   vmsg-blk, vmsg-net, vmsg-console): finding and starting a backend,
+ *   stopping or killing it, and waiting for processes with a time limit.
+ *
+ * Every wait here is bounded: a process stuck in the kernel is given up
+ * on, never waited for without a limit.
  */
 #ifndef VIRTIO_MSG_LB_BACKEND_H
 #define VIRTIO_MSG_LB_BACKEND_H
@@ -12,12 +19,17 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/virtio_msg.h>
@@ -265,6 +277,265 @@ static inline bool mini_rng_until_kick(struct mini_rng *rng, int ms)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * Running the backends of tools/virtio-msg. Names here are shared by the
+ * rng, blk, net (and console) kselftests; keep them stable.
+ */
+
+/* Where the test guests install the backends; $VMSG_TOOLS overrides it. */
+#define LB_DEFAULT_TOOLS	"/opt/virtio_msg/tools"
+
+/* Milliseconds of CLOCK_MONOTONIC, for deadlines. */
+static inline long lb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether LB_PATH exists, once virtio_msg_loopback is loaded if need be. */
+static inline bool lb_available(void)
+{
+	if (!access(LB_PATH, F_OK))
+		return true;
+	if (system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
+		return false;
+	return !access(LB_PATH, F_OK);
+}
+
+/* The path of backend @name ("vmsg-blk", ...) in @buf; returns @buf. */
+static inline const char *lb_tool(const char *name, char *buf, size_t len)
+{
+	const char *dir = getenv("VMSG_TOOLS");
+
+	snprintf(buf, len, "%s/%s", dir ? dir : LB_DEFAULT_TOOLS, name);
+	return buf;
+}
+
+/* Read at most @len - 1 bytes of @path into @buf, as a string: 0 or -errno. */
+static inline int lb_read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * Whether the sysfs device @path (a /sys/class/.../device or
+ * /sys/bus/virtio/devices/... link) sits on a virtio-msg loopback bus,
+ * that is whether a backend, not the machine, provides it.
+ */
+static inline bool lb_sysfs_on_loopback(const char *path)
+{
+	char buf[PATH_MAX];
+
+	return realpath(path, buf) && strstr(buf, "virtio-msg-lb");
+}
+
+/*
+ * waitpid() with a time limit of @ms: 0 once @pid is reaped (its status
+ * in @status, which may be NULL), -1 if it is still running.
+ */
+static inline int lb_wait_exit(pid_t pid, int *status, int ms)
+{
+	long end = lb_now_ms() + ms;
+
+	do {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 0;
+		usleep(20 * 1000);
+	} while (lb_now_ms() < end);
+	return -1;
+}
+
+/*
+ * SIGKILL @pid and reap it within @ms: 0, or -1 if it is stuck (in the
+ * kernel, where SIGKILL does not reach it), in which case it is left.
+ */
+static inline int lb_kill_wait(pid_t pid, int *status, int ms)
+{
+	kill(pid, SIGKILL);
+	return lb_wait_exit(pid, status, ms);
+}
+
+/*
+ * How child @pid ended, waiting at most @ms: its exit status, 128 plus the
+ * signal that killed it, or -1 if it did not end in time (it is then
+ * killed, and reaped if it can be within a second).
+ */
+static inline int lb_child_status(pid_t pid, int ms)
+{
+	int status;
+
+	if (lb_wait_exit(pid, &status, ms)) {
+		lb_kill_wait(pid, NULL, 1000);
+		return -1;
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/*
+ * A backend process. Set cpu and flags after lb_backend_init(), then
+ * lb_backend_start() fills in the rest.
+ */
+struct lb_backend {
+	int cpu;		/* CPU to confine it to, or -1 */
+	unsigned int flags;	/* LB_BACKEND_* */
+	pid_t pid;		/* -1 when not running */
+	int in;			/* its stdin, or -1 if not LB_BACKEND_STDIN */
+	int out;		/* its stdout */
+	int err;		/* its stderr, or -1 if not LB_BACKEND_STDERR */
+};
+
+#define LB_BACKEND_STDIN	0x1	/* give it a pipe as stdin */
+#define LB_BACKEND_STDERR	0x2	/* take its stderr on a pipe too */
+#define LB_BACKEND_READY_ERR	0x4	/* it says "ready" on stderr */
+
+#define LB_READY_MS		10000	/* for "ready" */
+#define LB_STOP_MS		20000	/* for an exit after SIGTERM */
+#define LB_REAP_MS		10000	/* for a SIGKILLed process */
+
+static inline void lb_backend_init(struct lb_backend *b)
+{
+	b->cpu = -1;
+	b->flags = 0;
+	b->pid = -1;
+	b->in = -1;
+	b->out = -1;
+	b->err = -1;
+}
+
+static inline void lb_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * End @b for good, as a test teardown does: SIGKILL it if it still runs,
+ * reap it within LB_REAP_MS, close the pipes.
+ */
+static inline void lb_backend_close(struct lb_backend *b)
+{
+	if (b->pid > 0)
+		lb_kill_wait(b->pid, NULL, LB_REAP_MS);
+	b->pid = -1;
+	lb_close_fd(&b->in);
+	lb_close_fd(&b->out);
+	lb_close_fd(&b->err);
+}
+
+/*
+ * Run the backend @argv (argv[0] is its path) with its stdout, and as
+ * flags ask its stdin and stderr, on pipes, and wait up to LB_READY_MS
+ * for its "ready": 0, or -1 with nothing left running.
+ */
+static inline int lb_backend_start(struct lb_backend *b, char *const argv[])
+{
+	int pi[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	char line[64] = "";
+	struct pollfd pfd;
+	ssize_t n = 0;
+
+	if (b->flags & LB_BACKEND_READY_ERR)
+		b->flags |= LB_BACKEND_STDERR;
+	if (pipe2(po, O_CLOEXEC) ||
+	    ((b->flags & LB_BACKEND_STDIN) && pipe2(pi, O_CLOEXEC)) ||
+	    ((b->flags & LB_BACKEND_STDERR) && pipe2(pe, O_CLOEXEC)))
+		goto fail;
+	b->pid = fork();
+	if (b->pid < 0)
+		goto fail;
+	if (!b->pid) {
+		if (b->cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(b->cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set))
+				_exit(126);
+		}
+		/* dup2() clears O_CLOEXEC on the copies. */
+		if (dup2(po[1], STDOUT_FILENO) < 0 ||
+		    (pi[0] >= 0 && dup2(pi[0], STDIN_FILENO) < 0) ||
+		    (pe[1] >= 0 && dup2(pe[1], STDERR_FILENO) < 0))
+			_exit(125);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	b->out = po[0];
+	b->in = pi[1];
+	b->err = pe[0];
+	lb_close_fd(&po[1]);
+	lb_close_fd(&pi[0]);
+	lb_close_fd(&pe[1]);
+	pfd.fd = (b->flags & LB_BACKEND_READY_ERR) ? b->err : b->out;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, LB_READY_MS) == 1)
+		n = read(pfd.fd, line, sizeof(line) - 1);
+	if (n > 0 && !strncmp(line, "ready", 5))
+		return 0;
+	lb_backend_close(b);
+	return -1;
+fail:
+	lb_close_fd(&po[0]);
+	lb_close_fd(&po[1]);
+	lb_close_fd(&pi[0]);
+	lb_close_fd(&pi[1]);
+	lb_close_fd(&pe[0]);
+	lb_close_fd(&pe[1]);
+	b->pid = -1;
+	return -1;
+}
+
+/*
+ * Stop @b as its users do, with SIGTERM: its exit status, 128 plus a
+ * signal that killed it, or -1 if it did not end within @ms (it is then
+ * killed). The pipes stay open for what it printed last.
+ */
+static inline int lb_backend_stop(struct lb_backend *b, int ms)
+{
+	int ret;
+
+	if (b->pid <= 0)
+		return -1;
+	kill(b->pid, SIGTERM);
+	ret = lb_child_status(b->pid, ms);
+	b->pid = -1;
+	return ret;
+}
+
+/*
+ * SIGKILL @b, with no chance to remove its devices: 0 once it is reaped
+ * within @ms, killed by that signal; -1 if it is stuck, or had ended
+ * otherwise. The pipes stay open.
+ */
+static inline int lb_backend_kill(struct lb_backend *b, int ms)
+{
+	int status, ret;
+
+	if (b->pid <= 0)
+		return -1;
+	ret = lb_kill_wait(b->pid, &status, ms);
+	b->pid = -1;
+	if (ret)
+		return -1;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : -1;
 }
 
 #endif /* VIRTIO_MSG_LB_BACKEND_H */

@@ -35,9 +35,8 @@
 #include <linux/rtnetlink.h>
 
 #include "../../kselftest_harness.h"
+#include "virtio_msg_lb_backend.h"
 
-#define LB_PATH		"/dev/virtio-msg-loopback"
-#define DEFAULT_TOOLS	"/opt/virtio_msg/tools"
 #define SYS_NET		"/sys/class/net"
 
 /* Test-internal addresses; the two namespaces never route anywhere. */
@@ -52,53 +51,13 @@ static const char * const net_addr[2] = { "10.99.0.1", "10.99.0.2" };
 #define TCP_BYTES	(1024 * 1024)
 #define NR_PINGS	4
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool lb_available(void)
-{
-	if (!access(LB_PATH, F_OK))
-		return true;
-	if (system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
-		return false;
-	return !access(LB_PATH, F_OK);
-}
-
-static void net_backend(char *buf, size_t len)
-{
-	const char *dir = getenv("VMSG_TOOLS");
-
-	snprintf(buf, len, "%s/vmsg-net", dir ? dir : DEFAULT_TOOLS);
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
 /*
  * The interface of this namespace with MAC address @mac, if it is a
  * virtio device on a virtio-msg loopback bus: its name in @name, or "".
  */
 static void find_if(const char *mac, char *name, size_t len)
 {
-	char path[300], buf[PATH_MAX];
+	char path[300], buf[64];
 	struct dirent *de;
 	DIR *d;
 
@@ -110,11 +69,11 @@ static void find_if(const char *mac, char *name, size_t len)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), SYS_NET "/%s/address", de->d_name);
-		if (read_file(path, buf, sizeof(buf)) ||
+		if (lb_read_file(path, buf, sizeof(buf)) ||
 		    strncasecmp(buf, mac, strlen(mac)))
 			continue;
 		snprintf(path, sizeof(path), SYS_NET "/%s/device", de->d_name);
-		if (!realpath(path, buf) || !strstr(buf, "virtio-msg-lb"))
+		if (!lb_sysfs_on_loopback(path))
 			continue;
 		if (strlen(de->d_name) < len)
 			memcpy(name, de->d_name, strlen(de->d_name) + 1);
@@ -127,14 +86,14 @@ static void find_if(const char *mac, char *name, size_t len)
 static bool wait_if(const char *mac, bool present, char *name, size_t len,
 		    int ms)
 {
-	long end = now_ms() + ms;
+	long end = lb_now_ms() + ms;
 
 	do {
 		find_if(mac, name, len);
 		if (!!name[0] == present)
 			return true;
 		usleep(50 * 1000);
-	} while (now_ms() < end);
+	} while (lb_now_ms() < end);
 	return false;
 }
 
@@ -238,7 +197,7 @@ out:
 static bool wait_running(const char *name, int ms)
 {
 	struct ifreq ifr = { 0 };
-	long end = now_ms() + ms;
+	long end = lb_now_ms() + ms;
 	bool ok = false;
 	int s;
 
@@ -254,7 +213,7 @@ static bool wait_running(const char *name, int ms)
 			break;
 		}
 		usleep(50 * 1000);
-	} while (now_ms() < end);
+	} while (lb_now_ms() < end);
 	close(s);
 	return ok;
 }
@@ -303,10 +262,10 @@ static int ping(const char *dst, int count, int ms)
 		if (sendto(s, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin,
 			   sizeof(sin)) != sizeof(pkt))
 			break;
-		end = now_ms() + ms;
+		end = lb_now_ms() + ms;
 		pfd.fd = s;
 		pfd.events = POLLIN;
-		while (poll(&pfd, 1, end - now_ms()) == 1) {
+		while (poll(&pfd, 1, end - lb_now_ms()) == 1) {
 			struct iphdr *ip = (struct iphdr *)buf;
 			struct icmphdr *r;
 			ssize_t n;
@@ -460,141 +419,172 @@ static int tcp_client(const char *dst, uint32_t bytes, int report)
 	return 0;
 }
 
-/* waitpid() with a time limit; -1 if @pid is still running. */
-static int wait_exit(pid_t pid, int *status, int ms)
+/*
+ * Fork a TCP server listening on net_addr[1] in namespace @ns; once it
+ * listens, its pid (or -1). See tcp_server() for the rest.
+ */
+static pid_t fork_server(int ns, int report)
 {
-	long end = now_ms() + ms;
-
-	do {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return 0;
-		usleep(20 * 1000);
-	} while (now_ms() < end);
-	return -1;
-}
-
-/* Exit status of @pid, waited for at most @ms; -1 if it did not exit. */
-static int child_status(pid_t pid, int ms)
-{
-	int status;
-
-	if (wait_exit(pid, &status, ms)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-/* Start vmsg-net with stdout on a pipe and wait for its "ready". */
-static pid_t start_backend(const char *prog, int *out)
-{
-	char line[64] = "";
-	struct pollfd pfd;
-	int p[2];
+	struct sockaddr_in sin;
+	int ready[2], one = 1;
 	pid_t pid;
-	ssize_t n;
+	char c;
 
-	if (pipe(p))
+	if (pipe(ready))
 		return -1;
 	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		dup2(p[1], STDOUT_FILENO);
-		close(p[0]);
-		close(p[1]);
-		execl(prog, prog, "--dev-num", "5", "--peer-dev-num", "6",
-		      "--mac", net_mac[0], "--peer-mac", net_mac[1],
-		      (char *)NULL);
-		_exit(127);
+		int ls;
+
+		alarm(240);
+		close(ready[0]);
+		if (setns(ns, CLONE_NEWNET))
+			_exit(1);
+		ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (ls < 0)
+			_exit(2);
+		setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		set_sin((struct sockaddr *)&sin, net_addr[1]);
+		sin.sin_port = htons(TCP_PORT);
+		if (bind(ls, (struct sockaddr *)&sin, sizeof(sin)) ||
+		    listen(ls, 1))
+			_exit(3);
+		if (write(ready[1], "l", 1) != 1)
+			_exit(4);
+		_exit(tcp_server(ls, report));
 	}
-	close(p[1]);
-	*out = p[0];
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	n = 0;
-	if (poll(&pfd, 1, 10000) == 1)
-		n = read(p[0], line, sizeof(line) - 1);
-	if (n > 0)
-		line[n] = '\0';
-	if (strncmp(line, "ready", 5)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		lb_child_status(pid, 10000);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/* Fork a TCP client in namespace @ns; see tcp_client(). */
+static pid_t fork_client(int ns, uint32_t bytes, int report)
+{
+	pid_t pid;
+
+	pid = fork();
+	if (!pid) {
+		alarm(240);
+		if (setns(ns, CLONE_NEWNET))
+			_exit(1);
+		_exit(tcp_client(net_addr[1], bytes, report));
 	}
 	return pid;
 }
 
-FIXTURE(net) {
-	pid_t backend;
-	int out;		/* the backend's stdout */
-	int orig_ns;
+/* The two ends of the wire: where they live, what they are there. */
+struct net_ends {
+	int orig_ns;		/* the test's own namespace */
 	int ns[2];
 	int ifindex[2];
 };
 
-FIXTURE_SETUP(net)
+FIXTURE(net) {
+	char prog[256];
+	struct lb_backend be;
+	struct net_ends e;
+};
+
+/*
+ * Start backend @prog in @be, move each of its interfaces to its
+ * namespace, give it its address and wait for its carrier.
+ */
+static void net_start(struct __test_metadata *_metadata, const char *prog,
+		      struct lb_backend *be, struct net_ends *e)
 {
-	char prog[256], name[IFNAMSIZ];
-	struct stat st;
+	char *const args[] = {
+		(char *)prog, "--dev-num", "5", "--peer-dev-num", "6",
+		"--mac", (char *)net_mac[0], "--peer-mac", (char *)net_mac[1],
+		NULL
+	};
+	char name[IFNAMSIZ];
 	int i;
 
-	self->backend = -1;
-	self->out = -1;
-	self->orig_ns = -1;
-	self->ns[0] = -1;
-	self->ns[1] = -1;
-	net_backend(prog, sizeof(prog));
-	if (stat(prog, &st))
-		SKIP(return, "%s: %s", prog, strerror(errno));
-	if (!lb_available())
-		SKIP(return, "%s missing and module not loadable", LB_PATH);
-	self->orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self->orig_ns < 0)
-		SKIP(return, "no network namespaces (CONFIG_NET_NS)");
-	for (i = 0; i < 2; i++) {
-		self->ns[i] = new_netns(self->orig_ns);
-		if (self->ns[i] < 0)
-			SKIP(return, "cannot create a network namespace: %s",
-			     strerror(errno));
-	}
-
-	self->backend = start_backend(prog, &self->out);
-	ASSERT_LT(0, self->backend) TH_LOG("%s did not start", prog);
+	ASSERT_EQ(0, lb_backend_start(be, args))
+		TH_LOG("%s did not start", prog);
 	for (i = 0; i < 2; i++) {
 		ASSERT_TRUE(wait_if(net_mac[i], true, name, sizeof(name),
 				    20000))
 			TH_LOG("no interface with MAC %s appeared", net_mac[i]);
-		self->ifindex[i] = if_nametoindex(name);
-		ASSERT_LT(0, self->ifindex[i]);
-		ASSERT_EQ(0, link_set_netns(self->ifindex[i], self->ns[i]))
+		e->ifindex[i] = if_nametoindex(name);
+		ASSERT_LT(0, e->ifindex[i]);
+		ASSERT_EQ(0, link_set_netns(e->ifindex[i], e->ns[i]))
 			TH_LOG("cannot move %s to a namespace", name);
 		/* Same index in a fresh namespace; configure it there. */
-		ASSERT_EQ(0, setns(self->ns[i], CLONE_NEWNET));
-		ASSERT_NE(NULL, if_indextoname(self->ifindex[i], name));
+		ASSERT_EQ(0, setns(e->ns[i], CLONE_NEWNET));
+		ASSERT_NE(NULL, if_indextoname(e->ifindex[i], name));
 		ASSERT_EQ(0, if_up(name, net_addr[i]));
 		ASSERT_TRUE(wait_running(name, 10000))
 			TH_LOG("%s: no carrier", name);
-		ASSERT_EQ(0, setns(self->orig_ns, CLONE_NEWNET));
+		ASSERT_EQ(0, setns(e->orig_ns, CLONE_NEWNET));
 	}
+}
+
+/* Both interfaces leave their namespaces, and the machine, in @ms. */
+static void net_gone(struct __test_metadata *_metadata,
+		     struct net_ends *e, int ms)
+{
+	long end = lb_now_ms() + ms;
+	char name[IFNAMSIZ];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, setns(e->ns[i], CLONE_NEWNET));
+		while (if_indextoname(e->ifindex[i], name) &&
+		       lb_now_ms() < end)
+			usleep(50 * 1000);
+		EXPECT_EQ(NULL, if_indextoname(e->ifindex[i], name))
+			TH_LOG("interface %d still in namespace %d",
+			       e->ifindex[i], i);
+		ASSERT_EQ(0, setns(e->orig_ns, CLONE_NEWNET));
+		EXPECT_TRUE(wait_if(net_mac[i], false, name, sizeof(name),
+				    1000));
+	}
+}
+
+FIXTURE_SETUP(net)
+{
+	struct stat st;
+	int i;
+
+	lb_backend_init(&self->be);
+	self->e.orig_ns = -1;
+	self->e.ns[0] = -1;
+	self->e.ns[1] = -1;
+	lb_tool("vmsg-net", self->prog, sizeof(self->prog));
+	if (stat(self->prog, &st))
+		SKIP(return, "%s: %s", self->prog, strerror(errno));
+	if (!lb_available())
+		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	self->e.orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self->e.orig_ns < 0)
+		SKIP(return, "no network namespaces (CONFIG_NET_NS)");
+	for (i = 0; i < 2; i++) {
+		self->e.ns[i] = new_netns(self->e.orig_ns);
+		if (self->e.ns[i] < 0)
+			SKIP(return, "cannot create a network namespace: %s",
+			     strerror(errno));
+	}
+	net_start(_metadata, self->prog, &self->be, &self->e);
 }
 
 FIXTURE_TEARDOWN(net)
 {
 	int i;
 
-	if (self->backend > 0) {
-		kill(self->backend, SIGKILL);
-		waitpid(self->backend, NULL, 0);
-	}
-	if (self->out >= 0)
-		close(self->out);
+	lb_backend_close(&self->be);
 	for (i = 0; i < 2; i++)
-		if (self->ns[i] >= 0)
-			close(self->ns[i]);
-	if (self->orig_ns >= 0)
-		close(self->orig_ns);
+		if (self->e.ns[i] >= 0)
+			close(self->e.ns[i]);
+	if (self->e.orig_ns >= 0)
+		close(self->e.orig_ns);
 }
 
 /* Run ping() in namespace @ns in a child; its reply count or -1. */
@@ -614,26 +604,23 @@ static int ping_from(int ns, const char *dst)
 		n = ping(dst, NR_PINGS, 10000);
 		_exit(n < 0 ? 201 : n);
 	}
-	return child_status(pid, 150000);
+	return lb_child_status(pid, 150000);
 }
 
 TEST_F_TIMEOUT(net, ping, 300)
 {
-	EXPECT_EQ(NR_PINGS, ping_from(self->ns[0], net_addr[1]));
-	EXPECT_EQ(NR_PINGS, ping_from(self->ns[1], net_addr[0]));
+	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[0], net_addr[1]));
+	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[1], net_addr[0]));
 }
 
 TEST_F_TIMEOUT(net, tcp_1mib, 300)
 {
 	struct xfer_result srv, cli[2], expect = { 0, FNV_INIT };
 	uint64_t state = 0x9e3779b97f4a7c15ULL;
-	int ready[2], rep_srv[2], rep_cli[2];
-	struct sockaddr_in sin;
+	int rep_srv[2], rep_cli[2];
 	pid_t server, client;
 	uint8_t buf[16384];
 	size_t len;
-	int one = 1;
-	char c;
 
 	while (expect.bytes < TCP_BYTES) {
 		len = TCP_BYTES - expect.bytes;
@@ -643,48 +630,18 @@ TEST_F_TIMEOUT(net, tcp_1mib, 300)
 		expect.sum = fnv1a(expect.sum, buf, len);
 		expect.bytes += len;
 	}
-	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(rep_srv));
 	ASSERT_EQ(0, pipe(rep_cli));
 
-	server = fork();
-	ASSERT_LE(0, server);
-	if (!server) {
-		int ls;
-
-		alarm(240);
-		if (setns(self->ns[1], CLONE_NEWNET))
-			_exit(1);
-		ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (ls < 0)
-			_exit(2);
-		setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		set_sin((struct sockaddr *)&sin, net_addr[1]);
-		sin.sin_port = htons(TCP_PORT);
-		if (bind(ls, (struct sockaddr *)&sin, sizeof(sin)) ||
-		    listen(ls, 1))
-			_exit(3);
-		if (write(ready[1], "l", 1) != 1)
-			_exit(4);
-		_exit(tcp_server(ls, rep_srv[1]));
-	}
-	close(ready[1]);
+	server = fork_server(self->e.ns[1], rep_srv[1]);
+	ASSERT_LT(0, server) TH_LOG("server did not listen");
 	close(rep_srv[1]);
-	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("server did not listen");
-	close(ready[0]);
-
-	client = fork();
-	ASSERT_LE(0, client);
-	if (!client) {
-		alarm(240);
-		if (setns(self->ns[0], CLONE_NEWNET))
-			_exit(1);
-		_exit(tcp_client(net_addr[1], TCP_BYTES, rep_cli[1]));
-	}
+	client = fork_client(self->e.ns[0], TCP_BYTES, rep_cli[1]);
+	ASSERT_LT(0, client);
 	close(rep_cli[1]);
 
-	EXPECT_EQ(0, child_status(client, 250000));
-	EXPECT_EQ(0, child_status(server, 10000));
+	EXPECT_EQ(0, lb_child_status(client, 250000));
+	EXPECT_EQ(0, lb_child_status(server, 10000));
 	ASSERT_EQ(sizeof(srv), read(rep_srv[0], &srv, sizeof(srv)));
 	ASSERT_EQ(sizeof(cli), read(rep_cli[0], cli, sizeof(cli)));
 	close(rep_srv[0]);
@@ -701,46 +658,27 @@ TEST_F_TIMEOUT(net, tcp_1mib, 300)
 
 TEST_F_TIMEOUT(net, stop, 120)
 {
-	char out[512] = "", name[IFNAMSIZ];
-	int i, status;
+	char out[512] = "";
 	ssize_t n;
 
 	/* Some traffic first, so that the counters are not all zero. */
-	EXPECT_EQ(NR_PINGS, ping_from(self->ns[0], net_addr[1]));
+	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[0], net_addr[1]));
 
-	ASSERT_EQ(0, kill(self->backend, SIGTERM));
-	ASSERT_EQ(0, wait_exit(self->backend, &status, 20000));
-	self->backend = -1;
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
-	n = read(self->out, out, sizeof(out) - 1);
+	EXPECT_EQ(0, lb_backend_stop(&self->be, LB_STOP_MS));
+	n = read(self->be.out, out, sizeof(out) - 1);
 	ASSERT_LT(0, n);
 	out[n] = '\0';
 	EXPECT_NE(NULL, strstr(out, "A: sent "));
 	EXPECT_NE(NULL, strstr(out, "B: sent "));
 
-	/* Both interfaces leave their namespaces. */
-	for (i = 0; i < 2; i++) {
-		long end = now_ms() + 20000;
-
-		ASSERT_EQ(0, setns(self->ns[i], CLONE_NEWNET));
-		while (if_indextoname(self->ifindex[i], name) &&
-		       now_ms() < end)
-			usleep(50 * 1000);
-		EXPECT_EQ(NULL, if_indextoname(self->ifindex[i], name))
-			TH_LOG("interface %d still in namespace %d",
-			       self->ifindex[i], i);
-		ASSERT_EQ(0, setns(self->orig_ns, CLONE_NEWNET));
-		EXPECT_TRUE(wait_if(net_mac[i], false, name, sizeof(name),
-				    1000));
-	}
+	net_gone(_metadata, &self->e, 20000);
 }
 
 TEST(backend_help)
 {
 	char prog[256], cmd[512];
 
-	net_backend(prog, sizeof(prog));
+	lb_tool("vmsg-net", prog, sizeof(prog));
 	if (access(prog, X_OK))
 		SKIP(return, "%s: %s", prog, strerror(errno));
 	snprintf(cmd, sizeof(cmd), "%s --help | grep -q Usage", prog);

@@ -8,64 +8,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../kselftest_harness.h"
+#include "virtio_msg_lb_backend.h"
 
-#define LB_PATH		"/dev/virtio-msg-loopback"
 #define RNG_SYSFS	"/sys/class/misc/hw_random/"
 #define HWRNG_DEV	"/dev/hwrng"
-#define DEFAULT_TOOLS	"/opt/virtio_msg/tools"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool lb_available(void)
-{
-	if (!access(LB_PATH, F_OK))
-		return true;
-	if (system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
-		return false;
-	return !access(LB_PATH, F_OK);
-}
-
-static const char *rng_backend(char *buf, size_t len)
-{
-	const char *dir = getenv("VMSG_TOOLS");
-
-	snprintf(buf, len, "%s/vmsg-rng", dir ? dir : DEFAULT_TOOLS);
-	return buf;
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
 
 /* The name of a virtio-rng hwrng source, or "" if there is none. */
 static void find_virtio_rng(char *name, size_t len)
@@ -73,7 +27,7 @@ static void find_virtio_rng(char *name, size_t len)
 	char avail[512], *tok, *save;
 
 	name[0] = '\0';
-	if (read_file(RNG_SYSFS "rng_available", avail, sizeof(avail)))
+	if (lb_read_file(RNG_SYSFS "rng_available", avail, sizeof(avail)))
 		return;
 	for (tok = strtok_r(avail, "\n ", &save); tok;
 	     tok = strtok_r(NULL, "\n ", &save)) {
@@ -87,14 +41,14 @@ static void find_virtio_rng(char *name, size_t len)
 /* Wait up to @ms for a virtio-rng source to appear (or to go). */
 static bool wait_virtio_rng(bool present, char *name, size_t len, int ms)
 {
-	long end = now_ms() + ms;
+	long end = lb_now_ms() + ms;
 
 	do {
 		find_virtio_rng(name, len);
 		if (!!name[0] == present)
 			return true;
 		usleep(50 * 1000);
-	} while (now_ms() < end);
+	} while (lb_now_ms() < end);
 	return false;
 }
 
@@ -112,79 +66,27 @@ static int select_rng(const char *name)
 }
 
 FIXTURE(rng) {
-	pid_t backend;
-	int out;		/* the backend's stdout */
+	char prog[256];
+	struct lb_backend be;
 	char name[64];
 };
 
-/* Start vmsg-rng with stdout on a pipe and wait for its "ready". */
-static pid_t start_backend(const char *prog, int *out)
-{
-	char line[64] = "";
-	struct pollfd pfd;
-	int p[2];
-	pid_t pid;
-	ssize_t n;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		dup2(p[1], STDOUT_FILENO);
-		close(p[0]);
-		close(p[1]);
-		execl(prog, prog, "--dev-num", "3", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	*out = p[0];
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	n = 0;
-	if (poll(&pfd, 1, 10000) == 1)
-		n = read(p[0], line, sizeof(line) - 1);
-	if (n > 0)
-		line[n] = '\0';
-	if (strncmp(line, "ready", 5)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
-
-/* waitpid() with a time limit; -1 if @pid is still running. */
-static int wait_exit(pid_t pid, int *status, int ms)
-{
-	long end = now_ms() + ms;
-
-	do {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return 0;
-		usleep(20 * 1000);
-	} while (now_ms() < end);
-	return -1;
-}
-
 FIXTURE_SETUP(rng)
 {
-	char prog[256];
+	char *const args[] = { self->prog, "--dev-num", "3", NULL };
 	struct stat st;
 
-	self->backend = -1;
-	self->out = -1;
-	rng_backend(prog, sizeof(prog));
-	if (stat(prog, &st))
-		SKIP(return, "%s: %s", prog, strerror(errno));
+	lb_backend_init(&self->be);
+	lb_tool("vmsg-rng", self->prog, sizeof(self->prog));
+	if (stat(self->prog, &st))
+		SKIP(return, "%s: %s", self->prog, strerror(errno));
 	if (!lb_available())
 		SKIP(return, "%s missing and module not loadable", LB_PATH);
 	if (access(RNG_SYSFS "rng_current", W_OK))
 		SKIP(return, "no hwrng core (CONFIG_HW_RANDOM)");
 
-	self->backend = start_backend(prog, &self->out);
-	ASSERT_LT(0, self->backend) TH_LOG("%s did not start", prog);
+	ASSERT_EQ(0, lb_backend_start(&self->be, args))
+		TH_LOG("%s did not start", self->prog);
 	ASSERT_TRUE(wait_virtio_rng(true, self->name, sizeof(self->name),
 				    20000))
 		TH_LOG("no virtio_rng source appeared");
@@ -193,20 +95,15 @@ FIXTURE_SETUP(rng)
 
 FIXTURE_TEARDOWN(rng)
 {
-	if (self->backend > 0) {
-		kill(self->backend, SIGKILL);
-		waitpid(self->backend, NULL, 0);
-	}
-	if (self->out >= 0)
-		close(self->out);
+	lb_backend_close(&self->be);
 }
 
 TEST_F_TIMEOUT(rng, read_and_stop, 60)
 {
 	unsigned char a[64], b[64], zero[64] = { 0 };
 	char name[64], out[256] = "";
-	int fd, status;
 	ssize_t n;
+	int fd;
 
 	fd = open(HWRNG_DEV, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -225,12 +122,8 @@ TEST_F_TIMEOUT(rng, read_and_stop, 60)
 	close(fd);
 
 	/* SIGTERM: the backend removes its device and exits with 0. */
-	ASSERT_EQ(0, kill(self->backend, SIGTERM));
-	ASSERT_EQ(0, wait_exit(self->backend, &status, 20000));
-	self->backend = -1;
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
-	n = read(self->out, out, sizeof(out) - 1);
+	EXPECT_EQ(0, lb_backend_stop(&self->be, LB_STOP_MS));
+	n = read(self->be.out, out, sizeof(out) - 1);
 	ASSERT_LT(0, n);
 	out[n] = '\0';
 	EXPECT_TRUE(!!strstr(out, "served "));
@@ -269,22 +162,14 @@ TEST_F_TIMEOUT(rng, backend_killed, 90)
 
 	/* Let some reads through, then kill the backend mid-stream. */
 	ASSERT_EQ(1, read(progress[0], &c, 1));
-	ASSERT_EQ(0, kill(self->backend, SIGKILL));
-	ASSERT_EQ(self->backend, waitpid(self->backend, &status, 0));
-	self->backend = -1;
-	EXPECT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(0, lb_backend_kill(&self->be, LB_REAP_MS));
 
 	/* The reader is told, quickly; it must not hang. */
-	if (wait_exit(reader, &status, 20000)) {
-		kill(reader, SIGKILL);
-		waitpid(reader, NULL, 0);
-		ASSERT_TRUE(false) TH_LOG("reader still blocked");
-	}
+	status = lb_child_status(reader, 20000);
 	close(progress[0]);
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_GT(100, WEXITSTATUS(status))
-		TH_LOG("reader ended with %d", WEXITSTATUS(status));
-	EXPECT_NE(0, WEXITSTATUS(status));
+	ASSERT_NE(-1, status) TH_LOG("reader still blocked");
+	EXPECT_GT(100, status) TH_LOG("reader ended with %d", status);
+	EXPECT_NE(0, status);
 	EXPECT_TRUE(wait_virtio_rng(false, name, sizeof(name), 10000));
 
 	/* Nothing holds the bus module any more. */
@@ -296,7 +181,7 @@ TEST(backend_help)
 {
 	char prog[256], cmd[300];
 
-	rng_backend(prog, sizeof(prog));
+	lb_tool("vmsg-rng", prog, sizeof(prog));
 	if (access(prog, X_OK))
 		SKIP(return, "%s: %s", prog, strerror(errno));
 	snprintf(cmd, sizeof(cmd), "%s --help | grep -q Usage", prog);
