@@ -5,7 +5,9 @@
  * network namespace of its own, so that traffic between the two addresses
  * has to cross the devices: ICMP echo both ways, then 1 MiB over TCP with
  * a checksum compared on both ends. When the backend stops, both
- * interfaces go away.
+ * interfaces go away; when it is killed in the middle of a transfer, the
+ * transfer fails instead of hanging, the interfaces go away as well, and
+ * a new backend brings working ones back.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -16,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -50,6 +53,11 @@ static const char * const net_addr[2] = { "10.99.0.1", "10.99.0.2" };
 #define TCP_PORT	5201
 #define TCP_BYTES	(1024 * 1024)
 #define NR_PINGS	4
+/* backend_killed: a transfer longer than the test, cut after 256 KiB. */
+#define KILL_BYTES		(64ULL * 1024 * 1024 * 1024)
+#define KILL_STEP		(256 * 1024)
+#define KILL_USER_TIMEOUT_MS	5000
+#define KILL_IDLE_MS		15000
 
 /*
  * The interface of this namespace with MAC address @mac, if it is a
@@ -339,10 +347,14 @@ static int write_all(int fd, const void *buf, size_t len)
 /*
  * TCP server (child, in its namespace): accept one connection, read to
  * EOF, send back the byte count and checksum, report them on @report.
+ * Each time @step more bytes are in, a byte goes to @progress (when
+ * @step is not 0). A connection silent for @idle_ms fails it.
  */
-static int tcp_server(int ls, int report)
+static int tcp_server(int ls, int report, int progress, uint64_t step,
+		      int idle_ms)
 {
 	struct xfer_result res = { 0, FNV_INIT };
+	uint64_t next = step;
 	uint8_t buf[16384];
 	struct pollfd pfd;
 	ssize_t n;
@@ -357,7 +369,7 @@ static int tcp_server(int ls, int report)
 		return 11;
 	pfd.fd = c;
 	for (;;) {
-		if (poll(&pfd, 1, 30000) != 1)
+		if (poll(&pfd, 1, idle_ms) != 1)
 			return 12;
 		n = read(c, buf, sizeof(buf));
 		if (n < 0)
@@ -366,6 +378,11 @@ static int tcp_server(int ls, int report)
 			break;
 		res.sum = fnv1a(res.sum, buf, n);
 		res.bytes += n;
+		if (step && res.bytes >= next) {
+			next += step;
+			if (write(progress, "p", 1) != 1)
+				return 15;
+		}
 	}
 	if (write_all(c, &res, sizeof(res)) ||
 	    write_all(report, &res, sizeof(res)))
@@ -377,8 +394,11 @@ static int tcp_server(int ls, int report)
 /*
  * TCP client (child, in its namespace): send @bytes of the pattern to
  * @dst, read back the server's count and checksum; report ours and its.
+ * With @user_timeout_ms, data left unacknowledged that long fails the
+ * connection (TCP_USER_TIMEOUT).
  */
-static int tcp_client(const char *dst, uint32_t bytes, int report)
+static int tcp_client(const char *dst, uint64_t bytes, int report,
+		      unsigned int user_timeout_ms)
 {
 	struct xfer_result mine = { 0, FNV_INIT }, theirs;
 	struct timeval tv = { .tv_sec = 30 };
@@ -394,6 +414,10 @@ static int tcp_client(const char *dst, uint32_t bytes, int report)
 	/* Bounded connect, send and receive. */
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (user_timeout_ms &&
+	    setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+		       sizeof(user_timeout_ms)))
+		return 26;
 	set_sin((struct sockaddr *)&sin, dst);
 	sin.sin_port = htons(TCP_PORT);
 	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)))
@@ -423,7 +447,8 @@ static int tcp_client(const char *dst, uint32_t bytes, int report)
  * Fork a TCP server listening on net_addr[1] in namespace @ns; once it
  * listens, its pid (or -1). See tcp_server() for the rest.
  */
-static pid_t fork_server(int ns, int report)
+static pid_t fork_server(int ns, int report, int progress, uint64_t step,
+			 int idle_ms)
 {
 	struct sockaddr_in sin;
 	int ready[2], one = 1;
@@ -453,7 +478,7 @@ static pid_t fork_server(int ns, int report)
 			_exit(3);
 		if (write(ready[1], "l", 1) != 1)
 			_exit(4);
-		_exit(tcp_server(ls, report));
+		_exit(tcp_server(ls, report, progress, step, idle_ms));
 	}
 	close(ready[1]);
 	if (read(ready[0], &c, 1) != 1) {
@@ -465,7 +490,8 @@ static pid_t fork_server(int ns, int report)
 }
 
 /* Fork a TCP client in namespace @ns; see tcp_client(). */
-static pid_t fork_client(int ns, uint32_t bytes, int report)
+static pid_t fork_client(int ns, uint64_t bytes, int report,
+			 unsigned int user_timeout_ms)
 {
 	pid_t pid;
 
@@ -474,7 +500,7 @@ static pid_t fork_client(int ns, uint32_t bytes, int report)
 		alarm(240);
 		if (setns(ns, CLONE_NEWNET))
 			_exit(1);
-		_exit(tcp_client(net_addr[1], bytes, report));
+		_exit(tcp_client(net_addr[1], bytes, report, user_timeout_ms));
 	}
 	return pid;
 }
@@ -633,10 +659,10 @@ TEST_F_TIMEOUT(net, tcp_1mib, 300)
 	ASSERT_EQ(0, pipe(rep_srv));
 	ASSERT_EQ(0, pipe(rep_cli));
 
-	server = fork_server(self->e.ns[1], rep_srv[1]);
+	server = fork_server(self->e.ns[1], rep_srv[1], -1, 0, 30000);
 	ASSERT_LT(0, server) TH_LOG("server did not listen");
 	close(rep_srv[1]);
-	client = fork_client(self->e.ns[0], TCP_BYTES, rep_cli[1]);
+	client = fork_client(self->e.ns[0], TCP_BYTES, rep_cli[1], 0);
 	ASSERT_LT(0, client);
 	close(rep_cli[1]);
 
@@ -672,6 +698,62 @@ TEST_F_TIMEOUT(net, stop, 120)
 	EXPECT_NE(NULL, strstr(out, "B: sent "));
 
 	net_gone(_metadata, &self->e, 20000);
+}
+
+/*
+ * SIGKILL in the middle of a TCP transfer: the backend has no chance to
+ * remove its devices; the bus removes them when its file is closed. The
+ * transfer fails on both ends, within their timeouts, instead of
+ * hanging; both interfaces go away; a new backend gives two working
+ * interfaces again.
+ */
+TEST_F_TIMEOUT(net, backend_killed, 300)
+{
+	int rep_srv[2], rep_cli[2], progress[2], srv, cli;
+	pid_t server, client;
+	struct pollfd pfd;
+	long killed;
+	char c;
+
+	ASSERT_EQ(0, pipe(rep_srv));
+	ASSERT_EQ(0, pipe(rep_cli));
+	ASSERT_EQ(0, pipe(progress));
+	server = fork_server(self->e.ns[1], rep_srv[1], progress[1], KILL_STEP,
+			     KILL_IDLE_MS);
+	ASSERT_LT(0, server) TH_LOG("server did not listen");
+	close(rep_srv[1]);
+	close(progress[1]);
+	client = fork_client(self->e.ns[0], KILL_BYTES, rep_cli[1],
+			     KILL_USER_TIMEOUT_MS);
+	ASSERT_LT(0, client);
+	close(rep_cli[1]);
+
+	/* Kill the backend once data is flowing. */
+	pfd.fd = progress[0];
+	pfd.events = POLLIN;
+	EXPECT_EQ(1, poll(&pfd, 1, 60000));
+	EXPECT_EQ(1, read(progress[0], &c, 1)) TH_LOG("no data crossed");
+	killed = lb_now_ms();
+	ASSERT_EQ(0, lb_backend_kill(&self->be, LB_REAP_MS))
+		TH_LOG("backend did not die");
+
+	/* Both ends give up, in time, and neither saw the end of it. */
+	cli = lb_child_status(client, 60000);
+	srv = lb_child_status(server, 60000);
+	TH_LOG("client ended with %d, server with %d, %ld ms after the kill",
+	       cli, srv, lb_now_ms() - killed);
+	EXPECT_EQ(22, cli) TH_LOG("client ended with %d", cli);
+	EXPECT_TRUE(srv == 12 || srv == 13)
+		TH_LOG("server ended with %d", srv);
+	close(progress[0]);
+	close(rep_srv[0]);
+	close(rep_cli[0]);
+	net_gone(_metadata, &self->e, 20000);
+
+	/* A new backend: new interfaces, and traffic crosses them. */
+	net_start(_metadata, self->prog, &self->be, &self->e);
+	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[0], net_addr[1]));
+	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[1], net_addr[0]));
 }
 
 TEST(backend_help)
