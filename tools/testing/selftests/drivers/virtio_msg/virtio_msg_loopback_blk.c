@@ -3,7 +3,8 @@
  * End to end over the virtio-msg loopback bus: the vmsg-blk backend serves
  * a virtio block device. Data written with O_DIRECT reads back, reaches
  * the backing file after a flush, and the disk's size, serial and
- * read-only flag are the backend's.
+ * read-only flag are the backend's. An ext2 file system made on the disk
+ * holds its files across an unmount and a new backend on the same image.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,11 +21,15 @@
 #include "virtio_msg_lb_blk.h"
 
 #define IMG_PATH	"/tmp/vmsg-blk-test.img"
+#define MNT_PATH	"/tmp/vmsg-blk-mnt"
+#define FS_MIB		16
+#define FS_FILES	8
 
 FIXTURE(blk) {
 	char prog[256];
 	struct lb_backend be;
 	char disk;
+	bool mounted;
 	uint8_t *a, *b;
 };
 
@@ -32,6 +38,7 @@ FIXTURE_SETUP(blk)
 	struct stat st;
 
 	lb_backend_init(&self->be);
+	self->mounted = false;
 	lb_tool("vmsg-blk", self->prog, sizeof(self->prog));
 	if (stat(self->prog, &st))
 		SKIP(return, "%s: %s", self->prog, strerror(errno));
@@ -43,6 +50,8 @@ FIXTURE_SETUP(blk)
 
 FIXTURE_TEARDOWN(blk)
 {
+	if (self->mounted)
+		umount2(MNT_PATH, MNT_DETACH);
 	lb_backend_close(&self->be);
 	unlink(IMG_PATH);
 }
@@ -160,6 +169,117 @@ TEST_F_TIMEOUT(blk, read_only, 60)
 	memset(self->a, 0, BLK);
 	EXPECT_EQ(0, memcmp(self->a, self->b, BLK));
 	close(fd);
+}
+
+/* Size of file @i of the file system test: odd sizes, up to 1.4 MiB. */
+static size_t fs_file_size(int i)
+{
+	return (size_t)i * i * 23 * 1024 + i * 4099 + 1;
+}
+
+/*
+ * Write (or, with @check, read back and compare) the files of the file
+ * system test under MNT_PATH: 0, or the index of the first bad file + 1.
+ */
+static int fs_files(bool check)
+{
+	uint8_t buf[4096], got[4096];
+	char path[128];
+	size_t size, off, n;
+	int i, fd, flags;
+	struct stat st;
+
+	flags = check ? O_RDONLY : O_WRONLY | O_CREAT | O_EXCL;
+	for (i = 0; i < FS_FILES; i++) {
+		snprintf(path, sizeof(path), MNT_PATH "/%s/file%d",
+			 i & 1 ? "odd" : "even", i);
+		fd = open(path, flags | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return i + 1;
+		size = fs_file_size(i);
+		if (check && (fstat(fd, &st) || (size_t)st.st_size != size))
+			goto bad;
+		for (off = 0; off < size; off += n) {
+			n = size - off < sizeof(buf) ? size - off : sizeof(buf);
+			blk_fill(buf, n, i * 1000 + off / sizeof(buf));
+			if (check) {
+				if (read(fd, got, n) != (ssize_t)n ||
+				    memcmp(buf, got, n))
+					goto bad;
+			} else if (write(fd, buf, n) != (ssize_t)n) {
+				goto bad;
+			}
+		}
+		/* Nothing past the end; what was written is on the disk. */
+		if (check ? read(fd, got, 1) != 0 : fsync(fd) != 0)
+			goto bad;
+		close(fd);
+	}
+	return 0;
+bad:
+	close(fd);
+	return i + 1;
+}
+
+/*
+ * mke2fs (busybox) on the disk, files written in directories through
+ * the file system, unmounted; then a new backend serves the same image
+ * and the files read back intact.
+ */
+TEST_F_TIMEOUT(blk, ext2_remount, 180)
+{
+	char *const args[] = { self->prog, "--file", IMG_PATH, "--dev-num",
+			       "9", NULL };
+	char *const args2[] = { self->prog, "--file", IMG_PATH, "--dev-num",
+				"10", NULL };
+	char cmd[128], dev[16];
+	uint8_t magic[2];
+	int img;
+
+	img = open(IMG_PATH, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, img);
+	ASSERT_EQ(0, ftruncate(img, FS_MIB << 20));
+	close(img);
+	if (mkdir(MNT_PATH, 0755))
+		ASSERT_EQ(EEXIST, errno);
+
+	self->disk = blk_start(&self->be, args);
+	ASSERT_NE(0, self->disk)
+		TH_LOG("no virtio disk appeared");
+	snprintf(dev, sizeof(dev), "/dev/vd%c", self->disk);
+	snprintf(cmd, sizeof(cmd), "mke2fs -F -L vmsg-blk %s >/dev/null", dev);
+	ASSERT_EQ(0, system(cmd)) TH_LOG("%s failed", cmd);
+	ASSERT_EQ(0, mount(dev, MNT_PATH, "ext2", 0, NULL))
+		TH_LOG("mount %s: %s", dev, strerror(errno));
+	self->mounted = true;
+	ASSERT_EQ(0, mkdir(MNT_PATH "/even", 0755));
+	ASSERT_EQ(0, mkdir(MNT_PATH "/odd", 0755));
+	EXPECT_EQ(0, fs_files(false));
+	ASSERT_EQ(0, umount(MNT_PATH)) TH_LOG("umount: %s", strerror(errno));
+	self->mounted = false;
+	EXPECT_EQ(0, lb_backend_stop(&self->be, LB_STOP_MS));
+	ASSERT_TRUE(blk_wait_gone(self->disk, BLK_WAIT_MS));
+
+	/* The image holds an ext2 file system now (magic 0xef53). */
+	img = open(IMG_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, img);
+	ASSERT_EQ(2, pread(img, magic, 2, 1024 + 56));
+	close(img);
+	EXPECT_EQ(0x53, magic[0]);
+	EXPECT_EQ(0xef, magic[1]);
+
+	self->disk = blk_start(&self->be, args2);
+	ASSERT_NE(0, self->disk)
+		TH_LOG("no virtio disk appeared on the same image");
+	snprintf(dev, sizeof(dev), "/dev/vd%c", self->disk);
+	ASSERT_EQ(0, mount(dev, MNT_PATH, "ext2", MS_RDONLY, NULL))
+		TH_LOG("mount %s again: %s", dev, strerror(errno));
+	self->mounted = true;
+	EXPECT_EQ(0, fs_files(true));
+	ASSERT_EQ(0, umount(MNT_PATH));
+	self->mounted = false;
+	EXPECT_EQ(0, lb_backend_stop(&self->be, LB_STOP_MS));
+	EXPECT_TRUE(blk_wait_gone(self->disk, BLK_WAIT_MS));
 }
 
 /*
