@@ -24,6 +24,11 @@ wait_for() {
 	done
 }
 
+# Has driver NAME bound a virtio device? Evaluated anew on every poll.
+has_vdev() {
+	[ -n "$(vdevs_of "$1")" ]
+}
+
 start() {
 	"$@" &
 	pids="$pids $!"
@@ -53,7 +58,7 @@ echo 1 > /sys/devices/virtual/workqueue/virtio_msg_lb/cpumask ||
 	bad "pinning the loopback delivery work"
 start taskset 2 "$T/vmsg-console" --quiet
 for drv in virtio_blk virtio_rng virtio_net virtio_console; do
-	if wait_for test -n "$(vdevs_of $drv)"; then
+	if wait_for has_vdev "$drv"; then
 		ok "$drv bound to $(vdevs_of $drv | xargs -n1 basename | xargs)"
 	else
 		bad "no device bound to $drv"
