@@ -1324,6 +1324,15 @@ void vmsg_dev_destroy(struct virtio_msg_device *vmdev)
 	u16 dev_num = vmdev->dev_num;
 
 	vmsg_dev_mark_gone(vmdev, -ENODEV);
+	/*
+	 * Break the virtqueues here rather than wait for break_work: the
+	 * driver's remove must find them broken, and no callback running,
+	 * to fail the buffers the device held (virtio-blk waits otherwise).
+	 */
+	if (READ_ONCE(vmdev->registered)) {
+		virtio_break_device(&vmdev->vdev);
+		vmsg_synchronize_cbs(&vmdev->vdev);
+	}
 	/* Hold the device across unregistration, which drops a reference. */
 	get_device(&vmdev->vdev.dev);
 	unregister_virtio_device(&vmdev->vdev);
