@@ -282,45 +282,4 @@ TEST_F_TIMEOUT(blk, ext2_remount, 180)
 	EXPECT_TRUE(blk_wait_gone(self->disk, BLK_WAIT_MS));
 }
 
-/*
- * The backend dies: the disk goes away and I/O on a still open file
- * returns no data, at once. The backend is killed between requests:
- * virtio-blk (as of 6.12) cannot complete requests a vanished device
- * still holds, so killing it with I/O in flight leaves that I/O, and the
- * removal of the disk, waiting.
- */
-TEST_F_TIMEOUT(blk, backend_killed, 90)
-{
-	char *const args[] = { self->prog, "--size", "4", "--dev-num", "8",
-			       NULL };
-	uint8_t *buf;
-	pid_t reader;
-	char disk;
-	int fd;
-
-	ASSERT_EQ(0, posix_memalign((void **)&buf, BLK, 16 * BLK));
-	disk = blk_start(&self->be, args);
-	ASSERT_NE(0, disk) TH_LOG("no virtio disk appeared");
-	fd = blk_open(disk, O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(16 * BLK, pread(fd, buf, 16 * BLK, 0));
-
-	ASSERT_EQ(0, lb_backend_kill(&self->be, LB_REAP_MS))
-		TH_LOG("backend did not die");
-	ASSERT_TRUE(blk_wait_gone(disk, BLK_WAIT_MS));
-
-	/*
-	 * In a child, so that a hang is reported, not inherited. The removed
-	 * disk has no size left: an error or end of file, never data.
-	 */
-	reader = fork();
-	ASSERT_LE(0, reader);
-	if (!reader)
-		_exit(pread(fd, buf, 16 * BLK, 0) > 0);
-	EXPECT_EQ(0, lb_child_status(reader, 20000))
-		TH_LOG("a read on a removed disk blocked or returned data");
-	close(fd);
-	free(buf);
-}
-
 TEST_HARNESS_MAIN
