@@ -25,59 +25,18 @@
 #include <unistd.h>
 
 #include "../../kselftest_harness.h"
+#include "virtio_msg_lb_backend.h"
 
-#define LB_PATH		"/dev/virtio-msg-loopback"
-#define DEFAULT_TOOLS	"/opt/virtio_msg/tools"
 #define VIRTIO_DEVS	"/sys/bus/virtio/devices"
 #define NR_HVC		8	/* hvc ttys the hvc core registers */
 #define DEV_NUM		"7"
 #define PATTERN_LEN	(64 * 1024)
 #define ECHO_STEP	1024	/* at most one hvc write */
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool lb_available(void)
-{
-	if (!access(LB_PATH, F_OK))
-		return true;
-	if (system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
-		return false;
-	return !access(LB_PATH, F_OK);
-}
-
-static void console_backend(char *buf, size_t len)
-{
-	const char *dir = getenv("VMSG_TOOLS");
-
-	snprintf(buf, len, "%s/vmsg-console", dir ? dir : DEFAULT_TOOLS);
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* Number of virtio consoles on a virtio-msg loopback bus. */
 static int count_consoles(void)
 {
-	char path[300], buf[PATH_MAX];
+	char path[300], buf[32];
 	struct dirent *de;
 	int count = 0;
 	DIR *d;
@@ -90,11 +49,11 @@ static int count_consoles(void)
 			continue;
 		snprintf(path, sizeof(path), VIRTIO_DEVS "/%s/device",
 			 de->d_name);
-		if (read_file(path, buf, sizeof(buf)) ||
+		if (lb_read_file(path, buf, sizeof(buf)) ||
 		    strtoul(buf, NULL, 0) != 3)
 			continue;
 		snprintf(path, sizeof(path), VIRTIO_DEVS "/%s", de->d_name);
-		if (realpath(path, buf) && strstr(buf, "virtio-msg-lb"))
+		if (lb_sysfs_on_loopback(path))
 			count++;
 	}
 	closedir(d);
@@ -122,7 +81,7 @@ static unsigned int live_hvcs(void)
 /* Wait up to @ms for an hvc tty not in @before; its number, or -1. */
 static int wait_new_hvc(unsigned int before, int ms)
 {
-	long end = now_ms() + ms;
+	long end = lb_now_ms() + ms;
 	unsigned int now;
 
 	do {
@@ -130,7 +89,7 @@ static int wait_new_hvc(unsigned int before, int ms)
 		if (now)
 			return __builtin_ctz(now);
 		usleep(50 * 1000);
-	} while (now_ms() < end);
+	} while (lb_now_ms() < end);
 	return -1;
 }
 
@@ -254,7 +213,7 @@ static int pin_khvcd(int cpu)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		if (read_file(path, comm, sizeof(comm)) ||
+		if (lb_read_file(path, comm, sizeof(comm)) ||
 		    strcmp(comm, "khvcd\n"))
 			continue;
 		ret = pin_to(atoi(de->d_name), cpu);
@@ -301,73 +260,8 @@ static void unpin_lb_wq(void)
 	close(fd);
 }
 
-/*
- * Start vmsg-console with @mode on CPU @cpu; stdin, stdout and stderr on
- * pipes (@in, @out, @err); wait for "ready" (on stdout for --echo, stderr
- * for --stdio).
- */
-static pid_t start_backend(const char *prog, const char *mode, int cpu,
-			   int *in, int *out, int *err)
-{
-	int pi[2], po[2], pe[2];
-	char line[64] = "";
-	struct pollfd pfd;
-	ssize_t n = 0;
-	pid_t pid;
-
-	if (pipe(pi) || pipe(po) || pipe(pe))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		dup2(pi[0], STDIN_FILENO);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		close(pi[1]);
-		close(po[0]);
-		close(pe[0]);
-		if (cpu >= 0 && pin_to(0, cpu))
-			_exit(126);
-		execl(prog, prog, mode, "--dev-num", DEV_NUM, (char *)NULL);
-		_exit(127);
-	}
-	close(pi[0]);
-	close(po[1]);
-	close(pe[1]);
-	*in = pi[1];
-	*out = po[0];
-	*err = pe[0];
-	pfd.fd = strcmp(mode, "--stdio") ? po[0] : pe[0];
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 10000) == 1)
-		n = read(pfd.fd, line, sizeof(line) - 1);
-	if (n > 0)
-		line[n] = '\0';
-	if (strncmp(line, "ready", 5)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
-
-/* waitpid() with a time limit; -1 if @pid is still running. */
-static int wait_exit(pid_t pid, int *status, int ms)
-{
-	long end = now_ms() + ms;
-
-	do {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return 0;
-		usleep(20 * 1000);
-	} while (now_ms() < end);
-	return -1;
-}
-
 FIXTURE(console) {
-	pid_t backend;
-	int in, out, err;	/* the backend's stdin, stdout, stderr */
+	struct lb_backend be;	/* vmsg-console, all three streams on pipes */
 	int hvc;		/* tty number */
 	int fd;
 	bool can_write;		/* writing to the tty cannot deadlock */
@@ -387,17 +281,14 @@ FIXTURE_VARIANT_ADD(console, stdio) {
 
 FIXTURE_SETUP(console)
 {
+	char prog[256], *argv[5];
 	unsigned int before;
-	char prog[256];
 	struct stat st;
 	int cpu[2];
 
-	self->backend = -1;
-	self->in = -1;
-	self->out = -1;
-	self->err = -1;
+	lb_backend_init(&self->be);
 	self->fd = -1;
-	console_backend(prog, sizeof(prog));
+	lb_tool("vmsg-console", prog, sizeof(prog));
 	if (stat(prog, &st))
 		SKIP(return, "%s: %s", prog, strerror(errno));
 	if (!lb_available())
@@ -409,9 +300,18 @@ FIXTURE_SETUP(console)
 	before = live_hvcs();
 	ASSERT_EQ(0, count_consoles());
 
-	self->backend = start_backend(prog, variant->mode, cpu[1], &self->in,
-				      &self->out, &self->err);
-	ASSERT_LT(0, self->backend) TH_LOG("%s did not start", prog);
+	argv[0] = prog;
+	argv[1] = (char *)variant->mode;
+	argv[2] = "--dev-num";
+	argv[3] = DEV_NUM;
+	argv[4] = NULL;
+	self->be.cpu = cpu[1];
+	/* --stdio: stdout carries the data, "ready" goes to stderr. */
+	self->be.flags = LB_BACKEND_STDIN | LB_BACKEND_STDERR;
+	if (!strcmp(variant->mode, "--stdio"))
+		self->be.flags |= LB_BACKEND_READY_ERR;
+	ASSERT_EQ(0, lb_backend_start(&self->be, argv))
+		TH_LOG("%s did not start", prog);
 	self->hvc = wait_new_hvc(before, 20000);
 	ASSERT_LE(0, self->hvc) TH_LOG("no new hvc tty appeared");
 	EXPECT_EQ(1, count_consoles());
@@ -426,18 +326,8 @@ FIXTURE_SETUP(console)
 FIXTURE_TEARDOWN(console)
 {
 	unpin_lb_wq();
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->backend > 0) {
-		kill(self->backend, SIGKILL);
-		waitpid(self->backend, NULL, 0);
-	}
-	if (self->in >= 0)
-		close(self->in);
-	if (self->out >= 0)
-		close(self->out);
-	if (self->err >= 0)
-		close(self->err);
+	lb_close_fd(&self->fd);
+	lb_backend_close(&self->be);
 }
 
 #define NO_WRITE_REASON	"hvc writes need two CPUs and khvcd and the loopback work pinned"
@@ -452,8 +342,8 @@ TEST_F_TIMEOUT(console, from_guest, 120)
 		SKIP(return, NO_WRITE_REASON);
 	fill_pattern(out, sizeof(out), 0x766d7367);
 	if (!strcmp(variant->mode, "--stdio")) {
-		ASSERT_EQ(0, fcntl(self->out, F_SETFL, O_NONBLOCK));
-		n = pump(self->fd, out, self->out, in, sizeof(out), 10000);
+		ASSERT_EQ(0, fcntl(self->be.out, F_SETFL, O_NONBLOCK));
+		n = pump(self->fd, out, self->be.out, in, sizeof(out), 10000);
 		ASSERT_EQ(sizeof(out), n);
 		EXPECT_EQ(0, memcmp(out, in, sizeof(out)));
 		return;
@@ -479,8 +369,8 @@ TEST_F_TIMEOUT(console, to_guest, 120)
 	if (strcmp(variant->mode, "--stdio"))
 		SKIP(return, "only with --stdio");
 	fill_pattern(out, sizeof(out), 0x12345678);
-	ASSERT_EQ(0, fcntl(self->in, F_SETFL, O_NONBLOCK));
-	n = pump(self->in, out, self->fd, in, sizeof(out), 10000);
+	ASSERT_EQ(0, fcntl(self->be.in, F_SETFL, O_NONBLOCK));
+	n = pump(self->be.in, out, self->fd, in, sizeof(out), 10000);
 	ASSERT_EQ(sizeof(out), n);
 	EXPECT_EQ(0, memcmp(out, in, sizeof(out)));
 }
@@ -492,44 +382,39 @@ TEST_F_TIMEOUT(console, stop, 120)
 	char buf[256] = "", c = 'x';
 	bool stdio;
 	long end;
-	int status;
 	ssize_t n;
 
 	/* One byte through first, so that the device was in use. */
 	stdio = !strcmp(variant->mode, "--stdio");
 	if (stdio || self->can_write) {
-		ASSERT_EQ(1, write(stdio ? self->in : self->fd, &c, 1));
+		ASSERT_EQ(1, write(stdio ? self->be.in : self->fd, &c, 1));
 		ASSERT_EQ(1, poll(&pfd, 1, 10000));
 		ASSERT_EQ(1, read(self->fd, &c, 1));
 		EXPECT_EQ('x', c);
 	}
 
-	ASSERT_EQ(0, kill(self->backend, SIGTERM));
-	ASSERT_EQ(0, wait_exit(self->backend, &status, 20000));
-	self->backend = -1;
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
-	n = read(strcmp(variant->mode, "--stdio") ? self->out : self->err,
+	ASSERT_EQ(0, lb_backend_stop(&self->be, LB_STOP_MS));
+	n = read(strcmp(variant->mode, "--stdio") ? self->be.out : self->be.err,
 		 buf, sizeof(buf) - 1);
 	ASSERT_LT(0, n);
 	buf[n] = '\0';
 	EXPECT_NE(NULL, strstr(buf, "bytes from the driver"));
 
 	/* The tty is hung up: poll says so and read gives EOF. */
-	end = now_ms() + 20000;
+	end = lb_now_ms() + 20000;
 	do {
 		pfd.revents = 0;
 		if (poll(&pfd, 1, 100) == 1 && (pfd.revents & POLLHUP))
 			break;
-	} while (now_ms() < end);
+	} while (lb_now_ms() < end);
 	EXPECT_TRUE(pfd.revents & POLLHUP);
 	EXPECT_EQ(0, read(self->fd, buf, sizeof(buf)));
 	close(self->fd);
 	self->fd = -1;
 
 	/* And the virtio console is gone. */
-	end = now_ms() + 20000;
-	while (count_consoles() && now_ms() < end)
+	end = lb_now_ms() + 20000;
+	while (count_consoles() && lb_now_ms() < end)
 		usleep(50 * 1000);
 	EXPECT_EQ(0, count_consoles());
 	EXPECT_EQ(0, live_hvcs() & (1U << self->hvc));
@@ -539,7 +424,7 @@ TEST(backend_help)
 {
 	char prog[256], cmd[320];
 
-	console_backend(prog, sizeof(prog));
+	lb_tool("vmsg-console", prog, sizeof(prog));
 	if (access(prog, X_OK))
 		SKIP(return, "%s: %s", prog, strerror(errno));
 	snprintf(cmd, sizeof(cmd), "%s --help | grep -q Usage", prog);
