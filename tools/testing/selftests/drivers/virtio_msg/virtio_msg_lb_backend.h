@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -313,6 +314,27 @@ static inline const char *lb_tool(const char *name, char *buf, size_t len)
 
 	snprintf(buf, len, "%s/%s", dir ? dir : LB_DEFAULT_TOOLS, name);
 	return buf;
+}
+
+/*
+ * Find backend @name (its path in @prog) and the loopback bus, loading the
+ * module if need be: NULL when both are there, or why a test cannot run
+ * (in a static buffer).
+ */
+static inline const char *lb_backend_missing(const char *name, char *prog,
+					     size_t len)
+{
+	static char why[PATH_MAX + 64];
+	struct stat st;
+
+	lb_tool(name, prog, len);
+	if (stat(prog, &st)) {
+		snprintf(why, sizeof(why), "%s: %s", prog, strerror(errno));
+		return why;
+	}
+	if (!lb_available())
+		return LB_PATH " missing and module not loadable";
+	return NULL;
 }
 
 /* Read at most @len - 1 bytes of @path into @buf, as a string: 0 or -errno. */

@@ -35,15 +35,13 @@ FIXTURE(blk) {
 
 FIXTURE_SETUP(blk)
 {
-	struct stat st;
+	const char *why;
 
 	lb_backend_init(&self->be);
 	self->mounted = false;
-	lb_tool("vmsg-blk", self->prog, sizeof(self->prog));
-	if (stat(self->prog, &st))
-		SKIP(return, "%s: %s", self->prog, strerror(errno));
-	if (!lb_available())
-		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	why = lb_backend_missing("vmsg-blk", self->prog, sizeof(self->prog));
+	if (why)
+		SKIP(return, "%s", why);
 	ASSERT_EQ(0, posix_memalign((void **)&self->a, BLK, 16 * BLK));
 	ASSERT_EQ(0, posix_memalign((void **)&self->b, BLK, 16 * BLK));
 }

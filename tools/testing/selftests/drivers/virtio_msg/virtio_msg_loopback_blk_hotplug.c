@@ -46,18 +46,16 @@ FIXTURE(hotplug) {
 
 FIXTURE_SETUP(hotplug)
 {
-	struct stat st;
+	const char *why;
 	int i;
 
 	lb_backend_init(&self->be);
 	lb_backend_init(&self->other);
 	for (i = 0; i < IO_WORKERS; i++)
 		self->workers[i] = -1;
-	lb_tool("vmsg-blk", self->prog, sizeof(self->prog));
-	if (stat(self->prog, &st))
-		SKIP(return, "%s: %s", self->prog, strerror(errno));
-	if (!lb_available())
-		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	why = lb_backend_missing("vmsg-blk", self->prog, sizeof(self->prog));
+	if (why)
+		SKIP(return, "%s", why);
 }
 
 FIXTURE_TEARDOWN(hotplug)

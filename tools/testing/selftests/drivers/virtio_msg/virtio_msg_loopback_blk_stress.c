@@ -45,18 +45,16 @@ FIXTURE(stress) {
 
 FIXTURE_SETUP(stress)
 {
-	struct stat st;
+	const char *why;
 	int i;
 
 	for (i = 0; i < NR_DISKS; i++)
 		lb_backend_init(&self->be[i]);
 	for (i = 0; i < NR_WORKERS; i++)
 		self->workers[i] = -1;
-	lb_tool("vmsg-blk", self->prog, sizeof(self->prog));
-	if (stat(self->prog, &st))
-		SKIP(return, "%s: %s", self->prog, strerror(errno));
-	if (!lb_available())
-		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	why = lb_backend_missing("vmsg-blk", self->prog, sizeof(self->prog));
+	if (why)
+		SKIP(return, "%s", why);
 }
 
 FIXTURE_TEARDOWN(stress)

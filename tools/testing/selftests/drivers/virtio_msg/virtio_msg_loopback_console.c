@@ -283,16 +283,14 @@ FIXTURE_SETUP(console)
 {
 	char prog[256], *argv[5];
 	unsigned int before;
-	struct stat st;
+	const char *why;
 	int cpu[2];
 
 	lb_backend_init(&self->be);
 	self->fd = -1;
-	lb_tool("vmsg-console", prog, sizeof(prog));
-	if (stat(prog, &st))
-		SKIP(return, "%s: %s", prog, strerror(errno));
-	if (!lb_available())
-		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	why = lb_backend_missing("vmsg-console", prog, sizeof(prog));
+	if (why)
+		SKIP(return, "%s", why);
 	if (access("/sys/bus/virtio/drivers/virtio_console", F_OK))
 		SKIP(return, "no virtio console driver (CONFIG_VIRTIO_CONSOLE)");
 	if (pick_cpus(cpu) == 2)

@@ -577,18 +577,16 @@ static void net_gone(struct __test_metadata *_metadata,
 
 FIXTURE_SETUP(net)
 {
-	struct stat st;
+	const char *why;
 	int i;
 
 	lb_backend_init(&self->be);
 	self->e.orig_ns = -1;
 	self->e.ns[0] = -1;
 	self->e.ns[1] = -1;
-	lb_tool("vmsg-net", self->prog, sizeof(self->prog));
-	if (stat(self->prog, &st))
-		SKIP(return, "%s: %s", self->prog, strerror(errno));
-	if (!lb_available())
-		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	why = lb_backend_missing("vmsg-net", self->prog, sizeof(self->prog));
+	if (why)
+		SKIP(return, "%s", why);
 	self->e.orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self->e.orig_ns < 0)
 		SKIP(return, "no network namespaces (CONFIG_NET_NS)");

@@ -74,14 +74,12 @@ FIXTURE(rng) {
 FIXTURE_SETUP(rng)
 {
 	char *const args[] = { self->prog, "--dev-num", "3", NULL };
-	struct stat st;
+	const char *why;
 
 	lb_backend_init(&self->be);
-	lb_tool("vmsg-rng", self->prog, sizeof(self->prog));
-	if (stat(self->prog, &st))
-		SKIP(return, "%s: %s", self->prog, strerror(errno));
-	if (!lb_available())
-		SKIP(return, "%s missing and module not loadable", LB_PATH);
+	why = lb_backend_missing("vmsg-rng", self->prog, sizeof(self->prog));
+	if (why)
+		SKIP(return, "%s", why);
 	if (access(RNG_SYSFS "rng_current", W_OK))
 		SKIP(return, "no hwrng core (CONFIG_HW_RANDOM)");
 
