@@ -8,7 +8,9 @@
  *
  * - read() returns exactly one driver-to-device message (a request or an
  *   EVENT_AVAIL), write() takes exactly one device-to-driver message (a
- *   response or an event); see <linux/virtio_msg.h> for the wire format;
+ *   response or an event) and queues it for delivery, fsync() waits until
+ *   what was written has been delivered; see <linux/virtio_msg.h> for the
+ *   wire format;
  * - the ioctls below add and remove device numbers and copy bytes to and
  *   from the memory the driver has mapped for a device.
  *

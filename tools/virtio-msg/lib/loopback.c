@@ -98,7 +98,10 @@ static int lb_dev_mem_write(void *ctx, uint64_t addr, const void *src,
 	return vmsg_lb_mem_write(d->lb, d->dev_num, addr, src, len);
 }
 
-/* One write() is one message; the kernel never makes it wait. */
+/*
+ * One write() is one message. The kernel queues it for delivery and waits
+ * for room only while its ring is full, for a bounded time (EAGAIN then).
+ */
 static int lb_send(struct vmsg_lb *lb, const void *msg, size_t len)
 {
 	ssize_t n;
