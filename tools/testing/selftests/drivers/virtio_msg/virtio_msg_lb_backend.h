@@ -337,6 +337,27 @@ static inline const char *lb_backend_missing(const char *name, char *prog,
 	return NULL;
 }
 
+/*
+ * The command line every backend keeps: --help prints its usage and exits
+ * 0, an unknown option exits 2. The path of backend @name goes to @prog.
+ * False (and the test skipped) when the backend is not installed. Needs
+ * kselftest_harness.h included first.
+ */
+static inline bool lb_backend_cli_ok(struct __test_metadata *_metadata,
+				     const char *name, char *prog, size_t len)
+{
+	char cmd[PATH_MAX + 64];
+
+	lb_tool(name, prog, len);
+	if (access(prog, X_OK))
+		SKIP(return false, "%s: %s", prog, strerror(errno));
+	snprintf(cmd, sizeof(cmd), "%s --help | grep -q Usage", prog);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "%s --bogus >/dev/null 2>&1", prog);
+	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+	return true;
+}
+
 /* Read at most @len - 1 bytes of @path into @buf, as a string: 0 or -errno. */
 static inline int lb_read_file(const char *path, char *buf, size_t len)
 {
