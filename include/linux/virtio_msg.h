@@ -54,6 +54,14 @@ struct virtio_msg_bus_core;
  *	must outlive that virtio device. Returns an ERR_PTR() on failure.
  * @release_device: Undo what @dma_device set up for @dev_num. Optional.
  *	Called in process context, after the virtio device is gone; may sleep.
+ * @shm_region: Validate and translate shared memory region @id of device
+ *	@dev_num, which the device reported with GET_SHM at address *@addr
+ *	and @len bytes long (both as the device sent them). Optional: without
+ *	it the core reports no shared memory region to drivers, since the
+ *	address is the device's and a driver would map it as host physical
+ *	memory. Returns 0 after storing in *@addr the host physical address
+ *	drivers may map, or a negative errno to hide the region. Called in
+ *	process context; may sleep.
  * @bus_message: An inbound bus message in the implementation-defined
  *	range (msg_id 0x80-0xff) that answers no request of
  *	virtio_msg_bus_transfer(), e.g. an FF-A AREA_RELEASE event. The core
@@ -73,6 +81,8 @@ struct virtio_msg_bus_ops {
 			 u32 vq_index, u32 data);
 	struct device *(*dma_device)(struct virtio_msg_bus *bus, u16 dev_num);
 	void (*release_device)(struct virtio_msg_bus *bus, u16 dev_num);
+	int (*shm_region)(struct virtio_msg_bus *bus, u16 dev_num, u8 id,
+			  u64 *addr, u64 len);
 	void (*bus_message)(struct virtio_msg_bus *bus,
 			    const struct virtio_msg_hdr *msg);
 };
@@ -96,6 +106,22 @@ struct virtio_msg_bus_ops {
 #define VIRTIO_MSG_BUS_F_ACCESS_PLATFORM	BIT(4)
 
 /**
+ * struct virtio_msg_device_policy - a device type a bus lets through
+ * @device_id: virtio device ID (VIRTIO_ID_*), never 0
+ * @features: the feature bits 0-63 a driver may negotiate with devices of
+ *	this type, transport bits (VIRTIO_F_VERSION_1, VIRTIO_F_RING_*, ...)
+ *	included; the core hides every other bit the device offers
+ *
+ * A bus whose device side is less trusted than the kernel (a userspace
+ * process, another processor) lists the device types whose drivers are
+ * safe against a hostile device, and the features they may use.
+ */
+struct virtio_msg_device_policy {
+	u32 device_id;
+	u64 features;
+};
+
+/**
  * struct virtio_msg_bus_desc - static description of a kind of bus
  * @name: short bus name, returned by virtio_config_ops.bus_name
  * @ops: the operations; the table is const and shared by all instances
@@ -103,13 +129,21 @@ struct virtio_msg_bus_ops {
  *	[VIRTIO_MSG_MAX_SIZE_MIN, VIRTIO_MSG_MAX_SIZE_MAX]; an instance may
  *	lower it (virtio_msg_bus.max_msg_size) after negotiating with its peer
  * @flags: VIRTIO_MSG_BUS_F_*
+ * @devices: the device types the core may create on this bus, an array
+ *	ended by an entry with device_id 0; NULL lets every type through.
+ *	Devices of other types are not created (their number still counts
+ *	as known, and a message says why).
  */
 struct virtio_msg_bus_desc {
 	const char *name;
 	const struct virtio_msg_bus_ops *ops;
 	u16 max_msg_size;
 	unsigned long flags;
+	const struct virtio_msg_device_policy *devices;
 };
+
+/* Devices a bus instance has at most, unless it sets its own limit. */
+#define VIRTIO_MSG_BUS_MAX_DEVICES_DEFAULT	64U
 
 /**
  * struct virtio_msg_bus - one bus instance, embedded in the bus module's state
@@ -119,6 +153,9 @@ struct virtio_msg_bus_desc {
  *	@desc->max_msg_size. Set before virtio_msg_bus_register().
  * @timeout_ms: how long a request waits for its response; 0 means the core
  *	module's default (module parameter request_timeout_ms)
+ * @max_devices: how many devices the core creates on this instance at
+ *	most; 0 means VIRTIO_MSG_BUS_MAX_DEVICES_DEFAULT. Further device
+ *	numbers announced by the peer are refused, with a ratelimited message.
  * @core: state owned by the core; bus modules do not touch it
  */
 struct virtio_msg_bus {
@@ -126,6 +163,7 @@ struct virtio_msg_bus {
 	const struct virtio_msg_bus_desc *desc;
 	u16 max_msg_size;
 	unsigned int timeout_ms;
+	unsigned int max_devices;
 	struct virtio_msg_bus_core *core;
 };
 
