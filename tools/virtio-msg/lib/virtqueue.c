@@ -172,10 +172,12 @@ static int write_le16(struct vmsg_dev *dev, uint64_t addr, uint16_t v)
 }
 
 /*
- * Walk the chain starting at @head. Every walk is bounded: the direct
- * part by the queue size and an indirect table by its number of entries,
- * so a chain longer than that must contain a loop. Segments past @iov_cap
- * are counted but not stored.
+ * Walk the chain starting at @head. A chain may hold at most the queue
+ * size of segments, direct and indirect ones together, so that bounds the
+ * walk: at most that many segment descriptors are read, plus one indirect
+ * descriptor. A chain that would go on is too long or loops; so is one
+ * that visits more entries of a table than the table has. Segments past
+ * @iov_cap are counted but not stored.
  *
  * Return: 0; -ENOBUFS if the (valid) chain did not fit in @iov; another
  * negative errno for a ring rule violation or accessor failure.
@@ -185,7 +187,7 @@ static int walk_chain(struct vmsg_dev *dev, struct vmsg_vq *vq, uint16_t head,
 		      unsigned int iov_cap)
 {
 	uint64_t table = vq->desc_addr;
-	uint32_t table_n = vq->size, i = head, count = 0, n = 0;
+	uint32_t table_n = vq->size, i = head, n = 0, visited = 0;
 	bool indirect = false, seen_write = false;
 
 	memset(elem, 0, sizeof(*elem));
@@ -197,7 +199,8 @@ static int walk_chain(struct vmsg_dev *dev, struct vmsg_vq *vq, uint16_t head,
 		uint32_t len;
 		uint16_t flags, next;
 
-		if (count++ >= table_n)
+		/* Whatever comes next adds a segment. */
+		if (n >= vq->size || visited++ >= table_n)
 			return -ELOOP;
 		if (vmsg_dev_mem_read(dev, table + (uint64_t)DESC_SIZE * i,
 				      d, sizeof(d)))
@@ -220,7 +223,7 @@ static int walk_chain(struct vmsg_dev *dev, struct vmsg_vq *vq, uint16_t head,
 			table = addr;
 			table_n = len / DESC_SIZE;
 			i = 0;
-			count = 0;
+			visited = 0;
 			continue;
 		}
 

@@ -1298,6 +1298,82 @@ TEST_BEGIN(split_indirect_loop)
 	CHECK(bus.reads <= 2 + 1 + 4);
 TEST_END
 
+/* Builds a chain of @n segments in the table at @table, in order. */
+static void table_chain(uint64_t table, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		desc(table, i, BUF_ADDR, 1, i < n - 1 ? NEXT : 0, i + 1);
+}
+
+TEST_BEGIN(split_indirect_longest_chain_ok)
+	struct vmsg_iov big[2 * QSZ];
+
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	/* An indirect table holding a whole queue size of segments. */
+	table_chain(INDIR_ADDR, QSZ);
+	desc(DESC_ADDR, 0, INDIR_ADDR, QSZ * 16, INDIR, 0);
+	avail_add(0);
+	CHECK(vmsg_vq_pop(dev, 0, &elem, big, 2 * QSZ) == 1);
+	CHECK(elem.out_num == QSZ && !needs_reset(dev));
+TEST_END
+
+TEST_BEGIN(split_indirect_chain_too_long)
+	struct vmsg_iov big[2 * QSZ];
+
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	/* One segment more than the queue size, all in the table. */
+	table_chain(INDIR_ADDR, QSZ + 1);
+	desc(DESC_ADDR, 0, INDIR_ADDR, (QSZ + 1) * 16, INDIR, 0);
+	avail_add(0);
+	CHECK(vmsg_vq_pop(dev, 0, &elem, big, 2 * QSZ) == -EIO);
+	CHECK(needs_reset(dev) && saw_needs_reset_event());
+TEST_END
+
+TEST_BEGIN(split_direct_plus_indirect_too_long)
+	struct vmsg_iov big[2 * QSZ];
+
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	/* Direct and indirect segments count together. */
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
+	desc(DESC_ADDR, 1, INDIR_ADDR, QSZ * 16, INDIR, 0);
+	table_chain(INDIR_ADDR, QSZ);
+	avail_add(0);
+	bus.reads = 0;
+	CHECK(vmsg_vq_pop(dev, 0, &elem, big, 2 * QSZ) == -EIO);
+	CHECK(needs_reset(dev) && saw_needs_reset_event());
+	/* avail idx, ring entry, QSZ segments and the indirect descriptor. */
+	CHECK(bus.reads <= 2 + QSZ + 1);
+TEST_END
+
+TEST_BEGIN(split_indirect_loop_big_table)
+	unsigned int i;
+
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	/* A loop in a table much larger than the queue. */
+	for (i = 0; i < 64; i++)
+		desc(INDIR_ADDR, i, BUF_ADDR, 4, NEXT, (i + 1) % 64);
+	desc(DESC_ADDR, 0, INDIR_ADDR, 64 * 16, INDIR, 0);
+	avail_add(0);
+	bus.reads = 0;
+	CHECK(broken_after(dev));
+	/* Bounded by the queue size, not by the table. */
+	CHECK(bus.reads <= 2 + 1 + QSZ);
+TEST_END
+
+TEST_BEGIN(split_indirect_zero_len)
+	dev = dev_up(F_IND);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, INDIR_ADDR, 0, INDIR, 0);
+	avail_add(0);
+	CHECK(broken_after(dev));
+TEST_END
+
 TEST_BEGIN(split_head_out_of_range)
 	dev = dev_up(0);
 	CHECK(dev);
@@ -1973,6 +2049,11 @@ static const struct test tests[] = {
 	T(split_desc_self_loop),
 	T(split_longest_chain_ok),
 	T(split_indirect_loop),
+	T(split_indirect_longest_chain_ok),
+	T(split_indirect_chain_too_long),
+	T(split_direct_plus_indirect_too_long),
+	T(split_indirect_loop_big_table),
+	T(split_indirect_zero_len),
 	T(split_head_out_of_range),
 	T(split_next_out_of_range),
 	T(split_indirect_next_out_of_range),

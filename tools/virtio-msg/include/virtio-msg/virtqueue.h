@@ -65,8 +65,12 @@ bool vmsg_vq_ready(const struct vmsg_dev *dev, unsigned int index);
  * @iov_cap: number of entries in @iov
  *
  * Follows direct and indirect descriptors (indirect only when
- * VIRTIO_F_INDIRECT_DESC was negotiated). With VIRTIO_F_EVENT_IDX the
- * avail_event field is kept up to date.
+ * VIRTIO_F_INDIRECT_DESC was negotiated: one table, not nested, a
+ * non-zero multiple of 16 bytes). A chain holds at most the queue size of
+ * segments, direct and indirect ones together, as the virtio spec
+ * requires of the driver; a longer chain is a ring rule violation, and no
+ * more than that many descriptors are read to find out. With
+ * VIRTIO_F_EVENT_IDX the avail_event field is kept up to date.
  *
  * Return: 1 with @elem and @iov filled in; 0 if the ring is empty or the
  * device is not DRIVER_OK; -EINVAL if the queue is not live; -EIO if the
