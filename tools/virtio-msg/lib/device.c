@@ -640,7 +640,8 @@ struct vmsg_dev *vmsg_dev_create(const struct vmsg_dev_model *model,
 	if (model->config_init && model->config_size)
 		memcpy(dev->config, model->config_init, model->config_size);
 	for (i = 0; i < model->num_queues; i++)
-		vmsg_vq_init(&dev->vqs[i], model->queue_max_size[i]);
+		if (vmsg_vq_init(&dev->vqs[i], model->queue_max_size[i]))
+			goto nomem;
 	return dev;
 
 nomem:
@@ -651,8 +652,12 @@ nomem:
 
 void vmsg_dev_destroy(struct vmsg_dev *dev)
 {
+	unsigned int i;
+
 	if (!dev)
 		return;
+	for (i = 0; dev->vqs && i < dev->model->num_queues; i++)
+		vmsg_vq_free(&dev->vqs[i]);
 	free(dev->reqbuf);
 	free(dev->evbuf);
 	free(dev->vqs);

@@ -27,6 +27,12 @@ struct vmsg_vq {
 	bool broken;
 	bool pending;		/* pushed since the last notify */
 	bool signalled_valid;	/* signalled_used holds a value */
+	/*
+	 * Heads popped and not yet pushed, one bit per descriptor of the
+	 * largest queue: a driver publishing one of these again breaks the
+	 * ring rules, and the model can complete each chain only once.
+	 */
+	uint64_t *inflight;
 	uint16_t last_avail;
 	uint16_t used_idx;
 	uint16_t signalled_used;
@@ -113,8 +119,9 @@ uint8_t *vmsg_dev_event_payload(struct vmsg_dev *dev);
 int vmsg_dev_send_event(struct vmsg_dev *dev, uint8_t msg_id, size_t len);
 
 /* virtqueue.c: message handlers and state */
-void vmsg_vq_init(struct vmsg_vq *vq, uint32_t max_size);
+int vmsg_vq_init(struct vmsg_vq *vq, uint32_t max_size);
 void vmsg_vq_clear(struct vmsg_vq *vq);
+void vmsg_vq_free(struct vmsg_vq *vq);
 size_t vmsg_vq_get_msg(struct vmsg_dev *dev, const uint8_t *req,
 		       uint8_t *out);
 void vmsg_vq_set_msg(struct vmsg_dev *dev, const uint8_t *req);

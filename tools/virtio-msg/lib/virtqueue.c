@@ -9,6 +9,7 @@
  *                     le16 avail_event;
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -32,15 +33,52 @@
 #define vq_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define vq_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
 
-void vmsg_vq_init(struct vmsg_vq *vq, uint32_t max_size)
+#define INFLIGHT_WORDS(n)	(((n) + 63) / 64)
+
+int vmsg_vq_init(struct vmsg_vq *vq, uint32_t max_size)
 {
 	memset(vq, 0, sizeof(*vq));
 	vq->max_size = max_size;
+	if (!max_size)
+		return 0;
+	vq->inflight = calloc(INFLIGHT_WORDS(max_size),
+			      sizeof(*vq->inflight));
+	return vq->inflight ? 0 : -ENOMEM;
 }
 
+/* Back to the inactive state; nothing is in flight any more. */
 void vmsg_vq_clear(struct vmsg_vq *vq)
 {
-	vmsg_vq_init(vq, vq->max_size);
+	uint64_t *inflight = vq->inflight;
+	uint32_t max_size = vq->max_size;
+
+	memset(vq, 0, sizeof(*vq));
+	vq->max_size = max_size;
+	vq->inflight = inflight;
+	if (inflight)
+		memset(inflight, 0,
+		       INFLIGHT_WORDS(max_size) * sizeof(*inflight));
+}
+
+void vmsg_vq_free(struct vmsg_vq *vq)
+{
+	free(vq->inflight);
+	vq->inflight = NULL;
+}
+
+static bool inflight_test(const struct vmsg_vq *vq, uint16_t head)
+{
+	return vq->inflight[head / 64] & (1ULL << (head % 64));
+}
+
+static void inflight_set(struct vmsg_vq *vq, uint16_t head)
+{
+	vq->inflight[head / 64] |= 1ULL << (head % 64);
+}
+
+static void inflight_clear(struct vmsg_vq *vq, uint16_t head)
+{
+	vq->inflight[head / 64] &= ~(1ULL << (head % 64));
 }
 
 static struct vmsg_vq *get_vq(const struct vmsg_dev *dev, unsigned int index)
@@ -296,7 +334,8 @@ int vmsg_vq_pop(struct vmsg_dev *dev, unsigned int index,
 
 	if (read_le16(dev, AVAIL_RING(vq, vq->last_avail % vq->size), &head))
 		return vq_fail(dev, vq);
-	if (head >= vq->size)
+	/* A head the device still holds cannot be a new buffer. */
+	if (head >= vq->size || inflight_test(vq, head))
 		return vq_fail(dev, vq);
 
 	ret = walk_chain(dev, vq, head, elem, iov, iov_cap);
@@ -304,6 +343,7 @@ int vmsg_vq_pop(struct vmsg_dev *dev, unsigned int index,
 		return vq_fail(dev, vq);
 
 	vq->last_avail++;
+	inflight_set(vq, head);
 	if (event_idx && write_le16(dev, AVAIL_EVENT(vq), vq->last_avail))
 		return vq_fail(dev, vq);
 
@@ -326,7 +366,8 @@ int vmsg_vq_push(struct vmsg_dev *dev, unsigned int index, uint16_t head,
 		return -EINVAL;
 	if (vq->broken)
 		return -EIO;
-	if (head >= vq->size)
+	/* Only a chain the device holds can be completed, and only once. */
+	if (head >= vq->size || !inflight_test(vq, head))
 		return -EINVAL;
 
 	vmsg_put_le32(e, head);
@@ -340,6 +381,7 @@ int vmsg_vq_push(struct vmsg_dev *dev, unsigned int index, uint16_t head,
 		return vq_fail(dev, vq);
 	vq->used_idx++;
 	vq->pending = true;
+	inflight_clear(vq, head);
 	return 0;
 }
 

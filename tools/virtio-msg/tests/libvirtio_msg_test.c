@@ -1460,6 +1460,72 @@ TEST_BEGIN(split_buffer_wraps)
 	CHECK(broken_after(dev));
 TEST_END
 
+TEST_BEGIN(split_head_in_flight_twice)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 2, BUF_ADDR, 4, WRITE, 0);
+	avail_add(2);
+	avail_add(2);
+	CHECK(pop(dev) == 1 && elem.head == 2);
+	/* Published again before it came back: not a second buffer. */
+	CHECK(broken_after(dev));
+	CHECK(vmsg_vq_push(dev, 0, 2, 4) == -EIO);
+	CHECK(rd16(USED_ADDR + 2) == 0);
+TEST_END
+
+TEST_BEGIN(split_head_in_flight_via_chain)
+	dev = dev_up(0);
+	CHECK(dev);
+	/* Chains 0 -> 1 and 1 overlap, but heads differ: not a double. */
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
+	desc(DESC_ADDR, 1, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	avail_add(1);
+	CHECK(pop(dev) == 1 && elem.head == 0);
+	CHECK(pop(dev) == 1 && elem.head == 1);
+	CHECK(vmsg_vq_push(dev, 0, 1, 0) == 0);
+	CHECK(vmsg_vq_push(dev, 0, 0, 0) == 0);
+	/* Back from the device, a head may be published again. */
+	avail_add(0);
+	CHECK(pop(dev) == 1 && elem.head == 0 && !needs_reset(dev));
+TEST_END
+
+TEST_BEGIN(push_head_not_in_flight)
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, WRITE, 0);
+	avail_add(0);
+	CHECK(vmsg_vq_push(dev, 0, 0, 4) == -EINVAL);	/* never popped */
+	CHECK(pop(dev) == 1);
+	CHECK(vmsg_vq_push(dev, 0, 3, 4) == -EINVAL);	/* other head */
+	CHECK(rd16(USED_ADDR + 2) == 0);
+	CHECK(vmsg_vq_push(dev, 0, 0, 4) == 0);
+	CHECK(vmsg_vq_push(dev, 0, 0, 4) == -EINVAL);	/* twice */
+	CHECK(rd16(USED_ADDR + 2) == 1);
+	/* A model error, not the driver's: the device keeps running. */
+	CHECK(!needs_reset(dev) && vmsg_vq_ready(dev, 0));
+TEST_END
+
+TEST_BEGIN(in_flight_forgotten_on_reset)
+	uint8_t p[4] = { 0 };
+
+	dev = dev_up(0);
+	CHECK(dev);
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1);
+	/* RESET_VQUEUE drops what was in flight; the head is free. */
+	CHECK(xfer(dev, VIRTIO_MSG_RESET_VQUEUE, p, 4) == 8);
+	CHECK(set_vqueue(dev, 0, 8, DESC_ADDR, AVAIL_ADDR, USED_ADDR) == 8);
+	memset(mem, 0, sizeof(mem));
+	drv_avail_idx = 0;
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1 && elem.head == 0);
+	CHECK(vmsg_vq_push(dev, 0, 0, 0) == 0);
+	CHECK(!needs_reset(dev));
+TEST_END
+
 TEST_BEGIN(accessor_fail_avail)
 	dev = dev_up(0);
 	CHECK(dev);
@@ -1674,8 +1740,9 @@ TEST_BEGIN(avail_event_written)
 	CHECK(pop(dev) == 0);
 	CHECK(rd16(AVAIL_EVENT_ADDR) == 0);
 	desc(DESC_ADDR, 0, BUF_ADDR, 4, 0, 0);
+	desc(DESC_ADDR, 1, BUF_ADDR, 4, 0, 0);
 	avail_add(0);
-	avail_add(0);
+	avail_add(1);
 	CHECK(pop(dev) == 1);
 	CHECK(rd16(AVAIL_EVENT_ADDR) == 1);
 	CHECK(pop(dev) == 1);
@@ -2064,6 +2131,10 @@ static const struct test tests[] = {
 	T(split_indirect_with_next),
 	T(split_readable_after_writable),
 	T(split_buffer_wraps),
+	T(split_head_in_flight_twice),
+	T(split_head_in_flight_via_chain),
+	T(push_head_not_in_flight),
+	T(in_flight_forgotten_on_reset),
 	T(accessor_fail_avail),
 	T(accessor_fail_avail_ring),
 	T(accessor_fail_desc),

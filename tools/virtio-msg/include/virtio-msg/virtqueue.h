@@ -69,8 +69,11 @@ bool vmsg_vq_ready(const struct vmsg_dev *dev, unsigned int index);
  * non-zero multiple of 16 bytes). A chain holds at most the queue size of
  * segments, direct and indirect ones together, as the virtio spec
  * requires of the driver; a longer chain is a ring rule violation, and no
- * more than that many descriptors are read to find out. With
- * VIRTIO_F_EVENT_IDX the avail_event field is kept up to date.
+ * more than that many descriptors are read to find out. So is an
+ * available index more than the queue size ahead, and a head that is out
+ * of range or still in flight (popped and not yet pushed): a driver
+ * cannot make the device hold one buffer twice. With VIRTIO_F_EVENT_IDX
+ * the avail_event field is kept up to date.
  *
  * Return: 1 with @elem and @iov filled in; 0 if the ring is empty or the
  * device is not DRIVER_OK; -EINVAL if the queue is not live; -EIO if the
@@ -92,10 +95,12 @@ int vmsg_vq_pop(struct vmsg_dev *dev, unsigned int index,
  * @len: number of bytes written into the chain's writable segments
  *
  * Writes the used element, then publishes the new used index. Does not
- * notify the driver; see vmsg_vq_notify().
+ * notify the driver; see vmsg_vq_notify(). Each chain popped is pushed
+ * exactly once; the head is then free for the driver to publish again.
  *
- * Return: 0; -EINVAL for a queue that is not live or a bad @head; -EIO if
- * the queue is broken or the accessor failed (the device is then
+ * Return: 0; -EINVAL for a queue that is not live or a @head that is not
+ * in flight (never popped, or pushed already; nothing is written); -EIO
+ * if the queue is broken or the accessor failed (the device is then
  * NEEDS_RESET).
  */
 int vmsg_vq_push(struct vmsg_dev *dev, unsigned int index, uint16_t head,
