@@ -56,6 +56,7 @@ static const uint32_t blk_required[2] = {
 };
 
 static const uint16_t blk_queue_max[1] = { BLK_QUEUE_SIZE };
+static const uint16_t blk_queue_segs[1] = { BLK_SEG_MAX + 2 };
 
 static uint8_t blk_config[BLK_CONFIG_SIZE];
 
@@ -219,6 +220,24 @@ static uint32_t blk_request(struct vmsg_dev *dev, struct blk *b,
 	return written + 1;
 }
 
+/*
+ * A request with more segments than seg_max allows: fail it with IOERR in
+ * its status byte, the last byte of the chain. Without a writable last
+ * byte there is no way to answer, and the device needs reset.
+ */
+static int blk_oversized(struct vmsg_dev *dev, unsigned int index,
+			 const struct vmsg_vq_elem *elem,
+			 const struct vmsg_iov *last)
+{
+	uint8_t status = VIRTIO_BLK_S_IOERR;
+
+	(void)index;
+	if (!elem->in_num || !last->len ||
+	    vmsg_dev_mem_write(dev, last->addr + last->len - 1, &status, 1))
+		return -EIO;
+	return 1;
+}
+
 static void blk_queue_notify(struct vmsg_dev *dev, unsigned int index)
 {
 	struct vmsg_iov iov[BLK_QUEUE_SIZE];
@@ -248,7 +267,9 @@ static const struct vmsg_dev_model blk_model = {
 	.config_init = blk_config,
 	.num_queues = 1,
 	.queue_max_size = blk_queue_max,
+	.queue_max_segs = blk_queue_segs,
 	.queue_notify = blk_queue_notify,
+	.oversized_chain = blk_oversized,
 };
 
 static void usage(FILE *f, const char *prog)

@@ -191,6 +191,19 @@ static void con_reset(struct vmsg_dev *dev)
 	}
 }
 
+/* A buffer with more segments than we take is returned empty. */
+static int con_oversized(struct vmsg_dev *dev, unsigned int index,
+			 const struct vmsg_vq_elem *elem,
+			 const struct vmsg_iov *last)
+{
+	struct con *c = vmsg_dev_priv(dev);
+
+	(void)last;
+	if (index == CON_TX)
+		c->dropped += elem->out_len;
+	return 0;
+}
+
 static const struct vmsg_dev_model con_model = {
 	.device_id = VIRTIO_ID_CONSOLE,
 	.num_feature_blocks = 2,
@@ -202,6 +215,7 @@ static const struct vmsg_dev_model con_model = {
 	.queue_max_size = con_queue_max,
 	.queue_notify = con_queue_notify,
 	.reset = con_reset,
+	.oversized_chain = con_oversized,
 };
 
 static void usage(FILE *f, const char *prog)

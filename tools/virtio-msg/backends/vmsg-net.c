@@ -245,6 +245,18 @@ static void net_queue_notify(struct vmsg_dev *dev, unsigned int index)
 	}
 }
 
+/*
+ * A buffer with more segments than we take is returned empty: a dropped
+ * frame on transmit, a receive buffer too short for any frame.
+ */
+static int net_oversized(struct vmsg_dev *dev, unsigned int index,
+			 const struct vmsg_vq_elem *elem,
+			 const struct vmsg_iov *last)
+{
+	(void)dev; (void)index; (void)elem; (void)last;
+	return 0;
+}
+
 static void net_reset(struct vmsg_dev *dev)
 {
 	struct port *p = vmsg_dev_priv(dev);
@@ -263,6 +275,7 @@ static const struct vmsg_dev_model net_model = {
 	.queue_max_size = net_queue_max,
 	.queue_notify = net_queue_notify,
 	.reset = net_reset,
+	.oversized_chain = net_oversized,
 };
 
 static void usage(FILE *f, const char *prog)

@@ -80,6 +80,15 @@ static void rng_queue_notify(struct vmsg_dev *dev, unsigned int index)
 	vmsg_vq_notify(dev, 0);
 }
 
+/* A buffer with more segments than we take is returned with no bytes. */
+static int rng_oversized(struct vmsg_dev *dev, unsigned int index,
+			 const struct vmsg_vq_elem *elem,
+			 const struct vmsg_iov *last)
+{
+	(void)dev; (void)index; (void)elem; (void)last;
+	return 0;
+}
+
 static const struct vmsg_dev_model rng_model = {
 	.device_id = VIRTIO_ID_RNG,
 	.num_feature_blocks = 2,
@@ -88,6 +97,7 @@ static const struct vmsg_dev_model rng_model = {
 	.num_queues = 1,
 	.queue_max_size = rng_queue_max,
 	.queue_notify = rng_queue_notify,
+	.oversized_chain = rng_oversized,
 };
 
 static void usage(FILE *f, const char *prog)

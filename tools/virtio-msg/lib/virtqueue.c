@@ -215,14 +215,14 @@ static int write_le16(struct vmsg_dev *dev, uint64_t addr, uint16_t v)
  * walk: at most that many segment descriptors are read, plus one indirect
  * descriptor. A chain that would go on is too long or loops; so is one
  * that visits more entries of a table than the table has. Segments past
- * @iov_cap are counted but not stored.
+ * @iov_cap are counted but not stored; @last gets the final segment.
  *
  * Return: 0; -ENOBUFS if the (valid) chain did not fit in @iov; another
  * negative errno for a ring rule violation or accessor failure.
  */
 static int walk_chain(struct vmsg_dev *dev, struct vmsg_vq *vq, uint16_t head,
 		      struct vmsg_vq_elem *elem, struct vmsg_iov *iov,
-		      unsigned int iov_cap)
+		      unsigned int iov_cap, struct vmsg_iov *last)
 {
 	uint64_t table = vq->desc_addr;
 	uint32_t table_n = vq->size, i = head, n = 0, visited = 0;
@@ -283,6 +283,8 @@ static int walk_chain(struct vmsg_dev *dev, struct vmsg_vq *vq, uint16_t head,
 			iov[n].len = len;
 		}
 		n++;
+		last->addr = addr;
+		last->len = len;
 
 		if (!(flags & VRING_DESC_F_NEXT))
 			break;
@@ -293,11 +295,37 @@ static int walk_chain(struct vmsg_dev *dev, struct vmsg_vq *vq, uint16_t head,
 	return n > iov_cap ? -ENOBUFS : 0;
 }
 
+/*
+ * A valid chain with more segments than the device takes. Completing it
+ * as if it were served could pass for success (a block request whose
+ * status byte nobody wrote), so only the model can answer it, typically
+ * with an error status; without an answer the device needs reset.
+ */
+static int refuse_chain(struct vmsg_dev *dev, unsigned int index,
+			struct vmsg_vq *vq, const struct vmsg_vq_elem *elem,
+			const struct vmsg_iov *last)
+{
+	const struct vmsg_dev_model *m = dev->model;
+	int len = -EINVAL;
+
+	if (m->oversized_chain)
+		len = m->oversized_chain(dev, index, elem, last);
+	if (len < 0 || vq->broken)
+		return vq_fail(dev, vq);
+	if ((uint64_t)len > elem->in_len)
+		len = elem->in_len;
+	if (vmsg_vq_push(dev, index, elem->head, len))
+		return -EIO;
+	return -ENOBUFS;
+}
+
 int vmsg_vq_pop(struct vmsg_dev *dev, unsigned int index,
 		struct vmsg_vq_elem *elem, struct vmsg_iov *iov,
 		unsigned int iov_cap)
 {
 	struct vmsg_vq *vq = get_vq(dev, index);
+	unsigned int max_segs;
+	struct vmsg_iov last;
 	bool event_idx;
 	uint16_t avail_idx, head, pending;
 	int ret;
@@ -338,7 +366,11 @@ int vmsg_vq_pop(struct vmsg_dev *dev, unsigned int index,
 	if (head >= vq->size || inflight_test(vq, head))
 		return vq_fail(dev, vq);
 
-	ret = walk_chain(dev, vq, head, elem, iov, iov_cap);
+	max_segs = dev->model->queue_max_segs ?
+		   dev->model->queue_max_segs[index] : 0;
+	if (max_segs && max_segs < iov_cap)
+		iov_cap = max_segs;
+	ret = walk_chain(dev, vq, head, elem, iov, iov_cap, &last);
 	if (ret && ret != -ENOBUFS)
 		return vq_fail(dev, vq);
 
@@ -347,12 +379,8 @@ int vmsg_vq_pop(struct vmsg_dev *dev, unsigned int index,
 	if (event_idx && write_le16(dev, AVAIL_EVENT(vq), vq->last_avail))
 		return vq_fail(dev, vq);
 
-	if (ret == -ENOBUFS) {
-		/* Too many segments for the caller: give it back empty. */
-		if (vmsg_vq_push(dev, index, head, 0))
-			return -EIO;
-		return -ENOBUFS;
-	}
+	if (ret == -ENOBUFS)
+		return refuse_chain(dev, index, vq, elem, &last);
 	return 1;
 }
 

@@ -1614,23 +1614,145 @@ TEST_BEGIN(accessor_fail_buffer)
 	CHECK(rd16(USED_ADDR + 2) == 1);
 TEST_END
 
-TEST_BEGIN(iov_overflow_dropped)
+/* Chain 0: 4 readable bytes, 4 writable, a 1-byte status; then chain 3. */
+static void three_seg_chain(void)
+{
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
+	desc(DESC_ADDR, 1, BUF_ADDR + 0x10, 4, WRITE | NEXT, 2);
+	desc(DESC_ADDR, 2, BUF_ADDR + 0x20, 1, WRITE, 0);
+	avail_add(0);
+	desc(DESC_ADDR, 3, BUF_ADDR + 0x30, 4, 0, 0);
+	avail_add(3);
+}
+
+static struct {
+	unsigned int calls, index;
+	struct vmsg_vq_elem elem;
+	struct vmsg_iov last;
+	int ret;
+} oversized;
+
+/* Answers like a block device: error status in the last byte. */
+static int m_oversized(struct vmsg_dev *dev, unsigned int index,
+		       const struct vmsg_vq_elem *e,
+		       const struct vmsg_iov *last)
+{
+	uint8_t status = 0xee;
+
+	oversized.calls++;
+	oversized.index = index;
+	oversized.elem = *e;
+	oversized.last = *last;
+	if (oversized.ret < 0 || !e->in_num)
+		return oversized.ret < 0 ? oversized.ret : -EINVAL;
+	if (vmsg_dev_mem_write(dev, last->addr + last->len - 1, &status, 1))
+		return -EIO;
+	return oversized.ret;
+}
+
+TEST_BEGIN(iov_overflow_needs_reset)
 	struct vmsg_iov small[2];
 
 	dev = dev_up(0);
 	CHECK(dev);
-	desc(DESC_ADDR, 0, BUF_ADDR, 4, NEXT, 1);
-	desc(DESC_ADDR, 1, BUF_ADDR, 4, NEXT, 2);
-	desc(DESC_ADDR, 2, BUF_ADDR, 4, 0, 0);
-	avail_add(0);
-	desc(DESC_ADDR, 3, BUF_ADDR, 4, 0, 0);
-	avail_add(3);
+	three_seg_chain();
+	/* No model answer: the chain cannot be completed meaningfully. */
+	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == -EIO);
+	CHECK(needs_reset(dev) && saw_needs_reset_event());
+	CHECK(rd16(USED_ADDR + 2) == 0);
+	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == -EIO);
+TEST_END
+
+TEST_BEGIN(iov_overflow_answered)
+	struct vmsg_iov small[2];
+
+	memset(&oversized, 0, sizeof(oversized));
+	model.oversized_chain = m_oversized;
+	oversized.ret = 1;
+	dev = dev_up(0);
+	CHECK(dev);
+	three_seg_chain();
 	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == -ENOBUFS);
+	CHECK(oversized.calls == 1 && oversized.index == 0);
+	/* The whole chain is described, not just what fitted. */
+	CHECK(oversized.elem.head == 0 && oversized.elem.out_num == 1 &&
+	      oversized.elem.in_num == 2 && oversized.elem.out_len == 4 &&
+	      oversized.elem.in_len == 5);
+	CHECK(oversized.last.addr == BUF_ADDR + 0x20 &&
+	      oversized.last.len == 1);
+	CHECK(mem[BUF_ADDR + 0x20 - MEM_BASE] == 0xee);
 	CHECK(rd16(USED_ADDR + 2) == 1);
-	CHECK(rd32(USED_ADDR + 4) == 0 && rd32(USED_ADDR + 8) == 0);
+	CHECK(rd32(USED_ADDR + 4) == 0 && rd32(USED_ADDR + 8) == 1);
 	CHECK(!needs_reset(dev));
 	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == 1);
 	CHECK(elem.head == 3);
+	/* The refused head was completed: it may come back. */
+	avail_add(0);
+	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == -ENOBUFS);
+	CHECK(oversized.calls == 2 && !needs_reset(dev));
+TEST_END
+
+TEST_BEGIN(iov_overflow_used_len_clamped)
+	struct vmsg_iov small[2];
+
+	memset(&oversized, 0, sizeof(oversized));
+	model.oversized_chain = m_oversized;
+	oversized.ret = 1000;
+	dev = dev_up(0);
+	CHECK(dev);
+	three_seg_chain();
+	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == -ENOBUFS);
+	/* Never more than the chain's writable bytes. */
+	CHECK(rd32(USED_ADDR + 8) == 5);
+TEST_END
+
+TEST_BEGIN(iov_overflow_unanswerable)
+	struct vmsg_iov small[2];
+
+	memset(&oversized, 0, sizeof(oversized));
+	model.oversized_chain = m_oversized;
+	oversized.ret = -EIO;
+	dev = dev_up(0);
+	CHECK(dev);
+	three_seg_chain();
+	CHECK(vmsg_vq_pop(dev, 0, &elem, small, 2) == -EIO);
+	CHECK(oversized.calls == 1);
+	CHECK(needs_reset(dev) && saw_needs_reset_event());
+	CHECK(rd16(USED_ADDR + 2) == 0);
+TEST_END
+
+TEST_BEGIN(queue_max_segs)
+	static const uint16_t segs[3] = { 3, 0, 0 };
+
+	memset(&oversized, 0, sizeof(oversized));
+	model.queue_max_segs = segs;
+	model.oversized_chain = m_oversized;
+	oversized.ret = 1;
+	dev = dev_up(0);
+	CHECK(dev);
+	three_seg_chain();
+	CHECK(pop(dev) == 1 && elem.head == 0 && oversized.calls == 0);
+	CHECK(vmsg_vq_push(dev, 0, 0, 0) == 0);
+	/* Four segments: more than the model takes, though iov has room. */
+	desc(DESC_ADDR, 2, BUF_ADDR + 0x20, 1, WRITE | NEXT, 4);
+	desc(DESC_ADDR, 4, BUF_ADDR + 0x40, 2, WRITE, 0);
+	avail_add(0);
+	CHECK(pop(dev) == 1 && elem.head == 3);
+	CHECK(pop(dev) == -ENOBUFS && oversized.calls == 1);
+	CHECK(oversized.elem.in_num == 3 && oversized.last.len == 2);
+	CHECK(mem[BUF_ADDR + 0x41 - MEM_BASE] == 0xee);
+	CHECK(!needs_reset(dev));
+	/* Without an answer from the model, the device needs reset. */
+	vmsg_dev_destroy(dev);
+	model.oversized_chain = NULL;
+	memset(mem, 0, sizeof(mem));
+	drv_avail_idx = 0;
+	dev = dev_up(0);
+	CHECK(dev);
+	three_seg_chain();
+	desc(DESC_ADDR, 2, BUF_ADDR + 0x20, 1, WRITE | NEXT, 4);
+	desc(DESC_ADDR, 4, BUF_ADDR + 0x40, 2, WRITE, 0);
+	CHECK(broken_after(dev));
 TEST_END
 
 TEST_BEGIN(used_ring_wraps)
@@ -2142,7 +2264,11 @@ static const struct test tests[] = {
 	T(accessor_fail_used),
 	T(accessor_fail_used_idx),
 	T(accessor_fail_buffer),
-	T(iov_overflow_dropped),
+	T(iov_overflow_needs_reset),
+	T(iov_overflow_answered),
+	T(iov_overflow_used_len_clamped),
+	T(iov_overflow_unanswerable),
+	T(queue_max_segs),
 	T(used_ring_wraps),
 	T(avail_idx_wraps_16bit),
 	T(event_used_sent),

@@ -23,6 +23,8 @@
 #include <sys/types.h>
 
 struct vmsg_dev;
+struct vmsg_iov;
+struct vmsg_vq_elem;
 
 /**
  * struct vmsg_bus_ops - services the bus glue provides to a device
@@ -85,6 +87,11 @@ struct vmsg_shm_region {
  * @num_queues: number of virtqueues
  * @queue_max_size: @num_queues maximum sizes, each 0 (queue unusable) or
  *	a power of two up to 32768
+ * @queue_max_segs: optional, @num_queues limits on the segments of one
+ *	descriptor chain (direct and indirect together; for virtio-blk
+ *	seg_max plus header and status), 0 for none; NULL for none at all.
+ *	The queue size always limits a chain. A chain with more segments
+ *	goes to @oversized_chain
  * @num_shm: number of entries in @shm
  * @shm: shared memory regions reported by GET_SHM; may be NULL
  * @flags: VMSG_DEV_F_* policy flags
@@ -105,6 +112,17 @@ struct vmsg_shm_region {
  *	called for a device reset, which calls @reset)
  * @reset: optional; the device was reset (status written to 0). Library
  *	state (features, queues, configuration contents) is already reset.
+ * @oversized_chain: optional; vmsg_vq_pop() took a chain from queue
+ *	@index that obeys the ring rules but has more segments than
+ *	@queue_max_segs or the caller's iov array. @elem counts and sums
+ *	all its segments; @last is its final one (writable iff
+ *	@elem->in_num). Return the used length to complete the chain with,
+ *	after writing whatever tells the driver it failed (for virtio-blk an
+ *	IOERR status in the last byte): the library pushes it, clamped to
+ *	@elem->in_len, and vmsg_vq_pop() returns -ENOBUFS. Return a negative
+ *	errno if the device cannot answer it; then, as when this is NULL,
+ *	the chain is treated as a ring rule violation (NEEDS_RESET). Must
+ *	not push the chain itself.
  *
  * The model, and every array it points to, must outlive the devices
  * created from it.
@@ -119,6 +137,7 @@ struct vmsg_dev_model {
 	const void *config_init;
 	unsigned int num_queues;
 	const uint16_t *queue_max_size;
+	const uint16_t *queue_max_segs;
 	unsigned int num_shm;
 	const struct vmsg_shm_region *shm;
 	unsigned int flags;
@@ -131,6 +150,9 @@ struct vmsg_dev_model {
 				 unsigned int num_blocks);
 	void (*queue_reset)(struct vmsg_dev *dev, unsigned int index);
 	void (*reset)(struct vmsg_dev *dev);
+	int (*oversized_chain)(struct vmsg_dev *dev, unsigned int index,
+			       const struct vmsg_vq_elem *elem,
+			       const struct vmsg_iov *last);
 };
 
 /**

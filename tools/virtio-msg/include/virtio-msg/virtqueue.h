@@ -80,8 +80,12 @@ bool vmsg_vq_ready(const struct vmsg_dev *dev, unsigned int index);
  * queue is broken, or the device needs reset or failed (also after this
  * call found a ring rule violation or an accessor failure; the device is
  * then NEEDS_RESET); -ENOBUFS if the chain was valid but had more
- * segments than @iov_cap: it was completed with length 0 (dropped), and
- * the caller should call vmsg_vq_notify() and pop again.
+ * segments than @iov_cap or the model's queue_max_segs, and the model's
+ * oversized_chain callback answered it: it was completed with the length
+ * the callback returned, and the caller should call vmsg_vq_notify() and
+ * pop again. Without that answer such a chain makes the device
+ * NEEDS_RESET (-EIO), as it cannot be completed in a way the driver
+ * would not take for success.
  */
 int vmsg_vq_pop(struct vmsg_dev *dev, unsigned int index,
 		struct vmsg_vq_elem *elem, struct vmsg_iov *iov,
