@@ -160,15 +160,18 @@ static uint32_t blk_request(struct vmsg_dev *dev, struct blk *b,
 {
 	const struct vmsg_iov *in = iov + elem->out_num;
 	uint8_t hdr[BLK_HDR_SIZE], status = VIRTIO_BLK_S_OK;
-	uint64_t sector, off, len = 0;
-	uint32_t written = 0;
+	uint64_t sector, off, len = 0, written = 0;
 	uint8_t id[VIRTIO_BLK_ID_BYTES];
 
-	/* Header readable, one status byte at the end of the writable part. */
-	if (elem->in_len < 1 ||
-	    vmsg_iov_read(dev, iov, elem->out_num, 0, hdr, sizeof(hdr)) !=
-	    sizeof(hdr))
+	/* One status byte at the end of the writable part, or no answer. */
+	if (elem->in_len < 1)
 		return 0;
+	/* No header: fail it, as length 0 alone would pass for success. */
+	if (vmsg_iov_read(dev, iov, elem->out_num, 0, hdr, sizeof(hdr)) !=
+	    sizeof(hdr)) {
+		status = VIRTIO_BLK_S_IOERR;
+		goto out;
+	}
 	sector = get_le64(hdr + 8);
 	off = sector * BLK_SECTOR;
 
@@ -214,6 +217,10 @@ static uint32_t blk_request(struct vmsg_dev *dev, struct blk *b,
 		status = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
+out:
+	/* The used length is 32 bits; the data may be longer. */
+	if (written > UINT32_MAX - 1)
+		written = UINT32_MAX - 1;
 	if (vmsg_iov_write(dev, in, elem->in_num, elem->in_len - 1, &status,
 			   1) != 1)
 		return written;
