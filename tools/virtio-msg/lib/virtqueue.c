@@ -267,6 +267,7 @@ static int walk_chain(struct vmsg_dev *dev, struct vmsg_vq *vq, uint16_t head,
 
 		if (range_wraps(addr, len))
 			return -EINVAL;
+		/* At most 32768 * (2^32 - 1) bytes: no overflow in 64 bits. */
 		if (flags & VRING_DESC_F_WRITE) {
 			seen_write = true;
 			elem->in_num++;

@@ -46,6 +46,8 @@ static struct {
 	uint64_t fail_lo, fail_hi;	/* accesses touching this fail */
 	int send_ret;
 	unsigned int reads;		/* accessor read calls */
+	uint64_t wr_lo, wr_hi;		/* if set, writes must stay inside */
+	unsigned int stray_writes;	/* writes outside [wr_lo, wr_hi) */
 	unsigned int n_ev;
 	uint8_t ev[MAX_EVENTS][EV_MAX];
 	size_t ev_len[MAX_EVENTS];
@@ -75,6 +77,8 @@ static int bus_read(void *ctx, uint64_t addr, void *dst, size_t len)
 static int bus_write(void *ctx, uint64_t addr, const void *src, size_t len)
 {
 	(void)ctx;
+	if (bus.wr_hi && (addr < bus.wr_lo || addr + len > bus.wr_hi))
+		bus.stray_writes++;
 	if (!mem_ok(addr, len))
 		return -EFAULT;
 	memcpy(mem + (addr - MEM_BASE), src, len);
@@ -1285,6 +1289,23 @@ TEST_BEGIN(split_longest_chain_ok)
 	CHECK(elem.out_num == QSZ && !needs_reset(dev));
 TEST_END
 
+TEST_BEGIN(split_chain_lengths_not_truncated)
+	unsigned int i;
+
+	dev = dev_up(0);
+	CHECK(dev);
+	/* Eight 4 GiB - 1 segments: the sums need more than 32 bits. */
+	for (i = 0; i < QSZ; i++)
+		desc(DESC_ADDR, i, BUF_ADDR, UINT32_MAX,
+		     (i < QSZ - 1 ? NEXT : 0) | (i >= 4 ? WRITE : 0), i + 1);
+	avail_add(0);
+	CHECK(pop(dev) == 1);
+	CHECK(elem.out_len == 4ULL * UINT32_MAX &&
+	      elem.in_len == 4ULL * UINT32_MAX);
+	CHECK(vmsg_vq_push(dev, 0, 0, UINT32_MAX) == 0);
+	CHECK(rd32(USED_ADDR + 8) == UINT32_MAX && !needs_reset(dev));
+TEST_END
+
 TEST_BEGIN(split_indirect_loop)
 	dev = dev_up(F_IND);
 	CHECK(dev);
@@ -1650,6 +1671,14 @@ static int m_oversized(struct vmsg_dev *dev, unsigned int index,
 	return oversized.ret;
 }
 
+static int m_noop_oversized(struct vmsg_dev *dev, unsigned int index,
+			    const struct vmsg_vq_elem *e,
+			    const struct vmsg_iov *last)
+{
+	(void)dev; (void)index; (void)e; (void)last;
+	return 0;
+}
+
 TEST_BEGIN(iov_overflow_needs_reset)
 	struct vmsg_iov small[2];
 
@@ -1788,6 +1817,98 @@ TEST_BEGIN(avail_idx_wraps_16bit)
 	}
 	CHECK(i == 0x10004);
 	CHECK(rd16(USED_ADDR + 2) == 4 && !needs_reset(dev));
+TEST_END
+
+static uint32_t rnd_state;
+
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* A descriptor that is often almost valid, sometimes anything. */
+static void rnd_desc(uint64_t table, unsigned int i, unsigned int n)
+{
+	static const uint16_t flag_set[] = {
+		0, NEXT, WRITE, NEXT | WRITE, INDIR, INDIR | NEXT,
+	};
+	uint64_t addr = BUF_ADDR + (rnd() % 0x800);
+	uint32_t len = rnd() % 64;
+	uint16_t flags = flag_set[rnd() % 6], next = rnd() % (n + 1);
+
+	if (flags & INDIR) {
+		addr = INDIR_ADDR + 16 * (rnd() % 64);
+		len = 16 * (rnd() % 12);
+	}
+	if (!(rnd() % 64)) {
+		addr = ((uint64_t)rnd() << 32) | rnd();
+		len = rnd();
+		flags = rnd();
+		next = rnd();
+	}
+	desc(table, i, addr, len, flags, next);
+}
+
+/*
+ * A hostile driver: random rings, many rounds. Whatever it writes, pop
+ * reads a bounded number of times, never hands out a head that is in
+ * flight, and the device writes only into the used ring.
+ */
+TEST_BEGIN(hostile_ring_fuzz)
+	unsigned int round, i, ops;
+
+	rnd_state = 0x2545f491;
+	for (round = 0; round < 3000; round++) {
+		bool held[QSZ] = { false };
+
+		fixture();
+		drv_avail_idx = 0;
+		if (round % 2)
+			model.oversized_chain = m_noop_oversized;
+		dev = dev_up(F_IND | (round % 3 ? F_EVI : 0));
+		CHECK(dev);
+		bus.wr_lo = USED_ADDR;
+		bus.wr_hi = USED_ADDR + 6 + 8 * QSZ;
+		for (i = 0; i < QSZ; i++)
+			rnd_desc(DESC_ADDR, i, QSZ);
+		for (i = 0; i < 64; i++)
+			rnd_desc(INDIR_ADDR, i, 12);
+		for (ops = 0; ops < 4 * QSZ; ops++) {
+			int r;
+
+			if (!(rnd() % 3)) {
+				/* Publish something, often a repeat. */
+				wr16(AVAIL_ADDR + 4 + 2 * (rnd() % QSZ),
+				     rnd() % 16 ? rnd() % QSZ : rnd());
+				drv_avail_idx += rnd() % 16 ? 1 : rnd();
+				wr16(AVAIL_ADDR + 2, drv_avail_idx);
+			}
+			bus.reads = 0;
+			r = vmsg_vq_pop(dev, 0, &elem, iov, 1 + rnd() % 8);
+			/* Index, index again, entry; segments; indirect. */
+			CHECK(bus.reads <= 3 + QSZ + 1);
+			if (r == 1) {
+				CHECK(elem.head < QSZ && !held[elem.head]);
+				held[elem.head] = true;
+			}
+			if (r < 0 && r != -ENOBUFS) {
+				CHECK(r == -EIO && needs_reset(dev));
+				break;
+			}
+			i = rnd() % QSZ;
+			if (held[i] && rnd() % 2) {
+				CHECK(vmsg_vq_push(dev, 0, i, rnd() % 8) == 0);
+				held[i] = false;
+			}
+			vmsg_vq_notify(dev, 0);
+		}
+		CHECK(bus.stray_writes == 0);
+		vmsg_dev_destroy(dev);
+		dev = NULL;
+	}
 TEST_END
 
 /* ------------------------------------------------------------------ */
@@ -2237,6 +2358,7 @@ static const struct test tests[] = {
 	T(split_desc_loop),
 	T(split_desc_self_loop),
 	T(split_longest_chain_ok),
+	T(split_chain_lengths_not_truncated),
 	T(split_indirect_loop),
 	T(split_indirect_longest_chain_ok),
 	T(split_indirect_chain_too_long),
@@ -2271,6 +2393,7 @@ static const struct test tests[] = {
 	T(queue_max_segs),
 	T(used_ring_wraps),
 	T(avail_idx_wraps_16bit),
+	T(hostile_ring_fuzz),
 	T(event_used_sent),
 	T(event_used_no_interrupt),
 	T(event_used_event_idx),
