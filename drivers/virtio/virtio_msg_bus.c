@@ -69,18 +69,56 @@ void vmsg_bus_count_bad(struct virtio_msg_bus_core *core,
 			     why);
 }
 
+static unsigned int vmsg_bus_max_devices(const struct virtio_msg_bus *bus)
+{
+	return bus->max_devices ?: VIRTIO_MSG_BUS_MAX_DEVICES_DEFAULT;
+}
+
 /* Device creation and removal, on the ordered workqueue. */
 static void vmsg_bus_add(struct virtio_msg_bus_core *core, u16 dev_num)
 {
 	struct virtio_msg_device *vmdev;
+	unsigned long flags;
+	bool full = false;
 
-	if (READ_ONCE(core->dead) || xa_load(&core->devs, dev_num))
-		return;	/* going away, or a duplicate announcement */
+	if (xa_load(&core->devs, dev_num))
+		return;	/* a duplicate announcement */
+
+	/* A peer cannot make us create more devices than the bus allows. */
+	spin_lock_irqsave(&core->ev_lock, flags);
+	if (core->closing) {
+		spin_unlock_irqrestore(&core->ev_lock, flags);
+		return;
+	}
+	if (core->nr_devs >= vmsg_bus_max_devices(core->bus))
+		full = true;
+	else
+		core->nr_devs++;
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+	if (full) {
+		dev_warn_ratelimited(core->bus->parent,
+				     "device %u not added: the bus has %u devices already\n",
+				     dev_num, vmsg_bus_max_devices(core->bus));
+		return;
+	}
 
 	vmdev = vmsg_dev_create(core, dev_num);
-	if (IS_ERR(vmdev))
-		return;
-	vmsg_dev_register(vmdev);
+	if (IS_ERR(vmdev) || vmsg_dev_register(vmdev)) {
+		spin_lock_irqsave(&core->ev_lock, flags);
+		core->nr_devs--;
+		spin_unlock_irqrestore(&core->ev_lock, flags);
+	}
+}
+
+static void vmsg_bus_destroy(struct virtio_msg_bus_core *core,
+			     struct virtio_msg_device *vmdev, bool orderly)
+{
+	unsigned long flags;
+
+	vmsg_dev_destroy(vmdev, orderly);
+	spin_lock_irqsave(&core->ev_lock, flags);
+	core->nr_devs--;
+	spin_unlock_irqrestore(&core->ev_lock, flags);
 }
 
 static void vmsg_bus_remove(struct virtio_msg_bus_core *core, u16 dev_num)
@@ -88,7 +126,7 @@ static void vmsg_bus_remove(struct virtio_msg_bus_core *core, u16 dev_num)
 	struct virtio_msg_device *vmdev = xa_load(&core->devs, dev_num);
 
 	if (vmdev)
-		vmsg_dev_destroy(vmdev);
+		vmsg_bus_destroy(core, vmdev, false);
 }
 
 static void vmsg_bus_ev_work(struct work_struct *work)
@@ -133,7 +171,7 @@ static int vmsg_bus_queue_event(struct virtio_msg_bus_core *core,
 	ev->add = add;
 
 	spin_lock_irqsave(&core->ev_lock, flags);
-	if (core->dead) {
+	if (core->closing) {
 		ret = -ENODEV;
 	} else if (core->nr_events >= VMSG_MAX_EVENTS) {
 		ret = -ENOSPC;
@@ -158,7 +196,8 @@ static int vmsg_bus_queue_event(struct virtio_msg_bus_core *core,
  * device numbers found are collected first and added afterwards, each one
  * confirmed with GET_DEVICE_INFO by vmsg_dev_create(). next_offset is
  * checked to be a multiple of 8 beyond the window, so the loop advances by
- * at least 8 device numbers per round and ends within 8192 rounds.
+ * at least 8 device numbers per round and ends within 8192 rounds, and
+ * within the bus's deadline however slowly the peer answers each one.
  */
 static void vmsg_bus_scan_work(struct work_struct *work)
 {
@@ -167,6 +206,8 @@ static void vmsg_bus_scan_work(struct work_struct *work)
 	u16 max = virtio_msg_bus_max_msg_size(core->bus);
 	struct virtio_msg_bus_get_devices_resp *r;
 	struct virtio_msg_bus_get_devices_req *q;
+	unsigned long deadline = jiffies +
+		msecs_to_jiffies(vmsg_deadline_ms(core->bus));
 	struct virtio_msg_hdr *req, *resp;
 	unsigned long *found;
 	u32 offset = 0, window, round;
@@ -187,6 +228,11 @@ static void vmsg_bus_scan_work(struct work_struct *work)
 		u32 count = min(window, VMSG_NR_DEV_NUMS - offset);
 		u32 roff, rcount, next;
 
+		if (time_after(jiffies, deadline)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+
 		virtio_msg_init_bus_request(req, sizeof(*req) + sizeof(*q),
 					    VIRTIO_MSG_BUS_GET_DEVICES,
 					    sizeof(*q));
@@ -195,7 +241,8 @@ static void vmsg_bus_scan_work(struct work_struct *work)
 		q->count = cpu_to_le16(count);
 
 		mutex_lock(&core->chan.lock);
-		ret = __vmsg_chan_request(core, &core->chan, req, resp, max);
+		ret = __vmsg_chan_request(core, &core->chan, req, resp, max,
+					  true);
 		mutex_unlock(&core->chan.lock);
 		if (ret < 0)
 			break;
@@ -216,9 +263,9 @@ static void vmsg_bus_scan_work(struct work_struct *work)
 		offset = next;
 	}
 	if (ret < 0 && ret != -ENODEV)
-		dev_warn(core->bus->parent,
-			 "device enumeration stopped at device %u: %d\n",
-			 offset, ret);
+		dev_warn_ratelimited(core->bus->parent,
+				     "device enumeration stopped at device %u: %d\n",
+				     offset, ret);
 
 	/* What was found before a failure is still worth adding. */
 	for_each_set_bit(n, found, VMSG_NR_DEV_NUMS)
@@ -243,7 +290,7 @@ static void vmsg_bus_ping_work(struct work_struct *work)
 
 	for (i = 0; i < ARRAY_SIZE(core->pings); i++) {
 		spin_lock_irqsave(&core->ev_lock, flags);
-		if (!core->nr_pings || core->dead) {
+		if (!core->nr_pings || core->closing) {
 			spin_unlock_irqrestore(&core->ev_lock, flags);
 			return;
 		}
@@ -275,7 +322,7 @@ static void vmsg_bus_queue_ping(struct virtio_msg_bus_core *core,
 	bool queued = false;
 
 	spin_lock_irqsave(&core->ev_lock, flags);
-	if (!core->dead && core->nr_pings < ARRAY_SIZE(core->pings)) {
+	if (!core->closing && core->nr_pings < ARRAY_SIZE(core->pings)) {
 		core->pings[core->nr_pings].token = msg->token;
 		core->pings[core->nr_pings].data = p->data;
 		core->nr_pings++;
@@ -435,9 +482,13 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_receive, VIRTIO_MSG);
  *
  * For bus-specific requests such as FF-A VERSION or AREA_SHARE. Requests
  * of a bus are serialised; the wait is killable and bounded by the bus
- * timeout.
+ * timeout. Works until virtio_msg_bus_unregister() has removed every
+ * device, so that &virtio_msg_bus_ops.release_device can still tell the
+ * peer before it takes memory back.
  *
- * Context: process; may sleep. Not from a bus op.
+ * Context: process; may sleep. From the bus module, or from the
+ * @dma_device, @release_device and @shm_region ops; never from @send,
+ * @send_event, @notify_vq or @bus_message.
  * Return: the response's size in bytes, -ETIMEDOUT, -EINTR, -ENODEV when
  * the bus is going away, -EPROTO for a malformed response, or the errno
  * of @bus->desc->ops->send.
@@ -461,7 +512,8 @@ int virtio_msg_bus_transfer(struct virtio_msg_bus *bus,
 
 	if (mutex_lock_killable(&core->chan.lock))
 		return -EINTR;
-	ret = __vmsg_chan_request(core, &core->chan, req, resp, resp_size);
+	ret = __vmsg_chan_request(core, &core->chan, req, resp, resp_size,
+				  true);
 	mutex_unlock(&core->chan.lock);
 	return ret;
 }
@@ -501,17 +553,20 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_tx_ready, VIRTIO_MSG);
  * virtio device from a workqueue; adding a number twice is harmless.
  *
  * Context: any.
- * Return: 0, or -ENOMEM (also when too many announcements are queued).
+ * Return: 0, -ENOMEM (also when too many announcements are queued), or
+ * -ENODEV when @bus is not registered.
  */
 int virtio_msg_bus_add_device(struct virtio_msg_bus *bus, u16 dev_num)
 {
-	struct virtio_msg_bus_core *core = bus->core;
-	int ret;
+	struct virtio_msg_bus_core *core;
+	int ret = -ENODEV;
 
-	if (WARN_ON(!core))
-		return -ENODEV;
-	ret = vmsg_bus_queue_event(core, dev_num, true);
-	return ret ? -ENOMEM : 0;
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	if (core)
+		ret = vmsg_bus_queue_event(core, dev_num, true) ? -ENOMEM : 0;
+	rcu_read_unlock();
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_add_device, VIRTIO_MSG);
 
@@ -632,9 +687,14 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_register, VIRTIO_MSG);
  * virtio_msg_bus_unregister() - remove every device of a bus and detach it
  * @bus: a registered instance
  *
- * Pending requests fail with -ENODEV, virtio drivers are unbound and their
- * devices released. When this returns, the core makes no further calls to
- * the bus ops and ignores virtio_msg_bus_receive() for @bus, which the bus
+ * No device is created from here on. The devices are removed first, while
+ * the bus still carries messages: their drivers reset them and drain their
+ * queues as usual, and &virtio_msg_bus_ops.release_device may still call
+ * virtio_msg_bus_transfer(). A bus whose peer is gone calls
+ * virtio_msg_bus_peer_lost() before, so that nothing waits for it; else
+ * every wait is bounded by the bus timeout. Then pending bus requests fail
+ * with -ENODEV. When this returns, the core makes no further calls to the
+ * bus ops and ignores virtio_msg_bus_receive() for @bus, which the bus
  * must nevertheless stop calling before it frees @bus.
  *
  * Context: process; may sleep. Not from a bus op.
@@ -650,9 +710,9 @@ void virtio_msg_bus_unregister(struct virtio_msg_bus *bus)
 	if (WARN_ON(!core))
 		return;
 
-	/* Nothing new gets queued from here on. */
+	/* Nothing new gets queued or created from here on. */
 	spin_lock_irqsave(&core->ev_lock, flags);
-	core->dead = true;
+	core->closing = true;
 	list_splice_init(&core->events, &events);
 	core->nr_events = 0;
 	core->nr_pings = 0;
@@ -660,17 +720,17 @@ void virtio_msg_bus_unregister(struct virtio_msg_bus *bus)
 	list_for_each_entry_safe(ev, tmp, &events, node)
 		kfree(ev);
 
-	/* Whatever waits for the peer gives up now, not at its timeout. */
-	vmsg_chan_fail(&core->chan, -ENODEV);
-	rcu_read_lock();
-	xa_for_each(&core->devs, idx, vmdev)
-		vmsg_dev_mark_gone(vmdev, -ENODEV);
-	rcu_read_unlock();
-
+	/* An enumeration or creation in progress ends (bounded waits). */
 	flush_workqueue(core->wq);
 	cancel_work_sync(&core->ping_work);
+
+	/* The devices, while the channel still works... */
 	xa_for_each(&core->devs, idx, vmdev)
-		vmsg_dev_destroy(vmdev);
+		vmsg_bus_destroy(core, vmdev, true);
+
+	/* ...then the channel. */
+	WRITE_ONCE(core->dead, true);
+	vmsg_chan_fail(&core->chan, -ENODEV);
 	destroy_workqueue(core->wq);
 
 	WRITE_ONCE(bus->core, NULL);

@@ -22,6 +22,7 @@
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/workqueue.h>
 
 #include "virtio_msg_core.h"
 
@@ -48,6 +49,45 @@ unsigned int vmsg_timeout_ms(const struct virtio_msg_bus *bus)
 
 	return clamp(ms, VMSG_TIMEOUT_MIN_MS, VMSG_TIMEOUT_MAX_MS);
 }
+
+/**
+ * vmsg_deadline_ms() - bound on an operation made of many requests
+ * @bus: the bus
+ *
+ * A whole configuration fetch or device enumeration must end within this,
+ * however the peer paces or splits its answers (a device answering one
+ * byte per GET_CONFIG would otherwise take thousands of round trips).
+ *
+ * Context: any.
+ * Return: four request timeouts, in ms.
+ */
+unsigned int vmsg_deadline_ms(const struct virtio_msg_bus *bus)
+{
+	return 4 * vmsg_timeout_ms(bus);
+}
+
+/*
+ * Deferred notifications and configuration re-reads of every device. A
+ * disk on this transport may be where memory is written back to, so the
+ * queue has a rescuer (WQ_MEM_RECLAIM): a kick must go out under memory
+ * pressure. Unbound, because some drivers spin on the CPU that kicked
+ * until the device answers (virtio_console's hvc output).
+ */
+struct workqueue_struct *vmsg_wq;
+
+static int __init vmsg_init(void)
+{
+	vmsg_wq = alloc_workqueue("virtio_msg", WQ_UNBOUND | WQ_MEM_RECLAIM |
+				  WQ_HIGHPRI, 0);
+	return vmsg_wq ? 0 : -ENOMEM;
+}
+module_init(vmsg_init);
+
+static void __exit vmsg_exit(void)
+{
+	destroy_workqueue(vmsg_wq);
+}
+module_exit(vmsg_exit);
 
 MODULE_DESCRIPTION("Virtio over messages (virtio-msg) transport core");
 MODULE_LICENSE("GPL");

@@ -56,6 +56,8 @@ enum vmsg_stat_id {
  * @unmatched: responses that answer no request (wrong token, message ID
  *	or device number)
  * @kicks_deferred: notifications the bus could not take at once
+ * @events_dropped: events that reached a device not ready for them
+ *	(being created, or gone)
  * @probe_round_trips: round trips from GET_DEVICE_INFO to DRIVER_OK, 0
  *	until a driver set DRIVER_OK
  *
@@ -70,6 +72,7 @@ struct vmsg_stats {
 	atomic_long_t late_replies;
 	atomic_long_t unmatched;
 	atomic_long_t kicks_deferred;
+	atomic_long_t events_dropped;
 	unsigned long probe_round_trips;
 };
 
@@ -121,8 +124,8 @@ struct vmsg_chan {
  * @chan: request engine for bus requests (GET_DEVICES, bus-specific)
  * @wq: ordered workqueue: enumeration, hotplug, device creation and
  *	removal run one at a time, in the order they were asked for
- * @ev_lock: protects @events, @nr_events, @pings, @nr_pings and @dead;
- *	taken from any context
+ * @ev_lock: protects @events, @nr_events, @pings, @nr_pings, @closing and
+ *	@nr_devs; taken from any context
  * @events: queued struct vmsg_bus_event, consumed by @ev_work
  * @nr_events: number of entries in @events, bounded so that a peer
  *	flooding EVENT_DEVICE cannot exhaust memory
@@ -131,7 +134,12 @@ struct vmsg_chan {
  * @pings: peer PING requests waiting to be answered by @ping_work
  * @nr_pings: number of entries in @pings
  * @ping_work: answers peer PINGs, from process context as send requires
- * @dead: set once unregistration starts; nothing new is queued then
+ * @closing: set once unregistration starts; no device is created and no
+ *	event or PING is queued from then on, but requests still work so
+ *	that devices can be removed in order
+ * @dead: set once the devices are gone; every bus request fails then
+ * @nr_devs: devices created and not yet destroyed, against
+ *	virtio_msg_bus.max_devices
  * @next_token: source of request tokens, shared by all channels of the
  *	bus so that no two requests in flight on it carry the same token
  * @stats: counters for bus messages and for messages no device takes
@@ -152,9 +160,24 @@ struct virtio_msg_bus_core {
 	} pings[4];
 	unsigned int nr_pings;
 	struct work_struct ping_work;
+	bool closing;
 	bool dead;
+	unsigned int nr_devs;
 	atomic_t next_token;
 	struct vmsg_stats stats;
+};
+
+/**
+ * enum vmsg_dev_state - where a device is in its life
+ * @VMSG_DEV_CREATING: in the table so that responses reach it, but its
+ *	configuration cache does not exist yet: events are dropped
+ * @VMSG_DEV_LIVE: the cache exists; events are applied
+ * @VMSG_DEV_GONE: being removed; events are dropped
+ */
+enum vmsg_dev_state {
+	VMSG_DEV_CREATING,
+	VMSG_DEV_LIVE,
+	VMSG_DEV_GONE,
 };
 
 /**
@@ -181,30 +204,43 @@ struct vmsg_vq {
  * @num_feature_bits: feature bits the device has
  * @config_size: configuration space size
  * @max_vqs: virtqueues the device has at most
- * @state_lock: protects @status, @generation, @config and
- *	@config_event; taken from any context (EVENT_CONFIG, config reads)
- * @status: cached device status
- * @generation: cached configuration generation
+ * @state_lock: protects @state, @status, @needs_reset, @dev_generation,
+ *	@generation, @config_seq, @config and @config_event; taken from any
+ *	context (EVENT_CONFIG, config reads)
+ * @state: enum vmsg_dev_state
+ * @status: cached device status, as the driver set it and the device
+ *	confirmed it; never has DEVICE_NEEDS_RESET
+ * @needs_reset: the device reported DEVICE_NEEDS_RESET while the driver
+ *	ran it; get_status() adds the bit, a reset clears it
+ * @dev_generation: the device's configuration generation, as it last
+ *	reported it; sent with SET_CONFIG
+ * @generation: what config_ops->generation() returns: bumped whenever the
+ *	cached bytes change, so it never goes backwards and a driver reading
+ *	several fields sees any change in between
+ * @config_seq: bumped whenever an event changes the cache, so that a
+ *	configuration fetch or write running meanwhile does not overwrite
+ *	newer data with its older snapshot
  * @config: cached configuration space, @config_size bytes
  * @config_event: a config change arrived before the virtio device was
  *	ready to hear about it
  * @config_work: re-reads the configuration space after an EVENT_CONFIG
  *	without data
- * @cb_lock: protects @vqs and @nvqs, and is held while EVENT_USED runs a
- *	virtqueue callback, so that synchronize_cbs() and del_vqs() can wait
- *	for callbacks to end; taken from any context
+ * @cb_lock: protects @vqs, @nvqs and @broken, and is held while EVENT_USED
+ *	runs a virtqueue callback, so that synchronize_cbs() and del_vqs()
+ *	can wait for callbacks to end, and so that a device broken at any
+ *	time has every published virtqueue broken; taken from any context
  * @vqs: transport state per virtqueue index
  * @nvqs: number of entries in @vqs
  * @kick_lock: protects @kick_pending and the @vqs kick_data; serialises
  *	the notifications sent from any context
  * @kick_pending: one bit per virtqueue with a deferred notification
- * @kick_work: sends deferred notifications, on an unbound workqueue
- * @break_work: breaks the virtqueues from process context, for breakage
- *	noticed in a context where virtio_break_device() cannot be called
- * @registered: the virtio device is registered (its locks exist)
+ * @kick_work: sends deferred notifications, on the core's reclaim-safe
+ *	workqueue
+ * @break_work: breaks the device for a failure noticed where @cb_lock
+ *	cannot be taken (a notification, under @kick_lock)
  * @ready: register_virtio_device() has returned, events may reach it
  * @broken: requests and notifications fail; the device must be reset
- *	or removed
+ *	or removed. Written under @cb_lock, read locklessly.
  * @dma_dev_set: ops->dma_device() succeeded; release_device() is owed
  * @stats: counters, shown in sysfs
  */
@@ -224,13 +260,17 @@ struct virtio_msg_device {
 	u32 max_vqs;
 
 	spinlock_t state_lock;		/* status, config cache */
+	enum vmsg_dev_state state;
 	u8 status;
+	bool needs_reset;
+	u32 dev_generation;
 	u32 generation;
+	u32 config_seq;
 	u8 *config;
 	bool config_event;
 	struct work_struct config_work;
 
-	spinlock_t cb_lock;		/* vqs vs. callbacks */
+	spinlock_t cb_lock;		/* vqs vs. callbacks and breakage */
 	struct vmsg_vq *vqs;
 	unsigned int nvqs;
 
@@ -239,7 +279,6 @@ struct virtio_msg_device {
 	struct work_struct kick_work;
 	struct work_struct break_work;
 
-	bool registered;
 	bool ready;
 	bool broken;
 	bool dma_dev_set;
@@ -261,6 +300,8 @@ static inline struct virtio_msg_device *to_vmsg_dev(struct virtio_device *vdev)
 
 /* virtio_msg_core.c */
 unsigned int vmsg_timeout_ms(const struct virtio_msg_bus *bus);
+unsigned int vmsg_deadline_ms(const struct virtio_msg_bus *bus);
+extern struct workqueue_struct *vmsg_wq;
 
 /* virtio_msg_bus.c */
 void vmsg_bus_count_bad(struct virtio_msg_bus_core *core,
@@ -270,7 +311,7 @@ void vmsg_bus_count_bad(struct virtio_msg_bus_core *core,
 void vmsg_chan_init(struct vmsg_chan *ch, struct vmsg_stats *stats);
 int __vmsg_chan_request(struct virtio_msg_bus_core *core,
 			struct vmsg_chan *ch, struct virtio_msg_hdr *req,
-			void *resp, size_t resp_size);
+			void *resp, size_t resp_size, bool killable);
 void vmsg_chan_fail(struct vmsg_chan *ch, int err);
 int vmsg_chan_response(struct vmsg_chan *ch, const struct virtio_msg_hdr *msg,
 		       int verdict);
@@ -282,9 +323,12 @@ enum vmsg_stat_id vmsg_stat_index(u8 msg_id);
 struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 					  u16 dev_num);
 int vmsg_dev_register(struct virtio_msg_device *vmdev);
-void vmsg_dev_destroy(struct virtio_msg_device *vmdev);
+void vmsg_dev_destroy(struct virtio_msg_device *vmdev, bool orderly);
 void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err);
+void vmsg_dev_set_gone(struct virtio_msg_device *vmdev);
 void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why);
+const struct virtio_msg_device_policy *
+vmsg_dev_policy(const struct virtio_msg_bus *bus, u32 device_id);
 void vmsg_dev_event(struct virtio_msg_device *vmdev,
 		    const struct virtio_msg_hdr *msg);
 void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev);

@@ -96,12 +96,16 @@ void vmsg_chan_init(struct vmsg_chan *ch, struct vmsg_stats *stats)
  * @req: the request, complete except for the token, which is set here
  * @resp: where the response is copied
  * @resp_size: size of @resp
+ * @killable: a fatal signal may end the wait. Operations the virtio core
+ *	treats as infallible (reset, status writes, queue teardown) pass
+ *	false: their wait is bounded by the timeout alone.
  *
  * Context: process; may sleep, for at most the bus timeout once sent.
  * Return: the size of the response copied to @resp, or
  * * -ETIMEDOUT: no response in time; a response that comes later is
  *   dropped as late;
- * * -EINTR: a fatal signal ended the wait (the same holds for a late reply);
+ * * -EINTR: a fatal signal ended a killable wait (the same holds for a
+ *   late reply);
  * * -EPROTO: the response was malformed or did not fit @resp;
  * * the channel's error once it is broken or gone (-EIO, -ENODEV), or
  *   -ENODEV once the bus is being unregistered;
@@ -109,10 +113,9 @@ void vmsg_chan_init(struct vmsg_chan *ch, struct vmsg_stats *stats)
  */
 int __vmsg_chan_request(struct virtio_msg_bus_core *core,
 			struct vmsg_chan *ch, struct virtio_msg_hdr *req,
-			void *resp, size_t resp_size)
+			void *resp, size_t resp_size, bool killable)
 {
-	unsigned long timeout = msecs_to_jiffies(vmsg_timeout_ms(core->bus));
-	unsigned long flags;
+	unsigned long timeout, flags;
 	long left;
 	int ret;
 
@@ -157,7 +160,11 @@ int __vmsg_chan_request(struct virtio_msg_bus_core *core,
 		return ret;
 	}
 
-	left = wait_for_completion_killable_timeout(&ch->done, timeout);
+	timeout = msecs_to_jiffies(vmsg_timeout_ms(core->bus));
+	if (killable)
+		left = wait_for_completion_killable_timeout(&ch->done, timeout);
+	else
+		left = wait_for_completion_timeout(&ch->done, timeout);
 
 	spin_lock_irqsave(&ch->pending_lock, flags);
 	if (ch->req) {

@@ -63,6 +63,36 @@ static unsigned int vmsg_feature_blocks(const struct virtio_msg_device *vmdev)
 	return min(vmdev->num_feature_bits / 32, VMSG_FEATURE_BLOCKS);
 }
 
+/* Break every published virtqueue; cb_lock held. */
+static void vmsg_break_vqs_locked(struct virtio_msg_device *vmdev)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&vmdev->cb_lock);
+	for (i = 0; i < vmdev->nvqs; i++)
+		if (vmdev->vqs[i].vq)
+			__virtqueue_break(vmdev->vqs[i].vq);
+}
+
+/*
+ * Make the device unusable: later requests and notifications fail, and
+ * every virtqueue that exists now or is published later (find_vqs checks
+ * @broken under the same lock) is broken, so that a driver waiting for
+ * its buffers, even one still in its probe, gives up. Taking cb_lock also
+ * waits for a running callback to end. Any context, but not under cb_lock
+ * or kick_lock.
+ */
+static void vmsg_dev_fail(struct virtio_msg_device *vmdev, int err)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	WRITE_ONCE(vmdev->broken, true);
+	vmsg_break_vqs_locked(vmdev);
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	vmsg_chan_fail(&vmdev->chan, err);
+}
+
 /**
  * vmsg_dev_break() - mark a device broken after a protocol failure
  * @vmdev: the device
@@ -71,7 +101,7 @@ static unsigned int vmsg_feature_blocks(const struct virtio_msg_device *vmdev)
  * Every request, pending or new, fails with -EIO and the virtqueues are
  * broken, until the device is removed.
  *
- * Context: process.
+ * Context: any, but not under the device's cb_lock or kick_lock.
  */
 void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why)
 {
@@ -79,10 +109,7 @@ void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why)
 		dev_warn_ratelimited(vmsg_parent(vmdev),
 				     "device %u broken: %s\n", vmdev->dev_num,
 				     why);
-	WRITE_ONCE(vmdev->broken, true);
-	vmsg_chan_fail(&vmdev->chan, -EIO);
-	if (READ_ONCE(vmdev->registered))
-		virtio_break_device(&vmdev->vdev);
+	vmsg_dev_fail(vmdev, -EIO);
 }
 
 /**
@@ -90,15 +117,11 @@ void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why)
  * @vmdev: the device
  * @err: the errno requests fail with from now on
  *
- * Context: any. The virtqueues are broken from a work item, since
- * virtio_break_device() must not run in interrupt context.
+ * Context: any, but not under the device's cb_lock or kick_lock.
  */
 void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err)
 {
-	WRITE_ONCE(vmdev->broken, true);
-	vmsg_chan_fail(&vmdev->chan, err);
-	if (READ_ONCE(vmdev->registered))
-		schedule_work(&vmdev->break_work);
+	vmsg_dev_fail(vmdev, err);
 }
 
 static void vmsg_break_work(struct work_struct *work)
@@ -106,7 +129,7 @@ static void vmsg_break_work(struct work_struct *work)
 	struct virtio_msg_device *vmdev =
 		container_of(work, struct virtio_msg_device, break_work);
 
-	virtio_break_device(&vmdev->vdev);
+	vmsg_dev_break(vmdev, "notification failed");
 }
 
 /* Start a request in the device's request buffer; chan.lock held. */
@@ -129,12 +152,12 @@ static void *vmsg_start(struct virtio_msg_device *vmdev, u8 msg_id,
  * which has then passed virtio_msg_validate() and
  * virtio_msg_match_response(). chan.lock held.
  */
-static int vmsg_call(struct virtio_msg_device *vmdev)
+static int __vmsg_call(struct virtio_msg_device *vmdev, bool killable)
 {
 	int ret;
 
 	ret = __vmsg_chan_request(vmdev->core, &vmdev->chan, vmdev->req_buf,
-				  vmdev->resp_buf, vmdev->max_msg);
+				  vmdev->resp_buf, vmdev->max_msg, killable);
 	switch (ret) {
 	case -ETIMEDOUT:
 		vmsg_dev_break(vmdev, "request timed out");
@@ -152,33 +175,76 @@ static int vmsg_call(struct virtio_msg_device *vmdev)
 	}
 }
 
+static int vmsg_call(struct virtio_msg_device *vmdev)
+{
+	return __vmsg_call(vmdev, true);
+}
+
 static void *vmsg_resp(struct virtio_msg_device *vmdev)
 {
 	return virtio_msg_payload(vmdev->resp_buf);
 }
 
-/* Status bits the device reports: it may clear driver bits, not set them. */
+/*
+ * Status bits the device reports: it may clear driver bits, not set them.
+ * DEVICE_NEEDS_RESET is kept apart (vmsg_dev.needs_reset), so that the
+ * driver never writes it back.
+ */
 static u8 vmsg_sane_status(u8 sent, u32 reported)
 {
-	return (sent & reported) | (reported & VIRTIO_CONFIG_S_NEEDS_RESET);
+	return sent & reported & ~VIRTIO_CONFIG_S_NEEDS_RESET;
+}
+
+/*
+ * Whether a device's DEVICE_NEEDS_RESET means anything: only while the
+ * driver runs the device (DRIVER_OK). Right after a reset, or during
+ * the probe, the bit would make the virtio core stumble (it expects a
+ * status of 0 after a reset) and is ignored. state_lock held.
+ */
+static bool vmsg_take_needs_reset(struct virtio_msg_device *vmdev,
+				  u32 reported)
+{
+	lockdep_assert_held(&vmdev->state_lock);
+	if (!(reported & VIRTIO_CONFIG_S_NEEDS_RESET) ||
+	    !(vmdev->status & VIRTIO_CONFIG_S_DRIVER_OK) || vmdev->needs_reset)
+		return false;
+	vmdev->needs_reset = true;
+	return true;
+}
+
+/* The device wants a reset: stop I/O, the driver may reset it. */
+static void vmsg_needs_reset(struct virtio_msg_device *vmdev)
+{
+	unsigned long flags;
+
+	dev_warn_ratelimited(vmsg_parent(vmdev), "device %u needs a reset\n",
+			     vmdev->dev_num);
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	vmsg_break_vqs_locked(vmdev);
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
 }
 
 /*
  * Read the whole configuration space into the cache; chan.lock held. The
  * chunks of one pass must carry the same generation to form a consistent
  * snapshot; a few passes are tried, then the last one is taken anyway
- * (the device keeps changing it, and will tell with EVENT_CONFIG).
+ * (the device keeps changing it, and will tell with EVENT_CONFIG). A
+ * snapshot is installed only if no EVENT_CONFIG changed the cache while
+ * it was read: the event's data is newer. The whole fetch is bounded by
+ * the bus's deadline, whatever the chunk sizes the device answers with.
  */
 static int vmsg_fetch_config(struct virtio_msg_device *vmdev)
 {
+	unsigned long deadline = jiffies +
+		msecs_to_jiffies(vmsg_deadline_ms(vmdev->core->bus));
 	size_t chunk = vmsg_config_chunk(vmdev);
 	u32 size = vmdev->config_size;
-	u32 gen = 0, first = 0, off, n;
+	u32 gen = 0, first = 0, off, n, seq;
 	struct virtio_msg_get_config_req *q;
 	struct virtio_msg_config *r;
 	unsigned int pass;
 	unsigned long flags;
-	bool same = false;
+	bool same = false, installed;
 	u8 *buf;
 	int ret = 0;
 
@@ -188,9 +254,18 @@ static int vmsg_fetch_config(struct virtio_msg_device *vmdev)
 	if (!buf)
 		return -ENOMEM;
 
-	for (pass = 0; pass < 3 && !same; pass++) {
+	for (pass = 0; pass < 3; pass++) {
+		spin_lock_irqsave(&vmdev->state_lock, flags);
+		seq = vmdev->config_seq;
+		spin_unlock_irqrestore(&vmdev->state_lock, flags);
+
 		same = true;
 		for (off = 0; off < size; off += n) {
+			if (time_after(jiffies, deadline)) {
+				vmsg_dev_break(vmdev, "configuration read takes too long");
+				ret = -EIO;
+				goto out;
+			}
 			n = min_t(size_t, chunk, size - off);
 			q = vmsg_start(vmdev, VIRTIO_MSG_GET_CONFIG, sizeof(*q));
 			if (!q) {
@@ -217,12 +292,20 @@ static int vmsg_fetch_config(struct virtio_msg_device *vmdev)
 			else if (gen != first)
 				same = false;
 		}
-	}
+		if (!same && pass < 2)
+			continue;
 
-	spin_lock_irqsave(&vmdev->state_lock, flags);
-	memcpy(vmdev->config, buf, size);
-	vmdev->generation = gen;
-	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+		spin_lock_irqsave(&vmdev->state_lock, flags);
+		installed = seq == vmdev->config_seq;
+		if (installed) {
+			memcpy(vmdev->config, buf, size);
+			vmdev->dev_generation = gen;
+			vmdev->generation++;
+		}
+		spin_unlock_irqrestore(&vmdev->state_lock, flags);
+		if (installed)
+			break;
+	}
 out:
 	kfree(buf);
 	return ret;
@@ -268,6 +351,10 @@ static void vmsg_get(struct virtio_device *vdev, unsigned int offset,
  * write instead. Both are handled: a rejected chunk triggers one re-read of
  * the configuration space and one retry with the fresh generation; a device
  * that never rejects never takes that path.
+ *
+ * An EVENT_CONFIG that arrives while a chunk is in flight carries the
+ * device's newer view: the written bytes are then not put in the cache
+ * over it, and the cache is re-read once the write is done.
  */
 static void vmsg_set(struct virtio_device *vdev, unsigned int offset,
 		     const void *buf, unsigned int len)
@@ -276,9 +363,9 @@ static void vmsg_set(struct virtio_device *vdev, unsigned int offset,
 	size_t chunk = vmsg_config_chunk(vmdev);
 	struct virtio_msg_config *c, *r;
 	unsigned int pos = 0, n, applied;
+	bool retried = false, refetch = false;
 	unsigned long flags;
-	bool retried = false;
-	u32 gen;
+	u32 gen, seq;
 
 	if ((u64)offset + len > vmdev->config_size) {
 		dev_warn_ratelimited(&vdev->dev,
@@ -293,7 +380,8 @@ static void vmsg_set(struct virtio_device *vdev, unsigned int offset,
 	while (pos < len) {
 		n = min_t(size_t, chunk, len - pos);
 		spin_lock_irqsave(&vmdev->state_lock, flags);
-		gen = vmdev->generation;
+		gen = vmdev->dev_generation;
+		seq = vmdev->config_seq;
 		spin_unlock_irqrestore(&vmdev->state_lock, flags);
 
 		c = vmsg_start(vmdev, VIRTIO_MSG_SET_CONFIG, sizeof(*c) + n);
@@ -322,11 +410,18 @@ static void vmsg_set(struct virtio_device *vdev, unsigned int offset,
 		}
 
 		spin_lock_irqsave(&vmdev->state_lock, flags);
-		memcpy(vmdev->config + offset + pos, buf + pos, applied);
-		vmdev->generation = le32_to_cpu(r->generation);
+		if (seq == vmdev->config_seq) {
+			memcpy(vmdev->config + offset + pos, buf + pos, applied);
+			vmdev->dev_generation = le32_to_cpu(r->generation);
+			vmdev->generation++;
+		} else {
+			refetch = true;
+		}
 		spin_unlock_irqrestore(&vmdev->state_lock, flags);
 		pos += applied;
 	}
+	if (refetch)
+		vmsg_fetch_config(vmdev);
 	mutex_unlock(&vmdev->chan.lock);
 }
 
@@ -344,10 +439,17 @@ static u32 vmsg_generation(struct virtio_device *vdev)
 
 static u8 vmsg_get_status(struct virtio_device *vdev)
 {
-	return READ_ONCE(to_vmsg_dev(vdev)->status);
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+
+	return READ_ONCE(vmdev->status) |
+	       (READ_ONCE(vmdev->needs_reset) ? VIRTIO_CONFIG_S_NEEDS_RESET : 0);
 }
 
-/* SET_DEVICE_STATUS; chan.lock held. Returns the status reported. */
+/*
+ * SET_DEVICE_STATUS; chan.lock held. Status writes are not killable: the
+ * virtio core cannot handle their failure, so any failure breaks the
+ * device instead (the wait is bounded by the bus timeout).
+ */
 static int vmsg_send_status(struct virtio_msg_device *vmdev, u8 status,
 			    u32 *reported)
 {
@@ -358,18 +460,60 @@ static int vmsg_send_status(struct virtio_msg_device *vmdev, u8 status,
 	if (!s)
 		return -EINVAL;
 	s->status = cpu_to_le32(status);
-	ret = vmsg_call(vmdev);
+	ret = __vmsg_call(vmdev, false);
 	if (!ret)
 		*reported = le32_to_cpu(((struct virtio_msg_status *)
 					 vmsg_resp(vmdev))->status);
+	else
+		vmsg_dev_break(vmdev, "device status write failed");
 	return ret;
 }
 
-static void vmsg_reset(struct virtio_device *vdev);
+/*
+ * Reset the device; chan.lock held. Whatever the device said, the driver
+ * starts over from status 0 (virtio_dev_remove() checks that): a device
+ * that did not reset is broken, so nothing reaches it any more. No kick
+ * survives a reset.
+ */
+static int vmsg_reset_locked(struct virtio_msg_device *vmdev)
+{
+	unsigned long flags;
+	u32 reported;
+	int ret;
+
+	lockdep_assert_held(&vmdev->chan.lock);
+	ret = vmsg_send_status(vmdev, 0, &reported);
+	if (!ret && reported) {
+		vmsg_dev_break(vmdev, "device did not reset");
+		ret = -EIO;
+	}
+
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	WRITE_ONCE(vmdev->status, 0);
+	WRITE_ONCE(vmdev->needs_reset, false);
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+	spin_lock_irqsave(&vmdev->kick_lock, flags);
+	if (vmdev->kick_pending)
+		bitmap_zero(vmdev->kick_pending, vmdev->nvqs);
+	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+	return ret;
+}
+
+static void vmsg_reset(struct virtio_device *vdev)
+{
+	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+
+	mutex_lock(&vmdev->chan.lock);
+	/* A reset may change the configuration space: re-read it. */
+	if (!vmsg_reset_locked(vmdev))
+		vmsg_fetch_config(vmdev);
+	mutex_unlock(&vmdev->chan.lock);
+}
 
 static void vmsg_set_status(struct virtio_device *vdev, u8 status)
 {
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	bool needs_reset = false;
 	unsigned long flags;
 	u32 reported;
 
@@ -378,11 +522,14 @@ static void vmsg_set_status(struct virtio_device *vdev, u8 status)
 		vmsg_reset(vdev);
 		return;
 	}
-	if (mutex_lock_killable(&vmdev->chan.lock))
-		return;
+	/* The device's bit, never the driver's to write. */
+	status &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
+
+	mutex_lock(&vmdev->chan.lock);
 	if (!vmsg_send_status(vmdev, status, &reported)) {
 		spin_lock_irqsave(&vmdev->state_lock, flags);
 		WRITE_ONCE(vmdev->status, vmsg_sane_status(status, reported));
+		needs_reset = vmsg_take_needs_reset(vmdev, reported);
 		spin_unlock_irqrestore(&vmdev->state_lock, flags);
 		if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 		    !vmdev->stats.probe_round_trips)
@@ -390,36 +537,43 @@ static void vmsg_set_status(struct virtio_device *vdev, u8 status)
 				atomic_long_read(&vmdev->stats.requests);
 	}
 	mutex_unlock(&vmdev->chan.lock);
+	if (needs_reset)
+		vmsg_needs_reset(vmdev);
 }
 
-static void vmsg_reset(struct virtio_device *vdev)
+/**
+ * vmsg_dev_policy() - what a bus lets through for a device type
+ * @bus: the bus
+ * @device_id: virtio device ID
+ *
+ * Context: any.
+ * Return: the bus's entry for @device_id, or NULL when the bus lists
+ * device types and @device_id is not among them. A bus that lists none
+ * lets every type through with every feature: a static entry says so.
+ */
+const struct virtio_msg_device_policy *
+vmsg_dev_policy(const struct virtio_msg_bus *bus, u32 device_id)
 {
-	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
-	unsigned long flags;
-	u32 reported;
-	int ret;
+	static const struct virtio_msg_device_policy any = {
+		.features = U64_MAX,
+	};
+	const struct virtio_msg_device_policy *p = bus->desc->devices;
 
-	mutex_lock(&vmdev->chan.lock);
-	ret = vmsg_send_status(vmdev, 0, &reported);
-	if (!ret && reported)
-		vmsg_dev_break(vmdev, "device did not reset");
+	if (!p)
+		return &any;
+	for (; p->device_id; p++)
+		if (p->device_id == device_id)
+			return p;
+	return NULL;
+}
 
-	/*
-	 * Whatever the device said, the driver starts over from status 0
-	 * (virtio_dev_remove() checks that), and no kick survives a reset.
-	 */
-	spin_lock_irqsave(&vmdev->state_lock, flags);
-	WRITE_ONCE(vmdev->status, 0);
-	spin_unlock_irqrestore(&vmdev->state_lock, flags);
-	spin_lock_irqsave(&vmdev->kick_lock, flags);
-	if (vmdev->kick_pending)
-		bitmap_zero(vmdev->kick_pending, vmdev->nvqs);
-	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
+static u64 vmsg_allowed_features(struct virtio_msg_device *vmdev)
+{
+	const struct virtio_msg_device_policy *p =
+		vmsg_dev_policy(vmdev->core->bus, vmdev->device_id);
 
-	/* A reset may change the configuration space: re-read it. */
-	if (!ret && !reported)
-		vmsg_fetch_config(vmdev);
-	mutex_unlock(&vmdev->chan.lock);
+	/* vmsg_dev_create() refused the device otherwise. */
+	return p ? p->features : 0;
 }
 
 static u64 vmsg_get_features(struct virtio_device *vdev)
@@ -445,7 +599,8 @@ static u64 vmsg_get_features(struct virtio_device *vdev)
 		}
 	}
 	mutex_unlock(&vmdev->chan.lock);
-	return features;
+	/* What the bus does not let through, the driver never sees. */
+	return features & vmsg_allowed_features(vmdev);
 }
 
 static int vmsg_finalize_features(struct virtio_device *vdev)
@@ -471,6 +626,11 @@ static int vmsg_finalize_features(struct virtio_device *vdev)
 	    !__virtio_test_bit(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
 		dev_err(&vdev->dev,
 			"device does not offer VIRTIO_F_ACCESS_PLATFORM\n");
+		return -EINVAL;
+	}
+	if (vdev->features & ~vmsg_allowed_features(vmdev)) {
+		dev_err(&vdev->dev, "features 0x%llx are not allowed on this bus\n",
+			vdev->features & ~vmsg_allowed_features(vmdev));
 		return -EINVAL;
 	}
 
@@ -505,7 +665,16 @@ out:
  * the deferred kick must not depend on the kicking CPU: kick_work runs on
  * an unbound workqueue, and waits between retries by sleeping in the work
  * item rather than on a timer, which would fire on the spinning CPU.
+ *
+ * A kick is never dropped: -EAGAIN and -EBUSY from the bus are transient
+ * and the kick is kept; any other error breaks the device, so that the
+ * driver sees it instead of waiting for an answer that cannot come.
  */
+static bool vmsg_kick_transient(int err)
+{
+	return err == -EAGAIN || err == -EBUSY;
+}
+
 static u32 vmsg_notification_data(struct virtqueue *vq)
 {
 	/* vring_notification_data(): next (16 bits) << 16 | queue index. */
@@ -568,7 +737,14 @@ static void vmsg_kick_defer(struct virtio_msg_device *vmdev, u32 index)
 {
 	__set_bit(index, vmdev->kick_pending);
 	atomic_long_inc(&vmdev->stats.kicks_deferred);
-	queue_work(system_unbound_wq, &vmdev->kick_work);
+	queue_work(vmsg_wq, &vmdev->kick_work);
+}
+
+/* A kick failed for good; kick_lock held, so cb_lock is out of reach. */
+static void vmsg_kick_failed(struct virtio_msg_device *vmdev)
+{
+	WRITE_ONCE(vmdev->broken, true);
+	queue_work(vmsg_wq, &vmdev->break_work);
 }
 
 static bool vmsg_notify(struct virtqueue *vq)
@@ -598,14 +774,17 @@ static bool vmsg_notify(struct virtqueue *vq)
 	}
 	if (!vmsg_kick_atomic(vmdev)) {
 		__set_bit(index, vmdev->kick_pending);
-		queue_work(system_unbound_wq, &vmdev->kick_work);
+		queue_work(vmsg_wq, &vmdev->kick_work);
 		goto out;
 	}
 	ret = vmsg_kick_send_atomic(vmdev, index, data);
-	if (ret == -EAGAIN)
+	if (vmsg_kick_transient(ret)) {
 		vmsg_kick_defer(vmdev, index);
-	else if (ret)
-		ok = false;	/* the peer is gone */
+	} else if (ret) {
+		/* virtqueue_notify() breaks this queue; the others follow. */
+		vmsg_kick_failed(vmdev);
+		ok = false;
+	}
 out:
 	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
 	return ok;
@@ -613,7 +792,8 @@ out:
 
 /*
  * Send the deferred kicks with the atomic op. Returns -EAGAIN if the bus
- * is still full, 0 once nothing is pending.
+ * is still full, 0 once nothing is pending, or the error that makes the
+ * remaining kicks pointless.
  */
 static int vmsg_kick_flush_atomic(struct virtio_msg_device *vmdev)
 {
@@ -625,11 +805,13 @@ static int vmsg_kick_flush_atomic(struct virtio_msg_device *vmdev)
 	for_each_set_bit(index, vmdev->kick_pending, vmdev->nvqs) {
 		ret = vmsg_kick_send_atomic(vmdev, index,
 					    vmdev->vqs[index].kick_data);
-		if (ret == -EAGAIN)
+		if (vmsg_kick_transient(ret)) {
+			ret = -EAGAIN;
 			break;
-		/* Sent, or the peer is gone: either way, done. */
+		}
+		if (ret)
+			break;
 		__clear_bit(index, vmdev->kick_pending);
-		ret = 0;
 	}
 	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
 	return ret;
@@ -666,7 +848,7 @@ static int vmsg_kick_flush_send(struct virtio_msg_device *vmdev)
 
 		vmsg_build_avail(vmdev, &msg.hdr, sizeof(msg), index, data);
 		ret = vmsg_send(vmdev->core, &vmdev->stats, &msg.hdr);
-		if (ret == -EAGAIN) {
+		if (vmsg_kick_transient(ret)) {
 			spin_lock_irqsave(&vmdev->kick_lock, flags);
 			/* A newer kick may have set it again: same effect. */
 			if (index < vmdev->nvqs) {
@@ -676,6 +858,8 @@ static int vmsg_kick_flush_send(struct virtio_msg_device *vmdev)
 			spin_unlock_irqrestore(&vmdev->kick_lock, flags);
 			return -EAGAIN;
 		}
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -701,7 +885,11 @@ static void vmsg_kick_work(struct work_struct *work)
 			ret = vmsg_kick_flush_atomic(vmdev);
 		else
 			ret = vmsg_kick_flush_send(vmdev);
-		if (ret != -EAGAIN)
+		if (ret && ret != -EAGAIN) {
+			vmsg_dev_break(vmdev, "notification failed");
+			return;
+		}
+		if (!ret)
 			break;
 		/* The bus is full: back off, up to a limit. */
 		usleep_range(wait_us, 2 * wait_us);
@@ -713,7 +901,7 @@ static void vmsg_kick_work(struct work_struct *work)
 	more = vmdev->kick_pending &&
 	       !bitmap_empty(vmdev->kick_pending, vmdev->nvqs);
 	if (more)
-		queue_work(system_unbound_wq, &vmdev->kick_work);
+		queue_work(vmsg_wq, &vmdev->kick_work);
 	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
 }
 
@@ -729,7 +917,7 @@ void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev)
 
 	spin_lock_irqsave(&vmdev->kick_lock, flags);
 	if (vmdev->kick_pending && !bitmap_empty(vmdev->kick_pending, vmdev->nvqs))
-		queue_work(system_unbound_wq, &vmdev->kick_work);
+		queue_work(vmsg_wq, &vmdev->kick_work);
 	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
 }
 
@@ -822,6 +1010,16 @@ static void vmsg_del_vqs(struct virtio_device *vdev)
 	struct vmsg_vq *vqs;
 	unsigned long flags;
 
+	/*
+	 * The rings are about to be freed: a device that may still use them
+	 * is reset first (drivers normally did that already).
+	 */
+	if (READ_ONCE(vmdev->status)) {
+		mutex_lock(&vmdev->chan.lock);
+		vmsg_reset_locked(vmdev);
+		mutex_unlock(&vmdev->chan.lock);
+	}
+
 	/* Unpublished under both locks: no callback or kick runs after. */
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
 	spin_lock(&vmdev->kick_lock);
@@ -878,12 +1076,18 @@ static int vmsg_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 		slots[index++].vq = vqs[i];
 	}
 
+	/*
+	 * Published with @broken checked under cb_lock, which breakage takes
+	 * too: a device that broke at any point has these queues broken.
+	 */
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
 	spin_lock(&vmdev->kick_lock);
 	vmdev->vqs = slots;
 	vmdev->kick_pending = pending;
 	vmdev->nvqs = named;
 	spin_unlock(&vmdev->kick_lock);
+	if (READ_ONCE(vmdev->broken))
+		vmsg_break_vqs_locked(vmdev);
 	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
 	return 0;
 
@@ -891,6 +1095,10 @@ err_del:
 	{
 		struct virtqueue *vq, *tmp;
 
+		/* The device may know where the rings are: reset it first. */
+		mutex_lock(&vmdev->chan.lock);
+		vmsg_reset_locked(vmdev);
+		mutex_unlock(&vmdev->chan.lock);
 		list_for_each_entry_safe(vq, tmp, &vdev->vqs, list)
 			vring_del_virtqueue(vq);
 	}
@@ -915,30 +1123,40 @@ static const char *vmsg_bus_name(struct virtio_device *vdev)
 	return to_vmsg_dev(vdev)->core->bus->desc->name;
 }
 
+/*
+ * Shared memory regions are the device's memory, named by an address only
+ * the bus can interpret: without the bus's shm_region op, drivers would
+ * map whatever physical range the device names, so the core reports none.
+ */
 static bool vmsg_get_shm_region(struct virtio_device *vdev,
 				struct virtio_shm_region *region, u8 id)
 {
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
+	struct virtio_msg_bus *bus = vmdev->core->bus;
 	struct virtio_msg_vqueue_index *q;
 	struct virtio_msg_get_shm_resp *r;
-	bool found = false;
+	u64 addr = 0, len = 0;
 
+	if (!bus->desc->ops->shm_region)
+		return false;
 	mutex_lock(&vmdev->chan.lock);
 	q = vmsg_start(vmdev, VIRTIO_MSG_GET_SHM, sizeof(*q));
 	if (q) {
 		q->index = cpu_to_le32(id);
 		if (!vmsg_call(vmdev)) {
 			r = vmsg_resp(vmdev);
-			/* Length 0: the region does not exist. */
-			if (r->length) {
-				region->addr = le32_to_cpu(r->address);
-				region->len = le32_to_cpu(r->length);
-				found = true;
-			}
+			addr = le32_to_cpu(r->address);
+			len = le32_to_cpu(r->length);
 		}
 	}
 	mutex_unlock(&vmdev->chan.lock);
-	return found;
+	/* Length 0: the region does not exist. */
+	if (!len || bus->desc->ops->shm_region(bus, vmdev->dev_num, id, &addr,
+					       len))
+		return false;
+	region->addr = addr;
+	region->len = len;
+	return true;
 }
 
 static int vmsg_disable_vq_and_reset(struct virtqueue *vq)
@@ -1057,7 +1275,6 @@ static void vmsg_event_config(struct virtio_msg_device *vmdev,
 	u32 len = le32_to_cpu(e->length);
 	bool refresh = false, notify, needs_reset;
 	unsigned long flags;
-	u8 old;
 
 	if (has_data && (u64)off + len > vmdev->config_size) {
 		vmsg_bus_count_bad(vmdev->core, msg, "config data out of range");
@@ -1065,14 +1282,20 @@ static void vmsg_event_config(struct virtio_msg_device *vmdev,
 	}
 
 	spin_lock_irqsave(&vmdev->state_lock, flags);
-	old = vmdev->status;
-	WRITE_ONCE(vmdev->status, vmsg_sane_status(old, status));
-	needs_reset = (status & VIRTIO_CONFIG_S_NEEDS_RESET) &&
-		      !(old & VIRTIO_CONFIG_S_NEEDS_RESET);
+	if (vmdev->state != VMSG_DEV_LIVE) {
+		/* No cache yet, or no driver any more. */
+		spin_unlock_irqrestore(&vmdev->state_lock, flags);
+		atomic_long_inc(&vmdev->stats.events_dropped);
+		return;
+	}
+	WRITE_ONCE(vmdev->status, vmsg_sane_status(vmdev->status, status));
+	needs_reset = vmsg_take_needs_reset(vmdev, status);
 	if (has_data) {
 		memcpy(vmdev->config + off, e->data, len);
-		vmdev->generation = gen;
-	} else if (gen != vmdev->generation) {
+		vmdev->dev_generation = gen;
+		vmdev->generation++;
+		vmdev->config_seq++;
+	} else if (gen != vmdev->dev_generation) {
 		/*
 		 * Keep the old generation until the new data is in, so that
 		 * readers never pair the new generation with old data.
@@ -1084,16 +1307,10 @@ static void vmsg_event_config(struct virtio_msg_device *vmdev,
 		vmdev->config_event = true;
 	spin_unlock_irqrestore(&vmdev->state_lock, flags);
 
-	if (needs_reset) {
-		/* Stop I/O; the driver is told and may reset the device. */
-		dev_warn_ratelimited(vmsg_parent(vmdev),
-				     "device %u needs a reset\n",
-				     vmdev->dev_num);
-		if (READ_ONCE(vmdev->registered))
-			schedule_work(&vmdev->break_work);
-	}
+	if (needs_reset)
+		vmsg_needs_reset(vmdev);
 	if (refresh)
-		schedule_work(&vmdev->config_work);
+		queue_work(vmsg_wq, &vmdev->config_work);
 	else if (notify)
 		virtio_config_changed(&vmdev->vdev);
 }
@@ -1103,6 +1320,9 @@ static void vmsg_event_config(struct virtio_msg_device *vmdev,
  * @vmdev: the device
  * @msg: a message accepted by virtio_msg_validate() that is not a response
  *
+ * Events reach only a live device: one still being created has no
+ * configuration cache yet, and one being removed no driver.
+ *
  * Context: any.
  */
 void vmsg_dev_event(struct virtio_msg_device *vmdev,
@@ -1111,6 +1331,10 @@ void vmsg_dev_event(struct virtio_msg_device *vmdev,
 	atomic_long_inc(&vmdev->stats.received[vmsg_stat_index(msg->msg_id)]);
 	switch (msg->msg_id) {
 	case VIRTIO_MSG_EVENT_USED:
+		if (READ_ONCE(vmdev->state) != VMSG_DEV_LIVE) {
+			atomic_long_inc(&vmdev->stats.events_dropped);
+			break;
+		}
 		vmsg_event_used(vmdev, msg);
 		break;
 	case VIRTIO_MSG_EVENT_CONFIG:
@@ -1137,9 +1361,25 @@ static void vmsg_dev_release(struct device *dev)
 	vmsg_dev_free(to_vmsg_dev(dev_to_virtio(dev)));
 }
 
+/**
+ * vmsg_dev_set_gone() - let no more events reach a device
+ * @vmdev: the device
+ *
+ * Context: any.
+ */
+void vmsg_dev_set_gone(struct virtio_msg_device *vmdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	WRITE_ONCE(vmdev->state, VMSG_DEV_GONE);
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+}
+
 /* Take the device out of the table; after this no event can reach it. */
 static void vmsg_dev_unpublish(struct virtio_msg_device *vmdev)
 {
+	vmsg_dev_set_gone(vmdev);
 	xa_erase(&vmdev->core->devs, vmdev->dev_num);
 	synchronize_rcu();
 	cancel_work_sync(&vmdev->config_work);
@@ -1175,16 +1415,21 @@ static int vmsg_get_device_info(struct virtio_msg_device *vmdev)
  *
  * Publishes the device in the table, so that responses reach it, and
  * sends GET_DEVICE_INFO, the first message the specification allows.
+ * Until what the device reported is checked and its configuration cache
+ * exists, the device is VMSG_DEV_CREATING and events for it are dropped.
  *
  * Context: process, on the bus's ordered workqueue.
  * Return: the device, or an ERR_PTR(): -ENODEV when there is no device
- * (device ID 0), or why the device could not be set up.
+ * (device ID 0), -EPERM for a device type the bus does not let through,
+ * or why the device could not be set up.
  */
 struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 					  u16 dev_num)
 {
 	u16 max = virtio_msg_bus_max_msg_size(core->bus);
 	struct virtio_msg_device *vmdev;
+	unsigned long flags;
+	u8 *config;
 	int ret;
 
 	vmdev = kzalloc(sizeof(*vmdev), GFP_KERNEL);
@@ -1193,6 +1438,7 @@ struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 	vmdev->core = core;
 	vmdev->dev_num = dev_num;
 	vmdev->max_msg = max;
+	vmdev->state = VMSG_DEV_CREATING;
 	vmsg_chan_init(&vmdev->chan, &vmdev->stats);
 	spin_lock_init(&vmdev->state_lock);
 	spin_lock_init(&vmdev->cb_lock);
@@ -1221,24 +1467,36 @@ struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 		ret = -ENODEV;
 		goto err;
 	}
+	if (!vmsg_dev_policy(core->bus, vmdev->device_id)) {
+		dev_warn_ratelimited(vmsg_parent(vmdev),
+				     "device %u: device type %u is not allowed on this bus\n",
+				     dev_num, vmdev->device_id);
+		ret = -EPERM;
+		goto err;
+	}
 	if (vmdev->config_size > VMSG_CONFIG_MAX) {
-		dev_warn(vmsg_parent(vmdev),
-			 "device %u: config space of %u bytes is too large\n",
-			 dev_num, vmdev->config_size);
+		dev_warn_ratelimited(vmsg_parent(vmdev),
+				     "device %u: config space of %u bytes is too large\n",
+				     dev_num, vmdev->config_size);
 		ret = -EINVAL;
 		goto err;
 	}
-	vmdev->config = kzalloc(vmdev->config_size ?: 1, GFP_KERNEL);
-	if (!vmdev->config) {
+	config = kzalloc(vmdev->config_size ?: 1, GFP_KERNEL);
+	if (!config) {
 		ret = -ENOMEM;
 		goto err;
 	}
+	/* From here on, events find a cache of the size they were checked on. */
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	vmdev->config = config;
+	WRITE_ONCE(vmdev->state, VMSG_DEV_LIVE);
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
 	return vmdev;
 
 err:
-	if (ret != -ENODEV)
-		dev_warn(vmsg_parent(vmdev), "device %u not added: %d\n",
-			 dev_num, ret);
+	if (ret != -ENODEV && ret != -EPERM)
+		dev_warn_ratelimited(vmsg_parent(vmdev),
+				     "device %u not added: %d\n", dev_num, ret);
 	vmsg_dev_unpublish(vmdev);
 	vmsg_dev_free(vmdev);
 	return ERR_PTR(ret);
@@ -1266,8 +1524,9 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 		parent = bus->desc->ops->dma_device(bus, vmdev->dev_num);
 		if (IS_ERR(parent)) {
 			ret = PTR_ERR(parent);
-			dev_warn(bus->parent, "device %u: no DMA device: %d\n",
-				 vmdev->dev_num, ret);
+			dev_warn_ratelimited(bus->parent,
+					     "device %u: no DMA device: %d\n",
+					     vmdev->dev_num, ret);
 			vmsg_dev_unpublish(vmdev);
 			vmsg_dev_free(vmdev);
 			return ret;
@@ -1284,8 +1543,9 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 
 	ret = register_virtio_device(&vmdev->vdev);
 	if (ret) {
-		dev_warn(bus->parent, "device %u: registration failed: %d\n",
-			 vmdev->dev_num, ret);
+		dev_warn_ratelimited(bus->parent,
+				     "device %u: registration failed: %d\n",
+				     vmdev->dev_num, ret);
 		vmsg_dev_mark_gone(vmdev, -ENODEV);
 		vmsg_dev_unpublish(vmdev);
 		release = vmdev->dma_dev_set && bus->desc->ops->release_device;
@@ -1296,10 +1556,6 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 			bus->desc->ops->release_device(bus, dev_num);
 		return ret;
 	}
-
-	WRITE_ONCE(vmdev->registered, true);
-	if (READ_ONCE(vmdev->broken))
-		virtio_break_device(&vmdev->vdev);
 
 	spin_lock_irqsave(&vmdev->state_lock, flags);
 	WRITE_ONCE(vmdev->ready, true);
@@ -1313,29 +1569,30 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 /**
  * vmsg_dev_destroy() - unregister and free a device
  * @vmdev: a registered device
+ * @orderly: the peer still answers: let the driver's remove reset the
+ *	device and drain its queues over the channel. Otherwise the device
+ *	is broken first, so that the driver fails what the device held.
  *
  * Context: process; on the bus's ordered workqueue, or at bus
  * unregistration once that workqueue is drained.
  */
-void vmsg_dev_destroy(struct virtio_msg_device *vmdev)
+void vmsg_dev_destroy(struct virtio_msg_device *vmdev, bool orderly)
 {
 	struct virtio_msg_bus *bus = vmdev->core->bus;
 	bool release = vmdev->dma_dev_set && bus->desc->ops->release_device;
 	u16 dev_num = vmdev->dev_num;
 
-	vmsg_dev_mark_gone(vmdev, -ENODEV);
 	/*
-	 * Break the virtqueues here rather than wait for break_work: the
-	 * driver's remove must find them broken, and no callback running,
-	 * to fail the buffers the device held (virtio-blk waits otherwise).
+	 * Breaking takes cb_lock, so no callback runs once it returns: the
+	 * driver's remove finds the queues broken (virtio-blk waits for the
+	 * buffers of a device that is not, whatever happened to it).
 	 */
-	if (READ_ONCE(vmdev->registered)) {
-		virtio_break_device(&vmdev->vdev);
-		vmsg_synchronize_cbs(&vmdev->vdev);
-	}
+	if (!orderly)
+		vmsg_dev_mark_gone(vmdev, -ENODEV);
 	/* Hold the device across unregistration, which drops a reference. */
 	get_device(&vmdev->vdev.dev);
 	unregister_virtio_device(&vmdev->vdev);
+	vmsg_dev_mark_gone(vmdev, -ENODEV);
 	vmsg_dev_unpublish(vmdev);
 	put_device(&vmdev->vdev.dev);
 	/* Last, so that the DMA device outlives the virtio device. */
@@ -1435,6 +1692,7 @@ VMSG_COUNTER_ATTR(bad_messages, offsetof(struct vmsg_stats, bad_messages));
 VMSG_COUNTER_ATTR(late_replies, offsetof(struct vmsg_stats, late_replies));
 VMSG_COUNTER_ATTR(unmatched, offsetof(struct vmsg_stats, unmatched));
 VMSG_COUNTER_ATTR(kicks_deferred, offsetof(struct vmsg_stats, kicks_deferred));
+VMSG_COUNTER_ATTR(events_dropped, offsetof(struct vmsg_stats, events_dropped));
 
 static ssize_t probe_round_trips_show(struct device *dev,
 				      struct device_attribute *attr, char *buf)
@@ -1460,6 +1718,7 @@ static struct attribute *vmsg_dev_attrs[] = {
 	&vmsg_attr_late_replies.attr.attr,
 	&vmsg_attr_unmatched.attr.attr,
 	&vmsg_attr_kicks_deferred.attr.attr,
+	&vmsg_attr_events_dropped.attr.attr,
 	&vmsg_attr_sent_get_device_info.attr.attr,
 	&vmsg_attr_received_get_device_info.attr.attr,
 	&vmsg_attr_sent_get_device_features.attr.attr,

@@ -36,11 +36,14 @@ struct virtio_msg_bus_core;
  * @send_event: Hand one driver-to-device event (EVENT_AVAIL) to the peer.
  *	Optional; without it the core sends events with @send from a
  *	workqueue. Called in any context, hard IRQ included, with a core
- *	spinlock held: it must not sleep, nor call virtio_msg_bus_receive()
- *	before it returns. Returns 0 when sent, -EAGAIN when the bus has no
- *	room right now (the core keeps the event, coalesced per virtqueue,
- *	and retries when the bus calls virtio_msg_bus_tx_ready() or after a
- *	short delay), or another negative errno when the peer is gone.
+ *	spinlock held: it must not sleep, nor call virtio_msg_bus_receive(),
+ *	virtio_msg_bus_peer_lost() or virtio_msg_bus_remove_device() before
+ *	it returns (a work item may). Returns 0 when sent, -EAGAIN (or
+ *	-EBUSY) when the bus has no room right now (the core keeps the
+ *	event, coalesced per virtqueue, and retries when the bus calls
+ *	virtio_msg_bus_tx_ready() or after a short delay), or another
+ *	negative errno when the peer is gone: the device is then broken,
+ *	since a kick is never dropped.
  * @notify_vq: Out-of-band driver-to-device notification for virtqueue
  *	@vq_index of device @dev_num (a doorbell), used instead of an
  *	EVENT_AVAIL message when the bus sets VIRTIO_MSG_BUS_F_OOB_NOTIFY.
@@ -131,8 +134,8 @@ struct virtio_msg_device_policy {
  * @flags: VIRTIO_MSG_BUS_F_*
  * @devices: the device types the core may create on this bus, an array
  *	ended by an entry with device_id 0; NULL lets every type through.
- *	Devices of other types are not created (their number still counts
- *	as known, and a message says why).
+ *	Devices of other types are not created, and a ratelimited message
+ *	says why.
  */
 struct virtio_msg_bus_desc {
 	const char *name;
@@ -184,9 +187,14 @@ int virtio_msg_bus_register(struct virtio_msg_bus *bus);
  * virtio_msg_bus_unregister() - remove every device of a bus and detach it
  * @bus: a registered instance
  *
- * Pending requests fail with -ENODEV, virtio drivers are unbound and their
- * devices released. When this returns, the core makes no further calls to
- * the bus ops and ignores virtio_msg_bus_receive() for @bus, which the bus
+ * No device is created from here on. The devices are removed first, while
+ * the bus still carries messages: their drivers reset them and drain their
+ * queues as usual, and &virtio_msg_bus_ops.release_device may still call
+ * virtio_msg_bus_transfer(). A bus whose peer is gone calls
+ * virtio_msg_bus_peer_lost() before, so that nothing waits for it; else
+ * every wait is bounded by the bus timeout. Then pending bus requests fail
+ * with -ENODEV. When this returns, the core makes no further calls to the
+ * bus ops and ignores virtio_msg_bus_receive() for @bus, which the bus
  * must nevertheless stop calling before it frees @bus.
  *
  * Context: process; may sleep. Not from a bus op.
@@ -220,9 +228,13 @@ void virtio_msg_bus_receive(struct virtio_msg_bus *bus, const void *msg,
  *
  * For bus-specific requests such as FF-A VERSION or AREA_SHARE. Requests
  * of a bus are serialised; the wait is killable and bounded by the bus
- * timeout.
+ * timeout. Works until virtio_msg_bus_unregister() has removed every
+ * device, so that &virtio_msg_bus_ops.release_device can still tell the
+ * peer before it takes memory back.
  *
- * Context: process; may sleep. Not from a bus op.
+ * Context: process; may sleep. From the bus module, or from the
+ * @dma_device, @release_device and @shm_region ops; never from @send,
+ * @send_event, @notify_vq or @bus_message.
  * Return: the response's size in bytes, -ETIMEDOUT, -EINTR, -ENODEV when
  * the bus is going away, -EPROTO for a malformed response, or the errno
  * of @bus->desc->ops->send.
@@ -252,7 +264,8 @@ void virtio_msg_bus_tx_ready(struct virtio_msg_bus *bus);
  * virtio device from a workqueue; adding a number twice is harmless.
  *
  * Context: any.
- * Return: 0, or -ENOMEM.
+ * Return: 0, -ENOMEM (also when too many announcements are queued), or
+ * -ENODEV when @bus is not registered.
  */
 int virtio_msg_bus_add_device(struct virtio_msg_bus *bus, u16 dev_num);
 
