@@ -29,6 +29,7 @@
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_msg.h>
+#include <linux/virtio_ring.h>
 #include <linux/xarray.h>
 
 #include "../virtio_msg_core.h"
@@ -86,8 +87,23 @@ struct fake_bus {
 	int windows;
 	/* the dropped request */
 	u64 dropped[FAKE_MAX_MSG / 8];
+	/* the next transport request's send op fails with this errno */
+	int send_errno;
+	/* GET_CONFIG/SET_CONFIG: change the config first and tell (once) */
+	bool event_in_config;
+	/* GET_CONFIG: the generation moves with every chunk */
+	bool gen_per_chunk;
+	/* SET_CONFIG: apply at most this many bytes (0: all) */
+	u32 set_partial;
 	/* EVENT_AVAIL */
 	int event_fail;		/* next send_event calls refused */
+	int event_errno;	/* with this errno, -EAGAIN if 0 */
+	bool lose_peer_on_kick;	/* a kick makes the peer go away */
+	struct work_struct lose_work;
+	/* shared memory regions asked for */
+	unsigned int shm_calls;
+	/* what release_device got from a bus transfer */
+	int release_transfer;
 	unsigned int avail[4];
 	u32 avail_data[4];
 	/* out-of-band doorbells and bus-specific events */
@@ -162,6 +178,8 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 
 		off = le32_to_cpu(cq->offset);
 		len = le32_to_cpu(cq->length);
+		if (fb->gen_per_chunk)
+			fd->gen++;
 		cr->generation = cpu_to_le32(fd->gen);
 		cr->offset = cq->offset;
 		cr->length = cq->length;
@@ -175,12 +193,14 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 
 		off = le32_to_cpu(cq->offset);
 		len = le32_to_cpu(cq->length);
+		if (fb->set_partial)
+			len = min(len, fb->set_partial);
 		cr->offset = cq->offset;
 		if (fd->reject_stale && le32_to_cpu(cq->generation) != fd->gen) {
 			cr->length = 0;
 		} else {
 			memcpy(fd->config + off, cq->data, len);
-			cr->length = cq->length;
+			cr->length = cpu_to_le32(len);
 		}
 		cr->generation = cpu_to_le32(fd->gen);
 		plen = sizeof(*cr);
@@ -310,6 +330,13 @@ static int fake_send(struct virtio_msg_bus *bus, const struct virtio_msg_hdr *ms
 		spin_unlock_irqrestore(&fb->lock, flags);
 		return 0;	/* nobody answers */
 	}
+	if (fb->send_errno) {
+		int err = fb->send_errno;
+
+		fb->send_errno = 0;
+		spin_unlock_irqrestore(&fb->lock, flags);
+		return err;
+	}
 	mode = fb->mode;
 	fb->mode = FAKE_NORMAL;
 	if (mode == FAKE_DROP) {
@@ -318,6 +345,27 @@ static int fake_send(struct virtio_msg_bus *bus, const struct virtio_msg_hdr *ms
 		return 0;
 	}
 	size = fake_answer(fb, msg, resp);
+	if (fb->event_in_config && (msg->msg_id == VIRTIO_MSG_GET_CONFIG ||
+				    msg->msg_id == VIRTIO_MSG_SET_CONFIG)) {
+		struct virtio_msg_event_config *ec = (void *)(s + 1);
+		struct fake_dev *fd = &fb->devs[dev_num];
+
+		/*
+		 * The device changes its config after it built the answer,
+		 * and the event overtakes the answer.
+		 */
+		fb->event_in_config = false;
+		memcpy(fd->config, "EVNT", 4);
+		fd->gen += 5;
+		virtio_msg_init_request(s, FAKE_MAX_MSG, VIRTIO_MSG_EVENT_CONFIG,
+					dev_num, sizeof(*ec) + 4);
+		ec->device_status = cpu_to_le32(fd->status);
+		ec->generation = cpu_to_le32(fd->gen);
+		ec->offset = 0;
+		ec->length = cpu_to_le32(4);
+		memcpy(ec->data, "EVNT", 4);
+		stray_size = le16_to_cpu(s->msg_size);
+	}
 	spin_unlock_irqrestore(&fb->lock, flags);
 
 	switch (mode) {
@@ -360,13 +408,30 @@ static int fake_send_event(struct virtio_msg_bus *bus,
 	spin_lock_irqsave(&fb->lock, flags);
 	if (fb->event_fail > 0) {
 		fb->event_fail--;
-		ret = -EAGAIN;
+		ret = fb->event_errno ?: -EAGAIN;
 	} else if (vq < ARRAY_SIZE(fb->avail)) {
 		fb->avail[vq]++;
 		fb->avail_data[vq] = le32_to_cpu(e->next_offset);
 	}
+	/* Not from here: the core holds its kick lock. */
+	if (fb->lose_peer_on_kick)
+		queue_work(system_unbound_wq, &fb->lose_work);
 	spin_unlock_irqrestore(&fb->lock, flags);
 	return ret;
+}
+
+static void fake_lose_work(struct work_struct *work)
+{
+	struct fake_bus *fb = container_of(work, struct fake_bus, lose_work);
+
+	virtio_msg_bus_peer_lost(&fb->bus);
+}
+
+static int fake_shm_region(struct virtio_msg_bus *bus, u16 dev_num, u8 id,
+			   u64 *addr, u64 len)
+{
+	to_fake(bus)->shm_calls++;
+	return 0;
 }
 
 static unsigned int fb_avail_total(struct fake_bus *fb)
@@ -381,6 +446,7 @@ static unsigned int fb_avail_total(struct fake_bus *fb)
 static const struct virtio_msg_bus_ops fake_ops = {
 	.send = fake_send,
 	.send_event = fake_send_event,
+	.shm_region = fake_shm_region,
 };
 
 static const struct virtio_msg_bus_ops fake_ops_no_event = {
@@ -426,7 +492,15 @@ static struct device *fake_dma_device(struct virtio_msg_bus *bus,
 
 static void fake_release_device(struct virtio_msg_bus *bus, u16 dev_num)
 {
-	to_fake(bus)->dma_releases++;
+	struct fake_bus *fb = to_fake(bus);
+	u64 req[2], resp[4];
+	struct virtio_msg_hdr *q = (void *)req;
+
+	fb->dma_releases++;
+	/* As FF-A does before it reclaims memory: tell the peer. */
+	virtio_msg_init_bus_request(q, sizeof(req), VIRTIO_MSG_ID_IMPL, 0);
+	fb->release_transfer = virtio_msg_bus_transfer(bus, q, (void *)resp,
+						       sizeof(resp));
 }
 
 static const struct virtio_msg_bus_ops fake_ops_dma = {
@@ -446,6 +520,7 @@ static void fake_unregister(void *data)
 {
 	struct fake_bus *fb = data;
 
+	flush_work(&fb->lose_work);
 	if (fb->bus.core)
 		virtio_msg_bus_unregister(&fb->bus);
 }
@@ -462,6 +537,7 @@ static struct fake_bus *fake_bus_new(struct kunit *test, unsigned long flags,
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 
 	spin_lock_init(&fb->lock);
+	INIT_WORK(&fb->lose_work, fake_lose_work);
 	fb->test = test;
 	fb->bad_window = -1;
 	fb->desc.name = "fake";
@@ -529,14 +605,51 @@ static unsigned int test_drv_nvqs;
 static atomic_t test_drv_probes;
 static struct virtqueue *test_drv_vqs[4];
 
+/*
+ * With test_drv_spin, the probe does what virtio_console's does: it sends
+ * a buffer and spins until the device used it or the queue broke, at most
+ * for 10 s. test_drv_spin_result says how it ended: 1 broken, 2 used,
+ * -1 neither.
+ */
+static bool test_drv_spin;
+static int test_drv_spin_result;
+static u8 test_drv_buf[16];
+
 static int test_drv_probe(struct virtio_device *vdev)
 {
 	struct virtqueue_info info[4] = {
 		{ "q0" }, { "q1" }, { "q2" }, { "q3" },
 	};
+	unsigned long end = jiffies + 10 * HZ;
+	struct scatterlist sg;
+	unsigned int len;
+	int ret;
 
 	atomic_inc(&test_drv_probes);
-	return virtio_find_vqs(vdev, test_drv_nvqs, test_drv_vqs, info, NULL);
+	ret = virtio_find_vqs(vdev, test_drv_nvqs, test_drv_vqs, info, NULL);
+	if (ret || !test_drv_spin)
+		return ret;
+
+	virtio_device_ready(vdev);
+	sg_init_one(&sg, test_drv_buf, sizeof(test_drv_buf));
+	ret = virtqueue_add_outbuf(test_drv_vqs[0], &sg, 1, test_drv_buf,
+				   GFP_KERNEL);
+	if (ret)
+		return ret;
+	virtqueue_kick(test_drv_vqs[0]);
+	test_drv_spin_result = -1;
+	while (time_before(jiffies, end)) {
+		if (virtqueue_is_broken(test_drv_vqs[0])) {
+			test_drv_spin_result = 1;
+			break;
+		}
+		if (virtqueue_get_buf(test_drv_vqs[0], &len)) {
+			test_drv_spin_result = 2;
+			break;
+		}
+		cond_resched();
+	}
+	return 0;
 }
 
 static void test_drv_remove(struct virtio_device *vdev)
@@ -625,6 +738,7 @@ static void vmsg_test_config(struct kunit *test)
 	struct virtio_msg_hdr *h = (void *)ev;
 	struct virtio_msg_event_config *ec = (void *)(h + 1);
 	unsigned int i, gets;
+	u32 gen;
 
 	fb = fake_bus_new(test, 0, &fake_ops);
 	/* 300 bytes: two GET_CONFIG chunks of at most 244 bytes. */
@@ -642,7 +756,8 @@ static void vmsg_test_config(struct kunit *test)
 		if (buf[i] != (u8)i)
 			break;
 	KUNIT_EXPECT_EQ(test, i, 300);
-	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), 7);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, 7);
+	gen = vdev->config->generation(vdev);
 	/* Reads are served from the cache. */
 	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets);
 
@@ -655,7 +770,9 @@ static void vmsg_test_config(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, &fd->config[250], "abcd", 4);
 	vdev->config->get(vdev, 250, buf, 4);
 	KUNIT_EXPECT_MEMEQ(test, buf, "abcd", 4);
-	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), 9);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, 9);
+	KUNIT_EXPECT_GT(test, vdev->config->generation(vdev), gen);
+	gen = vdev->config->generation(vdev);
 
 	/* EVENT_CONFIG with data updates the cache without a message. */
 	gets = fb->sent[VIRTIO_MSG_GET_CONFIG];
@@ -668,14 +785,17 @@ static void vmsg_test_config(struct kunit *test)
 	virtio_msg_bus_receive(&fb->bus, ev, le16_to_cpu(h->msg_size));
 	vdev->config->get(vdev, 8, buf, 4);
 	KUNIT_EXPECT_MEMEQ(test, buf, "wxyz", 4);
-	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), 10);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, 10);
+	KUNIT_EXPECT_GT(test, vdev->config->generation(vdev), gen);
+	gen = vdev->config->generation(vdev);
 	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets);
 
 	/* Data beyond the config space is dropped. */
 	ec->offset = cpu_to_le32(298);
 	ec->generation = cpu_to_le32(11);
 	virtio_msg_bus_receive(&fb->bus, ev, le16_to_cpu(h->msg_size));
-	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), 10);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, 10);
+	KUNIT_EXPECT_EQ(test, vdev->config->generation(vdev), gen);
 
 	/* Without data, a new generation makes the core re-read. */
 	fd->gen = 12;
@@ -686,7 +806,8 @@ static void vmsg_test_config(struct kunit *test)
 	ec->offset = 0;
 	ec->length = 0;
 	virtio_msg_bus_receive(&fb->bus, ev, le16_to_cpu(h->msg_size));
-	KUNIT_EXPECT_TRUE(test, WAIT_FOR(vdev->config->generation(vdev) == 12));
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(vmdev->dev_generation) == 12));
+	KUNIT_EXPECT_GT(test, vdev->config->generation(vdev), gen);
 	vdev->config->get(vdev, 100, buf, 1);
 	KUNIT_EXPECT_EQ(test, buf[0], 0xee);
 	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets + 2);
@@ -957,15 +1078,38 @@ static void vmsg_test_vq_events(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 3);
 	KUNIT_EXPECT_FALSE(test, vqs[0]->reset);
 
-	/* The device needs a reset: the queues stop, the status says so. */
+	/* Before DRIVER_OK, DEVICE_NEEDS_RESET means nothing. */
 	ec.device_status = cpu_to_le32(VIRTIO_CONFIG_S_ACKNOWLEDGE |
 				       VIRTIO_CONFIG_S_NEEDS_RESET);
-	ec.generation = cpu_to_le32(vdev->config->generation(vdev));
+	ec.generation = cpu_to_le32(vmdev->dev_generation);
+	fake_event(fb, 10, VIRTIO_MSG_EVENT_CONFIG, &ec, sizeof(ec));
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev), 0);
+	KUNIT_EXPECT_FALSE(test, virtqueue_is_broken(vqs[1]));
+
+	/* The device needs a reset: the queues stop, the status says so. */
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				 VIRTIO_CONFIG_S_DRIVER_OK);
+	ec.device_status = cpu_to_le32(VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				       VIRTIO_CONFIG_S_DRIVER_OK |
+				       VIRTIO_CONFIG_S_NEEDS_RESET);
 	fake_event(fb, 10, VIRTIO_MSG_EVENT_CONFIG, &ec, sizeof(ec));
 	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev),
 			VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			VIRTIO_CONFIG_S_DRIVER_OK |
 			VIRTIO_CONFIG_S_NEEDS_RESET);
-	KUNIT_EXPECT_TRUE(test, WAIT_FOR(virtqueue_is_broken(vqs[1])));
+	KUNIT_EXPECT_TRUE(test, virtqueue_is_broken(vqs[1]));
+
+	/* The driver never writes the device's bit back. */
+	vdev->config->set_status(vdev, vdev->config->get_status(vdev) |
+				 VIRTIO_CONFIG_S_FAILED);
+	KUNIT_EXPECT_FALSE(test, fb->devs[10].status &
+			   VIRTIO_CONFIG_S_NEEDS_RESET);
+
+	/* After a reset the bit is gone, and a late one is ignored. */
+	vdev->config->reset(vdev);
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev), 0);
+	fake_event(fb, 10, VIRTIO_MSG_EVENT_CONFIG, &ec, sizeof(ec));
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev), 0);
 
 	vdev->config->del_vqs(vdev);
 }
@@ -1203,7 +1347,7 @@ static void vmsg_test_hardirq(struct kunit *test)
 	c->len = le16_to_cpu(h->msg_size);
 	vmsg_run_irq(c);
 	KUNIT_EXPECT_TRUE(test, c->in_hardirq);
-	KUNIT_EXPECT_EQ(test, vmdev->vdev.config->generation(&vmdev->vdev), 100);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, 100);
 
 	/* EVENT_USED, a refused kick and a config read, all at once. */
 	virtio_msg_init_request(h, sizeof(c->msg), VIRTIO_MSG_EVENT_USED, 15,
@@ -1450,6 +1594,425 @@ static void vmsg_test_ping(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, le16_to_cpu(fb->ping_token), 0x4242);
 }
 
+/* ---- hostile peer: lifetime, ordering and failure paths ---- */
+
+/*
+ * Events that arrive while the device is being created (its config cache
+ * does not exist yet) are dropped and counted, never applied.
+ */
+static void vmsg_test_events_while_creating(struct kunit *test)
+{
+	struct {
+		struct virtio_msg_event_config ec;
+		u8 data[4];
+	} cfg = {};
+	struct virtio_msg_vqueue_index used = {};
+	struct virtio_msg_device *vmdev;
+	u64 resp[FAKE_MAX_MSG / 8] = {};
+	struct fake_bus *fb;
+	u8 buf[4];
+	long bad;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fb->bus.timeout_ms = 10000;
+	fake_dev_add(fb, 20, VMSG_TEST_ID_NODRIVER, 1, 16);
+	/* GET_DEVICE_INFO goes unanswered until the test answers it. */
+	fb->mode = FAKE_DROP;
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 20), 0);
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(READ_ONCE(fb->nreq[20]) == 1));
+	vmdev = xa_load(&fb->bus.core->devs, 20);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vmdev->state), VMSG_DEV_CREATING);
+
+	bad = atomic_long_read(&fb->bus.core->stats.bad_messages);
+	cfg.ec.generation = cpu_to_le32(99);
+	cfg.ec.length = cpu_to_le32(4);
+	memcpy(cfg.data, "evil", 4);
+	fake_event(fb, 20, VIRTIO_MSG_EVENT_CONFIG, &cfg, sizeof(cfg));
+	fake_event(fb, 20, VIRTIO_MSG_EVENT_CONFIG, &cfg.ec, sizeof(cfg.ec));
+	fake_event(fb, 20, VIRTIO_MSG_EVENT_USED, &used, sizeof(used));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.events_dropped), 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fb->bus.core->stats.bad_messages),
+			bad);
+
+	virtio_msg_bus_receive(&fb->bus, resp,
+			       fake_answer(fb, (void *)fb->dropped,
+					   (void *)resp));
+	KUNIT_ASSERT_PTR_EQ(test, fake_wait_dev(fb, 20), vmdev);
+	vmdev->vdev.config->get(&vmdev->vdev, 0, buf, 4);
+	KUNIT_EXPECT_EQ(test, buf[0], 0);
+	KUNIT_EXPECT_EQ(test, buf[3], 3);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, 7);
+	/* No re-read was queued for the data-less event either. */
+	flush_workqueue(vmsg_wq);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], 1);
+}
+
+/*
+ * The peer goes away while a driver's probe waits for its first buffer
+ * (virtio_console does that): the probe must see the queue break, and the
+ * bus must then unregister without waiting for ever.
+ */
+static void vmsg_test_peer_lost_in_probe(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, 21, VMSG_TEST_ID_DRIVER, 1, 8);
+	fb->lose_peer_on_kick = true;
+	test_drv_nvqs = 1;
+	test_drv_spin = true;
+	test_drv_spin_result = 0;
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 21), 0);
+
+	vmdev = fake_wait_dev(fb, 21);
+	test_drv_spin = false;
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_EQ(test, test_drv_spin_result, 1);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(vmdev->broken));
+	flush_work(&fb->lose_work);
+	virtio_msg_bus_unregister(&fb->bus);
+	KUNIT_EXPECT_NULL(test, fb->bus.core);
+}
+
+/*
+ * An EVENT_CONFIG that overtakes the answer to a configuration read or
+ * write is newer than that answer: its data stays, and the generation a
+ * driver sees never goes backwards.
+ */
+static void vmsg_test_config_event_races(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct fake_bus *fb;
+	u8 buf[4];
+	u32 gen;
+
+	vmdev = fake_simple(test, &fb, 22);
+	vdev = &vmdev->vdev;
+
+	/* A re-read after reset. */
+	gen = vdev->config->generation(vdev);
+	fb->event_in_config = true;
+	vdev->config->reset(vdev);
+	KUNIT_EXPECT_FALSE(test, fb->event_in_config);
+	vdev->config->get(vdev, 0, buf, 4);
+	KUNIT_EXPECT_MEMEQ(test, buf, "EVNT", 4);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, fb->devs[22].gen);
+	KUNIT_EXPECT_GT(test, vdev->config->generation(vdev), gen);
+
+	/* A write: its bytes must not go over the event's. */
+	memcpy(fb->devs[22].config, "\0\0\0\0", 4);
+	gen = vdev->config->generation(vdev);
+	fb->event_in_config = true;
+	vdev->config->set(vdev, 4, "wr", 2);
+	KUNIT_EXPECT_FALSE(test, fb->event_in_config);
+	vdev->config->get(vdev, 0, buf, 4);
+	KUNIT_EXPECT_MEMEQ(test, buf, "EVNT", 4);
+	vdev->config->get(vdev, 4, buf, 2);
+	KUNIT_EXPECT_MEMEQ(test, buf, "wr", 2);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, fb->devs[22].gen);
+	KUNIT_EXPECT_GT(test, vdev->config->generation(vdev), gen);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+}
+
+/* Chunking on a 52-byte bus, partial writes, generations that move. */
+static void vmsg_test_config_chunks(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+	u8 buf[100], want[100];
+	unsigned int i, gets;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fb->desc.max_msg_size = VIRTIO_MSG_MAX_SIZE_MIN;
+	/* 100 bytes in chunks of 32: four GET_CONFIG. */
+	fd = fake_dev_add(fb, 23, VMSG_TEST_ID_NODRIVER, 0, 100);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 23), 0);
+	vmdev = fake_wait_dev(fb, 23);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	vdev = &vmdev->vdev;
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], 4);
+	vdev->config->get(vdev, 0, buf, 100);
+	KUNIT_EXPECT_MEMEQ(test, buf, fd->config, 100);
+
+	/* A write over three chunks, of which the device takes 5 bytes each. */
+	for (i = 0; i < 70; i++)
+		want[i] = 0xa0 + i;
+	fb->set_partial = 5;
+	vdev->config->set(vdev, 20, want, 70);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_CONFIG], 14);
+	KUNIT_EXPECT_MEMEQ(test, &fd->config[20], want, 70);
+	vdev->config->get(vdev, 20, buf, 70);
+	KUNIT_EXPECT_MEMEQ(test, buf, want, 70);
+
+	/* The generation moves with every chunk: three passes, then taken. */
+	fb->gen_per_chunk = true;
+	gets = fb->sent[VIRTIO_MSG_GET_CONFIG];
+	vdev->config->reset(vdev);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets + 12);
+	KUNIT_EXPECT_EQ(test, vmdev->dev_generation, fd->gen);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+}
+
+/* Tokens wrap around without ever being 0, and still match. */
+static void vmsg_test_token_wrap(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+	unsigned int i;
+
+	vmdev = fake_simple(test, &fb, 24);
+	atomic_set(&fb->bus.core->next_token, 0xfffd);
+	for (i = 0; i < 6; i++) {
+		KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
+		KUNIT_EXPECT_NE(test, vmdev->chan.token, 0);
+	}
+	KUNIT_EXPECT_LT(test, vmdev->chan.token, 8);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.unmatched), 0);
+}
+
+/*
+ * A reset or status write that fails (here the bus refuses to send)
+ * breaks the device; after a reset the status reads 0 whatever happened.
+ */
+static void vmsg_test_reset_fails(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct fake_bus *fb;
+
+	vmdev = fake_simple(test, &fb, 25);
+	vdev = &vmdev->vdev;
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev),
+			VIRTIO_CONFIG_S_ACKNOWLEDGE);
+
+	fb->send_errno = -ENOMEM;
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				 VIRTIO_CONFIG_S_DRIVER);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(vmdev->broken));
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev),
+			VIRTIO_CONFIG_S_ACKNOWLEDGE);
+
+	vmdev = fake_simple(test, &fb, 26);
+	vdev = &vmdev->vdev;
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	fb->send_errno = -EBUSY;
+	vdev->config->reset(vdev);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(vmdev->broken));
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev), 0);
+}
+
+/* A kick is never dropped: -EBUSY retries, a hard error breaks the device. */
+static void vmsg_test_kick_errors(struct kunit *test)
+{
+	struct virtqueue_info info[1] = { { "a" } };
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[1];
+	struct fake_bus *fb;
+	int ret;
+
+	vmdev = fake_simple(test, &fb, 27);
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 1, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	fb->event_errno = -EBUSY;
+	fb->event_fail = 3;
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(fb->avail[0]) == 1));
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+
+	/* Refused on the retry path too. */
+	fb->event_errno = -EAGAIN;
+	fb->event_fail = 1;
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	spin_lock_irq(&fb->lock);
+	fb->event_errno = -EIO;
+	fb->event_fail = 1;
+	spin_unlock_irq(&fb->lock);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(vmdev->broken)));
+	KUNIT_EXPECT_TRUE(test, virtqueue_is_broken(vqs[0]));
+
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
+}
+
+/* Without the bus's translation, no shared memory region reaches a driver. */
+static void vmsg_test_shm_needs_bus(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct virtio_shm_region r = {};
+	struct fake_bus *fb;
+
+	vmdev = fake_simple(test, &fb, 28);
+	KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
+	KUNIT_EXPECT_EQ(test, fb->shm_calls, 1);
+
+	fb = fake_bus_new(test, 0, &fake_ops_no_event);
+	fake_dev_add(fb, 29, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 29), 0);
+	vmdev = fake_wait_dev(fb, 29);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_FALSE(test, vmdev->vdev.config->get_shm_region(&vmdev->vdev,
+								    &r, 0));
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_SHM], 0);
+}
+
+/* A peer cannot create more devices than the bus allows. */
+static void vmsg_test_device_limit(struct kunit *test)
+{
+	struct fake_bus *fb;
+	unsigned int i, n = 0;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_ENUMERATE, &fake_ops);
+	fb->bus.max_devices = 3;
+	for (i = 30; i < 40; i++) {
+		fake_dev_add(fb, i, VMSG_TEST_ID_NODRIVER, 0, 0);
+		__set_bit(i, fb->present);
+	}
+	fake_bus_start(test, fb);
+	flush_workqueue(fb->bus.core->wq);
+	for (i = 30; i < 40; i++)
+		if (xa_load(&fb->bus.core->devs, i))
+			n++;
+	KUNIT_EXPECT_EQ(test, n, 3);
+
+	/* A removal makes room for another. */
+	virtio_msg_bus_remove_device(&fb->bus, 30);
+	virtio_msg_bus_add_device(&fb->bus, 39);
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_NOT_NULL(test, xa_load(&fb->bus.core->devs, 39));
+	KUNIT_EXPECT_EQ(test, fb->bus.core->nr_devs, 3);
+}
+
+/* Device types and features a bus does not let through. */
+static const struct virtio_msg_device_policy fake_policy[] = {
+	{ VMSG_TEST_ID_NODRIVER,
+	  BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(VIRTIO_F_RING_PACKED) },
+	{ 0 },
+};
+
+static void vmsg_test_device_policy(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fb->desc.devices = fake_policy;
+	fake_dev_add(fb, 40, VMSG_TEST_ID_NODRIVER, 0, 0)->features |=
+		BIT_ULL(VIRTIO_F_RING_PACKED) | BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
+		BIT_ULL(3);
+	fake_dev_add(fb, 41, VMSG_TEST_ID_DRIVER, 1, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 41), 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 40), 0);
+	vmdev = fake_wait_dev(fb, 40);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_NULL(test, xa_load(&fb->bus.core->devs, 41));
+	KUNIT_EXPECT_EQ(test, fb->nreq[41], 1);
+
+	KUNIT_EXPECT_EQ(test, vmdev->vdev.config->get_features(&vmdev->vdev),
+			BIT_ULL(VIRTIO_F_VERSION_1) |
+			BIT_ULL(VIRTIO_F_RING_PACKED));
+	vmdev->vdev.features = BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(3);
+	KUNIT_EXPECT_EQ(test,
+			vmdev->vdev.config->finalize_features(&vmdev->vdev),
+			-EINVAL);
+}
+
+/*
+ * Unregistration removes the devices while the bus still carries
+ * messages: the driver resets its device, release_device can talk.
+ */
+static void vmsg_test_orderly_unregister(struct kunit *test)
+{
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops_dma);
+	fb->dma_dev = kunit_device_register(test, "virtio-msg-fake-dma");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fb->dma_dev);
+	fake_dev_add(fb, 42, VMSG_TEST_ID_DRIVER, 1, 8);
+	test_drv_nvqs = 1;
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 42), 0);
+	KUNIT_ASSERT_NOT_NULL(test, fake_wait_dev(fb, 42));
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(fb->devs[42].status &
+					 VIRTIO_CONFIG_S_DRIVER_OK));
+
+	virtio_msg_bus_unregister(&fb->bus);
+	KUNIT_EXPECT_EQ(test, fb->devs[42].status, 0);
+	KUNIT_EXPECT_EQ(test, fb->dma_releases, 1);
+	KUNIT_EXPECT_EQ(test, fb->release_transfer, 12);
+}
+
+static atomic_t test_cb_calls;
+
+static void test_cb(struct virtqueue *vq)
+{
+	atomic_inc(&test_cb_calls);
+}
+
+/* The device side of a split ring: use the next available buffer. */
+static void fake_use_split(struct virtqueue *vq, u32 len)
+{
+	struct vring_avail *avail = phys_to_virt(virtqueue_get_avail_addr(vq));
+	struct vring_used *used = phys_to_virt(virtqueue_get_used_addr(vq));
+	unsigned int num = virtqueue_get_vring_size(vq);
+	u16 idx = le16_to_cpu((__force __le16)used->idx);
+	u16 head = le16_to_cpu((__force __le16)avail->ring[idx % num]);
+
+	used->ring[idx % num].id = (__force __virtio32)cpu_to_le32(head);
+	used->ring[idx % num].len = (__force __virtio32)cpu_to_le32(len);
+	smp_wmb();	/* the entry before the index */
+	used->idx = (__force __virtio16)cpu_to_le16(idx + 1);
+}
+
+/* EVENT_USED runs the driver's callback, which finds its buffer used. */
+static void vmsg_test_used_buffers(struct kunit *test)
+{
+	struct virtqueue_info info[2] = { { "a", test_cb }, { "b", test_cb } };
+	struct virtio_msg_vqueue_index used = {};
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[2];
+	struct scatterlist sg;
+	struct fake_bus *fb;
+	static u8 buf[32];
+	unsigned int len;
+	int ret;
+
+	vmdev = fake_simple(test, &fb, 43);
+	__virtio_set_bit(&vmdev->vdev, VIRTIO_F_VERSION_1);
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 2, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	atomic_set(&test_cb_calls, 0);
+
+	sg_init_one(&sg, buf, sizeof(buf));
+	KUNIT_ASSERT_EQ(test, virtqueue_add_inbuf(vqs[1], &sg, 1, buf,
+						  GFP_KERNEL), 0);
+	virtqueue_kick(vqs[1]);
+	fake_use_split(vqs[1], 7);
+
+	/* The wrong queue: nothing for its callback to find. */
+	fake_event(fb, 43, VIRTIO_MSG_EVENT_USED, &used, sizeof(used));
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_cb_calls), 0);
+
+	used.index = cpu_to_le32(1);
+	fake_event(fb, 43, VIRTIO_MSG_EVENT_USED, &used, sizeof(used));
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_cb_calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, virtqueue_get_buf(vqs[1], &len), (void *)buf);
+	KUNIT_EXPECT_EQ(test, len, 7);
+
+	vmdev->vdev.config->reset(&vmdev->vdev);
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
+}
+
 static int vmsg_transport_suite_init(struct kunit_suite *suite)
 {
 	return register_virtio_driver(&test_drv);
@@ -1479,6 +2042,18 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE_PARAM(vmsg_test_get_devices, vmsg_bad_gen_params),
 	KUNIT_CASE(vmsg_test_hotplug),
 	KUNIT_CASE(vmsg_test_ping),
+	KUNIT_CASE(vmsg_test_events_while_creating),
+	KUNIT_CASE(vmsg_test_peer_lost_in_probe),
+	KUNIT_CASE(vmsg_test_config_event_races),
+	KUNIT_CASE(vmsg_test_config_chunks),
+	KUNIT_CASE(vmsg_test_token_wrap),
+	KUNIT_CASE(vmsg_test_reset_fails),
+	KUNIT_CASE(vmsg_test_kick_errors),
+	KUNIT_CASE(vmsg_test_shm_needs_bus),
+	KUNIT_CASE(vmsg_test_device_limit),
+	KUNIT_CASE(vmsg_test_device_policy),
+	KUNIT_CASE(vmsg_test_orderly_unregister),
+	KUNIT_CASE(vmsg_test_used_buffers),
 	{}
 };
 
