@@ -320,6 +320,13 @@ static int fake_send(struct virtio_msg_bus *bus, const struct virtio_msg_hdr *ms
 	}
 
 	fb->sent[msg->msg_id]++;
+	if (fb->send_errno) {
+		int err = fb->send_errno;
+
+		fb->send_errno = 0;
+		spin_unlock_irqrestore(&fb->lock, flags);
+		return err;
+	}
 	if (msg->msg_id == VIRTIO_MSG_EVENT_AVAIL) {
 		spin_unlock_irqrestore(&fb->lock, flags);
 		return 0;
@@ -329,13 +336,6 @@ static int fake_send(struct virtio_msg_bus *bus, const struct virtio_msg_hdr *ms
 	if (dev_num >= FAKE_NR_DEVS || !fb->devs[dev_num].exists) {
 		spin_unlock_irqrestore(&fb->lock, flags);
 		return 0;	/* nobody answers */
-	}
-	if (fb->send_errno) {
-		int err = fb->send_errno;
-
-		fb->send_errno = 0;
-		spin_unlock_irqrestore(&fb->lock, flags);
-		return err;
 	}
 	mode = fb->mode;
 	fb->mode = FAKE_NORMAL;
@@ -1829,17 +1829,28 @@ static void vmsg_test_kick_errors(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(fb->avail[0]) == 1));
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
 
-	/* Refused on the retry path too. */
-	fb->event_errno = -EAGAIN;
-	fb->event_fail = 1;
-	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
-	spin_lock_irq(&fb->lock);
+	/* A hard error on the direct path breaks the device... */
 	fb->event_errno = -EIO;
 	fb->event_fail = 1;
-	spin_unlock_irq(&fb->lock);
+	KUNIT_EXPECT_FALSE(test, virtqueue_notify(vqs[0]));
 	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(vmdev->broken)));
 	KUNIT_EXPECT_TRUE(test, virtqueue_is_broken(vqs[0]));
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
 
+	/* ...and so does one on the deferred path. */
+	fb = fake_bus_new(test, 0, &fake_ops_no_event);
+	fake_dev_add(fb, 28, VMSG_TEST_ID_NODRIVER, 1, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 28), 0);
+	vmdev = fake_wait_dev(fb, 28);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 1, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	fb->send_errno = -EIO;
+	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(vmdev->broken)));
+	KUNIT_EXPECT_TRUE(test, virtqueue_is_broken(vqs[0]));
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_EVENT_AVAIL], 1);
 	vmdev->vdev.config->del_vqs(&vmdev->vdev);
 }
 
