@@ -19,6 +19,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -74,6 +75,7 @@ unsigned int vmsg_deadline_ms(const struct virtio_msg_bus *bus)
  * until the device answers (virtio_console's hvc output).
  */
 struct workqueue_struct *vmsg_wq;
+EXPORT_SYMBOL_IF_KUNIT(vmsg_wq);
 
 static int __init vmsg_init(void)
 {

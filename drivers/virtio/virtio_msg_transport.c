@@ -1276,16 +1276,16 @@ static void vmsg_event_config(struct virtio_msg_device *vmdev,
 	bool refresh = false, notify, needs_reset;
 	unsigned long flags;
 
-	if (has_data && (u64)off + len > vmdev->config_size) {
-		vmsg_bus_count_bad(vmdev->core, msg, "config data out of range");
-		return;
-	}
-
 	spin_lock_irqsave(&vmdev->state_lock, flags);
 	if (vmdev->state != VMSG_DEV_LIVE) {
-		/* No cache yet, or no driver any more. */
+		/* No cache yet (nor a checked size), or no driver any more. */
 		spin_unlock_irqrestore(&vmdev->state_lock, flags);
 		atomic_long_inc(&vmdev->stats.events_dropped);
+		return;
+	}
+	if (has_data && (u64)off + len > vmdev->config_size) {
+		spin_unlock_irqrestore(&vmdev->state_lock, flags);
+		vmsg_bus_count_bad(vmdev->core, msg, "config data out of range");
 		return;
 	}
 	WRITE_ONCE(vmdev->status, vmsg_sane_status(vmdev->status, status));
@@ -1592,6 +1592,15 @@ void vmsg_dev_destroy(struct virtio_msg_device *vmdev, bool orderly)
 	/* Hold the device across unregistration, which drops a reference. */
 	get_device(&vmdev->vdev.dev);
 	unregister_virtio_device(&vmdev->vdev);
+	/*
+	 * The virtio core acknowledges a device again once its driver is
+	 * gone: leave it reset instead, so that the device side knows.
+	 */
+	if (!READ_ONCE(vmdev->broken)) {
+		mutex_lock(&vmdev->chan.lock);
+		vmsg_reset_locked(vmdev);
+		mutex_unlock(&vmdev->chan.lock);
+	}
 	vmsg_dev_mark_gone(vmdev, -ENODEV);
 	vmsg_dev_unpublish(vmdev);
 	put_device(&vmdev->vdev.dev);

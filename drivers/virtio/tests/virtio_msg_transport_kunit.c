@@ -528,12 +528,17 @@ static void fake_unregister(void *data)
 static struct fake_bus *fake_bus_new(struct kunit *test, unsigned long flags,
 				     const struct virtio_msg_bus_ops *ops)
 {
+	static atomic_t fake_buses = ATOMIC_INIT(0);
 	struct fake_bus *fb;
 	struct device *dev;
+	char name[32];
 
 	fb = kunit_kzalloc(test, sizeof(*fb), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fb);
-	dev = kunit_device_register(test, "virtio-msg-fake");
+	/* Several buses in one test need several names. */
+	snprintf(name, sizeof(name), "virtio-msg-fake%d",
+		 atomic_inc_return(&fake_buses));
+	dev = kunit_device_register(test, name);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 
 	spin_lock_init(&fb->lock);
@@ -1083,7 +1088,8 @@ static void vmsg_test_vq_events(struct kunit *test)
 				       VIRTIO_CONFIG_S_NEEDS_RESET);
 	ec.generation = cpu_to_le32(vmdev->dev_generation);
 	fake_event(fb, 10, VIRTIO_MSG_EVENT_CONFIG, &ec, sizeof(ec));
-	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev), 0);
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev),
+			VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	KUNIT_EXPECT_FALSE(test, virtqueue_is_broken(vqs[1]));
 
 	/* The device needs a reset: the queues stop, the status says so. */
@@ -1630,6 +1636,7 @@ static void vmsg_test_events_while_creating(struct kunit *test)
 	cfg.ec.length = cpu_to_le32(4);
 	memcpy(cfg.data, "evil", 4);
 	fake_event(fb, 20, VIRTIO_MSG_EVENT_CONFIG, &cfg, sizeof(cfg));
+	cfg.ec.length = 0;
 	fake_event(fb, 20, VIRTIO_MSG_EVENT_CONFIG, &cfg.ec, sizeof(cfg.ec));
 	fake_event(fb, 20, VIRTIO_MSG_EVENT_USED, &used, sizeof(used));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.events_dropped), 3);
