@@ -23,6 +23,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/virtio.h>
 #include <linux/virtio_msg.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -40,15 +41,13 @@
 #define VMSG_MAX_EVENTS		1024U
 
 /**
- * struct vmsg_bus_event - a queued device addition or removal
+ * struct vmsg_bus_event - a queued device addition
  * @node: entry in virtio_msg_bus_core.events
  * @dev_num: the device number
- * @add: add (true) or remove (false) the device
  */
 struct vmsg_bus_event {
 	struct list_head node;
 	u16 dev_num;
-	bool add;
 };
 
 /**
@@ -121,12 +120,32 @@ static void vmsg_bus_destroy(struct virtio_msg_bus_core *core,
 	spin_unlock_irqrestore(&core->ev_lock, flags);
 }
 
-static void vmsg_bus_remove(struct virtio_msg_bus_core *core, u16 dev_num)
+/* Destroy the devices the bus or the peer withdrew. */
+static void vmsg_bus_reap(struct virtio_msg_bus_core *core)
 {
-	struct virtio_msg_device *vmdev = xa_load(&core->devs, dev_num);
+	struct virtio_msg_device *vmdev;
+	unsigned long idx;
 
-	if (vmdev)
+	xa_for_each(&core->devs, idx, vmdev)
+		if (READ_ONCE(vmdev->removing))
+			vmsg_bus_destroy(core, vmdev, false);
+}
+
+static void vmsg_bus_scan(struct virtio_msg_bus_core *core);
+
+/*
+ * The peer came back: what was there is gone (its devices were broken
+ * when the bus lost the peer), and the devices are found anew.
+ */
+static void vmsg_bus_restart(struct virtio_msg_bus_core *core)
+{
+	struct virtio_msg_device *vmdev;
+	unsigned long idx;
+
+	xa_for_each(&core->devs, idx, vmdev)
 		vmsg_bus_destroy(core, vmdev, false);
+	if (core->bus->desc->flags & VIRTIO_MSG_BUS_F_ENUMERATE)
+		vmsg_bus_scan(core);
 }
 
 static void vmsg_bus_ev_work(struct work_struct *work)
@@ -135,30 +154,40 @@ static void vmsg_bus_ev_work(struct work_struct *work)
 		container_of(work, struct virtio_msg_bus_core, ev_work);
 	struct vmsg_bus_event *ev;
 	unsigned long flags;
+	bool restart;
 
 	for (;;) {
 		spin_lock_irqsave(&core->ev_lock, flags);
-		ev = list_first_entry_or_null(&core->events,
-					      struct vmsg_bus_event, node);
-		if (ev) {
-			list_del(&ev->node);
-			core->nr_events--;
+		restart = core->restart && !core->closing;
+		core->restart = false;
+		ev = NULL;
+		if (!restart) {
+			ev = list_first_entry_or_null(&core->events,
+						      struct vmsg_bus_event,
+						      node);
+			if (ev) {
+				list_del(&ev->node);
+				core->nr_events--;
+			}
 		}
 		spin_unlock_irqrestore(&core->ev_lock, flags);
+
+		vmsg_bus_reap(core);
+		if (restart) {
+			vmsg_bus_restart(core);
+			continue;
+		}
 		if (!ev)
 			break;
-
-		if (ev->add)
-			vmsg_bus_add(core, ev->dev_num);
-		else
-			vmsg_bus_remove(core, ev->dev_num);
+		vmsg_bus_add(core, ev->dev_num);
 		kfree(ev);
 		cond_resched();
 	}
+	vmsg_bus_reap(core);
 }
 
-static int vmsg_bus_queue_event(struct virtio_msg_bus_core *core,
-				u16 dev_num, bool add)
+/* Queue an addition; ev_work runs once the bus is started. */
+static int vmsg_bus_queue_add(struct virtio_msg_bus_core *core, u16 dev_num)
 {
 	struct vmsg_bus_event *ev;
 	unsigned long flags;
@@ -168,7 +197,6 @@ static int vmsg_bus_queue_event(struct virtio_msg_bus_core *core,
 	if (!ev)
 		return -ENOMEM;
 	ev->dev_num = dev_num;
-	ev->add = add;
 
 	spin_lock_irqsave(&core->ev_lock, flags);
 	if (core->closing) {
@@ -178,7 +206,8 @@ static int vmsg_bus_queue_event(struct virtio_msg_bus_core *core,
 	} else {
 		list_add_tail(&ev->node, &core->events);
 		core->nr_events++;
-		queue_work(core->wq, &core->ev_work);
+		if (core->started)
+			queue_work(core->wq, &core->ev_work);
 		ev = NULL;
 	}
 	spin_unlock_irqrestore(&core->ev_lock, flags);
@@ -192,6 +221,39 @@ static int vmsg_bus_queue_event(struct virtio_msg_bus_core *core,
 }
 
 /*
+ * Withdraw a device number, without allocating: the device (if it exists)
+ * is marked gone and for removal, and additions of the number still
+ * queued are dropped. Any context; under rcu_read_lock().
+ */
+static void vmsg_bus_withdraw(struct virtio_msg_bus_core *core, u16 dev_num)
+{
+	struct vmsg_bus_event *ev, *tmp;
+	struct virtio_msg_device *vmdev;
+	unsigned long flags;
+	LIST_HEAD(dropped);
+
+	vmdev = xa_load(&core->devs, dev_num);
+	if (vmdev) {
+		vmsg_dev_mark_gone(vmdev, -ENODEV);
+		WRITE_ONCE(vmdev->removing, true);
+	}
+
+	spin_lock_irqsave(&core->ev_lock, flags);
+	list_for_each_entry_safe(ev, tmp, &core->events, node) {
+		if (ev->dev_num == dev_num) {
+			list_move(&ev->node, &dropped);
+			core->nr_events--;
+		}
+	}
+	if (vmdev && !core->closing)
+		queue_work(core->wq, &core->ev_work);
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+
+	list_for_each_entry_safe(ev, tmp, &dropped, node)
+		kfree(ev);
+}
+
+/*
  * GET_DEVICES enumeration. Each response is a snapshot of one window; the
  * device numbers found are collected first and added afterwards, each one
  * confirmed with GET_DEVICE_INFO by vmsg_dev_create(). next_offset is
@@ -199,10 +261,8 @@ static int vmsg_bus_queue_event(struct virtio_msg_bus_core *core,
  * at least 8 device numbers per round and ends within 8192 rounds, and
  * within the bus's deadline however slowly the peer answers each one.
  */
-static void vmsg_bus_scan_work(struct work_struct *work)
+static void vmsg_bus_scan(struct virtio_msg_bus_core *core)
 {
-	struct virtio_msg_bus_core *core =
-		container_of(work, struct virtio_msg_bus_core, scan_work);
 	u16 max = virtio_msg_bus_max_msg_size(core->bus);
 	struct virtio_msg_bus_get_devices_resp *r;
 	struct virtio_msg_bus_get_devices_req *q;
@@ -276,6 +336,15 @@ out:
 	bitmap_free(found);
 }
 
+static void vmsg_bus_scan_work(struct work_struct *work)
+{
+	vmsg_bus_scan(container_of(work, struct virtio_msg_bus_core,
+				   scan_work));
+	/* Devices withdrawn while the scan added them. */
+	vmsg_bus_reap(container_of(work, struct virtio_msg_bus_core,
+				   scan_work));
+}
+
 static void vmsg_bus_ping_work(struct work_struct *work)
 {
 	struct virtio_msg_bus_core *core =
@@ -340,12 +409,17 @@ static void vmsg_bus_event_device(struct virtio_msg_bus_core *core,
 	const struct virtio_msg_bus_event_device *e = (const void *)(msg + 1);
 	u16 dev_num = le16_to_cpu(e->dev_num);
 
+	/* A bus that names its own devices does not let the peer do it. */
+	if (!(core->bus->desc->flags & VIRTIO_MSG_BUS_F_HOTPLUG)) {
+		vmsg_bus_count_bad(core, msg, "unexpected EVENT_DEVICE");
+		return;
+	}
 	switch (le16_to_cpu(e->state)) {
 	case VIRTIO_MSG_BUS_DEVICE_READY:
-		vmsg_bus_queue_event(core, dev_num, true);
+		vmsg_bus_queue_add(core, dev_num);
 		break;
 	case VIRTIO_MSG_BUS_DEVICE_REMOVED:
-		virtio_msg_bus_remove_device(core->bus, dev_num);
+		vmsg_bus_withdraw(core, dev_num);
 		break;
 	default:
 		/* Reserved and implementation-defined states: ignored. */
@@ -360,7 +434,14 @@ static void vmsg_bus_message(struct virtio_msg_bus_core *core,
 	const struct virtio_msg_bus_ops *ops = core->bus->desc->ops;
 
 	if (virtio_msg_is_response(msg)) {
-		vmsg_chan_response(&core->chan, msg, verdict);
+		/*
+		 * A bus's own responses that answer no transfer (FF-A ERROR)
+		 * are the bus module's to interpret.
+		 */
+		if (vmsg_chan_response(&core->chan, msg, verdict) == -ENOENT &&
+		    !verdict && msg->msg_id >= VIRTIO_MSG_ID_IMPL &&
+		    ops->bus_message)
+			ops->bus_message(core->bus, msg);
 		return;
 	}
 	if (verdict) {
@@ -412,7 +493,9 @@ static const char *vmsg_verdict_str(int verdict)
  * maximum size, then completes the matching request, dispatches the event
  * (EVENT_USED reaches vring_interrupt() before this returns) or answers the
  * bus request. Malformed, unexpected and late messages are dropped and
- * counted; none of them can make the core crash or wait forever.
+ * counted; none of them can make the core crash or wait forever. The
+ * core disables bottom halves around the driver callbacks it runs; the
+ * bus need not disable interrupts or bottom halves itself.
  *
  * Context: any, including hard IRQ.
  */
@@ -544,13 +627,94 @@ void virtio_msg_bus_tx_ready(struct virtio_msg_bus *bus)
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_tx_ready, VIRTIO_MSG);
 
 /**
+ * virtio_msg_bus_start() - let devices come
+ * @bus: a registered instance
+ *
+ * Ends the first phase of bring-up (see struct virtio_msg_bus): with
+ * VIRTIO_MSG_BUS_F_ENUMERATE the core enumerates the peer's devices, and
+ * the additions announced so far are applied. Calling it again is
+ * harmless.
+ *
+ * Context: process.
+ * Return: 0, or -ENODEV when @bus is not registered or going away.
+ */
+int virtio_msg_bus_start(struct virtio_msg_bus *bus)
+{
+	struct virtio_msg_bus_core *core = bus->core;
+	unsigned long flags;
+	bool scan;
+
+	if (!core)
+		return -ENODEV;
+	spin_lock_irqsave(&core->ev_lock, flags);
+	if (core->closing) {
+		spin_unlock_irqrestore(&core->ev_lock, flags);
+		return -ENODEV;
+	}
+	scan = !core->started &&
+	       (bus->desc->flags & VIRTIO_MSG_BUS_F_ENUMERATE);
+	core->started = true;
+	if (scan)
+		queue_work(core->wq, &core->scan_work);
+	queue_work(core->wq, &core->ev_work);
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_start, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_set_params() - state what the bus learned from its peer
+ * @bus: a registered instance without devices
+ * @params: the transport revision, wire generation, transport features
+ *	and maximum message size the peer supports
+ *
+ * For a bus that negotiates with its peer (FF-A VERSION) before it starts,
+ * or again after the peer restarted and its devices are gone.
+ *
+ * Context: process.
+ * Return: 0; -EINVAL for a revision other than VIRTIO_MSG_REVISION, an
+ * unknown wire generation or a size out of range; -EOPNOTSUPP for a wire
+ * generation the core does not speak yet; -EBUSY while @bus has devices.
+ */
+int virtio_msg_bus_set_params(struct virtio_msg_bus *bus,
+			      const struct virtio_msg_bus_params *params)
+{
+	struct virtio_msg_bus_core *core = bus->core;
+	unsigned long flags;
+	int ret = 0;
+
+	if (!core)
+		return -ENODEV;
+	if (params->revision != VIRTIO_MSG_REVISION ||
+	    params->max_msg_size < VIRTIO_MSG_MAX_SIZE_MIN ||
+	    params->max_msg_size > bus->desc->max_msg_size)
+		return -EINVAL;
+	if (params->wire != VIRTIO_MSG_WIRE_V1)
+		return params->wire == VIRTIO_MSG_WIRE_V2 ? -EOPNOTSUPP :
+							    -EINVAL;
+
+	/* Devices hold buffers of the old size. */
+	spin_lock_irqsave(&core->ev_lock, flags);
+	if (core->nr_devs) {
+		ret = -EBUSY;
+	} else {
+		WRITE_ONCE(bus->max_msg_size, params->max_msg_size);
+		core->params = *params;
+	}
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_set_params, VIRTIO_MSG);
+
+/**
  * virtio_msg_bus_add_device() - announce a device number on the bus
  * @bus: the instance
  * @dev_num: the device number
  *
  * For buses that learn their devices from platform data or their own
  * messages. The core asks the device for GET_DEVICE_INFO and registers a
- * virtio device from a workqueue; adding a number twice is harmless.
+ * virtio device from a workqueue, once the bus is started; adding a number
+ * twice is harmless.
  *
  * Context: any.
  * Return: 0, -ENOMEM (also when too many announcements are queued), or
@@ -564,7 +728,7 @@ int virtio_msg_bus_add_device(struct virtio_msg_bus *bus, u16 dev_num)
 	rcu_read_lock();
 	core = READ_ONCE(bus->core);
 	if (core)
-		ret = vmsg_bus_queue_event(core, dev_num, true) ? -ENOMEM : 0;
+		ret = vmsg_bus_queue_add(core, dev_num) ? -ENOMEM : 0;
 	rcu_read_unlock();
 	return ret;
 }
@@ -576,28 +740,20 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_add_device, VIRTIO_MSG);
  * @dev_num: the device number
  *
  * Marks the device broken at once, so that pending and new requests fail,
- * then unregisters the virtio device from a workqueue. Removing an unknown
- * number is harmless.
+ * then unregisters the virtio device from a workqueue; an addition of the
+ * number still queued is dropped. Removal cannot fail: it allocates
+ * nothing. Removing an unknown number is harmless.
  *
  * Context: any.
  */
 void virtio_msg_bus_remove_device(struct virtio_msg_bus *bus, u16 dev_num)
 {
 	struct virtio_msg_bus_core *core;
-	struct virtio_msg_device *vmdev;
 
 	rcu_read_lock();
 	core = READ_ONCE(bus->core);
-	if (core) {
-		vmdev = xa_load(&core->devs, dev_num);
-		if (vmdev)
-			vmsg_dev_mark_gone(vmdev, -ENODEV);
-		/* Queued even when unknown: an addition may be queued. */
-		if (vmsg_bus_queue_event(core, dev_num, false))
-			dev_err_ratelimited(bus->parent,
-					    "cannot queue removal of device %u\n",
-					    dev_num);
-	}
+	if (core)
+		vmsg_bus_withdraw(core, dev_num);
 	rcu_read_unlock();
 }
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_remove_device, VIRTIO_MSG);
@@ -630,12 +786,222 @@ void virtio_msg_bus_peer_lost(struct virtio_msg_bus *bus)
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_peer_lost, VIRTIO_MSG);
 
 /**
+ * virtio_msg_bus_peer_restarted() - the peer is back after it was lost
+ * @bus: the instance
+ *
+ * Every device of @bus (broken since virtio_msg_bus_peer_lost()) is
+ * removed, additions still queued are dropped, bus requests work again,
+ * and with VIRTIO_MSG_BUS_F_ENUMERATE the peer's devices are enumerated
+ * anew; other buses name them again with virtio_msg_bus_add_device()
+ * after this call. Nothing has to be unloaded.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_peer_restarted(struct virtio_msg_bus *bus)
+{
+	struct virtio_msg_bus_core *core;
+	struct vmsg_bus_event *ev, *tmp;
+	struct virtio_msg_device *vmdev;
+	unsigned long flags, idx;
+	LIST_HEAD(dropped);
+
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	if (!core)
+		goto out;
+	/* Whatever is left of the old peer's devices must not linger. */
+	xa_for_each(&core->devs, idx, vmdev)
+		vmsg_dev_mark_gone(vmdev, -ENODEV);
+	/* The bus may negotiate with the new peer at once. */
+	vmsg_chan_revive(&core->chan);
+	spin_lock_irqsave(&core->ev_lock, flags);
+	list_splice_init(&core->events, &dropped);
+	core->nr_events = 0;
+	if (!core->closing) {
+		core->restart = true;
+		if (core->started)
+			queue_work(core->wq, &core->ev_work);
+	}
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+	list_for_each_entry_safe(ev, tmp, &dropped, node)
+		kfree(ev);
+out:
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_peer_restarted, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_fail_request() - fail a request the peer will not answer
+ * @bus: the instance
+ * @bus_request: the request is a bus request (virtio_msg_bus_transfer()),
+ *	not a transport request of device @dev_num
+ * @dev_num: the device whose request it is; ignored for bus requests
+ * @msg_id: the message ID of the request
+ * @err: the negative errno it fails with
+ *
+ * For a bus that learns, after its send op returned, that a request will
+ * never be answered (an FF-A ERROR naming the message, a queue torn down).
+ * The request fails now with @err instead of at its timeout. A transport
+ * request failed this way makes the operation that sent it fail, as an
+ * error of the send op would: -ENODEV and -ENOTCONN mark the device gone,
+ * -ETIMEDOUT and -EPROTO break it, other errors break nothing.
+ *
+ * Context: any.
+ * Return: 0 if such a request was in flight and was failed, -ENOENT if
+ * none was.
+ */
+int virtio_msg_bus_fail_request(struct virtio_msg_bus *bus, bool bus_request,
+				u16 dev_num, u8 msg_id, int err)
+{
+	struct virtio_msg_bus_core *core;
+	struct virtio_msg_device *vmdev;
+	int ret = -ENOENT;
+
+	if (err >= 0)
+		err = -EIO;
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	if (core && bus_request) {
+		ret = vmsg_chan_fail_request(&core->chan, msg_id, err);
+	} else if (core) {
+		vmdev = xa_load(&core->devs, dev_num);
+		if (vmdev)
+			ret = vmsg_chan_fail_request(&vmdev->chan, msg_id, err);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_fail_request, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_notify_used() - a device used buffers, said out of band
+ * @bus: the instance
+ * @dev_num: the device
+ * @vq_index: the virtqueue, or VIRTIO_MSG_ALL_VQS when the notification
+ *	does not say which
+ *
+ * For a bus whose peer notifies through its own means (FF-A
+ * notifications, AMP notification words) instead of EVENT_USED. Runs the
+ * virtqueue interrupts as EVENT_USED would, before it returns.
+ *
+ * Context: any, including hard IRQ.
+ */
+void virtio_msg_bus_notify_used(struct virtio_msg_bus *bus, u16 dev_num,
+				u32 vq_index)
+{
+	struct virtio_msg_bus_core *core;
+	struct virtio_msg_device *vmdev;
+
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	vmdev = core ? xa_load(&core->devs, dev_num) : NULL;
+	if (vmdev)
+		vmsg_dev_notify_used(vmdev, vq_index);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_notify_used, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_poll_device() - something happened to a device: look
+ * @bus: the instance
+ * @dev_num: the device
+ *
+ * For a notification that names a device but not what happened: every
+ * virtqueue interrupt runs, and the configuration space is read again
+ * (the driver hears of it only if it changed).
+ *
+ * Context: any, including hard IRQ.
+ */
+void virtio_msg_bus_poll_device(struct virtio_msg_bus *bus, u16 dev_num)
+{
+	struct virtio_msg_bus_core *core;
+	struct virtio_msg_device *vmdev;
+
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	vmdev = core ? xa_load(&core->devs, dev_num) : NULL;
+	if (vmdev)
+		vmsg_dev_poll(vmdev);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_poll_device, VIRTIO_MSG);
+
+#ifdef CONFIG_PM_SLEEP
+/**
+ * virtio_msg_bus_suspend() - freeze every device, then tell the bus
+ * @bus: a started instance
+ *
+ * For the bus module's system sleep callback: the drivers of every device
+ * freeze it (virtio_device_freeze()), then &virtio_msg_bus_ops.suspend
+ * tells the peer. On failure what was frozen is restored.
+ *
+ * Context: process; may sleep. Not concurrently with device addition or
+ * removal by the bus module itself.
+ * Return: 0 or the first error.
+ */
+int virtio_msg_bus_suspend(struct virtio_msg_bus *bus)
+{
+	struct virtio_msg_bus_core *core = bus->core;
+	struct virtio_msg_device *vmdev;
+	unsigned long idx, failed = ULONG_MAX;
+	int ret = 0;
+
+	if (!core)
+		return -ENODEV;
+	/* No device comes or goes while they sleep. */
+	flush_workqueue(core->wq);
+	xa_for_each(&core->devs, idx, vmdev) {
+		ret = virtio_device_freeze(&vmdev->vdev);
+		if (ret) {
+			failed = idx;
+			break;
+		}
+	}
+	if (!ret && bus->desc->ops->suspend)
+		ret = bus->desc->ops->suspend(bus);
+	if (ret)
+		xa_for_each_range(&core->devs, idx, vmdev, 0, failed - 1)
+			virtio_device_restore(&vmdev->vdev);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_suspend, VIRTIO_MSG);
+
+/**
+ * virtio_msg_bus_resume() - tell the bus, then restore every device
+ * @bus: an instance suspended with virtio_msg_bus_suspend()
+ *
+ * Context: process; may sleep.
+ * Return: 0 or the first error; every device is restored either way.
+ */
+int virtio_msg_bus_resume(struct virtio_msg_bus *bus)
+{
+	struct virtio_msg_bus_core *core = bus->core;
+	struct virtio_msg_device *vmdev;
+	unsigned long idx;
+	int ret = 0, err;
+
+	if (!core)
+		return -ENODEV;
+	if (bus->desc->ops->resume)
+		ret = bus->desc->ops->resume(bus);
+	xa_for_each(&core->devs, idx, vmdev) {
+		err = virtio_device_restore(&vmdev->vdev);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_resume, VIRTIO_MSG);
+#endif /* CONFIG_PM_SLEEP */
+
+/**
  * virtio_msg_bus_register() - register a bus instance with the core
  * @bus: the instance; @bus->parent and @bus->desc set, the rest optional
  *
- * After this the core may call the bus ops at any time. With
- * VIRTIO_MSG_BUS_F_ENUMERATE the core queues a GET_DEVICES scan; otherwise
- * the bus names its devices with virtio_msg_bus_add_device().
+ * After this the core may call the bus ops at any time, and the bus may
+ * talk to its peer with virtio_msg_bus_transfer(); no device is created
+ * until virtio_msg_bus_start(). The wire generation is VIRTIO_MSG_WIRE_V1
+ * until virtio_msg_bus_set_params() says otherwise.
  *
  * Context: process; may sleep.
  * Return: 0 or a negative errno (-EINVAL for a bad descriptor).
@@ -662,7 +1028,11 @@ int virtio_msg_bus_register(struct virtio_msg_bus *bus)
 		return -ENOMEM;
 	core->bus = bus;
 	xa_init(&core->devs);
-	vmsg_chan_init(&core->chan, &core->stats);
+	vmsg_chan_init(&core->chan, &core->stats,
+		       !(desc->flags & VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO));
+	core->params.revision = VIRTIO_MSG_REVISION;
+	core->params.wire = VIRTIO_MSG_WIRE_V1;
+	core->params.max_msg_size = max;
 	spin_lock_init(&core->ev_lock);
 	INIT_LIST_HEAD(&core->events);
 	INIT_WORK(&core->ev_work, vmsg_bus_ev_work);
@@ -677,8 +1047,6 @@ int virtio_msg_bus_register(struct virtio_msg_bus *bus)
 	}
 
 	WRITE_ONCE(bus->core, core);
-	if (desc->flags & VIRTIO_MSG_BUS_F_ENUMERATE)
-		queue_work(core->wq, &core->scan_work);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_register, VIRTIO_MSG);

@@ -98,6 +98,7 @@ struct vmsg_stats {
  *	from stray ones; 0 when none
  * @dead_err: non-zero once the channel is unusable: every request fails
  *	with it (-EIO broken, -ENODEV gone)
+ * @match_token: responses must carry the request's token
  * @stats: where the channel counts
  */
 struct vmsg_chan {
@@ -112,6 +113,7 @@ struct vmsg_chan {
 	u16 token;
 	u16 abandoned;
 	int dead_err;
+	bool match_token;
 	struct vmsg_stats *stats;
 };
 
@@ -124,8 +126,8 @@ struct vmsg_chan {
  * @chan: request engine for bus requests (GET_DEVICES, bus-specific)
  * @wq: ordered workqueue: enumeration, hotplug, device creation and
  *	removal run one at a time, in the order they were asked for
- * @ev_lock: protects @events, @nr_events, @pings, @nr_pings, @closing and
- *	@nr_devs; taken from any context
+ * @ev_lock: protects @events, @nr_events, @pings, @nr_pings, @started,
+ *	@restart, @closing, @nr_devs and @params; taken from any context
  * @events: queued struct vmsg_bus_event, consumed by @ev_work
  * @nr_events: number of entries in @events, bounded so that a peer
  *	flooding EVENT_DEVICE cannot exhaust memory
@@ -134,6 +136,9 @@ struct vmsg_chan {
  * @pings: peer PING requests waiting to be answered by @ping_work
  * @nr_pings: number of entries in @pings
  * @ping_work: answers peer PINGs, from process context as send requires
+ * @started: virtio_msg_bus_start() was called: devices may be created
+ * @restart: the peer came back; @ev_work removes the old devices first
+ * @params: what the bus learned from its peer
  * @closing: set once unregistration starts; no device is created and no
  *	event or PING is queued from then on, but requests still work so
  *	that devices can be removed in order
@@ -160,6 +165,9 @@ struct virtio_msg_bus_core {
 	} pings[4];
 	unsigned int nr_pings;
 	struct work_struct ping_work;
+	bool started;
+	bool restart;
+	struct virtio_msg_bus_params params;
 	bool closing;
 	bool dead;
 	unsigned int nr_devs;
@@ -239,6 +247,8 @@ struct vmsg_vq {
  * @break_work: breaks the device for a failure noticed where @cb_lock
  *	cannot be taken (a notification, under @kick_lock)
  * @ready: register_virtio_device() has returned, events may reach it
+ * @removing: withdrawn by the bus or the peer; the bus's @ev_work
+ *	destroys it
  * @broken: requests and notifications fail; the device must be reset
  *	or removed. Written under @cb_lock, read locklessly.
  * @dma_dev_set: ops->dma_device() succeeded; release_device() is owed
@@ -280,6 +290,7 @@ struct virtio_msg_device {
 	struct work_struct break_work;
 
 	bool ready;
+	bool removing;
 	bool broken;
 	bool dma_dev_set;
 	struct vmsg_stats stats;
@@ -308,7 +319,10 @@ void vmsg_bus_count_bad(struct virtio_msg_bus_core *core,
 			const struct virtio_msg_hdr *msg, const char *why);
 
 /* virtio_msg_request.c */
-void vmsg_chan_init(struct vmsg_chan *ch, struct vmsg_stats *stats);
+void vmsg_chan_init(struct vmsg_chan *ch, struct vmsg_stats *stats,
+		    bool match_token);
+void vmsg_chan_revive(struct vmsg_chan *ch);
+int vmsg_chan_fail_request(struct vmsg_chan *ch, u8 msg_id, int err);
 int __vmsg_chan_request(struct virtio_msg_bus_core *core,
 			struct vmsg_chan *ch, struct virtio_msg_hdr *req,
 			void *resp, size_t resp_size, bool killable);
@@ -332,6 +346,8 @@ vmsg_dev_policy(const struct virtio_msg_bus *bus, u32 device_id);
 void vmsg_dev_event(struct virtio_msg_device *vmdev,
 		    const struct virtio_msg_hdr *msg);
 void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev);
+void vmsg_dev_notify_used(struct virtio_msg_device *vmdev, u32 vq_index);
+void vmsg_dev_poll(struct virtio_msg_device *vmdev);
 extern const struct attribute_group *vmsg_dev_groups[];
 
 #endif /* _DRIVERS_VIRTIO_VIRTIO_MSG_CORE_H */

@@ -30,6 +30,8 @@ int virtio_msg_validate(const struct virtio_msg_hdr *msg, size_t len,
 			size_t max_size);
 int virtio_msg_match_response(const struct virtio_msg_hdr *req,
 			      const struct virtio_msg_hdr *resp);
+int __virtio_msg_match_response(const struct virtio_msg_hdr *req,
+				const struct virtio_msg_hdr *resp, bool token);
 
 /**
  * virtio_msg_payload() - payload of a message

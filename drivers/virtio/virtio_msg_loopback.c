@@ -1284,6 +1284,8 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	ret = virtio_msg_bus_register(&lb->bus);
 	if (ret)
 		goto err_del;
+	/* Nothing to negotiate: devices come as the backend adds them. */
+	virtio_msg_bus_start(&lb->bus);
 
 	file->private_data = lb;
 	return stream_open(inode, file);

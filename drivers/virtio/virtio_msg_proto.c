@@ -597,6 +597,39 @@ static int vmsg_match_bus(const struct virtio_msg_hdr *req,
 }
 
 /**
+ * __virtio_msg_match_response() - check that a response answers a request
+ * @req: the request as it was sent (built by this side)
+ * @resp: the response, already accepted by virtio_msg_validate()
+ * @token: compare the token too; false on a bus that may rewrite it
+ *	(VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO)
+ *
+ * As virtio_msg_match_response(), which passes @token true.
+ *
+ * Context: Any context. Does not sleep or allocate.
+ * Return: as virtio_msg_match_response().
+ */
+int __virtio_msg_match_response(const struct virtio_msg_hdr *req,
+				const struct virtio_msg_hdr *resp, bool token)
+{
+	size_t req_size = le16_to_cpu(req->msg_size);
+
+	if (req_size < sizeof(*req) || virtio_msg_is_response(req) ||
+	    (req->msg_id & VIRTIO_MSG_ID_EVENT))
+		return -EINVAL;
+
+	if (!virtio_msg_is_response(resp) ||
+	    virtio_msg_is_bus(resp) != virtio_msg_is_bus(req) ||
+	    resp->msg_id != req->msg_id || resp->dev_num != req->dev_num ||
+	    (token && resp->token != req->token))
+		return -EPROTO;
+
+	if (virtio_msg_is_bus(req))
+		return vmsg_match_bus(req, resp, req_size - sizeof(*req));
+	return vmsg_match_transport(req, resp, req_size - sizeof(*req));
+}
+EXPORT_SYMBOL_IF_KUNIT(__virtio_msg_match_response);
+
+/**
  * virtio_msg_match_response() - check that a response answers a request
  * @req: the request as it was sent (built by this side)
  * @resp: the response, already accepted by virtio_msg_validate(), which
@@ -626,20 +659,6 @@ static int vmsg_match_bus(const struct virtio_msg_hdr *req,
 int virtio_msg_match_response(const struct virtio_msg_hdr *req,
 			      const struct virtio_msg_hdr *resp)
 {
-	size_t req_size = le16_to_cpu(req->msg_size);
-
-	if (req_size < sizeof(*req) || virtio_msg_is_response(req) ||
-	    (req->msg_id & VIRTIO_MSG_ID_EVENT))
-		return -EINVAL;
-
-	if (!virtio_msg_is_response(resp) ||
-	    virtio_msg_is_bus(resp) != virtio_msg_is_bus(req) ||
-	    resp->msg_id != req->msg_id || resp->dev_num != req->dev_num ||
-	    resp->token != req->token)
-		return -EPROTO;
-
-	if (virtio_msg_is_bus(req))
-		return vmsg_match_bus(req, resp, req_size - sizeof(*req));
-	return vmsg_match_transport(req, resp, req_size - sizeof(*req));
+	return __virtio_msg_match_response(req, resp, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(virtio_msg_match_response);

@@ -78,15 +78,63 @@ int vmsg_send(struct virtio_msg_bus_core *core, struct vmsg_stats *stats,
  * vmsg_chan_init() - initialise a request channel
  * @ch: the channel
  * @stats: where it counts
+ * @match_token: responses echo the request's token (see
+ *	VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO)
  *
  * Context: any.
  */
-void vmsg_chan_init(struct vmsg_chan *ch, struct vmsg_stats *stats)
+void vmsg_chan_init(struct vmsg_chan *ch, struct vmsg_stats *stats,
+		    bool match_token)
 {
 	mutex_init(&ch->lock);
 	spin_lock_init(&ch->pending_lock);
 	init_completion(&ch->done);
 	ch->stats = stats;
+	ch->match_token = match_token;
+}
+
+/**
+ * vmsg_chan_revive() - make a failed channel usable again
+ * @ch: the channel
+ *
+ * For the bus channel once the peer is back.
+ *
+ * Context: any.
+ */
+void vmsg_chan_revive(struct vmsg_chan *ch)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ch->pending_lock, flags);
+	ch->dead_err = 0;
+	ch->abandoned = 0;
+	spin_unlock_irqrestore(&ch->pending_lock, flags);
+}
+
+/**
+ * vmsg_chan_fail_request() - fail the request in flight, if it is this one
+ * @ch: the channel
+ * @msg_id: message ID the bus says will never be answered
+ * @err: the errno the request fails with
+ *
+ * Context: any.
+ * Return: 0 if the request in flight had @msg_id and was failed, -ENOENT
+ * otherwise.
+ */
+int vmsg_chan_fail_request(struct vmsg_chan *ch, u8 msg_id, int err)
+{
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	spin_lock_irqsave(&ch->pending_lock, flags);
+	if (ch->req && ch->req->msg_id == msg_id) {
+		ch->req = NULL;
+		ch->status = err;
+		complete(&ch->done);
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&ch->pending_lock, flags);
+	return ret;
 }
 
 /**
@@ -175,6 +223,9 @@ int __vmsg_chan_request(struct virtio_msg_bus_core *core,
 		ch->req = NULL;
 		ch->abandoned = ch->token;
 		ret = left < 0 ? -EINTR : -ETIMEDOUT;
+		/* A late answer could pass for the next one's. */
+		if (!ch->match_token && !ch->dead_err)
+			ch->dead_err = -EIO;
 	} else {
 		ret = ch->status ?: (int)ch->resp_len;
 	}
@@ -213,13 +264,14 @@ void vmsg_chan_fail(struct vmsg_chan *ch, int err)
 }
 
 /* The fields a response must echo to be taken for the pending request. */
-static bool vmsg_same_request(const struct virtio_msg_hdr *req,
+static bool vmsg_same_request(const struct vmsg_chan *ch,
+			      const struct virtio_msg_hdr *req,
 			      const struct virtio_msg_hdr *resp)
 {
 	return virtio_msg_is_response(resp) &&
 	       virtio_msg_is_bus(resp) == virtio_msg_is_bus(req) &&
 	       resp->msg_id == req->msg_id && resp->dev_num == req->dev_num &&
-	       resp->token == req->token;
+	       (resp->token == req->token || !ch->match_token);
 }
 
 /**
@@ -248,10 +300,11 @@ int vmsg_chan_response(struct vmsg_chan *ch, const struct virtio_msg_hdr *msg,
 	bool late;
 
 	spin_lock_irqsave(&ch->pending_lock, flags);
-	if (ch->req && vmsg_same_request(ch->req, msg)) {
+	if (ch->req && vmsg_same_request(ch, ch->req, msg)) {
 		/* Payload fields are only read once the payload is valid. */
 		if (!verdict)
-			verdict = virtio_msg_match_response(ch->req, msg);
+			verdict = __virtio_msg_match_response(ch->req, msg,
+							      ch->match_token);
 		if (!verdict && size > ch->resp_size)
 			verdict = -EMSGSIZE;
 		if (!verdict) {

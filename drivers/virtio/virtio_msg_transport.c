@@ -170,6 +170,11 @@ static int __vmsg_call(struct virtio_msg_device *vmdev, bool killable)
 		/* The bus says the peer is gone. */
 		vmsg_dev_mark_gone(vmdev, -ENODEV);
 		return -ENODEV;
+	case -EINTR:
+		/* Without tokens, a late answer would pass for the next. */
+		if (!vmdev->chan.match_token)
+			vmsg_dev_break(vmdev, "request given up");
+		return -EINTR;
 	default:
 		return ret < 0 ? ret : 0;
 	}
@@ -297,7 +302,8 @@ static int vmsg_fetch_config(struct virtio_msg_device *vmdev)
 
 		spin_lock_irqsave(&vmdev->state_lock, flags);
 		installed = seq == vmdev->config_seq;
-		if (installed) {
+		if (installed && (gen != vmdev->dev_generation ||
+				  memcmp(vmdev->config, buf, size))) {
 			memcpy(vmdev->config, buf, size);
 			vmdev->dev_generation = gen;
 			vmdev->generation++;
@@ -311,16 +317,21 @@ out:
 	return ret;
 }
 
+static u32 vmsg_generation(struct virtio_device *vdev);
+
 static void vmsg_config_work(struct work_struct *work)
 {
 	struct virtio_msg_device *vmdev =
 		container_of(work, struct virtio_msg_device, config_work);
+	u32 before = vmsg_generation(&vmdev->vdev);
 	int ret;
 
 	mutex_lock(&vmdev->chan.lock);
 	ret = vmsg_fetch_config(vmdev);
 	mutex_unlock(&vmdev->chan.lock);
-	if (!ret && READ_ONCE(vmdev->ready))
+	/* A poll that found nothing new tells the driver nothing. */
+	if (!ret && READ_ONCE(vmdev->ready) &&
+	    vmsg_generation(&vmdev->vdev) != before)
 		virtio_config_changed(&vmdev->vdev);
 }
 
@@ -1229,38 +1240,98 @@ static const struct virtio_config_ops vmsg_config_ops = {
 };
 
 /* Inbound events, from any context. */
+
+/* Run the interrupt of one virtqueue, or of all; cb_lock held. */
+static bool vmsg_vq_interrupts_locked(struct virtio_msg_device *vmdev,
+				      u32 index)
+{
+	struct virtqueue *vq;
+	unsigned int i;
+
+	lockdep_assert_held(&vmdev->cb_lock);
+	if (index == VIRTIO_MSG_ALL_VQS) {
+		for (i = 0; i < vmdev->nvqs; i++) {
+			vq = vmdev->vqs[i].vq;
+			if (vq && !vq->reset)
+				vring_interrupt(0, vq);
+		}
+		return true;
+	}
+	if (index >= vmdev->nvqs)
+		return false;
+	index = array_index_nospec(index, vmdev->nvqs);
+	vq = vmdev->vqs[index].vq;
+	if (vq && !vq->reset)
+		vring_interrupt(0, vq);
+	return true;
+}
+
+/*
+ * The core owns the context rule for callbacks: vring_interrupt() runs
+ * the driver's callback, which may raise softirqs (NAPI), so from process
+ * context bottom halves are disabled around it and run on the way out.
+ * With interrupts disabled they wait for the next interrupt exit, as
+ * local_bh_enable() must not run there. Buses need not disable anything.
+ * Returns false if @vq_index names no virtqueue of the device.
+ */
+static bool __vmsg_dev_notify_used(struct virtio_msg_device *vmdev,
+				   u32 vq_index)
+{
+	unsigned long flags;
+	bool bh, ok;
+
+	if (READ_ONCE(vmdev->state) != VMSG_DEV_LIVE) {
+		atomic_long_inc(&vmdev->stats.events_dropped);
+		return true;
+	}
+	bh = !in_hardirq() && !irqs_disabled();
+	if (bh)
+		local_bh_disable();
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	ok = vmsg_vq_interrupts_locked(vmdev, vq_index);
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	if (bh)
+		local_bh_enable();
+	return ok;
+}
+
+/**
+ * vmsg_dev_notify_used() - run virtqueue interrupts of a device
+ * @vmdev: the device
+ * @vq_index: the virtqueue, or VIRTIO_MSG_ALL_VQS
+ *
+ * Context: any.
+ */
+void vmsg_dev_notify_used(struct virtio_msg_device *vmdev, u32 vq_index)
+{
+	__vmsg_dev_notify_used(vmdev, vq_index);
+}
+
+/**
+ * vmsg_dev_poll() - look for anything a device did
+ * @vmdev: the device
+ *
+ * Every virtqueue interrupt runs, and the configuration space is read
+ * again from a work item; the driver hears of it only if it changed.
+ *
+ * Context: any.
+ */
+void vmsg_dev_poll(struct virtio_msg_device *vmdev)
+{
+	__vmsg_dev_notify_used(vmdev, VIRTIO_MSG_ALL_VQS);
+	if (READ_ONCE(vmdev->state) == VMSG_DEV_LIVE)
+		queue_work(vmsg_wq, &vmdev->config_work);
+}
+
 static void vmsg_event_used(struct virtio_msg_device *vmdev,
 			    const struct virtio_msg_hdr *msg)
 {
 	const struct virtio_msg_vqueue_index *e = (const void *)(msg + 1);
 	u32 index = le32_to_cpu(e->index);
-	struct virtqueue *vq = NULL;
-	unsigned long flags;
-	bool bh, bad = false;
 
-	/*
-	 * vring_interrupt() runs the driver's callback, which may raise
-	 * softirqs (NAPI): from process context, run them on the way out.
-	 * With interrupts disabled they wait for the next interrupt exit,
-	 * as local_bh_enable() must not run there.
-	 */
-	bh = !in_hardirq() && !irqs_disabled();
-	if (bh)
-		local_bh_disable();
-	spin_lock_irqsave(&vmdev->cb_lock, flags);
-	if (index < vmdev->nvqs) {
-		index = array_index_nospec(index, vmdev->nvqs);
-		vq = vmdev->vqs[index].vq;
-		if (vq && !vq->reset)
-			vring_interrupt(0, vq);
-	} else {
-		bad = true;
-	}
-	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
-	if (bh)
-		local_bh_enable();
-
-	if (bad)
+	/* On the wire, every index names one queue. */
+	if (index == VIRTIO_MSG_ALL_VQS ||
+	    !__vmsg_dev_notify_used(vmdev, index))
 		vmsg_bus_count_bad(vmdev->core, msg, "no such virtqueue");
 }
 
@@ -1331,10 +1402,6 @@ void vmsg_dev_event(struct virtio_msg_device *vmdev,
 	atomic_long_inc(&vmdev->stats.received[vmsg_stat_index(msg->msg_id)]);
 	switch (msg->msg_id) {
 	case VIRTIO_MSG_EVENT_USED:
-		if (READ_ONCE(vmdev->state) != VMSG_DEV_LIVE) {
-			atomic_long_inc(&vmdev->stats.events_dropped);
-			break;
-		}
 		vmsg_event_used(vmdev, msg);
 		break;
 	case VIRTIO_MSG_EVENT_CONFIG:
@@ -1439,7 +1506,8 @@ struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 	vmdev->dev_num = dev_num;
 	vmdev->max_msg = max;
 	vmdev->state = VMSG_DEV_CREATING;
-	vmsg_chan_init(&vmdev->chan, &vmdev->stats);
+	vmsg_chan_init(&vmdev->chan, &vmdev->stats,
+		       !(core->bus->desc->flags & VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO));
 	spin_lock_init(&vmdev->state_lock);
 	spin_lock_init(&vmdev->cb_lock);
 	spin_lock_init(&vmdev->kick_lock);

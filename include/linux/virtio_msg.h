@@ -67,10 +67,17 @@ struct virtio_msg_bus_core;
  *	process context; may sleep.
  * @bus_message: An inbound bus message in the implementation-defined
  *	range (msg_id 0x80-0xff) that answers no request of
- *	virtio_msg_bus_transfer(), e.g. an FF-A AREA_RELEASE event. The core
- *	has checked its header and size. Optional; without it such messages
- *	are dropped and counted. Called in the context of
- *	virtio_msg_bus_receive().
+ *	virtio_msg_bus_transfer(): an event such as FF-A AREA_RELEASE, or a
+ *	response such as FF-A ERROR. The core has checked its header and
+ *	size. Optional; without it such messages are dropped and counted.
+ *	Called in the context of virtio_msg_bus_receive().
+ * @suspend: Tell the peer that the system sleeps. Optional. Called by
+ *	virtio_msg_bus_suspend() in process context, after every device of
+ *	the bus was frozen; may sleep and use virtio_msg_bus_transfer().
+ *	A non-zero return aborts the suspend (the devices are thawed).
+ * @resume: Tell the peer that the system is back. Optional. Called by
+ *	virtio_msg_bus_resume() in process context, before any device is
+ *	restored; may sleep and use virtio_msg_bus_transfer().
  *
  * Every op receives the bus its module registered and may use
  * container_of() on it.
@@ -88,6 +95,8 @@ struct virtio_msg_bus_ops {
 			  u64 *addr, u64 len);
 	void (*bus_message)(struct virtio_msg_bus *bus,
 			    const struct virtio_msg_hdr *msg);
+	int (*suspend)(struct virtio_msg_bus *bus);
+	int (*resume)(struct virtio_msg_bus *bus);
 };
 
 /* The core enumerates devices with GET_DEVICES after registration. */
@@ -107,6 +116,40 @@ struct virtio_msg_bus_ops {
  * negotiation unless the device offers VIRTIO_F_ACCESS_PLATFORM.
  */
 #define VIRTIO_MSG_BUS_F_ACCESS_PLATFORM	BIT(4)
+/* The peer adds and removes devices with the bus message EVENT_DEVICE. */
+#define VIRTIO_MSG_BUS_F_HOTPLUG		BIT(5)
+/**
+ * define VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO - responses may carry another token
+ *
+ * The bus may rewrite tokens (the newest specification text allows it).
+ * With one request in flight per channel, a response is then matched by
+ * ID space, message ID and device number alone. Since a late answer can
+ * no longer be told from the next one, a request given up (timeout, fatal
+ * signal) breaks its channel on such a bus.
+ */
+#define VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO		BIT(6)
+
+/* virtio_msg_bus_notify_used(): the notification names no virtqueue. */
+#define VIRTIO_MSG_ALL_VQS	U32_MAX
+
+/* Wire generations of transport revision 1 (payload layouts). */
+#define VIRTIO_MSG_WIRE_V1	1	/* PATCH v1 layouts */
+#define VIRTIO_MSG_WIRE_V2	2	/* the v2 proposal */
+
+/**
+ * struct virtio_msg_bus_params - what a bus learned from its peer
+ * @revision: transport revision, VIRTIO_MSG_REVISION
+ * @wire: payload layouts, VIRTIO_MSG_WIRE_V1 or VIRTIO_MSG_WIRE_V2
+ * @features: transport feature bits the bus supplies (VIRTIO_MSG_F_*)
+ * @max_msg_size: largest message the peer takes, header included, in
+ *	[VIRTIO_MSG_MAX_SIZE_MIN, the bus descriptor's max_msg_size]
+ */
+struct virtio_msg_bus_params {
+	u8 revision;
+	u8 wire;
+	u32 features;
+	u16 max_msg_size;
+};
 
 /**
  * struct virtio_msg_device_policy - a device type a bus lets through
@@ -160,6 +203,13 @@ struct virtio_msg_bus_desc {
  *	most; 0 means VIRTIO_MSG_BUS_MAX_DEVICES_DEFAULT. Further device
  *	numbers announced by the peer are refused, with a ratelimited message.
  * @core: state owned by the core; bus modules do not touch it
+ *
+ * Bring-up has two phases. virtio_msg_bus_register() opens the channel: the
+ * bus may use virtio_msg_bus_transfer() to talk to its peer (FF-A VERSION)
+ * and virtio_msg_bus_set_params() to state what it learned; no device is
+ * created yet. virtio_msg_bus_start() then lets devices come: the core
+ * enumerates with GET_DEVICES (VIRTIO_MSG_BUS_F_ENUMERATE) and applies the
+ * virtio_msg_bus_add_device() calls made so far.
  */
 struct virtio_msg_bus {
 	struct device *parent;
@@ -182,6 +232,37 @@ struct virtio_msg_bus {
  * Return: 0 or a negative errno (-EINVAL for a bad descriptor).
  */
 int virtio_msg_bus_register(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_start() - let devices come
+ * @bus: a registered instance
+ *
+ * Ends the first phase of bring-up (see struct virtio_msg_bus): with
+ * VIRTIO_MSG_BUS_F_ENUMERATE the core enumerates the peer's devices, and
+ * the additions announced so far are applied. Calling it again is
+ * harmless.
+ *
+ * Context: process.
+ * Return: 0, or -ENODEV when @bus is not registered or going away.
+ */
+int virtio_msg_bus_start(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_set_params() - state what the bus learned from its peer
+ * @bus: a registered instance without devices
+ * @params: the transport revision, wire generation, transport features
+ *	and maximum message size the peer supports
+ *
+ * For a bus that negotiates with its peer (FF-A VERSION) before it starts,
+ * or again after the peer restarted and its devices are gone.
+ *
+ * Context: process.
+ * Return: 0; -EINVAL for a revision other than VIRTIO_MSG_REVISION, an
+ * unknown wire generation or a size out of range; -EOPNOTSUPP for a wire
+ * generation the core does not speak yet; -EBUSY while @bus has devices.
+ */
+int virtio_msg_bus_set_params(struct virtio_msg_bus *bus,
+			      const struct virtio_msg_bus_params *params);
 
 /**
  * virtio_msg_bus_unregister() - remove every device of a bus and detach it
@@ -211,7 +292,9 @@ void virtio_msg_bus_unregister(struct virtio_msg_bus *bus);
  * maximum size, then completes the matching request, dispatches the event
  * (EVENT_USED reaches vring_interrupt() before this returns) or answers the
  * bus request. Malformed, unexpected and late messages are dropped and
- * counted; none of them can make the core crash or wait forever.
+ * counted; none of them can make the core crash or wait forever. The
+ * core disables bottom halves around the driver callbacks it runs; the
+ * bus need not disable interrupts or bottom halves itself.
  *
  * Context: any, including hard IRQ.
  */
@@ -261,7 +344,8 @@ void virtio_msg_bus_tx_ready(struct virtio_msg_bus *bus);
  *
  * For buses that learn their devices from platform data or their own
  * messages. The core asks the device for GET_DEVICE_INFO and registers a
- * virtio device from a workqueue; adding a number twice is harmless.
+ * virtio device from a workqueue, once the bus is started; adding a number
+ * twice is harmless.
  *
  * Context: any.
  * Return: 0, -ENOMEM (also when too many announcements are queued), or
@@ -275,8 +359,9 @@ int virtio_msg_bus_add_device(struct virtio_msg_bus *bus, u16 dev_num);
  * @dev_num: the device number
  *
  * Marks the device broken at once, so that pending and new requests fail,
- * then unregisters the virtio device from a workqueue. Removing an unknown
- * number is harmless.
+ * then unregisters the virtio device from a workqueue; an addition of the
+ * number still queued is dropped. Removal cannot fail: it allocates
+ * nothing. Removing an unknown number is harmless.
  *
  * Context: any.
  */
@@ -293,6 +378,107 @@ void virtio_msg_bus_remove_device(struct virtio_msg_bus *bus, u16 dev_num);
  * Context: any.
  */
 void virtio_msg_bus_peer_lost(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_peer_restarted() - the peer is back after it was lost
+ * @bus: the instance
+ *
+ * Every device of @bus (broken since virtio_msg_bus_peer_lost()) is
+ * removed, additions still queued are dropped, bus requests work again,
+ * and with VIRTIO_MSG_BUS_F_ENUMERATE the peer's devices are enumerated
+ * anew; other buses name them again with virtio_msg_bus_add_device()
+ * after this call. Nothing has to be unloaded.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_peer_restarted(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_fail_request() - fail a request the peer will not answer
+ * @bus: the instance
+ * @bus_request: the request is a bus request (virtio_msg_bus_transfer()),
+ *	not a transport request of device @dev_num
+ * @dev_num: the device whose request it is; ignored for bus requests
+ * @msg_id: the message ID of the request
+ * @err: the negative errno it fails with
+ *
+ * For a bus that learns, after its send op returned, that a request will
+ * never be answered (an FF-A ERROR naming the message, a queue torn down).
+ * The request fails now with @err instead of at its timeout. A transport
+ * request failed this way makes the operation that sent it fail, as an
+ * error of the send op would: -ENODEV and -ENOTCONN mark the device gone,
+ * -ETIMEDOUT and -EPROTO break it, other errors break nothing.
+ *
+ * Context: any.
+ * Return: 0 if such a request was in flight and was failed, -ENOENT if
+ * none was.
+ */
+int virtio_msg_bus_fail_request(struct virtio_msg_bus *bus, bool bus_request,
+				u16 dev_num, u8 msg_id, int err);
+
+/**
+ * virtio_msg_bus_notify_used() - a device used buffers, said out of band
+ * @bus: the instance
+ * @dev_num: the device
+ * @vq_index: the virtqueue, or VIRTIO_MSG_ALL_VQS when the notification
+ *	does not say which
+ *
+ * For a bus whose peer notifies through its own means (FF-A
+ * notifications, AMP notification words) instead of EVENT_USED. Runs the
+ * virtqueue interrupts as EVENT_USED would, before it returns.
+ *
+ * Context: any, including hard IRQ.
+ */
+void virtio_msg_bus_notify_used(struct virtio_msg_bus *bus, u16 dev_num,
+				u32 vq_index);
+
+/**
+ * virtio_msg_bus_poll_device() - something happened to a device: look
+ * @bus: the instance
+ * @dev_num: the device
+ *
+ * For a notification that names a device but not what happened: every
+ * virtqueue interrupt runs, and the configuration space is read again
+ * (the driver hears of it only if it changed).
+ *
+ * Context: any, including hard IRQ.
+ */
+void virtio_msg_bus_poll_device(struct virtio_msg_bus *bus, u16 dev_num);
+
+#ifdef CONFIG_PM_SLEEP
+/**
+ * virtio_msg_bus_suspend() - freeze every device, then tell the bus
+ * @bus: a started instance
+ *
+ * For the bus module's system sleep callback: the drivers of every device
+ * freeze it (virtio_device_freeze()), then &virtio_msg_bus_ops.suspend
+ * tells the peer. On failure what was frozen is restored.
+ *
+ * Context: process; may sleep. Not concurrently with device addition or
+ * removal by the bus module itself.
+ * Return: 0 or the first error.
+ */
+int virtio_msg_bus_suspend(struct virtio_msg_bus *bus);
+
+/**
+ * virtio_msg_bus_resume() - tell the bus, then restore every device
+ * @bus: an instance suspended with virtio_msg_bus_suspend()
+ *
+ * Context: process; may sleep.
+ * Return: 0 or the first error; every device is restored either way.
+ */
+int virtio_msg_bus_resume(struct virtio_msg_bus *bus);
+#else
+static inline int virtio_msg_bus_suspend(struct virtio_msg_bus *bus)
+{
+	return 0;
+}
+
+static inline int virtio_msg_bus_resume(struct virtio_msg_bus *bus)
+{
+	return 0;
+}
+#endif
 
 /**
  * virtio_msg_bus_max_msg_size() - effective maximum message size of a bus

@@ -104,6 +104,11 @@ struct fake_bus {
 	unsigned int shm_calls;
 	/* what release_device got from a bus transfer */
 	int release_transfer;
+	/* responses carry a token of the bus's own */
+	bool rewrite_token;
+	/* implementation-defined bus requests go unanswered */
+	bool drop_bus;
+	unsigned int suspends, resumes;
 	unsigned int avail[4];
 	u32 avail_data[4];
 	/* out-of-band doorbells and bus-specific events */
@@ -305,6 +310,10 @@ static int fake_send(struct virtio_msg_bus *bus, const struct virtio_msg_hdr *ms
 			spin_unlock_irqrestore(&fb->lock, flags);
 			return 0;
 		}
+		if (msg->msg_id >= VIRTIO_MSG_ID_IMPL && fb->drop_bus) {
+			spin_unlock_irqrestore(&fb->lock, flags);
+			return 0;
+		}
 		if (msg->msg_id >= VIRTIO_MSG_ID_IMPL) {
 			size_t plen = virtio_msg_payload_size(msg);
 
@@ -390,6 +399,8 @@ static int fake_send(struct virtio_msg_bus *bus, const struct virtio_msg_hdr *ms
 	default:
 		break;
 	}
+	if (fb->rewrite_token)
+		resp->token = cpu_to_le16(le16_to_cpu(resp->token) ^ 0x5a5a);
 	if (stray_size)
 		virtio_msg_bus_receive(bus, s, stray_size);
 	virtio_msg_bus_receive(bus, resp, size);
@@ -510,10 +521,25 @@ static const struct virtio_msg_bus_ops fake_ops_dma = {
 	.release_device = fake_release_device,
 };
 
+static int fake_suspend(struct virtio_msg_bus *bus)
+{
+	to_fake(bus)->suspends++;
+	return 0;
+}
+
+static int fake_resume(struct virtio_msg_bus *bus)
+{
+	to_fake(bus)->resumes++;
+	return 0;
+}
+
 static const struct virtio_msg_bus_ops fake_ops_oob = {
 	.send = fake_send,
 	.notify_vq = fake_notify_vq,
+	.shm_region = fake_shm_region,
 	.bus_message = fake_bus_message,
+	.suspend = fake_suspend,
+	.resume = fake_resume,
 };
 
 static void fake_unregister(void *data)
@@ -562,6 +588,7 @@ static void fake_bus_start(struct kunit *test, struct fake_bus *fb)
 	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
 	ret = kunit_add_action_or_reset(test, fake_unregister, fb);
 	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
 }
 
 static struct fake_dev *fake_dev_add(struct fake_bus *fb, u16 dev_num,
@@ -1237,7 +1264,9 @@ static void vmsg_test_oob_and_bus_messages(struct kunit *test)
 struct vmsg_async_req {
 	struct work_struct work;
 	struct virtio_msg_device *vmdev;
+	struct virtio_msg_bus *bus;
 	bool result;
+	int err;
 };
 
 static void vmsg_async_get_shm(struct work_struct *work)
@@ -1555,7 +1584,7 @@ static void vmsg_test_hotplug(struct kunit *test)
 	struct virtio_msg_hdr *h = (void *)buf;
 	struct fake_bus *fb;
 
-	fb = fake_bus_new(test, 0, &fake_ops);
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_HOTPLUG, &fake_ops);
 	fake_dev_add(fb, 3, VMSG_TEST_ID_NODRIVER, 0, 0);
 	fake_bus_start(test, fb);
 
@@ -2031,6 +2060,308 @@ static void vmsg_test_used_buffers(struct kunit *test)
 	vmdev->vdev.config->del_vqs(&vmdev->vdev);
 }
 
+/* ---- the bus contract ---- */
+
+/* Without VIRTIO_MSG_BUS_F_HOTPLUG the peer cannot add devices. */
+static void vmsg_test_hotplug_gated(struct kunit *test)
+{
+	struct virtio_msg_bus_event_device e = {
+		.dev_num = cpu_to_le16(3),
+		.state = cpu_to_le16(VIRTIO_MSG_BUS_DEVICE_READY),
+	};
+	u64 buf[2] = {};
+	struct virtio_msg_hdr *h = (void *)buf;
+	struct fake_bus *fb;
+	long bad;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, 3, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_bus_start(test, fb);
+	bad = atomic_long_read(&fb->bus.core->stats.bad_messages);
+	virtio_msg_init_bus_request(h, sizeof(buf), VIRTIO_MSG_BUS_EVENT_DEVICE,
+				    sizeof(e));
+	memcpy(h + 1, &e, sizeof(e));
+	virtio_msg_bus_receive(&fb->bus, buf, sizeof(*h) + sizeof(e));
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_NULL(test, xa_load(&fb->bus.core->devs, 3));
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_DEVICE_INFO], 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fb->bus.core->stats.bad_messages),
+			bad + 1);
+}
+
+/*
+ * Two-phase bring-up: the bus talks to its peer and states what it
+ * learned before any device exists; devices come once it starts.
+ */
+static void vmsg_test_two_phase(struct kunit *test)
+{
+	struct virtio_msg_bus_params p = {
+		.revision = VIRTIO_MSG_REVISION,
+		.wire = VIRTIO_MSG_WIRE_V1,
+		.max_msg_size = 104,
+	};
+	struct virtio_msg_device *vmdev;
+	u64 req[2], resp[4];
+	struct virtio_msg_hdr *q = (void *)req;
+	struct fake_bus *fb;
+	int ret;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_ENUMERATE, &fake_ops);
+	fake_dev_add(fb, 44, VMSG_TEST_ID_NODRIVER, 0, 200);
+	__set_bit(44, fb->present);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
+	ret = kunit_add_action_or_reset(test, fake_unregister, fb);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	/* Registered, not started: bus requests work, no device comes. */
+	virtio_msg_init_bus_request(q, sizeof(req), VIRTIO_MSG_ID_IMPL, 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_transfer(&fb->bus, q, (void *)resp,
+						      sizeof(resp)), 12);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 44), 0);
+	msleep(50);
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_EQ(test, fb->bus_sent[VIRTIO_MSG_BUS_GET_DEVICES], 0);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_DEVICE_INFO], 0);
+
+	p.revision = 2;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
+	p.revision = VIRTIO_MSG_REVISION;
+	p.wire = VIRTIO_MSG_WIRE_V2;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p),
+			-EOPNOTSUPP);
+	p.wire = VIRTIO_MSG_WIRE_V1;
+	p.max_msg_size = FAKE_MAX_MSG + 8;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
+	p.max_msg_size = 104;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_max_msg_size(&fb->bus), 104);
+
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
+	vmdev = fake_wait_dev(fb, 44);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_EQ(test, vmdev->max_msg, 104);
+	/* 200 bytes in chunks of 104 - 8 - 12: three GET_CONFIG. */
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], 3);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_DEVICE_INFO], 1);
+	/* The size is fixed while devices hold buffers of it. */
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EBUSY);
+}
+
+static void vmsg_async_transfer(struct work_struct *work)
+{
+	struct vmsg_async_req *a = container_of(work, struct vmsg_async_req,
+						work);
+	u64 req[2], resp[4];
+	struct virtio_msg_hdr *q = (void *)req;
+
+	virtio_msg_init_bus_request(q, sizeof(req), VIRTIO_MSG_ID_IMPL + 1, 0);
+	a->err = virtio_msg_bus_transfer(a->bus, q, (void *)resp, sizeof(resp));
+}
+
+/*
+ * A bus fails a request it knows will not be answered, at once; a bus
+ * response that answers no transfer reaches the bus module.
+ */
+static void vmsg_test_fail_request(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct vmsg_async_req a = {};
+	u64 err[2] = {};
+	struct virtio_msg_hdr *h = (void *)err;
+	struct fake_bus *fb;
+	unsigned int sent;
+
+	fb = fake_bus_new(test, 0, &fake_ops_oob);
+	fb->bus.timeout_ms = 10000;
+	fake_dev_add(fb, 45, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 45), 0);
+	vmdev = fake_wait_dev(fb, 45);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+
+	/* A transport request. */
+	sent = fb->nreq[45];
+	fb->mode = FAKE_DROP;
+	a.vmdev = vmdev;
+	a.result = true;
+	INIT_WORK_ONSTACK(&a.work, vmsg_async_get_shm);
+	schedule_work(&a.work);
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(READ_ONCE(fb->nreq[45]) == sent + 1));
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_fail_request(&fb->bus, false, 45,
+							  VIRTIO_MSG_GET_CONFIG,
+							  -EPROTO), -ENOENT);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_fail_request(&fb->bus, false, 45,
+							  VIRTIO_MSG_GET_SHM,
+							  -EIO), 0);
+	flush_work(&a.work);
+	destroy_work_on_stack(&a.work);
+	KUNIT_EXPECT_FALSE(test, a.result);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.timeouts), 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+
+	/* A bus request. */
+	fb->drop_bus = true;
+	a.bus = &fb->bus;
+	a.err = 1;
+	INIT_WORK_ONSTACK(&a.work, vmsg_async_transfer);
+	schedule_work(&a.work);
+	KUNIT_ASSERT_TRUE(test,
+			  WAIT_FOR(READ_ONCE(fb->bus_sent[VIRTIO_MSG_ID_IMPL + 1])));
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_fail_request(&fb->bus, true, 0,
+							  VIRTIO_MSG_ID_IMPL + 1,
+							  -ECONNRESET), 0);
+	flush_work(&a.work);
+	destroy_work_on_stack(&a.work);
+	KUNIT_EXPECT_EQ(test, a.err, -ECONNRESET);
+
+	/* An implementation-defined response answering nothing: the bus's. */
+	virtio_msg_init_bus_request(h, sizeof(err), VIRTIO_MSG_ID_IMPL + 7, 4);
+	h->type |= VIRTIO_MSG_TYPE_RESPONSE;
+	virtio_msg_bus_receive(&fb->bus, err, sizeof(*h) + 4);
+	KUNIT_EXPECT_EQ(test, fb->bus_events, 1);
+}
+
+/* Out-of-band used notifications and polls. */
+static void vmsg_test_notify_and_poll(struct kunit *test)
+{
+	struct virtqueue_info info[2] = { { "a", test_cb }, { "b", test_cb } };
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[2];
+	struct scatterlist sg;
+	static u8 buf[2][8];
+	struct fake_bus *fb;
+	unsigned int len, i;
+	u32 gen;
+	int ret;
+
+	vmdev = fake_simple(test, &fb, 46);
+	__virtio_set_bit(&vmdev->vdev, VIRTIO_F_VERSION_1);
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 2, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	atomic_set(&test_cb_calls, 0);
+	for (i = 0; i < 2; i++) {
+		sg_init_one(&sg, buf[i], sizeof(buf[i]));
+		KUNIT_ASSERT_EQ(test, virtqueue_add_inbuf(vqs[i], &sg, 1, buf[i],
+							  GFP_KERNEL), 0);
+		virtqueue_kick(vqs[i]);
+	}
+
+	fake_use_split(vqs[0], 1);
+	virtio_msg_bus_notify_used(&fb->bus, 46, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_cb_calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, virtqueue_get_buf(vqs[0], &len),
+			    (void *)buf[0]);
+
+	/* A notification that names no queue runs them all. */
+	fake_use_split(vqs[1], 2);
+	virtio_msg_bus_notify_used(&fb->bus, 46, VIRTIO_MSG_ALL_VQS);
+	KUNIT_EXPECT_GE(test, atomic_read(&test_cb_calls), 2);
+	KUNIT_EXPECT_PTR_EQ(test, virtqueue_get_buf(vqs[1], &len),
+			    (void *)buf[1]);
+
+	/* A poll re-reads the config; only a change moves the generation. */
+	gen = vmdev->vdev.config->generation(&vmdev->vdev);
+	virtio_msg_bus_poll_device(&fb->bus, 46);
+	flush_workqueue(vmsg_wq);
+	KUNIT_EXPECT_EQ(test, vmdev->vdev.config->generation(&vmdev->vdev), gen);
+	fb->devs[46].config[1] = 0x77;
+	fb->devs[46].gen++;
+	virtio_msg_bus_poll_device(&fb->bus, 46);
+	flush_workqueue(vmsg_wq);
+	KUNIT_EXPECT_NE(test, vmdev->vdev.config->generation(&vmdev->vdev), gen);
+
+	vmdev->vdev.config->reset(&vmdev->vdev);
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
+}
+
+/* The peer comes back: old devices go, new ones come, nothing reloads. */
+static void vmsg_test_peer_restart(struct kunit *test)
+{
+	struct virtio_msg_device *old, *vmdev;
+	u64 req[2], resp[4];
+	struct virtio_msg_hdr *q = (void *)req;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_ENUMERATE, &fake_ops);
+	fake_dev_add(fb, 47, VMSG_TEST_ID_NODRIVER, 0, 0);
+	__set_bit(47, fb->present);
+	fake_bus_start(test, fb);
+	old = fake_wait_dev(fb, 47);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+
+	virtio_msg_bus_peer_lost(&fb->bus);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(old->broken));
+	virtio_msg_init_bus_request(q, sizeof(req), VIRTIO_MSG_ID_IMPL, 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_transfer(&fb->bus, q, (void *)resp,
+						      sizeof(resp)), -ENODEV);
+
+	/* The new peer has another device. */
+	__clear_bit(47, fb->present);
+	fake_dev_add(fb, 48, VMSG_TEST_ID_NODRIVER, 0, 0);
+	__set_bit(48, fb->present);
+	virtio_msg_bus_peer_restarted(&fb->bus);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_transfer(&fb->bus, q, (void *)resp,
+						      sizeof(resp)), 12);
+	vmdev = fake_wait_dev(fb, 48);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_NULL(test, xa_load(&fb->bus.core->devs, 47));
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+	KUNIT_EXPECT_EQ(test, fb->bus.core->nr_devs, 1);
+	KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
+}
+
+/* A bus that rewrites tokens: matched without them; a lost answer breaks. */
+static void vmsg_test_no_token_echo(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	u64 req[2], resp[4];
+	struct virtio_msg_hdr *q = (void *)req;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO, &fake_ops);
+	fb->rewrite_token = true;
+	fake_dev_add(fb, 49, VMSG_TEST_ID_NODRIVER, 0, 8);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 49), 0);
+	vmdev = fake_wait_dev(fb, 49);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.unmatched), 0);
+
+	/* A bus request given up breaks the bus channel. */
+	fb->drop_bus = true;
+	virtio_msg_init_bus_request(q, sizeof(req), VIRTIO_MSG_ID_IMPL, 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_transfer(&fb->bus, q, (void *)resp,
+						      sizeof(resp)), -ETIMEDOUT);
+	fb->drop_bus = false;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_transfer(&fb->bus, q, (void *)resp,
+						      sizeof(resp)), -EIO);
+}
+
+/* Suspend freezes the devices and tells the bus; resume undoes it. */
+static void vmsg_test_suspend_resume(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	if (!IS_ENABLED(CONFIG_PM_SLEEP))
+		kunit_skip(test, "needs CONFIG_PM_SLEEP");
+	fb = fake_bus_new(test, 0, &fake_ops_oob);
+	fake_dev_add(fb, 50, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 50), 0);
+	vmdev = fake_wait_dev(fb, 50);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_suspend(&fb->bus), 0);
+	KUNIT_EXPECT_EQ(test, fb->suspends, 1);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_resume(&fb->bus), 0);
+	KUNIT_EXPECT_EQ(test, fb->resumes, 1);
+	KUNIT_EXPECT_EQ(test, fb->devs[50].status, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+}
+
 static int vmsg_transport_suite_init(struct kunit_suite *suite)
 {
 	return register_virtio_driver(&test_drv);
@@ -2072,6 +2403,13 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_device_policy),
 	KUNIT_CASE(vmsg_test_orderly_unregister),
 	KUNIT_CASE(vmsg_test_used_buffers),
+	KUNIT_CASE(vmsg_test_hotplug_gated),
+	KUNIT_CASE(vmsg_test_two_phase),
+	KUNIT_CASE(vmsg_test_fail_request),
+	KUNIT_CASE(vmsg_test_notify_and_poll),
+	KUNIT_CASE(vmsg_test_peer_restart),
+	KUNIT_CASE(vmsg_test_no_token_echo),
+	KUNIT_CASE(vmsg_test_suspend_resume),
 	{}
 };
 
