@@ -246,6 +246,8 @@ struct vmsg_vq {
  *	workqueue
  * @break_work: breaks the device for a failure noticed where @cb_lock
  *	cannot be taken (a notification, under @kick_lock)
+ * @remove_watchdog: breaks a device whose orderly removal takes longer
+ *	than the bus's deadline, so that its driver stops waiting for it
  * @ready: register_virtio_device() has returned, events may reach it
  * @removing: withdrawn by the bus or the peer; the bus's @ev_work
  *	destroys it
@@ -288,6 +290,7 @@ struct virtio_msg_device {
 	unsigned long *kick_pending;
 	struct work_struct kick_work;
 	struct work_struct break_work;
+	struct delayed_work remove_watchdog;
 
 	bool ready;
 	bool removing;

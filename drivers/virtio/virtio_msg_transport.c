@@ -132,6 +132,15 @@ static void vmsg_break_work(struct work_struct *work)
 	vmsg_dev_break(vmdev, "notification failed");
 }
 
+static void vmsg_remove_watchdog(struct work_struct *work)
+{
+	struct virtio_msg_device *vmdev =
+		container_of(to_delayed_work(work), struct virtio_msg_device,
+			     remove_watchdog);
+
+	vmsg_dev_break(vmdev, "removal takes too long");
+}
+
 /* Start a request in the device's request buffer; chan.lock held. */
 static void *vmsg_start(struct virtio_msg_device *vmdev, u8 msg_id,
 			size_t payload_len)
@@ -1513,6 +1522,7 @@ struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 	spin_lock_init(&vmdev->kick_lock);
 	INIT_WORK(&vmdev->config_work, vmsg_config_work);
 	INIT_WORK(&vmdev->break_work, vmsg_break_work);
+	INIT_DELAYED_WORK(&vmdev->remove_watchdog, vmsg_remove_watchdog);
 	INIT_WORK(&vmdev->kick_work, vmsg_kick_work);
 	vmdev->req_buf = kzalloc(max, GFP_KERNEL);
 	vmdev->resp_buf = kzalloc(max, GFP_KERNEL);
@@ -1638,8 +1648,9 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
  * vmsg_dev_destroy() - unregister and free a device
  * @vmdev: a registered device
  * @orderly: the peer still answers: let the driver's remove reset the
- *	device and drain its queues over the channel. Otherwise the device
- *	is broken first, so that the driver fails what the device held.
+ *	device and drain its queues over the channel, for at most the bus's
+ *	deadline, after which the device is broken. Otherwise the device is
+ *	broken first, so that the driver fails what the device held.
  *
  * Context: process; on the bus's ordered workqueue, or at bus
  * unregistration once that workqueue is drained.
@@ -1657,9 +1668,13 @@ void vmsg_dev_destroy(struct virtio_msg_device *vmdev, bool orderly)
 	 */
 	if (!orderly)
 		vmsg_dev_mark_gone(vmdev, -ENODEV);
+	else
+		queue_delayed_work(vmsg_wq, &vmdev->remove_watchdog,
+				   msecs_to_jiffies(vmsg_deadline_ms(bus)));
 	/* Hold the device across unregistration, which drops a reference. */
 	get_device(&vmdev->vdev.dev);
 	unregister_virtio_device(&vmdev->vdev);
+	cancel_delayed_work_sync(&vmdev->remove_watchdog);
 	/*
 	 * The virtio core acknowledges a device again once its driver is
 	 * gone: leave it reset instead, so that the device side knows.

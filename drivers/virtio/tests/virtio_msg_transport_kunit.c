@@ -644,17 +644,38 @@ static struct virtqueue *test_drv_vqs[4];
  * -1 neither.
  */
 static bool test_drv_spin;
+static bool test_drv_remove_spin;
 static int test_drv_spin_result;
 static u8 test_drv_buf[16];
+
+/* Send a buffer and wait for it as virtio_console does: used or broken. */
+static int test_drv_wait_for_device(struct virtqueue *vq)
+{
+	unsigned long end = jiffies + 10 * HZ;
+	struct scatterlist sg;
+	unsigned int len;
+	int ret;
+
+	sg_init_one(&sg, test_drv_buf, sizeof(test_drv_buf));
+	ret = virtqueue_add_outbuf(vq, &sg, 1, test_drv_buf, GFP_KERNEL);
+	if (ret)
+		return ret;
+	virtqueue_kick(vq);
+	while (time_before(jiffies, end)) {
+		if (virtqueue_is_broken(vq))
+			return 1;
+		if (virtqueue_get_buf(vq, &len))
+			return 2;
+		cond_resched();
+	}
+	return -1;
+}
 
 static int test_drv_probe(struct virtio_device *vdev)
 {
 	struct virtqueue_info info[4] = {
 		{ "q0" }, { "q1" }, { "q2" }, { "q3" },
 	};
-	unsigned long end = jiffies + 10 * HZ;
-	struct scatterlist sg;
-	unsigned int len;
 	int ret;
 
 	atomic_inc(&test_drv_probes);
@@ -663,29 +684,14 @@ static int test_drv_probe(struct virtio_device *vdev)
 		return ret;
 
 	virtio_device_ready(vdev);
-	sg_init_one(&sg, test_drv_buf, sizeof(test_drv_buf));
-	ret = virtqueue_add_outbuf(test_drv_vqs[0], &sg, 1, test_drv_buf,
-				   GFP_KERNEL);
-	if (ret)
-		return ret;
-	virtqueue_kick(test_drv_vqs[0]);
-	test_drv_spin_result = -1;
-	while (time_before(jiffies, end)) {
-		if (virtqueue_is_broken(test_drv_vqs[0])) {
-			test_drv_spin_result = 1;
-			break;
-		}
-		if (virtqueue_get_buf(test_drv_vqs[0], &len)) {
-			test_drv_spin_result = 2;
-			break;
-		}
-		cond_resched();
-	}
+	test_drv_spin_result = test_drv_wait_for_device(test_drv_vqs[0]);
 	return 0;
 }
 
 static void test_drv_remove(struct virtio_device *vdev)
 {
+	if (test_drv_remove_spin)
+		test_drv_spin_result = test_drv_wait_for_device(test_drv_vqs[0]);
 	virtio_reset_device(vdev);
 	vdev->config->del_vqs(vdev);
 }
@@ -1999,6 +2005,31 @@ static void vmsg_test_orderly_unregister(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fb->release_transfer, 12);
 }
 
+/*
+ * An orderly removal is bounded: a device that answers requests but
+ * never uses the buffer its driver's remove waits for is broken after the
+ * bus's deadline.
+ */
+static void vmsg_test_orderly_removal_bounded(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, 51, VMSG_TEST_ID_DRIVER, 1, 8);
+	test_drv_nvqs = 1;
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 51), 0);
+	vmdev = fake_wait_dev(fb, 51);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+
+	test_drv_spin_result = 0;
+	test_drv_remove_spin = true;
+	virtio_msg_bus_unregister(&fb->bus);
+	test_drv_remove_spin = false;
+	KUNIT_EXPECT_EQ(test, test_drv_spin_result, 1);
+}
+
 static atomic_t test_cb_calls;
 
 static void test_cb(struct virtqueue *vq)
@@ -2402,6 +2433,7 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_device_limit),
 	KUNIT_CASE(vmsg_test_device_policy),
 	KUNIT_CASE(vmsg_test_orderly_unregister),
+	KUNIT_CASE(vmsg_test_orderly_removal_bounded),
 	KUNIT_CASE(vmsg_test_used_buffers),
 	KUNIT_CASE(vmsg_test_hotplug_gated),
 	KUNIT_CASE(vmsg_test_two_phase),
