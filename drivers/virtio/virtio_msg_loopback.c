@@ -75,12 +75,18 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_msg.h>
 #include <linux/wait.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <uapi/linux/virtio_blk.h>
+#include <uapi/linux/virtio_console.h>
 #include <uapi/linux/virtio_msg_loopback.h>
+#include <uapi/linux/virtio_net.h>
+#include <uapi/linux/virtio_ring.h>
 
 /* Largest message carried: the transport's recommended maximum. */
 #define VMSG_LB_MAX_MSG_SIZE	VIRTIO_MSG_MAX_SIZE_RECOMMENDED
@@ -670,11 +676,96 @@ static const struct virtio_msg_bus_ops vmsg_lb_bus_ops = {
 	.release_device	= vmsg_lb_release_device,
 };
 
+/*
+ * The device types a backend may present, and the feature bits their
+ * drivers may negotiate. A backend is a process, less trusted than the
+ * kernel: only drivers that treat what the device says as input (sizes
+ * checked, indexes bounded, no physical addresses taken from it) are
+ * listed, and only the features whose driver code does the same. See
+ * "Device types" in Documentation/userspace-api/virtio_msg_loopback.rst.
+ *
+ * Transport bits: those virtio_ring implements, except
+ * VIRTIO_F_NOTIFICATION_DATA (no backend uses it) and VIRTIO_F_SR_IOV
+ * (PCI only).
+ */
+#define VMSG_LB_F(bit)		BIT_ULL(bit)
+#define VMSG_LB_TRANSPORT_FEATURES					\
+	(VMSG_LB_F(VIRTIO_F_VERSION_1) |				\
+	 VMSG_LB_F(VIRTIO_F_ACCESS_PLATFORM) |				\
+	 VMSG_LB_F(VIRTIO_F_RING_PACKED) |				\
+	 VMSG_LB_F(VIRTIO_F_ORDER_PLATFORM) |				\
+	 VMSG_LB_F(VIRTIO_F_RING_RESET) |				\
+	 VMSG_LB_F(VIRTIO_RING_F_EVENT_IDX) |				\
+	 VMSG_LB_F(VIRTIO_RING_F_INDIRECT_DESC))
+
+static const struct virtio_msg_device_policy vmsg_lb_devices[] = {
+	{
+		/*
+		 * Left out: SIZE_MAX (a value below a page reaches a WARN
+		 * in the block layer), TOPOLOGY (a device-chosen shift),
+		 * ZONED (device-written zone reports), DISCARD,
+		 * WRITE_ZEROES and SECURE_ERASE (not needed yet), and the
+		 * legacy BARRIER and SCSI.
+		 */
+		.device_id = VIRTIO_ID_BLOCK,
+		.features = VMSG_LB_TRANSPORT_FEATURES |
+			    VMSG_LB_F(VIRTIO_BLK_F_SEG_MAX) |
+			    VMSG_LB_F(VIRTIO_BLK_F_GEOMETRY) |
+			    VMSG_LB_F(VIRTIO_BLK_F_RO) |
+			    VMSG_LB_F(VIRTIO_BLK_F_BLK_SIZE) |
+			    VMSG_LB_F(VIRTIO_BLK_F_FLUSH) |
+			    VMSG_LB_F(VIRTIO_BLK_F_CONFIG_WCE) |
+			    VMSG_LB_F(VIRTIO_BLK_F_MQ),
+	},
+	{
+		/*
+		 * Packets from the device go through the same header checks
+		 * as those from tun, hence the offloads. Left out: the
+		 * control queue and all that needs it (the driver waits for
+		 * its answers holding RTNL), STANDBY (would enslave another
+		 * interface with the same MAC address), hash reports, RSC
+		 * and UFO/USO.
+		 */
+		.device_id = VIRTIO_ID_NET,
+		.features = VMSG_LB_TRANSPORT_FEATURES |
+			    VMSG_LB_F(VIRTIO_NET_F_CSUM) |
+			    VMSG_LB_F(VIRTIO_NET_F_GUEST_CSUM) |
+			    VMSG_LB_F(VIRTIO_NET_F_MTU) |
+			    VMSG_LB_F(VIRTIO_NET_F_MAC) |
+			    VMSG_LB_F(VIRTIO_NET_F_GUEST_TSO4) |
+			    VMSG_LB_F(VIRTIO_NET_F_GUEST_TSO6) |
+			    VMSG_LB_F(VIRTIO_NET_F_GUEST_ECN) |
+			    VMSG_LB_F(VIRTIO_NET_F_HOST_TSO4) |
+			    VMSG_LB_F(VIRTIO_NET_F_HOST_TSO6) |
+			    VMSG_LB_F(VIRTIO_NET_F_HOST_ECN) |
+			    VMSG_LB_F(VIRTIO_NET_F_MRG_RXBUF) |
+			    VMSG_LB_F(VIRTIO_NET_F_STATUS) |
+			    VMSG_LB_F(VIRTIO_NET_F_SPEED_DUPLEX),
+	},
+	{
+		.device_id = VIRTIO_ID_RNG,
+		.features = VMSG_LB_TRANSPORT_FEATURES,
+	},
+	{
+		/*
+		 * One port only: MULTIPORT sizes the driver's queue arrays
+		 * from a device-chosen port count, and its control messages
+		 * create ports. See also "Consoles" in the documentation:
+		 * an hvc write waits for the device with interrupts off.
+		 */
+		.device_id = VIRTIO_ID_CONSOLE,
+		.features = VMSG_LB_TRANSPORT_FEATURES |
+			    VMSG_LB_F(VIRTIO_CONSOLE_F_SIZE),
+	},
+	{ }
+};
+
 static const struct virtio_msg_bus_desc vmsg_lb_desc = {
 	.name		= "loopback",
 	.ops		= &vmsg_lb_bus_ops,
 	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
 	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
+	.devices	= vmsg_lb_devices,
 };
 
 /* ------------------------------------------------------------------------

@@ -972,6 +972,95 @@ TEST_F_TIMEOUT(hostile, garbage, 60)
 	EXPECT_EQ(1, counter(dir, "received_get_device_features"));
 }
 
+/* Answer the GET_DEVICE_INFO @req as a device of type @id. */
+static int answer_info(int fd, const uint8_t *req, uint32_t id)
+{
+	uint8_t resp[MINI_RESP_MAX] = { 0 };
+	int n = sizeof(struct virtio_msg_hdr) +
+		sizeof(struct virtio_msg_get_device_info_resp);
+
+	memcpy(resp, req, sizeof(struct virtio_msg_hdr));
+	resp[0] |= VIRTIO_MSG_TYPE_RESPONSE;
+	set_msg_size(resp, n);
+	put_le32(resp + 8, id);
+	put_le32(resp + 16, 64);
+	put_le32(resp + 24, 1);
+	return write(fd, resp, n) == n ? 0 : -1;
+}
+
+/*
+ * Device types whose drivers trust the device with physical addresses,
+ * memory or input (pmem, mem, balloon, gpu, fs, input, ...): the bus
+ * lets none of them through, so no virtio device appears and the driver
+ * side asks nothing more after GET_DEVICE_INFO. Without the allowlist the
+ * core would probe them, and barrier() would see their requests.
+ */
+TEST_F_TIMEOUT(hostile, device_types, 240)
+{
+	static const uint32_t refused[] = {
+		27 /* pmem */, 24 /* mem */, 5 /* balloon */, 16 /* gpu */,
+		26 /* fs */, 18 /* input */, 9 /* 9p */, 8 /* scsi */,
+		19 /* vsock */, 20 /* crypto */, 23 /* iommu */,
+		25 /* sound */, 0xffff,
+	};
+	struct backend *b = &self->b;
+	uint8_t req[MSG_MAX];
+	char dir[PATH_MAX];
+	unsigned int i;
+	uint16_t dev;
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		dev = OTHER + i;
+		ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, dev));
+		ASSERT_LT(0, serve_for(b, VIRTIO_MSG_GET_DEVICE_INFO, dev,
+				       req));
+		ASSERT_EQ(0, answer_info(b->fd, req, refused[i]));
+		ASSERT_EQ(0, barrier(b, dev))
+			TH_LOG("device type %u was probed", refused[i]);
+		EXPECT_FALSE(find_vdev(b->inst, dev, dir, sizeof(dir)))
+			TH_LOG("device type %u registered", refused[i]);
+		EXPECT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+				    dev));
+	}
+	/* An allowed type still comes up. */
+	ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE));
+	ASSERT_TRUE(serve_until_bound(b, BASE, dir, sizeof(dir)));
+}
+
+/* Whether feature bit @bit is set in the "features" file at @dir. */
+static int negotiated(const char *dir, unsigned int bit)
+{
+	char path[PATH_MAX + 64], buf[256];
+
+	snprintf(path, sizeof(path), "%s/features", dir);
+	if (lb_read_file(path, buf, sizeof(buf)) || strlen(buf) <= bit)
+		return -1;
+	return buf[bit] == '1';
+}
+
+/*
+ * Feature bits outside the bus's list for the type are hidden from the
+ * driver: a virtio-rng device offering NOTIFICATION_DATA (38), IN_ORDER
+ * (35) and device bits 0-3 gets none of them, only VERSION_1 and
+ * ACCESS_PLATFORM.
+ */
+TEST_F_TIMEOUT(hostile, feature_mask, 60)
+{
+	struct backend *b = &self->b;
+	char dir[PATH_MAX];
+
+	b->rng.extra_features[0] = 0xf;
+	b->rng.extra_features[1] = (1U << (38 - 32)) | (1U << (35 - 32));
+	ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE));
+	ASSERT_TRUE(serve_until_bound(b, BASE, dir, sizeof(dir)));
+	EXPECT_EQ(1, negotiated(dir, 32));
+	EXPECT_EQ(1, negotiated(dir, 33));
+	EXPECT_EQ(0, negotiated(dir, 35));
+	EXPECT_EQ(0, negotiated(dir, 38));
+	EXPECT_EQ(0, negotiated(dir, 0));
+	EXPECT_EQ(0, negotiated(dir, 3));
+}
+
 /*
  * Load the bus, start a well-behaved device, close, unload both modules:
  * twenty times. Every step must work; kmemleak, run by the test guest
