@@ -58,6 +58,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bottom_half.h>
+#include <linux/capability.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
@@ -254,6 +255,14 @@ static unsigned int queue_len = 256;
 module_param(queue_len, uint, 0444);
 MODULE_PARM_DESC(queue_len,
 		 "Driver-to-device messages queued per instance (4-4096, default 256)");
+
+static unsigned int max_instances = 16;
+module_param(max_instances, uint, 0644);
+MODULE_PARM_DESC(max_instances,
+		 "Instances (open files) at once; further opens fail with EMFILE (default 16)");
+
+/* Open files, bounded by max_instances. */
+static atomic_t vmsg_lb_open_files = ATOMIC_INIT(0);
 
 static DEFINE_IDA(vmsg_lb_ida);
 /*
@@ -489,7 +498,7 @@ static struct vmsg_lb_dev *vmsg_lb_dev_create(struct vmsg_lb *lb, u16 dev_num)
 	struct vmsg_lb_dev *lbdev;
 	int ret;
 
-	lbdev = kzalloc(sizeof(*lbdev), GFP_KERNEL);
+	lbdev = kzalloc(sizeof(*lbdev), GFP_KERNEL_ACCOUNT);
 	if (!lbdev)
 		return ERR_PTR(-ENOMEM);
 	lbdev->lb = lb;
@@ -635,7 +644,7 @@ static struct device *vmsg_lb_dma_device(struct virtio_msg_bus *bus,
 		goto out_unlock;
 	}
 	lbdev->dma_added = true;
-	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL);
+	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto out_unlock;
 	/* The virtio device will be its child in sysfs. */
@@ -853,7 +862,7 @@ static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 		ret = PTR_ERR(lbdev);
 		goto out_unlock;
 	}
-	ret = xa_insert(&lb->devs, d.dev_num, lbdev, GFP_KERNEL);
+	ret = xa_insert(&lb->devs, d.dev_num, lbdev, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto err_put;
 	ret = virtio_msg_bus_add_device(&lb->bus, d.dev_num);
@@ -1326,18 +1335,45 @@ static void vmsg_lb_instance_release(struct device *dev)
 		wake_up_var(&vmsg_lb_instances);
 }
 
+/* Count one more open file, unless max_instances are open. */
+static bool vmsg_lb_get_open_slot(void)
+{
+	int open = atomic_read(&vmsg_lb_open_files);
+
+	do {
+		if (open >= READ_ONCE(max_instances))
+			return false;
+	} while (!atomic_try_cmpxchg(&vmsg_lb_open_files, &open, open + 1));
+	return true;
+}
+
 static int vmsg_lb_open(struct inode *inode, struct file *file)
 {
 	struct vmsg_lb *lb;
 	int ret;
 
-	lb = kzalloc(sizeof(*lb), GFP_KERNEL);
-	if (!lb)
-		return -ENOMEM;
+	/*
+	 * The file is root-equivalent: its devices' drivers trust the
+	 * device with their data. Checked here, not by the file mode
+	 * alone, so that the file cannot be delegated by a chmod.
+	 */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!vmsg_lb_get_open_slot())
+		return -EMFILE;
+
+	/* What a backend makes the kernel allocate is charged to it. */
+	lb = kzalloc(sizeof(*lb), GFP_KERNEL_ACCOUNT);
+	if (!lb) {
+		ret = -ENOMEM;
+		goto err_slot;
+	}
 	lb->q_len = queue_len;
 	lb->q_event_slots = lb->q_len * 3 / 4;
-	lb->slots = kvcalloc(lb->q_len, sizeof(*lb->slots), GFP_KERNEL);
-	lb->rx_slots = kvcalloc(lb->q_len, sizeof(*lb->rx_slots), GFP_KERNEL);
+	lb->slots = kvcalloc(lb->q_len, sizeof(*lb->slots),
+			     GFP_KERNEL_ACCOUNT);
+	lb->rx_slots = kvcalloc(lb->q_len, sizeof(*lb->rx_slots),
+				GFP_KERNEL_ACCOUNT);
 	if (!lb->slots || !lb->rx_slots) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -1383,12 +1419,15 @@ err_del:
 	device_del(&lb->dev);
 err_put:
 	put_device(&lb->dev);
+	atomic_dec(&vmsg_lb_open_files);
 	return ret;
 
 err_free:
 	kvfree(lb->rx_slots);
 	kvfree(lb->slots);
 	kfree(lb);
+err_slot:
+	atomic_dec(&vmsg_lb_open_files);
 	return ret;
 }
 
@@ -1430,6 +1469,7 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	mutex_destroy(&lb->read_lock);
 	mutex_destroy(&lb->lock);
 	device_unregister(&lb->dev);
+	atomic_dec(&vmsg_lb_open_files);
 	return 0;
 }
 
@@ -1446,8 +1486,9 @@ static const struct file_operations vmsg_lb_fops = {
 };
 
 /*
- * Root only by default: a backend sees whatever the drivers of its devices
- * map, and the virtio drivers trust the device with the data they give it.
+ * Root only: a backend sees whatever the drivers of its devices map, and
+ * the virtio drivers trust the device with the data they give it. Opening
+ * also needs CAP_SYS_ADMIN.
  */
 static struct miscdevice vmsg_lb_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,

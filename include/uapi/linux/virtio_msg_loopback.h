@@ -4,7 +4,9 @@
  * process that implements the device side of virtio-msg devices.
  *
  * Each open file of /dev/virtio-msg-loopback is one bus instance, owned by
- * whoever holds the file descriptor. On it:
+ * whoever holds the file descriptor. Opening needs CAP_SYS_ADMIN (EPERM);
+ * at most max_instances (module parameter) are open at once (EMFILE). On
+ * it:
  *
  * - read() returns exactly one driver-to-device message (a request or an
  *   EVENT_AVAIL), write() takes exactly one device-to-driver message (a

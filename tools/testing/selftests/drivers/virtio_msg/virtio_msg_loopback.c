@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <linux/virtio_msg.h>
 #include <linux/virtio_msg_loopback.h>
 
@@ -690,6 +692,78 @@ static int iface_up(const char *name)
  * find no room are kept by the driver side and must still arrive, for
  * every device, once the backend reads again.
  */
+/*
+ * Opening needs CAP_SYS_ADMIN, not only access to the file: a root
+ * process without it (here: dropped from its effective set) gets EPERM.
+ */
+TEST(open_needs_cap_sys_admin)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	pid_t pid;
+	int fd;
+
+	fd = lb_open(0);
+	if (fd < 0)
+		SKIP(return, "%s: %s", LB_PATH, strerror(errno));
+	close(fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (syscall(SYS_capget, &hdr, data))
+			_exit(2);
+		data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &=
+			~CAP_TO_MASK(CAP_SYS_ADMIN);
+		if (syscall(SYS_capset, &hdr, data))
+			_exit(3);
+		fd = open(LB_PATH, O_RDWR | O_CLOEXEC);
+		_exit(fd < 0 && errno == EPERM ? 0 : 1);
+	}
+	EXPECT_EQ(0, lb_child_status(pid, 10000));
+}
+
+#define MAX_INSTANCES	"/sys/module/virtio_msg_loopback/parameters/max_instances"
+
+/* At most max_instances instances at once; EMFILE beyond. */
+TEST(max_instances)
+{
+	char old[32] = "", buf[32];
+	int fd[4], extra, i, n;
+
+	fd[0] = lb_open(0);
+	if (fd[0] < 0)
+		SKIP(return, "%s: %s", LB_PATH, strerror(errno));
+	ASSERT_EQ(0, lb_read_file(MAX_INSTANCES, old, sizeof(old)));
+	n = open(MAX_INSTANCES, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, n);
+	/* This one and two more; nobody else has one open during tests. */
+	EXPECT_EQ(2, write(n, "3\n", 2));
+	close(n);
+	fd[1] = lb_open(0);
+	fd[2] = lb_open(0);
+	EXPECT_LE(0, fd[1]);
+	EXPECT_LE(0, fd[2]);
+	fd[3] = lb_open(0);
+	EXPECT_EQ(-1, fd[3]);
+	EXPECT_EQ(EMFILE, errno);
+	/* Closing one makes room again. */
+	close(fd[2]);
+	extra = lb_open(0);
+	EXPECT_LE(0, extra);
+	for (i = 0; i < 4; i++)
+		if (i != 2 && fd[i] >= 0)
+			close(fd[i]);
+	if (extra >= 0)
+		close(extra);
+	n = open(MAX_INSTANCES, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, n);
+	snprintf(buf, sizeof(buf), "%s", old);
+	EXPECT_EQ((ssize_t)strlen(buf), write(n, buf, strlen(buf)));
+	close(n);
+}
+
 FIXTURE(reload) {
 	int unused;
 };
