@@ -686,13 +686,6 @@ static int iface_up(const char *name)
 }
 
 /*
- * Kicks are never lost: with the module loaded with a 4-message queue
- * (3 slots for kicks) and the backend not reading, six network devices
- * are brought up, each kicking its receive queue once. The kicks that
- * find no room are kept by the driver side and must still arrive, for
- * every device, once the backend reads again.
- */
-/*
  * Opening needs CAP_SYS_ADMIN, not only access to the file: a root
  * process without it (here: dropped from its effective set) gets EPERM.
  */
@@ -776,6 +769,13 @@ FIXTURE_TEARDOWN(reload)
 {
 }
 
+/*
+ * Kicks are never lost: with the module loaded with a 4-message queue
+ * (3 slots for kicks) and the backend not reading, six network devices
+ * are brought up, each kicking its receive queue once. The kicks that
+ * find no room are kept by the driver side and must still arrive, for
+ * every device, once the backend reads again.
+ */
 TEST_F_TIMEOUT(reload, kicks_not_lost, 120)
 {
 	struct virtio_msg_lb_info info = { .size = sizeof(info) };

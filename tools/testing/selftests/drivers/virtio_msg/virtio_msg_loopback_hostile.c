@@ -1062,6 +1062,126 @@ TEST_F_TIMEOUT(hostile, feature_mask, 60)
 }
 
 /*
+ * ADD, REMOVE and ADD of one number at once, before the driver side got
+ * to the first addition: the driver side may create, remove and create
+ * the device again, or create it once; either way the number ends up
+ * with a working device. Five numbers in a row.
+ */
+TEST_F_TIMEOUT(hostile, add_remove_add, 120)
+{
+	struct backend *b = &self->b;
+	char dir[PATH_MAX];
+	unsigned int i;
+	uint16_t dev;
+
+	for (i = 0; i < 5; i++) {
+		dev = BASE + i;
+		ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, dev));
+		ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+				    dev));
+		ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, dev));
+		/* Past every event of the number, all served. */
+		ASSERT_LE(0, barrier(b, STRANGER));
+		EXPECT_TRUE(find_vdev(b->inst, dev, dir, sizeof(dir)) &&
+			    has_driver(dir))
+			TH_LOG("round %u: device %#x lost", i, dev);
+	}
+}
+
+#define MAX_DEVICES	"/sys/module/virtio_msg_loopback/parameters/max_devices"
+
+static int write_param(const char *path, const char *val)
+{
+	ssize_t len = strlen(val);
+	int fd, ret;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, len) == len ? 0 : -EIO;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A removal the driver side could not queue (its queue of device events
+ * is full: the test blocks the driver side on an unanswered
+ * GET_DEVICE_INFO and fills the queue with ADD/REMOVE pairs) leaves the
+ * device there: its number must go on counting against max_devices until
+ * the device is really gone, and adding the number again must replace
+ * the old device with a new one.
+ */
+TEST_F_TIMEOUT(hostile, lost_removal, 180)
+{
+	struct backend *b = &self->b, b2 = { .fd = -1 };
+	uint16_t a = BASE, blocker = BASE + 1, churn = OTHER;
+	char old[32] = "", dir[PATH_MAX], olddir[PATH_MAX];
+	uint8_t req[MSG_MAX];
+	unsigned int pairs;
+	long end;
+	bool full = false;
+
+	ASSERT_EQ(0, lb_read_file(MAX_DEVICES, old, sizeof(old)))
+		TH_LOG("no max_devices parameter");
+	ASSERT_EQ(0, write_param(MAX_DEVICES, "3\n"));
+	b2.fd = lb_open_named(b2.inst, sizeof(b2.inst));
+	EXPECT_EQ(0, write_param(MAX_DEVICES, old));
+	ASSERT_LE(0, b2.fd);
+	ASSERT_NE(0, b2.inst[0]);
+	b2.rng.fd = b2.fd;
+	b2.rng.dev_num = BASE;
+	b2.rng.count = MINI_MAX;
+	b2.sentinels = 0x100;
+	/* The first instance has no use here: out of the way. */
+	close(b->fd);
+	b->fd = -1;
+
+	ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, a));
+	ASSERT_TRUE(serve_until_bound(&b2, a, olddir, sizeof(olddir)));
+
+	/* Block the driver side: this GET_DEVICE_INFO stays unanswered. */
+	ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, blocker));
+	ASSERT_LT(0, serve_for(&b2, VIRTIO_MSG_GET_DEVICE_INFO, blocker, req));
+	for (pairs = 0; pairs < 4096; pairs++) {
+		if (lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, churn)) {
+			ASSERT_EQ(ENOMEM, errno);
+			full = true;
+			break;
+		}
+		ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+				    churn));
+	}
+	ASSERT_TRUE(full) TH_LOG("the event queue never filled");
+	/* Cannot be queued; succeeds for the backend anyway. */
+	EXPECT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, a));
+
+	/* Unblock: no function behind the blocker; the queue drains. */
+	ASSERT_EQ(0, answer_no_function(b2.fd, req));
+	end = now_ms() + WAIT_MS;
+	while (barrier(&b2, STRANGER) < 0)
+		ASSERT_GT(end, now_ms()) TH_LOG("the queue did not drain");
+	if (!find_vdev(b2.inst, a, dir, sizeof(dir)))
+		SKIP(goto out, "the removal was queued after all");
+
+	/* a (still there) and the blocker count: one more fits. */
+	EXPECT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE + 2));
+	EXPECT_EQ(-1, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE + 3));
+	EXPECT_EQ(ENOSPC, errno);
+
+	/* Adding a again replaces the old device with a working one. */
+	ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, a));
+	end = now_ms() + WAIT_MS;
+	while (!(find_vdev(b2.inst, a, dir, sizeof(dir)) &&
+		 strcmp(dir, olddir) && has_driver(dir)) && now_ms() < end)
+		if (mini_rng_serve(&b2.rng, 20) && errno != ETIMEDOUT)
+			break;
+	EXPECT_STRNE(olddir, dir);
+	EXPECT_TRUE(has_driver(dir));
+out:
+	EXPECT_TRUE(close_bounded(&b2));
+}
+
+/*
  * Load the bus, start a well-behaved device, close, unload both modules:
  * twenty times. Every step must work; kmemleak, run by the test guest
  * after the suites, finds anything left behind.
