@@ -65,12 +65,14 @@
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -80,7 +82,6 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_msg.h>
 #include <linux/wait.h>
-#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <uapi/linux/virtio_blk.h>
@@ -94,7 +95,7 @@
 /* Bounds of the queue_len module parameter. */
 #define VMSG_LB_QUEUE_MIN	4
 #define VMSG_LB_QUEUE_MAX	4096
-/* Devices per instance. */
+/* Bounds of the max_devices module parameter. */
 #define VMSG_LB_MAX_DEVICES	256
 /* How long a request waits for room in a full queue. */
 #define VMSG_LB_SEND_WAIT_MS	5000
@@ -132,15 +133,26 @@ struct vmsg_lb_slot {
  * @dev: parent of the instance's virtio devices; frees the instance when
  *	its last reference goes
  * @id: instance number, in @dev's name
- * @lock: serialises device addition and removal (@nr_devs and the
- *	check-then-insert on @devs) and ->dma_device; a mutex because it is
- *	held across allocations and device registration
- * @devs: device number -> struct vmsg_lb_dev, the devices the backend may
- *	serve and access; lookups take its internal lock (or RCU) only
- * @held: device number -> struct vmsg_lb_dev whose DMA device the core
- *	took with ->dma_device and has not yet given back with
- *	->release_device (it can differ from @devs after a remove and re-add)
- * @nr_devs: number of entries in @devs
+ * @memcg: memory cgroup of the process that opened the file, charged for
+ *	what the bus allocates for it outside its own context
+ * @lock: serialises the changes of @devs, @held and @nr_devs: device
+ *	addition and removal, ->dma_device and ->release_device; a mutex
+ *	because it is held across allocations and device registration
+ * @devs: device number -> xa_mk_value(1) for the numbers the backend added
+ *	and has not removed, which it may serve; lookups take its internal
+ *	lock (or RCU) only
+ * @held: device number -> struct vmsg_lb_dev, the DMA device the core took
+ *	with ->dma_device for its virtio device of that number and has not
+ *	given back with ->release_device. A new one is made for every virtio
+ *	device, so that a number removed and added again while the core
+ *	still creates or removes the old device gets a device of its own.
+ *	MEM_READ/MEM_WRITE take a reference under its internal lock.
+ * @nr_devs: numbers in @devs or @held: a removed number counts against
+ *	@max_devs until the core has released its device
+ * @max_devs: max_devices when the instance was opened
+ * @mem_lock: serialises MEM_READ/MEM_WRITE on @bounce
+ * @bounce: page the MEM ioctls copy through; allocated at open, so that a
+ *	backend serving the I/O that memory reclaim waits for needs no memory
  * @q_lock: protects @slots, @q_head, @q_count, @q_events, @tx_blocked and
  *	@dead; a spinlock taken with interrupts off because kicks are queued
  *	from any context, hard IRQ included
@@ -177,10 +189,16 @@ struct vmsg_lb {
 	struct device dev;
 	int id;
 
+	struct mem_cgroup *memcg;
+
 	struct mutex lock;		/* device add and remove */
 	struct xarray devs;
 	struct xarray held;
 	unsigned int nr_devs;
+	unsigned int max_devs;
+
+	struct mutex mem_lock;		/* @bounce */
+	void *bounce;
 
 	spinlock_t q_lock;		/* the ring; any context */
 	unsigned int q_len;
@@ -210,29 +228,29 @@ struct vmsg_lb {
 };
 
 /**
- * struct vmsg_lb_dev - one device number of an instance
+ * struct vmsg_lb_dev - the DMA device of one virtio device of an instance
  * @dma_dev: the DMA device given to the core, which makes it the parent of
  *	the virtio device; registered from ->dma_device to ->release_device
  * @lb: the instance (referenced through @lb->dev)
  * @dev_num: the device number
- * @dma_added: @dma_dev was handed out (a device is registered only once);
- *	under @lb->lock
- * @map_lock: protects @maps, @next_iova and the pages of every live mapping
- *	while MEM_READ/MEM_WRITE copy them; a spinlock taken with interrupts
- *	off because the DMA API may be called in any context
+ * @map_lock: protects @maps, @next_iova, @dead and the pages of every live
+ *	mapping while MEM_READ/MEM_WRITE copy them; a spinlock taken with
+ *	interrupts off because the DMA API may be called in any context
  * @maps: live mappings (struct vmsg_lb_map), ordered by bus address
  * @next_iova: first bus address not handed out yet; never goes back, so a
  *	stale address can never reach a newer mapping
+ * @dead: the backend removed the number, or the core released the
+ *	device: no MEM_READ/MEM_WRITE copies anything any more
  */
 struct vmsg_lb_dev {
 	struct device dma_dev;
 	struct vmsg_lb *lb;
 	u16 dev_num;
-	bool dma_added;
 
 	spinlock_t map_lock;		/* mappings; any context */
 	struct rb_root maps;
 	u64 next_iova;
+	bool dead;
 };
 
 /**
@@ -264,6 +282,11 @@ MODULE_PARM_DESC(max_instances,
 /* Open files, bounded by max_instances. */
 static atomic_t vmsg_lb_open_files = ATOMIC_INIT(0);
 
+static unsigned int max_devices = 64;
+module_param(max_devices, uint, 0644);
+MODULE_PARM_DESC(max_devices,
+		 "Device numbers per instance, read at open (1-256, default 64)");
+
 static DEFINE_IDA(vmsg_lb_ida);
 /*
  * Runs every instance's @rx_work; may be needed to complete block I/O.
@@ -271,8 +294,6 @@ static DEFINE_IDA(vmsg_lb_ida);
  * hvc console needs a CPU where no driver callback spins for it.
  */
 static struct workqueue_struct *vmsg_lb_wq;
-/* Instances not yet freed; module exit waits for their release. */
-static atomic_t vmsg_lb_instances = ATOMIC_INIT(0);
 
 static inline struct vmsg_lb *bus_to_lb(struct virtio_msg_bus *bus)
 {
@@ -530,17 +551,40 @@ err_put:
 	return ERR_PTR(ret);
 }
 
-/* A reference to a live device of @lb, or NULL. */
+/*
+ * A reference to the DMA device of the number @dev_num of @lb, for the
+ * MEM ioctls: -ENODEV if the backend has not added the number, -ENXIO if
+ * the core has no live device for it (nothing can be mapped).
+ */
 static struct vmsg_lb_dev *vmsg_lb_dev_get(struct vmsg_lb *lb, u32 dev_num)
 {
 	struct vmsg_lb_dev *lbdev;
 
-	xa_lock(&lb->devs);
-	lbdev = xa_load(&lb->devs, dev_num);
+	if (!xa_load(&lb->devs, dev_num))
+		return ERR_PTR(-ENODEV);
+	xa_lock(&lb->held);
+	lbdev = xa_load(&lb->held, dev_num);
 	if (lbdev)
 		get_device(&lbdev->dma_dev);
-	xa_unlock(&lb->devs);
+	xa_unlock(&lb->held);
+	if (!lbdev)
+		return ERR_PTR(-ENXIO);
+	/* The old device of a removed and re-added number: nothing mapped. */
+	if (READ_ONCE(lbdev->dead)) {
+		put_device(&lbdev->dma_dev);
+		return ERR_PTR(-ENXIO);
+	}
 	return lbdev;
+}
+
+/* No MEM ioctl copies anything for @lbdev from now on. */
+static void vmsg_lb_dev_kill(struct vmsg_lb_dev *lbdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&lbdev->map_lock, flags);
+	lbdev->dead = true;
+	spin_unlock_irqrestore(&lbdev->map_lock, flags);
 }
 
 /* ------------------------------------------------------------------------
@@ -625,39 +669,56 @@ static int vmsg_lb_send_event(struct virtio_msg_bus *bus,
 	return vmsg_lb_enqueue(bus_to_lb(bus), msg, true);
 }
 
+/*
+ * A fresh DMA device for every virtio device the core creates: the core
+ * may still be creating the device of an added, removed and re-added
+ * number, and then remove it and create the new one; each gets its own.
+ */
 static struct device *vmsg_lb_dma_device(struct virtio_msg_bus *bus,
 					 u16 dev_num)
 {
 	struct vmsg_lb *lb = bus_to_lb(bus);
+	struct mem_cgroup *old_memcg;
 	struct vmsg_lb_dev *lbdev;
 	int ret;
 
 	mutex_lock(&lb->lock);
-	lbdev = xa_load(&lb->devs, dev_num);
-	if (!lbdev) {
-		ret = -ENODEV;
+	if (!xa_load(&lb->devs, dev_num)) {
+		ret = -ENODEV;	/* removed since the core heard of it */
 		goto out_unlock;
 	}
-	/* A removed and re-added number gets a new vmsg_lb_dev. */
-	if (lbdev->dma_added) {
+	/* The core has one device per number at a time. */
+	if (xa_load(&lb->held, dev_num)) {
+		dev_err_ratelimited(&lb->dev,
+				    "device %u: DMA device asked for twice\n",
+				    dev_num);
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	lbdev->dma_added = true;
-	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL_ACCOUNT);
-	if (ret)
+	/* Made for the backend, in the core's worker: charge the backend. */
+	old_memcg = set_active_memcg(lb->memcg);
+	lbdev = vmsg_lb_dev_create(lb, dev_num);
+	if (IS_ERR(lbdev)) {
+		set_active_memcg(old_memcg);
+		ret = PTR_ERR(lbdev);
 		goto out_unlock;
+	}
+	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old_memcg);
+	if (ret)
+		goto err_put;
 	/* The virtio device will be its child in sysfs. */
 	ret = device_add(&lbdev->dma_dev);
 	if (ret) {
 		xa_erase(&lb->held, dev_num);
-		goto out_unlock;
+		goto err_put;
 	}
 	/* Kept until ->release_device. */
-	get_device(&lbdev->dma_dev);
 	mutex_unlock(&lb->lock);
 	return &lbdev->dma_dev;
 
+err_put:
+	put_device(&lbdev->dma_dev);
 out_unlock:
 	mutex_unlock(&lb->lock);
 	return ERR_PTR(ret);
@@ -665,13 +726,22 @@ out_unlock:
 
 static void vmsg_lb_dev_unregister(struct vmsg_lb_dev *lbdev)
 {
+	vmsg_lb_dev_kill(lbdev);
 	device_del(&lbdev->dma_dev);
 	put_device(&lbdev->dma_dev);
 }
 
 static void vmsg_lb_release_device(struct virtio_msg_bus *bus, u16 dev_num)
 {
-	struct vmsg_lb_dev *lbdev = xa_erase(&bus_to_lb(bus)->held, dev_num);
+	struct vmsg_lb *lb = bus_to_lb(bus);
+	struct vmsg_lb_dev *lbdev;
+
+	mutex_lock(&lb->lock);
+	lbdev = xa_erase(&lb->held, dev_num);
+	/* A number the backend removed stops counting only now. */
+	if (lbdev && !xa_load(&lb->devs, dev_num))
+		lb->nr_devs--;
+	mutex_unlock(&lb->lock);
 
 	/* The virtio device, its child, is unregistered by now. */
 	if (lbdev)
@@ -815,7 +885,7 @@ static long vmsg_lb_get_info(struct vmsg_lb *lb, void __user *uarg)
 	info.abi_version = VIRTIO_MSG_LB_ABI_VERSION;
 	info.max_msg_size = virtio_msg_bus_max_msg_size(&lb->bus);
 	info.queue_len = lb->q_len;
-	info.max_devices = VMSG_LB_MAX_DEVICES;
+	info.max_devices = lb->max_devs;
 	if (copy_to_user(uarg, &info, info.size))
 		return -EFAULT;
 	return 0;
@@ -841,7 +911,7 @@ static int vmsg_lb_get_device_arg(struct virtio_msg_lb_device *d,
 static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 {
 	struct virtio_msg_lb_device d;
-	struct vmsg_lb_dev *lbdev;
+	bool counted;
 	int ret;
 
 	ret = vmsg_lb_get_device_arg(&d, uarg);
@@ -853,29 +923,31 @@ static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 		ret = -EEXIST;
 		goto out_unlock;
 	}
-	if (lb->nr_devs >= VMSG_LB_MAX_DEVICES) {
+	/* A number whose old device the core still holds is counted. */
+	counted = xa_load(&lb->held, d.dev_num);
+	if (!counted && lb->nr_devs >= lb->max_devs) {
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	lbdev = vmsg_lb_dev_create(lb, d.dev_num);
-	if (IS_ERR(lbdev)) {
-		ret = PTR_ERR(lbdev);
+	ret = xa_insert(&lb->devs, d.dev_num, xa_mk_value(1),
+			GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto out_unlock;
+	/*
+	 * The core still has the device of the number's previous life,
+	 * and adds nothing while it does: ask again for its removal, in
+	 * case the first request was dropped. Removing twice is harmless,
+	 * and the addition below comes after both.
+	 */
+	if (counted)
+		virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
+	ret = virtio_msg_bus_add_device(&lb->bus, d.dev_num);
+	if (ret) {
+		xa_erase(&lb->devs, d.dev_num);
 		goto out_unlock;
 	}
-	ret = xa_insert(&lb->devs, d.dev_num, lbdev, GFP_KERNEL_ACCOUNT);
-	if (ret)
-		goto err_put;
-	ret = virtio_msg_bus_add_device(&lb->bus, d.dev_num);
-	if (ret)
-		goto err_erase;
-	lb->nr_devs++;
-	mutex_unlock(&lb->lock);
-	return 0;
-
-err_erase:
-	xa_erase(&lb->devs, d.dev_num);
-err_put:
-	put_device(&lbdev->dma_dev);
+	if (!counted)
+		lb->nr_devs++;
 out_unlock:
 	mutex_unlock(&lb->lock);
 	return ret;
@@ -893,15 +965,17 @@ static long vmsg_lb_remove_device(struct vmsg_lb *lb, void __user *uarg)
 
 	mutex_lock(&lb->lock);
 	/* From here on the backend can neither access nor answer for it. */
-	lbdev = xa_erase(&lb->devs, d.dev_num);
-	if (lbdev) {
-		lb->nr_devs--;
-		virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
-	}
-	mutex_unlock(&lb->lock);
-	if (!lbdev)
+	if (!xa_erase(&lb->devs, d.dev_num)) {
+		mutex_unlock(&lb->lock);
 		return -ENOENT;
-	put_device(&lbdev->dma_dev);
+	}
+	lbdev = xa_load(&lb->held, d.dev_num);
+	if (lbdev)
+		vmsg_lb_dev_kill(lbdev);
+	else
+		lb->nr_devs--;	/* else at ->release_device */
+	virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
+	mutex_unlock(&lb->lock);
 	return 0;
 }
 
@@ -916,6 +990,8 @@ static int vmsg_lb_find(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
 	struct rb_node *node;
 
 	lockdep_assert_held(&lbdev->map_lock);
+	if (lbdev->dead)
+		return -ENODEV;
 	node = rb_find(&addr, &lbdev->maps, vmsg_lb_map_cmp_addr);
 	if (!node)
 		return -ENXIO;
@@ -960,17 +1036,15 @@ out_unlock:
 	return ret;
 }
 
+/* Under @lbdev->lb->mem_lock, which guards the bounce page. */
 static int vmsg_lb_mem_copy(struct vmsg_lb_dev *lbdev, u64 addr,
 			    void __user *ubuf, u32 len, bool write)
 {
-	void *bounce;
+	void *bounce = lbdev->lb->bounce;
 	size_t n;
 	int ret = 0;
 
-	bounce = (void *)__get_free_page(GFP_KERNEL);
-	if (!bounce)
-		return -ENOMEM;
-
+	lockdep_assert_held(&lbdev->lb->mem_lock);
 	while (len) {
 		if (write) {
 			/*
@@ -1002,7 +1076,6 @@ static int vmsg_lb_mem_copy(struct vmsg_lb_dev *lbdev, u64 addr,
 		}
 		cond_resched();
 	}
-	free_page((unsigned long)bounce);
 	return ret;
 }
 
@@ -1024,10 +1097,15 @@ static long vmsg_lb_mem(struct vmsg_lb *lb, void __user *uarg, bool write)
 	m.dev_num = array_index_nospec(m.dev_num,
 				       VIRTIO_MSG_LB_MAX_DEV_NUM + 1);
 	lbdev = vmsg_lb_dev_get(lb, m.dev_num);
-	if (!lbdev)
-		return -ENODEV;
-	ret = vmsg_lb_mem_copy(lbdev, m.addr, u64_to_user_ptr(m.buf), m.len,
-			       write);
+	if (IS_ERR(lbdev))
+		return PTR_ERR(lbdev);
+	if (mutex_lock_killable(&lb->mem_lock)) {
+		ret = -EINTR;
+	} else {
+		ret = vmsg_lb_mem_copy(lbdev, m.addr, u64_to_user_ptr(m.buf),
+				       m.len, write);
+		mutex_unlock(&lb->mem_lock);
+	}
 	put_device(&lbdev->dma_dev);
 	return ret;
 }
@@ -1233,9 +1311,12 @@ static ssize_t vmsg_lb_write(struct file *file, const char __user *buf,
 	long left;
 	int ret;
 
+	/* On the stack: a larger maximum must move it to the instance. */
+	static_assert(VMSG_LB_MAX_MSG_SIZE <= 512);
 	if (count < sizeof(*hdr))
 		return -EINVAL;
-	if (count > virtio_msg_bus_max_msg_size(&lb->bus))
+	if (count > virtio_msg_bus_max_msg_size(&lb->bus) ||
+	    count > sizeof(msg))
 		return -EMSGSIZE;
 	if (copy_from_user(msg, buf, count))
 		return -EFAULT;
@@ -1328,11 +1409,16 @@ static void vmsg_lb_instance_release(struct device *dev)
 	struct vmsg_lb *lb = container_of(dev, struct vmsg_lb, dev);
 
 	ida_free(&vmsg_lb_ida, lb->id);
+	mem_cgroup_put(lb->memcg);
+	free_page((unsigned long)lb->bounce);
 	kvfree(lb->rx_slots);
 	kvfree(lb->slots);
 	kfree(lb);
-	if (atomic_dec_and_test(&vmsg_lb_instances))
-		wake_up_var(&vmsg_lb_instances);
+	/*
+	 * The instance held the module since open: until here this code,
+	 * and that of its devices' release, cannot be unloaded.
+	 */
+	module_put(THIS_MODULE);
 }
 
 /* Count one more open file, unless max_instances are open. */
@@ -1370,11 +1456,14 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	}
 	lb->q_len = queue_len;
 	lb->q_event_slots = lb->q_len * 3 / 4;
+	lb->max_devs = clamp(READ_ONCE(max_devices), 1U,
+			     VMSG_LB_MAX_DEVICES);
 	lb->slots = kvcalloc(lb->q_len, sizeof(*lb->slots),
 			     GFP_KERNEL_ACCOUNT);
 	lb->rx_slots = kvcalloc(lb->q_len, sizeof(*lb->rx_slots),
 				GFP_KERNEL_ACCOUNT);
-	if (!lb->slots || !lb->rx_slots) {
+	lb->bounce = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
+	if (!lb->slots || !lb->rx_slots || !lb->bounce) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -1383,9 +1472,11 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 		ret = lb->id;
 		goto err_free;
 	}
+	lb->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_init(&lb->lock);
 	xa_init(&lb->devs);
 	xa_init(&lb->held);
+	mutex_init(&lb->mem_lock);
 	spin_lock_init(&lb->q_lock);
 	mutex_init(&lb->read_lock);
 	init_waitqueue_head(&lb->readq);
@@ -1395,7 +1486,7 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&lb->rxq);
 
 	/* From here on the instance is freed by its device's release. */
-	atomic_inc(&vmsg_lb_instances);
+	__module_get(THIS_MODULE);
 	device_initialize(&lb->dev);
 	lb->dev.parent = vmsg_lb_misc.this_device;
 	lb->dev.release = vmsg_lb_instance_release;
@@ -1408,6 +1499,7 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 
 	lb->bus.parent = &lb->dev;
 	lb->bus.desc = &vmsg_lb_desc;
+	lb->bus.max_devices = lb->max_devs;
 	ret = virtio_msg_bus_register(&lb->bus);
 	if (ret)
 		goto err_del;
@@ -1423,6 +1515,7 @@ err_put:
 	return ret;
 
 err_free:
+	free_page((unsigned long)lb->bounce);
 	kvfree(lb->rx_slots);
 	kvfree(lb->slots);
 	kfree(lb);
@@ -1455,10 +1548,6 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	cancel_work_sync(&lb->rx_work);
 	virtio_msg_bus_unregister(&lb->bus);
 
-	xa_for_each(&lb->devs, index, lbdev) {
-		xa_erase(&lb->devs, index);
-		put_device(&lbdev->dma_dev);
-	}
 	/* Only a core that skipped ->release_device leaves entries here. */
 	xa_for_each(&lb->held, index, lbdev) {
 		xa_erase(&lb->held, index);
@@ -1466,6 +1555,7 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	}
 	xa_destroy(&lb->devs);
 	xa_destroy(&lb->held);
+	mutex_destroy(&lb->mem_lock);
 	mutex_destroy(&lb->read_lock);
 	mutex_destroy(&lb->lock);
 	device_unregister(&lb->dev);
@@ -1520,9 +1610,8 @@ module_init(vmsg_lb_init);
 
 static void __exit vmsg_lb_exit(void)
 {
+	/* Every instance held the module: all are gone. */
 	misc_deregister(&vmsg_lb_misc);
-	/* Every file is closed; wait for late device references to go. */
-	wait_var_event(&vmsg_lb_instances, !atomic_read(&vmsg_lb_instances));
 	destroy_workqueue(vmsg_lb_wq);
 	ida_destroy(&vmsg_lb_ida);
 }
