@@ -59,6 +59,7 @@
 #include <linux/atomic.h>
 #include <linux/bottom_half.h>
 #include <linux/capability.h>
+#include <linux/cpumask.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
@@ -166,6 +167,12 @@ struct vmsg_lb_slot {
  * @tx_blocked: a kick was refused with -EAGAIN; tell the core when room
  *	appears
  * @dead: the file is being released: refuse every new message
+ * @q_progress: jiffies when the backend last read a message, or when a
+ *	message arrived in the empty ring
+ * @q_cpu: CPU that queued a message in the empty ring last
+ * @stalled: @stall_work declared the backend lost; cleared by a read
+ * @stall_work: breaks the devices when the backend reads nothing for
+ *	stall_timeout_ms while messages wait (see vmsg_lb_stall_work())
  * @read_lock: serialises readers, so that the oldest message stays queued
  *	while it is copied to userspace and is removed only once that worked
  * @rbuf: bounce buffer of the reader holding @read_lock
@@ -209,6 +216,10 @@ struct vmsg_lb {
 	unsigned int q_events;
 	bool tx_blocked;
 	bool dead;
+	unsigned long q_progress;
+	unsigned int q_cpu;
+	bool stalled;
+	struct delayed_work stall_work;
 
 	struct mutex read_lock;		/* one reader at a time */
 	u8 rbuf[VMSG_LB_MAX_MSG_SIZE];
@@ -282,6 +293,11 @@ MODULE_PARM_DESC(max_instances,
 /* Open files, bounded by max_instances. */
 static atomic_t vmsg_lb_open_files = ATOMIC_INIT(0);
 
+static unsigned int stall_timeout_ms = 5000;
+module_param(stall_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(stall_timeout_ms,
+		 "Break an instance's devices when its backend reads nothing for this long while messages wait; 0: never (default 5000)");
+
 static unsigned int max_devices = 64;
 module_param(max_devices, uint, 0644);
 MODULE_PARM_DESC(max_devices,
@@ -294,6 +310,11 @@ static DEFINE_IDA(vmsg_lb_ida);
  * hvc console needs a CPU where no driver callback spins for it.
  */
 static struct workqueue_struct *vmsg_lb_wq;
+/*
+ * Runs the stall watchdogs; unbound and not in sysfs, so that it is never
+ * confined to the CPUs that wait for a backend.
+ */
+static struct workqueue_struct *vmsg_lb_wd_wq;
 
 static inline struct vmsg_lb *bus_to_lb(struct virtio_msg_bus *bus)
 {
@@ -602,12 +623,73 @@ static bool vmsg_lb_has_room(struct vmsg_lb *lb)
 	return ret;
 }
 
+/*
+ * Arm the stall watchdog of @lb to fire in @ms milliseconds, unless it is
+ * armed already, on a CPU other than @busy_cpu. A driver may spin with
+ * interrupts off on the CPU that queued the message until the backend
+ * answers (virtio-console's hvc writes do), and a timer of that CPU would
+ * not fire before it stops.
+ */
+static void vmsg_lb_watch(struct vmsg_lb *lb, unsigned int busy_cpu,
+			  unsigned int ms)
+{
+	unsigned int cpu;
+
+	if (!ms)
+		return;
+	cpu = cpumask_any_but(cpu_online_mask, busy_cpu);
+	if (cpu >= nr_cpu_ids)
+		cpu = busy_cpu;	/* one CPU: nothing better */
+	queue_delayed_work_on(cpu, vmsg_lb_wd_wq, &lb->stall_work,
+			      msecs_to_jiffies(ms));
+}
+
+/*
+ * The stall watchdog. Messages have waited, and the backend has read
+ * nothing, for stall_timeout_ms: it is stopped, frozen or dead. Declare
+ * the peer lost, which breaks its devices from this CPU: a driver
+ * spinning for one of their buffers on another CPU then gives up. A
+ * backend that reads on but never completes a buffer is not caught here.
+ */
+static void vmsg_lb_stall_work(struct work_struct *work)
+{
+	struct vmsg_lb *lb = container_of(to_delayed_work(work),
+					  struct vmsg_lb, stall_work);
+	unsigned int ms = READ_ONCE(stall_timeout_ms);
+	unsigned long flags, deadline, left = 0;
+	unsigned int busy_cpu;
+	bool lost = false;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	deadline = lb->q_progress + msecs_to_jiffies(ms);
+	busy_cpu = lb->q_cpu;
+	if (!ms || !lb->q_count || lb->dead || lb->stalled) {
+		/* Nothing to watch: the next message arms it again. */
+	} else if (time_after_eq(jiffies, deadline)) {
+		lb->stalled = true;
+		lost = true;
+	} else {
+		left = deadline - jiffies;
+	}
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+
+	if (lost) {
+		dev_warn_ratelimited(&lb->dev,
+				     "backend read nothing for %u ms: its devices are broken\n",
+				     ms);
+		virtio_msg_bus_peer_lost(&lb->bus);
+	} else if (left) {
+		vmsg_lb_watch(lb, busy_cpu, jiffies_to_msecs(left) ?: 1);
+	}
+}
+
 static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 			   bool event)
 {
 	size_t len = le16_to_cpu(msg->msg_size);
 	struct vmsg_lb_slot *slot;
 	unsigned long flags;
+	bool arm = false;
 	int ret = 0;
 
 	if (len < sizeof(*msg) || len > VMSG_LB_MAX_MSG_SIZE)
@@ -630,11 +712,17 @@ static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 		memcpy(slot->data, msg, len);
 		slot->len = len;
 		slot->event = event;
-		lb->q_count++;
+		if (!lb->q_count++) {
+			lb->q_progress = jiffies;
+			lb->q_cpu = raw_smp_processor_id();
+			arm = true;
+		}
 		lb->q_events += event;
 	}
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 
+	if (arm)
+		vmsg_lb_watch(lb, lb->q_cpu, READ_ONCE(stall_timeout_ms));
 	if (!ret)
 		wake_up_interruptible_poll(&lb->readq, EPOLLIN | EPOLLRDNORM);
 	return ret;
@@ -1176,17 +1264,24 @@ static ssize_t vmsg_lb_peek(struct vmsg_lb *lb, size_t count)
 static void vmsg_lb_pop(struct vmsg_lb *lb)
 {
 	unsigned long flags;
-	bool kick = false;
+	bool kick = false, arm;
 
 	spin_lock_irqsave(&lb->q_lock, flags);
 	lb->q_events -= lb->slots[lb->q_head].event;
 	lb->q_head = (lb->q_head + 1) % lb->q_len;
 	lb->q_count--;
+	lb->q_progress = jiffies;
+	/* Back after a stall: watch what is left. */
+	arm = lb->stalled && lb->q_count;
+	lb->stalled = false;
 	if (lb->tx_blocked && lb->q_events < lb->q_event_slots) {
 		lb->tx_blocked = false;
 		kick = true;
 	}
 	spin_unlock_irqrestore(&lb->q_lock, flags);
+
+	if (arm)
+		vmsg_lb_watch(lb, lb->q_cpu, READ_ONCE(stall_timeout_ms));
 
 	wake_up(&lb->sendq);
 	if (kick)
@@ -1478,6 +1573,7 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	xa_init(&lb->held);
 	mutex_init(&lb->mem_lock);
 	spin_lock_init(&lb->q_lock);
+	INIT_DELAYED_WORK(&lb->stall_work, vmsg_lb_stall_work);
 	mutex_init(&lb->read_lock);
 	init_waitqueue_head(&lb->readq);
 	init_waitqueue_head(&lb->sendq);
@@ -1534,6 +1630,8 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	lb->dead = true;
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 	wake_up_all(&lb->sendq);
+	/* Nothing arms it once @dead is set. */
+	cancel_delayed_work_sync(&lb->stall_work);
 
 	/*
 	 * Fail what is in flight at once instead of after a timeout. Break
@@ -1601,9 +1699,22 @@ static int __init vmsg_lb_init(void)
 				     WQ_SYSFS, 0);
 	if (!vmsg_lb_wq)
 		return -ENOMEM;
+	vmsg_lb_wd_wq = alloc_workqueue("virtio_msg_lb_wd",
+					WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM,
+					0);
+	if (!vmsg_lb_wd_wq) {
+		ret = -ENOMEM;
+		goto err_wq;
+	}
 	ret = misc_register(&vmsg_lb_misc);
 	if (ret)
-		destroy_workqueue(vmsg_lb_wq);
+		goto err_wd_wq;
+	return 0;
+
+err_wd_wq:
+	destroy_workqueue(vmsg_lb_wd_wq);
+err_wq:
+	destroy_workqueue(vmsg_lb_wq);
 	return ret;
 }
 module_init(vmsg_lb_init);
@@ -1612,6 +1723,7 @@ static void __exit vmsg_lb_exit(void)
 {
 	/* Every instance held the module: all are gone. */
 	misc_deregister(&vmsg_lb_misc);
+	destroy_workqueue(vmsg_lb_wd_wq);
 	destroy_workqueue(vmsg_lb_wq);
 	ida_destroy(&vmsg_lb_ida);
 }
