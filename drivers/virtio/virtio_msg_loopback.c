@@ -31,14 +31,21 @@
  * the very task that is stuck in write(). fsync() waits until everything
  * written so far was delivered.
  *
- * Memory: each device number gets its own DMA struct device whose
+ * Memory: each virtio device gets its own DMA struct device, made when the
+ * core asks for it and released when the core gives it back, whose
  * dma_map_ops hand out bus addresses from a private, never reused address
  * space and record every live mapping (address, length, direction). The
  * backend can reach driver memory only with the MEM_READ/MEM_WRITE ioctls,
- * which copy through a bounce page under the device's map lock, so a range
- * is accessible exactly while the driver has it mapped: unmapping (which
- * may happen in atomic context and cannot wait for the backend) takes the
- * same lock, and after it returns no copy can touch the pages again.
+ * which copy through the instance's bounce page under the device's map
+ * lock, so a range is accessible exactly while the driver has it mapped:
+ * unmapping (which may happen in atomic context and cannot wait for the
+ * backend) takes the same lock, and after it returns no copy can touch the
+ * pages again. Removing the number marks the DMA device dead under that
+ * lock, which stops copies already running.
+ *
+ * A backend that stops reading (stopped, frozen) would leave a driver
+ * that waits for its device spinning: a watchdog declares the peer lost
+ * once messages have waited stall_timeout_ms without any read.
  *
  * Overriding the DMA operations of a device needs ARCH_HAS_DMA_OPS, hence
  * the Kconfig dependency (distribution kernels have it, e.g. through XEN).
