@@ -533,13 +533,15 @@ static const struct dma_map_ops vmsg_lb_dma_ops = {
 static void vmsg_lb_dev_release(struct device *dev)
 {
 	struct vmsg_lb_dev *lbdev = dma_to_lb_dev(dev);
+	struct vmsg_lb *lb = lbdev->lb;
 	struct vmsg_lb_map *map, *tmp;
 
 	/* Mappings a driver leaked: forget them, the pages are not ours. */
 	rbtree_postorder_for_each_entry_safe(map, tmp, &lbdev->maps, node)
 		kfree(map);
-	put_device(&lbdev->lb->dev);
 	kfree(lbdev);
+	/* Last: it may free the instance and let the module go. */
+	put_device(&lb->dev);
 }
 
 static struct vmsg_lb_dev *vmsg_lb_dev_create(struct vmsg_lb *lb, u16 dev_num)
