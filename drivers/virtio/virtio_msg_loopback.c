@@ -696,6 +696,7 @@ static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 			   bool event)
 {
 	size_t len = le16_to_cpu(msg->msg_size);
+	unsigned int busy_cpu = raw_smp_processor_id();
 	struct vmsg_lb_slot *slot;
 	unsigned long flags;
 	bool arm = false;
@@ -723,7 +724,7 @@ static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 		slot->event = event;
 		if (!lb->q_count++) {
 			lb->q_progress = jiffies;
-			lb->q_cpu = raw_smp_processor_id();
+			lb->q_cpu = busy_cpu;
 			arm = true;
 		}
 		lb->q_events += event;
@@ -731,7 +732,7 @@ static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 
 	if (arm)
-		vmsg_lb_watch(lb, lb->q_cpu, READ_ONCE(stall_timeout_ms));
+		vmsg_lb_watch(lb, busy_cpu, READ_ONCE(stall_timeout_ms));
 	if (!ret)
 		wake_up_interruptible_poll(&lb->readq, EPOLLIN | EPOLLRDNORM);
 	return ret;
@@ -1272,6 +1273,7 @@ static ssize_t vmsg_lb_peek(struct vmsg_lb *lb, size_t count)
 /* Under @lb->read_lock: drop the message vmsg_lb_peek() copied. */
 static void vmsg_lb_pop(struct vmsg_lb *lb)
 {
+	unsigned int busy_cpu;
 	unsigned long flags;
 	bool kick = false, arm;
 
@@ -1282,6 +1284,7 @@ static void vmsg_lb_pop(struct vmsg_lb *lb)
 	lb->q_progress = jiffies;
 	/* Back after a stall: watch what is left. */
 	arm = lb->stalled && lb->q_count;
+	busy_cpu = lb->q_cpu;
 	lb->stalled = false;
 	if (lb->tx_blocked && lb->q_events < lb->q_event_slots) {
 		lb->tx_blocked = false;
@@ -1290,7 +1293,7 @@ static void vmsg_lb_pop(struct vmsg_lb *lb)
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 
 	if (arm)
-		vmsg_lb_watch(lb, lb->q_cpu, READ_ONCE(stall_timeout_ms));
+		vmsg_lb_watch(lb, busy_cpu, READ_ONCE(stall_timeout_ms));
 
 	wake_up(&lb->sendq);
 	if (kick)
