@@ -72,6 +72,7 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/hrtimer.h>
 #include <linux/idr.h>
 #include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
@@ -174,12 +175,15 @@ struct vmsg_lb_slot {
  * @tx_blocked: a kick was refused with -EAGAIN; tell the core when room
  *	appears
  * @dead: the file is being released: refuse every new message
- * @q_progress: jiffies when the backend last read a message, or when a
- *	message arrived in the empty ring
+ * @q_progress: when the backend last read a message, or when a message
+ *	arrived in the empty ring
  * @q_cpu: CPU that queued a message in the empty ring last
- * @stalled: @stall_work declared the backend lost; cleared by a read
- * @stall_work: breaks the devices when the backend reads nothing for
- *	stall_timeout_ms while messages wait (see vmsg_lb_stall_work())
+ * @stalled: the watchdog declared the backend lost; cleared by a read
+ * @stall_arm: starts @stall_timer on a CPU other than @q_cpu, from that
+ *	CPU's worker
+ * @stall_timer: checks, on the CPU it was started on, that the backend
+ *	reads (see vmsg_lb_stall_timer())
+ * @stall_work: breaks the devices of a backend that stopped reading
  * @read_lock: serialises readers, so that the oldest message stays queued
  *	while it is copied to userspace and is removed only once that worked
  * @rbuf: bounce buffer of the reader holding @read_lock
@@ -223,10 +227,12 @@ struct vmsg_lb {
 	unsigned int q_events;
 	bool tx_blocked;
 	bool dead;
-	unsigned long q_progress;
+	ktime_t q_progress;
 	unsigned int q_cpu;
 	bool stalled;
-	struct delayed_work stall_work;
+	struct work_struct stall_arm;
+	struct hrtimer stall_timer;
+	struct work_struct stall_work;
 
 	struct mutex read_lock;		/* one reader at a time */
 	u8 rbuf[VMSG_LB_MAX_MSG_SIZE];
@@ -317,11 +323,6 @@ static DEFINE_IDA(vmsg_lb_ida);
  * hvc console needs a CPU where no driver callback spins for it.
  */
 static struct workqueue_struct *vmsg_lb_wq;
-/*
- * Runs the stall watchdogs; unbound and not in sysfs, so that it is never
- * confined to the CPUs that wait for a backend.
- */
-static struct workqueue_struct *vmsg_lb_wd_wq;
 
 static inline struct vmsg_lb *bus_to_lb(struct virtio_msg_bus *bus)
 {
@@ -633,63 +634,78 @@ static bool vmsg_lb_has_room(struct vmsg_lb *lb)
 }
 
 /*
- * Arm the stall watchdog of @lb to fire in @ms milliseconds, unless it is
- * armed already, on a CPU other than @busy_cpu. A driver may spin with
- * interrupts off on the CPU that queued the message until the backend
- * answers (virtio-console's hvc writes do), and a timer of that CPU would
- * not fire before it stops.
+ * The stall watchdog. A driver may wait for its device with interrupts off
+ * on the CPU that queued the message (virtio-console's hvc writes spin so),
+ * and nothing that depends on that CPU runs meanwhile: not its timers, its
+ * work items, nor, when it keeps the tick, jiffies. So the watchdog is an
+ * hrtimer (which each CPU's tick expires by the clock, not by jiffies),
+ * started on another CPU by a work item bound to that CPU, and it
+ * measures time with the clock.
  */
-static void vmsg_lb_watch(struct vmsg_lb *lb, unsigned int busy_cpu,
-			  unsigned int ms)
+static void vmsg_lb_watch(struct vmsg_lb *lb, unsigned int busy_cpu)
 {
 	unsigned int cpu;
 
-	if (!ms)
+	if (!READ_ONCE(stall_timeout_ms))
 		return;
 	cpu = cpumask_any_but(cpu_online_mask, busy_cpu);
 	if (cpu >= nr_cpu_ids)
 		cpu = busy_cpu;	/* one CPU: nothing better */
-	queue_delayed_work_on(cpu, vmsg_lb_wd_wq, &lb->stall_work,
-			      msecs_to_jiffies(ms));
+	queue_work_on(cpu, system_highpri_wq, &lb->stall_arm);
+}
+
+/* On the CPU chosen by vmsg_lb_watch(). */
+static void vmsg_lb_stall_arm(struct work_struct *work)
+{
+	struct vmsg_lb *lb = container_of(work, struct vmsg_lb, stall_arm);
+	unsigned int ms = READ_ONCE(stall_timeout_ms);
+
+	/* Moves the timer to this CPU if it was elsewhere. */
+	if (ms)
+		hrtimer_start(&lb->stall_timer, ms_to_ktime(ms),
+			      HRTIMER_MODE_REL_PINNED);
+}
+
+static enum hrtimer_restart vmsg_lb_stall_timer(struct hrtimer *timer)
+{
+	struct vmsg_lb *lb = container_of(timer, struct vmsg_lb, stall_timer);
+	unsigned int ms = READ_ONCE(stall_timeout_ms);
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
+	ktime_t now = ktime_get(), deadline;
+	unsigned long flags;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	deadline = ktime_add_ms(lb->q_progress, ms);
+	if (!ms || !lb->q_count || lb->dead || lb->stalled) {
+		/* Nothing to watch: the next message arms it again. */
+	} else if (ktime_after(deadline, now)) {
+		hrtimer_forward_now(timer, ktime_sub(deadline, now));
+		ret = HRTIMER_RESTART;
+	} else {
+		lb->stalled = true;
+		/* This CPU is not the one waiting with interrupts off. */
+		queue_work_on(smp_processor_id(), system_highpri_wq,
+			      &lb->stall_work);
+	}
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+	return ret;
 }
 
 /*
- * The stall watchdog. Messages have waited, and the backend has read
- * nothing, for stall_timeout_ms: it is stopped, frozen or dead. Declare
- * the peer lost, which breaks its devices from this CPU: a driver
- * spinning for one of their buffers on another CPU then gives up. A
- * backend that reads on but never completes a buffer is not caught here.
+ * Messages have waited, and the backend has read nothing, for
+ * stall_timeout_ms: it is stopped, frozen or dead. Declare the peer lost,
+ * which breaks its devices: a driver spinning for one of their buffers on
+ * another CPU then gives up. A backend that reads on but never completes
+ * a buffer is not caught here.
  */
 static void vmsg_lb_stall_work(struct work_struct *work)
 {
-	struct vmsg_lb *lb = container_of(to_delayed_work(work),
-					  struct vmsg_lb, stall_work);
-	unsigned int ms = READ_ONCE(stall_timeout_ms);
-	unsigned long flags, deadline, left = 0;
-	unsigned int busy_cpu;
-	bool lost = false;
+	struct vmsg_lb *lb = container_of(work, struct vmsg_lb, stall_work);
 
-	spin_lock_irqsave(&lb->q_lock, flags);
-	deadline = lb->q_progress + msecs_to_jiffies(ms);
-	busy_cpu = lb->q_cpu;
-	if (!ms || !lb->q_count || lb->dead || lb->stalled) {
-		/* Nothing to watch: the next message arms it again. */
-	} else if (time_after_eq(jiffies, deadline)) {
-		lb->stalled = true;
-		lost = true;
-	} else {
-		left = deadline - jiffies;
-	}
-	spin_unlock_irqrestore(&lb->q_lock, flags);
-
-	if (lost) {
-		dev_warn_ratelimited(&lb->dev,
-				     "backend read nothing for %u ms: its devices are broken\n",
-				     ms);
-		virtio_msg_bus_peer_lost(&lb->bus);
-	} else if (left) {
-		vmsg_lb_watch(lb, busy_cpu, jiffies_to_msecs(left) ?: 1);
-	}
+	dev_warn_ratelimited(&lb->dev,
+			     "backend read nothing for %u ms: its devices are broken\n",
+			     READ_ONCE(stall_timeout_ms));
+	virtio_msg_bus_peer_lost(&lb->bus);
 }
 
 static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
@@ -723,7 +739,7 @@ static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 		slot->len = len;
 		slot->event = event;
 		if (!lb->q_count++) {
-			lb->q_progress = jiffies;
+			lb->q_progress = ktime_get();
 			lb->q_cpu = busy_cpu;
 			arm = true;
 		}
@@ -732,7 +748,7 @@ static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 
 	if (arm)
-		vmsg_lb_watch(lb, busy_cpu, READ_ONCE(stall_timeout_ms));
+		vmsg_lb_watch(lb, busy_cpu);
 	if (!ret)
 		wake_up_interruptible_poll(&lb->readq, EPOLLIN | EPOLLRDNORM);
 	return ret;
@@ -1281,7 +1297,7 @@ static void vmsg_lb_pop(struct vmsg_lb *lb)
 	lb->q_events -= lb->slots[lb->q_head].event;
 	lb->q_head = (lb->q_head + 1) % lb->q_len;
 	lb->q_count--;
-	lb->q_progress = jiffies;
+	lb->q_progress = ktime_get();
 	/* Back after a stall: watch what is left. */
 	arm = lb->stalled && lb->q_count;
 	busy_cpu = lb->q_cpu;
@@ -1293,7 +1309,7 @@ static void vmsg_lb_pop(struct vmsg_lb *lb)
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 
 	if (arm)
-		vmsg_lb_watch(lb, busy_cpu, READ_ONCE(stall_timeout_ms));
+		vmsg_lb_watch(lb, busy_cpu);
 
 	wake_up(&lb->sendq);
 	if (kick)
@@ -1585,7 +1601,11 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	xa_init(&lb->held);
 	mutex_init(&lb->mem_lock);
 	spin_lock_init(&lb->q_lock);
-	INIT_DELAYED_WORK(&lb->stall_work, vmsg_lb_stall_work);
+	INIT_WORK(&lb->stall_arm, vmsg_lb_stall_arm);
+	hrtimer_init(&lb->stall_timer, CLOCK_MONOTONIC,
+		     HRTIMER_MODE_REL_PINNED);
+	lb->stall_timer.function = vmsg_lb_stall_timer;
+	INIT_WORK(&lb->stall_work, vmsg_lb_stall_work);
 	mutex_init(&lb->read_lock);
 	init_waitqueue_head(&lb->readq);
 	init_waitqueue_head(&lb->sendq);
@@ -1642,8 +1662,10 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	lb->dead = true;
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 	wake_up_all(&lb->sendq);
-	/* Nothing arms it once @dead is set. */
-	cancel_delayed_work_sync(&lb->stall_work);
+	/* Nothing arms the watchdog once @dead is set. */
+	cancel_work_sync(&lb->stall_arm);
+	hrtimer_cancel(&lb->stall_timer);
+	cancel_work_sync(&lb->stall_work);
 
 	/*
 	 * Fail what is in flight at once instead of after a timeout. Break
@@ -1711,22 +1733,9 @@ static int __init vmsg_lb_init(void)
 				     WQ_SYSFS, 0);
 	if (!vmsg_lb_wq)
 		return -ENOMEM;
-	vmsg_lb_wd_wq = alloc_workqueue("virtio_msg_lb_wd",
-					WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM,
-					0);
-	if (!vmsg_lb_wd_wq) {
-		ret = -ENOMEM;
-		goto err_wq;
-	}
 	ret = misc_register(&vmsg_lb_misc);
 	if (ret)
-		goto err_wd_wq;
-	return 0;
-
-err_wd_wq:
-	destroy_workqueue(vmsg_lb_wd_wq);
-err_wq:
-	destroy_workqueue(vmsg_lb_wq);
+		destroy_workqueue(vmsg_lb_wq);
 	return ret;
 }
 module_init(vmsg_lb_init);
@@ -1735,7 +1744,6 @@ static void __exit vmsg_lb_exit(void)
 {
 	/* Every instance held the module: all are gone. */
 	misc_deregister(&vmsg_lb_misc);
-	destroy_workqueue(vmsg_lb_wd_wq);
 	destroy_workqueue(vmsg_lb_wq);
 	ida_destroy(&vmsg_lb_ida);
 }
