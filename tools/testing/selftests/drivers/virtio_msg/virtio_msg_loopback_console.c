@@ -444,6 +444,12 @@ static int write_str(const char *path, const char *val)
  * bytes, which a stopped backend never does. The bus's stall watchdog
  * must break the device within stall_timeout_ms, which ends the spin: the
  * writer returns well before the soft-lockup detector would fire.
+ *
+ * Linux 6.12's virtio_console then frees the bytes of that write while
+ * they are still in the virtqueue, and frees them again when the device
+ * is removed (a use after free that KASAN reports). The same happens when
+ * a backend is killed during an hvc write. Until the test kernels carry a
+ * fix, the case runs only with VMSG_HVC_BREAK_FIXED set.
  */
 TEST_F_TIMEOUT(console, stopped_backend, 120)
 {
@@ -457,6 +463,8 @@ TEST_F_TIMEOUT(console, stopped_backend, 120)
 		SKIP(return, "once is enough: with --echo");
 	if (!self->can_write)
 		SKIP(return, NO_WRITE_REASON);
+	if (!getenv("VMSG_HVC_BREAK_FIXED"))
+		SKIP(return, "virtio_console frees a broken hvc write twice");
 	/* A parameter missing is a failure, but first the freeze it causes. */
 	if (!lb_read_file(STALL_PARAM, old, sizeof(old))) {
 		EXPECT_EQ(0, write_str(STALL_PARAM, "2000\n"));
