@@ -466,11 +466,10 @@ TEST_F_TIMEOUT(console, stopped_backend, 120)
 	if (!getenv("VMSG_HVC_BREAK_FIXED"))
 		SKIP(return, "virtio_console frees a broken hvc write twice");
 	/* A parameter missing is a failure, but first the freeze it causes. */
-	if (!lb_read_file(STALL_PARAM, old, sizeof(old))) {
-		EXPECT_EQ(0, write_str(STALL_PARAM, "2000\n"));
-	} else {
+	if (lb_read_file(STALL_PARAM, old, sizeof(old)))
 		TH_LOG("no %s", STALL_PARAM);
-	}
+	else if (write_str(STALL_PARAM, "2000\n"))
+		TH_LOG("cannot set %s", STALL_PARAM);
 
 	/* The device works. */
 	ASSERT_EQ(1, write(self->fd, &c, 1));
