@@ -31,14 +31,21 @@
  * the very task that is stuck in write(). fsync() waits until everything
  * written so far was delivered.
  *
- * Memory: each device number gets its own DMA struct device whose
+ * Memory: each virtio device gets its own DMA struct device, made when the
+ * core asks for it and released when the core gives it back, whose
  * dma_map_ops hand out bus addresses from a private, never reused address
  * space and record every live mapping (address, length, direction). The
  * backend can reach driver memory only with the MEM_READ/MEM_WRITE ioctls,
- * which copy through a bounce page under the device's map lock, so a range
- * is accessible exactly while the driver has it mapped: unmapping (which
- * may happen in atomic context and cannot wait for the backend) takes the
- * same lock, and after it returns no copy can touch the pages again.
+ * which copy through the instance's bounce page under the device's map
+ * lock, so a range is accessible exactly while the driver has it mapped:
+ * unmapping (which may happen in atomic context and cannot wait for the
+ * backend) takes the same lock, and after it returns no copy can touch the
+ * pages again. Removing the number marks the DMA device dead under that
+ * lock, which stops copies already running.
+ *
+ * A backend that stops reading (stopped, frozen) would leave a driver
+ * that waits for its device spinning: a watchdog declares the peer lost
+ * once messages have waited stall_timeout_ms without any read.
  *
  * Overriding the DMA operations of a device needs ARCH_HAS_DMA_OPS, hence
  * the Kconfig dependency (distribution kernels have it, e.g. through XEN).
@@ -58,36 +65,46 @@
 
 #include <linux/atomic.h>
 #include <linux/bottom_half.h>
+#include <linux/capability.h>
+#include <linux/cpumask.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/hrtimer.h>
 #include <linux/idr.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_msg.h>
 #include <linux/wait.h>
-#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <uapi/linux/virtio_blk.h>
+#include <uapi/linux/virtio_console.h>
 #include <uapi/linux/virtio_msg_loopback.h>
+#include <uapi/linux/virtio_net.h>
+#include <uapi/linux/virtio_ring.h>
 
 /* Largest message carried: the transport's recommended maximum. */
 #define VMSG_LB_MAX_MSG_SIZE	VIRTIO_MSG_MAX_SIZE_RECOMMENDED
 /* Bounds of the queue_len module parameter. */
 #define VMSG_LB_QUEUE_MIN	4
 #define VMSG_LB_QUEUE_MAX	4096
-/* Devices per instance. */
+/* Bounds of the max_devices module parameter. */
 #define VMSG_LB_MAX_DEVICES	256
 /* How long a request waits for room in a full queue. */
 #define VMSG_LB_SEND_WAIT_MS	5000
@@ -125,15 +142,26 @@ struct vmsg_lb_slot {
  * @dev: parent of the instance's virtio devices; frees the instance when
  *	its last reference goes
  * @id: instance number, in @dev's name
- * @lock: serialises device addition and removal (@nr_devs and the
- *	check-then-insert on @devs) and ->dma_device; a mutex because it is
- *	held across allocations and device registration
- * @devs: device number -> struct vmsg_lb_dev, the devices the backend may
- *	serve and access; lookups take its internal lock (or RCU) only
- * @held: device number -> struct vmsg_lb_dev whose DMA device the core
- *	took with ->dma_device and has not yet given back with
- *	->release_device (it can differ from @devs after a remove and re-add)
- * @nr_devs: number of entries in @devs
+ * @memcg: memory cgroup of the process that opened the file, charged for
+ *	what the bus allocates for it outside its own context
+ * @lock: serialises the changes of @devs, @held and @nr_devs: device
+ *	addition and removal, ->dma_device and ->release_device; a mutex
+ *	because it is held across allocations and device registration
+ * @devs: device number -> xa_mk_value(1) for the numbers the backend added
+ *	and has not removed, which it may serve; lookups take its internal
+ *	lock (or RCU) only
+ * @held: device number -> struct vmsg_lb_dev, the DMA device the core took
+ *	with ->dma_device for its virtio device of that number and has not
+ *	given back with ->release_device. A new one is made for every virtio
+ *	device, so that a number removed and added again while the core
+ *	still creates or removes the old device gets a device of its own.
+ *	MEM_READ/MEM_WRITE take a reference under its internal lock.
+ * @nr_devs: numbers in @devs or @held: a removed number counts against
+ *	@max_devs until the core has released its device
+ * @max_devs: max_devices when the instance was opened
+ * @mem_lock: serialises MEM_READ/MEM_WRITE on @bounce
+ * @bounce: page the MEM ioctls copy through; allocated at open, so that a
+ *	backend serving the I/O that memory reclaim waits for needs no memory
  * @q_lock: protects @slots, @q_head, @q_count, @q_events, @tx_blocked and
  *	@dead; a spinlock taken with interrupts off because kicks are queued
  *	from any context, hard IRQ included
@@ -147,6 +175,15 @@ struct vmsg_lb_slot {
  * @tx_blocked: a kick was refused with -EAGAIN; tell the core when room
  *	appears
  * @dead: the file is being released: refuse every new message
+ * @q_progress: when the backend last read a message, or when a message
+ *	arrived in the empty ring
+ * @q_cpu: CPU that queued a message in the empty ring last
+ * @stalled: the watchdog declared the backend lost; cleared by a read
+ * @stall_arm: starts @stall_timer on a CPU other than @q_cpu, from that
+ *	CPU's worker
+ * @stall_timer: checks, on the CPU it was started on, that the backend
+ *	reads (see vmsg_lb_stall_timer())
+ * @stall_work: breaks the devices of a backend that stopped reading
  * @read_lock: serialises readers, so that the oldest message stays queued
  *	while it is copied to userspace and is removed only once that worked
  * @rbuf: bounce buffer of the reader holding @read_lock
@@ -170,10 +207,16 @@ struct vmsg_lb {
 	struct device dev;
 	int id;
 
+	struct mem_cgroup *memcg;
+
 	struct mutex lock;		/* device add and remove */
 	struct xarray devs;
 	struct xarray held;
 	unsigned int nr_devs;
+	unsigned int max_devs;
+
+	struct mutex mem_lock;		/* @bounce */
+	void *bounce;
 
 	spinlock_t q_lock;		/* the ring; any context */
 	unsigned int q_len;
@@ -184,6 +227,12 @@ struct vmsg_lb {
 	unsigned int q_events;
 	bool tx_blocked;
 	bool dead;
+	ktime_t q_progress;
+	unsigned int q_cpu;
+	bool stalled;
+	struct work_struct stall_arm;
+	struct hrtimer stall_timer;
+	struct work_struct stall_work;
 
 	struct mutex read_lock;		/* one reader at a time */
 	u8 rbuf[VMSG_LB_MAX_MSG_SIZE];
@@ -203,29 +252,29 @@ struct vmsg_lb {
 };
 
 /**
- * struct vmsg_lb_dev - one device number of an instance
+ * struct vmsg_lb_dev - the DMA device of one virtio device of an instance
  * @dma_dev: the DMA device given to the core, which makes it the parent of
  *	the virtio device; registered from ->dma_device to ->release_device
  * @lb: the instance (referenced through @lb->dev)
  * @dev_num: the device number
- * @dma_added: @dma_dev was handed out (a device is registered only once);
- *	under @lb->lock
- * @map_lock: protects @maps, @next_iova and the pages of every live mapping
- *	while MEM_READ/MEM_WRITE copy them; a spinlock taken with interrupts
- *	off because the DMA API may be called in any context
+ * @map_lock: protects @maps, @next_iova, @dead and the pages of every live
+ *	mapping while MEM_READ/MEM_WRITE copy them; a spinlock taken with
+ *	interrupts off because the DMA API may be called in any context
  * @maps: live mappings (struct vmsg_lb_map), ordered by bus address
  * @next_iova: first bus address not handed out yet; never goes back, so a
  *	stale address can never reach a newer mapping
+ * @dead: the backend removed the number, or the core released the
+ *	device: no MEM_READ/MEM_WRITE copies anything any more
  */
 struct vmsg_lb_dev {
 	struct device dma_dev;
 	struct vmsg_lb *lb;
 	u16 dev_num;
-	bool dma_added;
 
 	spinlock_t map_lock;		/* mappings; any context */
 	struct rb_root maps;
 	u64 next_iova;
+	bool dead;
 };
 
 /**
@@ -249,6 +298,24 @@ module_param(queue_len, uint, 0444);
 MODULE_PARM_DESC(queue_len,
 		 "Driver-to-device messages queued per instance (4-4096, default 256)");
 
+static unsigned int max_instances = 16;
+module_param(max_instances, uint, 0644);
+MODULE_PARM_DESC(max_instances,
+		 "Instances (open files) at once; further opens fail with EMFILE (default 16)");
+
+/* Open files, bounded by max_instances. */
+static atomic_t vmsg_lb_open_files = ATOMIC_INIT(0);
+
+static unsigned int stall_timeout_ms = 5000;
+module_param(stall_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(stall_timeout_ms,
+		 "Break an instance's devices when its backend reads nothing for this long while messages wait; 0: never (default 5000)");
+
+static unsigned int max_devices = 64;
+module_param(max_devices, uint, 0644);
+MODULE_PARM_DESC(max_devices,
+		 "Device numbers per instance, read at open (1-256, default 64)");
+
 static DEFINE_IDA(vmsg_lb_ida);
 /*
  * Runs every instance's @rx_work; may be needed to complete block I/O.
@@ -256,8 +323,6 @@ static DEFINE_IDA(vmsg_lb_ida);
  * hvc console needs a CPU where no driver callback spins for it.
  */
 static struct workqueue_struct *vmsg_lb_wq;
-/* Instances not yet freed; module exit waits for their release. */
-static atomic_t vmsg_lb_instances = ATOMIC_INIT(0);
 
 static inline struct vmsg_lb *bus_to_lb(struct virtio_msg_bus *bus)
 {
@@ -469,13 +534,15 @@ static const struct dma_map_ops vmsg_lb_dma_ops = {
 static void vmsg_lb_dev_release(struct device *dev)
 {
 	struct vmsg_lb_dev *lbdev = dma_to_lb_dev(dev);
+	struct vmsg_lb *lb = lbdev->lb;
 	struct vmsg_lb_map *map, *tmp;
 
 	/* Mappings a driver leaked: forget them, the pages are not ours. */
 	rbtree_postorder_for_each_entry_safe(map, tmp, &lbdev->maps, node)
 		kfree(map);
-	put_device(&lbdev->lb->dev);
 	kfree(lbdev);
+	/* Last: it may free the instance and let the module go. */
+	put_device(&lb->dev);
 }
 
 static struct vmsg_lb_dev *vmsg_lb_dev_create(struct vmsg_lb *lb, u16 dev_num)
@@ -483,7 +550,7 @@ static struct vmsg_lb_dev *vmsg_lb_dev_create(struct vmsg_lb *lb, u16 dev_num)
 	struct vmsg_lb_dev *lbdev;
 	int ret;
 
-	lbdev = kzalloc(sizeof(*lbdev), GFP_KERNEL);
+	lbdev = kzalloc(sizeof(*lbdev), GFP_KERNEL_ACCOUNT);
 	if (!lbdev)
 		return ERR_PTR(-ENOMEM);
 	lbdev->lb = lb;
@@ -515,17 +582,40 @@ err_put:
 	return ERR_PTR(ret);
 }
 
-/* A reference to a live device of @lb, or NULL. */
+/*
+ * A reference to the DMA device of the number @dev_num of @lb, for the
+ * MEM ioctls: -ENODEV if the backend has not added the number, -ENXIO if
+ * the core has no live device for it (nothing can be mapped).
+ */
 static struct vmsg_lb_dev *vmsg_lb_dev_get(struct vmsg_lb *lb, u32 dev_num)
 {
 	struct vmsg_lb_dev *lbdev;
 
-	xa_lock(&lb->devs);
-	lbdev = xa_load(&lb->devs, dev_num);
+	if (!xa_load(&lb->devs, dev_num))
+		return ERR_PTR(-ENODEV);
+	xa_lock(&lb->held);
+	lbdev = xa_load(&lb->held, dev_num);
 	if (lbdev)
 		get_device(&lbdev->dma_dev);
-	xa_unlock(&lb->devs);
+	xa_unlock(&lb->held);
+	if (!lbdev)
+		return ERR_PTR(-ENXIO);
+	/* The old device of a removed and re-added number: nothing mapped. */
+	if (READ_ONCE(lbdev->dead)) {
+		put_device(&lbdev->dma_dev);
+		return ERR_PTR(-ENXIO);
+	}
 	return lbdev;
+}
+
+/* No MEM ioctl copies anything for @lbdev from now on. */
+static void vmsg_lb_dev_kill(struct vmsg_lb_dev *lbdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&lbdev->map_lock, flags);
+	lbdev->dead = true;
+	spin_unlock_irqrestore(&lbdev->map_lock, flags);
 }
 
 /* ------------------------------------------------------------------------
@@ -543,12 +633,89 @@ static bool vmsg_lb_has_room(struct vmsg_lb *lb)
 	return ret;
 }
 
+/*
+ * The stall watchdog. A driver may wait for its device with interrupts off
+ * on the CPU that queued the message (virtio-console's hvc writes spin so),
+ * and nothing that depends on that CPU runs meanwhile: not its timers, its
+ * work items, nor, when it keeps the tick, jiffies. So the watchdog is an
+ * hrtimer (which each CPU's tick expires by the clock, not by jiffies),
+ * started on another CPU by a work item bound to that CPU, and it
+ * measures time with the clock.
+ */
+static void vmsg_lb_watch(struct vmsg_lb *lb, unsigned int busy_cpu)
+{
+	unsigned int cpu;
+
+	if (!READ_ONCE(stall_timeout_ms))
+		return;
+	cpu = cpumask_any_but(cpu_online_mask, busy_cpu);
+	if (cpu >= nr_cpu_ids)
+		cpu = busy_cpu;	/* one CPU: nothing better */
+	queue_work_on(cpu, system_highpri_wq, &lb->stall_arm);
+}
+
+/* On the CPU chosen by vmsg_lb_watch(). */
+static void vmsg_lb_stall_arm(struct work_struct *work)
+{
+	struct vmsg_lb *lb = container_of(work, struct vmsg_lb, stall_arm);
+	unsigned int ms = READ_ONCE(stall_timeout_ms);
+
+	/* Moves the timer to this CPU if it was elsewhere. */
+	if (ms)
+		hrtimer_start(&lb->stall_timer, ms_to_ktime(ms),
+			      HRTIMER_MODE_REL_PINNED);
+}
+
+static enum hrtimer_restart vmsg_lb_stall_timer(struct hrtimer *timer)
+{
+	struct vmsg_lb *lb = container_of(timer, struct vmsg_lb, stall_timer);
+	unsigned int ms = READ_ONCE(stall_timeout_ms);
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
+	ktime_t now = ktime_get(), deadline;
+	unsigned long flags;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	deadline = ktime_add_ms(lb->q_progress, ms);
+	if (!ms || !lb->q_count || lb->dead || lb->stalled) {
+		/* Nothing to watch: the next message arms it again. */
+	} else if (ktime_after(deadline, now)) {
+		hrtimer_forward_now(timer, ktime_sub(deadline, now));
+		ret = HRTIMER_RESTART;
+	} else {
+		lb->stalled = true;
+		/* This CPU is not the one waiting with interrupts off. */
+		queue_work_on(smp_processor_id(), system_highpri_wq,
+			      &lb->stall_work);
+	}
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+	return ret;
+}
+
+/*
+ * Messages have waited, and the backend has read nothing, for
+ * stall_timeout_ms: it is stopped, frozen or dead. Declare the peer lost,
+ * which breaks its devices: a driver spinning for one of their buffers on
+ * another CPU then gives up. A backend that reads on but never completes
+ * a buffer is not caught here.
+ */
+static void vmsg_lb_stall_work(struct work_struct *work)
+{
+	struct vmsg_lb *lb = container_of(work, struct vmsg_lb, stall_work);
+
+	dev_warn_ratelimited(&lb->dev,
+			     "backend read nothing for %u ms: its devices are broken\n",
+			     READ_ONCE(stall_timeout_ms));
+	virtio_msg_bus_peer_lost(&lb->bus);
+}
+
 static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 			   bool event)
 {
 	size_t len = le16_to_cpu(msg->msg_size);
+	unsigned int busy_cpu = raw_smp_processor_id();
 	struct vmsg_lb_slot *slot;
 	unsigned long flags;
+	bool arm = false;
 	int ret = 0;
 
 	if (len < sizeof(*msg) || len > VMSG_LB_MAX_MSG_SIZE)
@@ -571,11 +738,17 @@ static int vmsg_lb_enqueue(struct vmsg_lb *lb, const struct virtio_msg_hdr *msg,
 		memcpy(slot->data, msg, len);
 		slot->len = len;
 		slot->event = event;
-		lb->q_count++;
+		if (!lb->q_count++) {
+			lb->q_progress = ktime_get();
+			lb->q_cpu = busy_cpu;
+			arm = true;
+		}
 		lb->q_events += event;
 	}
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 
+	if (arm)
+		vmsg_lb_watch(lb, busy_cpu);
 	if (!ret)
 		wake_up_interruptible_poll(&lb->readq, EPOLLIN | EPOLLRDNORM);
 	return ret;
@@ -610,39 +783,56 @@ static int vmsg_lb_send_event(struct virtio_msg_bus *bus,
 	return vmsg_lb_enqueue(bus_to_lb(bus), msg, true);
 }
 
+/*
+ * A fresh DMA device for every virtio device the core creates: the core
+ * may still be creating the device of an added, removed and re-added
+ * number, and then remove it and create the new one; each gets its own.
+ */
 static struct device *vmsg_lb_dma_device(struct virtio_msg_bus *bus,
 					 u16 dev_num)
 {
 	struct vmsg_lb *lb = bus_to_lb(bus);
+	struct mem_cgroup *old_memcg;
 	struct vmsg_lb_dev *lbdev;
 	int ret;
 
 	mutex_lock(&lb->lock);
-	lbdev = xa_load(&lb->devs, dev_num);
-	if (!lbdev) {
-		ret = -ENODEV;
+	if (!xa_load(&lb->devs, dev_num)) {
+		ret = -ENODEV;	/* removed since the core heard of it */
 		goto out_unlock;
 	}
-	/* A removed and re-added number gets a new vmsg_lb_dev. */
-	if (lbdev->dma_added) {
+	/* The core has one device per number at a time. */
+	if (xa_load(&lb->held, dev_num)) {
+		dev_err_ratelimited(&lb->dev,
+				    "device %u: DMA device asked for twice\n",
+				    dev_num);
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	lbdev->dma_added = true;
-	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL);
-	if (ret)
+	/* Made for the backend, in the core's worker: charge the backend. */
+	old_memcg = set_active_memcg(lb->memcg);
+	lbdev = vmsg_lb_dev_create(lb, dev_num);
+	if (IS_ERR(lbdev)) {
+		set_active_memcg(old_memcg);
+		ret = PTR_ERR(lbdev);
 		goto out_unlock;
+	}
+	ret = xa_insert(&lb->held, dev_num, lbdev, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old_memcg);
+	if (ret)
+		goto err_put;
 	/* The virtio device will be its child in sysfs. */
 	ret = device_add(&lbdev->dma_dev);
 	if (ret) {
 		xa_erase(&lb->held, dev_num);
-		goto out_unlock;
+		goto err_put;
 	}
 	/* Kept until ->release_device. */
-	get_device(&lbdev->dma_dev);
 	mutex_unlock(&lb->lock);
 	return &lbdev->dma_dev;
 
+err_put:
+	put_device(&lbdev->dma_dev);
 out_unlock:
 	mutex_unlock(&lb->lock);
 	return ERR_PTR(ret);
@@ -650,13 +840,22 @@ out_unlock:
 
 static void vmsg_lb_dev_unregister(struct vmsg_lb_dev *lbdev)
 {
+	vmsg_lb_dev_kill(lbdev);
 	device_del(&lbdev->dma_dev);
 	put_device(&lbdev->dma_dev);
 }
 
 static void vmsg_lb_release_device(struct virtio_msg_bus *bus, u16 dev_num)
 {
-	struct vmsg_lb_dev *lbdev = xa_erase(&bus_to_lb(bus)->held, dev_num);
+	struct vmsg_lb *lb = bus_to_lb(bus);
+	struct vmsg_lb_dev *lbdev;
+
+	mutex_lock(&lb->lock);
+	lbdev = xa_erase(&lb->held, dev_num);
+	/* A number the backend removed stops counting only now. */
+	if (lbdev && !xa_load(&lb->devs, dev_num))
+		lb->nr_devs--;
+	mutex_unlock(&lb->lock);
 
 	/* The virtio device, its child, is unregistered by now. */
 	if (lbdev)
@@ -670,11 +869,96 @@ static const struct virtio_msg_bus_ops vmsg_lb_bus_ops = {
 	.release_device	= vmsg_lb_release_device,
 };
 
+/*
+ * The device types a backend may present, and the feature bits their
+ * drivers may negotiate. A backend is a process, less trusted than the
+ * kernel: only drivers that treat what the device says as input (sizes
+ * checked, indexes bounded, no physical addresses taken from it) are
+ * listed, and only the features whose driver code does the same. See
+ * "Device types" in Documentation/userspace-api/virtio_msg_loopback.rst.
+ *
+ * Transport bits: those virtio_ring implements, except
+ * VIRTIO_F_NOTIFICATION_DATA (no backend uses it) and VIRTIO_F_SR_IOV
+ * (PCI only).
+ */
+#define VMSG_LB_F(bit)		BIT_ULL(bit)
+#define VMSG_LB_TRANSPORT_FEATURES					\
+	(VMSG_LB_F(VIRTIO_F_VERSION_1) |				\
+	 VMSG_LB_F(VIRTIO_F_ACCESS_PLATFORM) |				\
+	 VMSG_LB_F(VIRTIO_F_RING_PACKED) |				\
+	 VMSG_LB_F(VIRTIO_F_ORDER_PLATFORM) |				\
+	 VMSG_LB_F(VIRTIO_F_RING_RESET) |				\
+	 VMSG_LB_F(VIRTIO_RING_F_EVENT_IDX) |				\
+	 VMSG_LB_F(VIRTIO_RING_F_INDIRECT_DESC))
+
+static const struct virtio_msg_device_policy vmsg_lb_devices[] = {
+	{
+		/*
+		 * Left out: SIZE_MAX (a value below a page reaches a WARN
+		 * in the block layer), TOPOLOGY (a device-chosen shift),
+		 * ZONED (device-written zone reports), DISCARD,
+		 * WRITE_ZEROES and SECURE_ERASE (not needed yet), and the
+		 * legacy BARRIER and SCSI.
+		 */
+		.device_id = VIRTIO_ID_BLOCK,
+		.features = VMSG_LB_TRANSPORT_FEATURES |
+			    VMSG_LB_F(VIRTIO_BLK_F_SEG_MAX) |
+			    VMSG_LB_F(VIRTIO_BLK_F_GEOMETRY) |
+			    VMSG_LB_F(VIRTIO_BLK_F_RO) |
+			    VMSG_LB_F(VIRTIO_BLK_F_BLK_SIZE) |
+			    VMSG_LB_F(VIRTIO_BLK_F_FLUSH) |
+			    VMSG_LB_F(VIRTIO_BLK_F_CONFIG_WCE) |
+			    VMSG_LB_F(VIRTIO_BLK_F_MQ),
+	},
+	{
+		/*
+		 * Packets from the device go through the same header checks
+		 * as those from tun, hence the offloads. Left out: the
+		 * control queue and all that needs it (the driver waits for
+		 * its answers holding RTNL), STANDBY (would enslave another
+		 * interface with the same MAC address), hash reports, RSC
+		 * and UFO/USO.
+		 */
+		.device_id = VIRTIO_ID_NET,
+		.features = VMSG_LB_TRANSPORT_FEATURES |
+			    VMSG_LB_F(VIRTIO_NET_F_CSUM) |
+			    VMSG_LB_F(VIRTIO_NET_F_GUEST_CSUM) |
+			    VMSG_LB_F(VIRTIO_NET_F_MTU) |
+			    VMSG_LB_F(VIRTIO_NET_F_MAC) |
+			    VMSG_LB_F(VIRTIO_NET_F_GUEST_TSO4) |
+			    VMSG_LB_F(VIRTIO_NET_F_GUEST_TSO6) |
+			    VMSG_LB_F(VIRTIO_NET_F_GUEST_ECN) |
+			    VMSG_LB_F(VIRTIO_NET_F_HOST_TSO4) |
+			    VMSG_LB_F(VIRTIO_NET_F_HOST_TSO6) |
+			    VMSG_LB_F(VIRTIO_NET_F_HOST_ECN) |
+			    VMSG_LB_F(VIRTIO_NET_F_MRG_RXBUF) |
+			    VMSG_LB_F(VIRTIO_NET_F_STATUS) |
+			    VMSG_LB_F(VIRTIO_NET_F_SPEED_DUPLEX),
+	},
+	{
+		.device_id = VIRTIO_ID_RNG,
+		.features = VMSG_LB_TRANSPORT_FEATURES,
+	},
+	{
+		/*
+		 * One port only: MULTIPORT sizes the driver's queue arrays
+		 * from a device-chosen port count, and its control messages
+		 * create ports. See also "Consoles" in the documentation:
+		 * an hvc write waits for the device with interrupts off.
+		 */
+		.device_id = VIRTIO_ID_CONSOLE,
+		.features = VMSG_LB_TRANSPORT_FEATURES |
+			    VMSG_LB_F(VIRTIO_CONSOLE_F_SIZE),
+	},
+	{ }
+};
+
 static const struct virtio_msg_bus_desc vmsg_lb_desc = {
 	.name		= "loopback",
 	.ops		= &vmsg_lb_bus_ops,
 	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
 	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
+	.devices	= vmsg_lb_devices,
 };
 
 /* ------------------------------------------------------------------------
@@ -715,7 +999,7 @@ static long vmsg_lb_get_info(struct vmsg_lb *lb, void __user *uarg)
 	info.abi_version = VIRTIO_MSG_LB_ABI_VERSION;
 	info.max_msg_size = virtio_msg_bus_max_msg_size(&lb->bus);
 	info.queue_len = lb->q_len;
-	info.max_devices = VMSG_LB_MAX_DEVICES;
+	info.max_devices = lb->max_devs;
 	if (copy_to_user(uarg, &info, info.size))
 		return -EFAULT;
 	return 0;
@@ -741,7 +1025,7 @@ static int vmsg_lb_get_device_arg(struct virtio_msg_lb_device *d,
 static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 {
 	struct virtio_msg_lb_device d;
-	struct vmsg_lb_dev *lbdev;
+	bool counted;
 	int ret;
 
 	ret = vmsg_lb_get_device_arg(&d, uarg);
@@ -753,29 +1037,31 @@ static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 		ret = -EEXIST;
 		goto out_unlock;
 	}
-	if (lb->nr_devs >= VMSG_LB_MAX_DEVICES) {
+	/* A number whose old device the core still holds is counted. */
+	counted = xa_load(&lb->held, d.dev_num);
+	if (!counted && lb->nr_devs >= lb->max_devs) {
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	lbdev = vmsg_lb_dev_create(lb, d.dev_num);
-	if (IS_ERR(lbdev)) {
-		ret = PTR_ERR(lbdev);
+	ret = xa_insert(&lb->devs, d.dev_num, xa_mk_value(1),
+			GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto out_unlock;
+	/*
+	 * The core still has the device of the number's previous life,
+	 * and adds nothing while it does: ask again for its removal, in
+	 * case the first request was dropped. Removing twice is harmless,
+	 * and the addition below comes after both.
+	 */
+	if (counted)
+		virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
+	ret = virtio_msg_bus_add_device(&lb->bus, d.dev_num);
+	if (ret) {
+		xa_erase(&lb->devs, d.dev_num);
 		goto out_unlock;
 	}
-	ret = xa_insert(&lb->devs, d.dev_num, lbdev, GFP_KERNEL);
-	if (ret)
-		goto err_put;
-	ret = virtio_msg_bus_add_device(&lb->bus, d.dev_num);
-	if (ret)
-		goto err_erase;
-	lb->nr_devs++;
-	mutex_unlock(&lb->lock);
-	return 0;
-
-err_erase:
-	xa_erase(&lb->devs, d.dev_num);
-err_put:
-	put_device(&lbdev->dma_dev);
+	if (!counted)
+		lb->nr_devs++;
 out_unlock:
 	mutex_unlock(&lb->lock);
 	return ret;
@@ -793,15 +1079,17 @@ static long vmsg_lb_remove_device(struct vmsg_lb *lb, void __user *uarg)
 
 	mutex_lock(&lb->lock);
 	/* From here on the backend can neither access nor answer for it. */
-	lbdev = xa_erase(&lb->devs, d.dev_num);
-	if (lbdev) {
-		lb->nr_devs--;
-		virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
-	}
-	mutex_unlock(&lb->lock);
-	if (!lbdev)
+	if (!xa_erase(&lb->devs, d.dev_num)) {
+		mutex_unlock(&lb->lock);
 		return -ENOENT;
-	put_device(&lbdev->dma_dev);
+	}
+	lbdev = xa_load(&lb->held, d.dev_num);
+	if (lbdev)
+		vmsg_lb_dev_kill(lbdev);
+	else
+		lb->nr_devs--;	/* else at ->release_device */
+	virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
+	mutex_unlock(&lb->lock);
 	return 0;
 }
 
@@ -816,6 +1104,8 @@ static int vmsg_lb_find(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
 	struct rb_node *node;
 
 	lockdep_assert_held(&lbdev->map_lock);
+	if (lbdev->dead)
+		return -ENODEV;
 	node = rb_find(&addr, &lbdev->maps, vmsg_lb_map_cmp_addr);
 	if (!node)
 		return -ENXIO;
@@ -860,17 +1150,15 @@ out_unlock:
 	return ret;
 }
 
+/* Under @lbdev->lb->mem_lock, which guards the bounce page. */
 static int vmsg_lb_mem_copy(struct vmsg_lb_dev *lbdev, u64 addr,
 			    void __user *ubuf, u32 len, bool write)
 {
-	void *bounce;
+	void *bounce = lbdev->lb->bounce;
 	size_t n;
 	int ret = 0;
 
-	bounce = (void *)__get_free_page(GFP_KERNEL);
-	if (!bounce)
-		return -ENOMEM;
-
+	lockdep_assert_held(&lbdev->lb->mem_lock);
 	while (len) {
 		if (write) {
 			/*
@@ -902,7 +1190,6 @@ static int vmsg_lb_mem_copy(struct vmsg_lb_dev *lbdev, u64 addr,
 		}
 		cond_resched();
 	}
-	free_page((unsigned long)bounce);
 	return ret;
 }
 
@@ -924,10 +1211,15 @@ static long vmsg_lb_mem(struct vmsg_lb *lb, void __user *uarg, bool write)
 	m.dev_num = array_index_nospec(m.dev_num,
 				       VIRTIO_MSG_LB_MAX_DEV_NUM + 1);
 	lbdev = vmsg_lb_dev_get(lb, m.dev_num);
-	if (!lbdev)
-		return -ENODEV;
-	ret = vmsg_lb_mem_copy(lbdev, m.addr, u64_to_user_ptr(m.buf), m.len,
-			       write);
+	if (IS_ERR(lbdev))
+		return PTR_ERR(lbdev);
+	if (mutex_lock_killable(&lb->mem_lock)) {
+		ret = -EINTR;
+	} else {
+		ret = vmsg_lb_mem_copy(lbdev, m.addr, u64_to_user_ptr(m.buf),
+				       m.len, write);
+		mutex_unlock(&lb->mem_lock);
+	}
 	put_device(&lbdev->dma_dev);
 	return ret;
 }
@@ -997,18 +1289,27 @@ static ssize_t vmsg_lb_peek(struct vmsg_lb *lb, size_t count)
 /* Under @lb->read_lock: drop the message vmsg_lb_peek() copied. */
 static void vmsg_lb_pop(struct vmsg_lb *lb)
 {
+	unsigned int busy_cpu;
 	unsigned long flags;
-	bool kick = false;
+	bool kick = false, arm;
 
 	spin_lock_irqsave(&lb->q_lock, flags);
 	lb->q_events -= lb->slots[lb->q_head].event;
 	lb->q_head = (lb->q_head + 1) % lb->q_len;
 	lb->q_count--;
+	lb->q_progress = ktime_get();
+	/* Back after a stall: watch what is left. */
+	arm = lb->stalled && lb->q_count;
+	busy_cpu = lb->q_cpu;
+	lb->stalled = false;
 	if (lb->tx_blocked && lb->q_events < lb->q_event_slots) {
 		lb->tx_blocked = false;
 		kick = true;
 	}
 	spin_unlock_irqrestore(&lb->q_lock, flags);
+
+	if (arm)
+		vmsg_lb_watch(lb, busy_cpu);
 
 	wake_up(&lb->sendq);
 	if (kick)
@@ -1133,9 +1434,12 @@ static ssize_t vmsg_lb_write(struct file *file, const char __user *buf,
 	long left;
 	int ret;
 
+	/* On the stack: a larger maximum must move it to the instance. */
+	static_assert(VMSG_LB_MAX_MSG_SIZE <= 512);
 	if (count < sizeof(*hdr))
 		return -EINVAL;
-	if (count > virtio_msg_bus_max_msg_size(&lb->bus))
+	if (count > virtio_msg_bus_max_msg_size(&lb->bus) ||
+	    count > sizeof(msg))
 		return -EMSGSIZE;
 	if (copy_from_user(msg, buf, count))
 		return -EFAULT;
@@ -1228,11 +1532,28 @@ static void vmsg_lb_instance_release(struct device *dev)
 	struct vmsg_lb *lb = container_of(dev, struct vmsg_lb, dev);
 
 	ida_free(&vmsg_lb_ida, lb->id);
+	mem_cgroup_put(lb->memcg);
+	free_page((unsigned long)lb->bounce);
 	kvfree(lb->rx_slots);
 	kvfree(lb->slots);
 	kfree(lb);
-	if (atomic_dec_and_test(&vmsg_lb_instances))
-		wake_up_var(&vmsg_lb_instances);
+	/*
+	 * The instance held the module since open: until here this code,
+	 * and that of its devices' release, cannot be unloaded.
+	 */
+	module_put(THIS_MODULE);
+}
+
+/* Count one more open file, unless max_instances are open. */
+static bool vmsg_lb_get_open_slot(void)
+{
+	int open = atomic_read(&vmsg_lb_open_files);
+
+	do {
+		if (open >= READ_ONCE(max_instances))
+			return false;
+	} while (!atomic_try_cmpxchg(&vmsg_lb_open_files, &open, open + 1));
+	return true;
 }
 
 static int vmsg_lb_open(struct inode *inode, struct file *file)
@@ -1240,14 +1561,32 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	struct vmsg_lb *lb;
 	int ret;
 
-	lb = kzalloc(sizeof(*lb), GFP_KERNEL);
-	if (!lb)
-		return -ENOMEM;
+	/*
+	 * The file is root-equivalent: its devices' drivers trust the
+	 * device with their data. Checked here, not by the file mode
+	 * alone, so that the file cannot be delegated by a chmod.
+	 */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!vmsg_lb_get_open_slot())
+		return -EMFILE;
+
+	/* What a backend makes the kernel allocate is charged to it. */
+	lb = kzalloc(sizeof(*lb), GFP_KERNEL_ACCOUNT);
+	if (!lb) {
+		ret = -ENOMEM;
+		goto err_slot;
+	}
 	lb->q_len = queue_len;
 	lb->q_event_slots = lb->q_len * 3 / 4;
-	lb->slots = kvcalloc(lb->q_len, sizeof(*lb->slots), GFP_KERNEL);
-	lb->rx_slots = kvcalloc(lb->q_len, sizeof(*lb->rx_slots), GFP_KERNEL);
-	if (!lb->slots || !lb->rx_slots) {
+	lb->max_devs = clamp(READ_ONCE(max_devices), 1U,
+			     VMSG_LB_MAX_DEVICES);
+	lb->slots = kvcalloc(lb->q_len, sizeof(*lb->slots),
+			     GFP_KERNEL_ACCOUNT);
+	lb->rx_slots = kvcalloc(lb->q_len, sizeof(*lb->rx_slots),
+				GFP_KERNEL_ACCOUNT);
+	lb->bounce = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
+	if (!lb->slots || !lb->rx_slots || !lb->bounce) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -1256,10 +1595,17 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 		ret = lb->id;
 		goto err_free;
 	}
+	lb->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_init(&lb->lock);
 	xa_init(&lb->devs);
 	xa_init(&lb->held);
+	mutex_init(&lb->mem_lock);
 	spin_lock_init(&lb->q_lock);
+	INIT_WORK(&lb->stall_arm, vmsg_lb_stall_arm);
+	hrtimer_init(&lb->stall_timer, CLOCK_MONOTONIC,
+		     HRTIMER_MODE_REL_PINNED);
+	lb->stall_timer.function = vmsg_lb_stall_timer;
+	INIT_WORK(&lb->stall_work, vmsg_lb_stall_work);
 	mutex_init(&lb->read_lock);
 	init_waitqueue_head(&lb->readq);
 	init_waitqueue_head(&lb->sendq);
@@ -1268,7 +1614,7 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&lb->rxq);
 
 	/* From here on the instance is freed by its device's release. */
-	atomic_inc(&vmsg_lb_instances);
+	__module_get(THIS_MODULE);
 	device_initialize(&lb->dev);
 	lb->dev.parent = vmsg_lb_misc.this_device;
 	lb->dev.release = vmsg_lb_instance_release;
@@ -1281,6 +1627,7 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 
 	lb->bus.parent = &lb->dev;
 	lb->bus.desc = &vmsg_lb_desc;
+	lb->bus.max_devices = lb->max_devs;
 	ret = virtio_msg_bus_register(&lb->bus);
 	if (ret)
 		goto err_del;
@@ -1294,12 +1641,16 @@ err_del:
 	device_del(&lb->dev);
 err_put:
 	put_device(&lb->dev);
+	atomic_dec(&vmsg_lb_open_files);
 	return ret;
 
 err_free:
+	free_page((unsigned long)lb->bounce);
 	kvfree(lb->rx_slots);
 	kvfree(lb->slots);
 	kfree(lb);
+err_slot:
+	atomic_dec(&vmsg_lb_open_files);
 	return ret;
 }
 
@@ -1313,6 +1664,10 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	lb->dead = true;
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 	wake_up_all(&lb->sendq);
+	/* Nothing arms the watchdog once @dead is set. */
+	cancel_work_sync(&lb->stall_arm);
+	hrtimer_cancel(&lb->stall_timer);
+	cancel_work_sync(&lb->stall_work);
 
 	/*
 	 * Fail what is in flight at once instead of after a timeout. Break
@@ -1327,10 +1682,6 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	cancel_work_sync(&lb->rx_work);
 	virtio_msg_bus_unregister(&lb->bus);
 
-	xa_for_each(&lb->devs, index, lbdev) {
-		xa_erase(&lb->devs, index);
-		put_device(&lbdev->dma_dev);
-	}
 	/* Only a core that skipped ->release_device leaves entries here. */
 	xa_for_each(&lb->held, index, lbdev) {
 		xa_erase(&lb->held, index);
@@ -1338,9 +1689,11 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	}
 	xa_destroy(&lb->devs);
 	xa_destroy(&lb->held);
+	mutex_destroy(&lb->mem_lock);
 	mutex_destroy(&lb->read_lock);
 	mutex_destroy(&lb->lock);
 	device_unregister(&lb->dev);
+	atomic_dec(&vmsg_lb_open_files);
 	return 0;
 }
 
@@ -1357,8 +1710,9 @@ static const struct file_operations vmsg_lb_fops = {
 };
 
 /*
- * Root only by default: a backend sees whatever the drivers of its devices
- * map, and the virtio drivers trust the device with the data they give it.
+ * Root only: a backend sees whatever the drivers of its devices map, and
+ * the virtio drivers trust the device with the data they give it. Opening
+ * also needs CAP_SYS_ADMIN.
  */
 static struct miscdevice vmsg_lb_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
@@ -1390,9 +1744,8 @@ module_init(vmsg_lb_init);
 
 static void __exit vmsg_lb_exit(void)
 {
+	/* Every instance held the module: all are gone. */
 	misc_deregister(&vmsg_lb_misc);
-	/* Every file is closed; wait for late device references to go. */
-	wait_var_event(&vmsg_lb_instances, !atomic_read(&vmsg_lb_instances));
 	destroy_workqueue(vmsg_lb_wq);
 	ida_destroy(&vmsg_lb_ida);
 }

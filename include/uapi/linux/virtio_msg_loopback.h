@@ -4,7 +4,9 @@
  * process that implements the device side of virtio-msg devices.
  *
  * Each open file of /dev/virtio-msg-loopback is one bus instance, owned by
- * whoever holds the file descriptor. On it:
+ * whoever holds the file descriptor. Opening needs CAP_SYS_ADMIN (EPERM);
+ * at most max_instances (module parameter) are open at once (EMFILE). On
+ * it:
  *
  * - read() returns exactly one driver-to-device message (a request or an
  *   EVENT_AVAIL), write() takes exactly one device-to-driver message (a
@@ -42,7 +44,8 @@
  *	queue; notifications may use three quarters of it, and wait in the
  *	driver side beyond that. Also the number of written messages that
  *	may wait for delivery.
- * @max_devices: out: number of devices one instance may have at once
+ * @max_devices: out: number of device numbers one instance may have at
+ *	once; a removed number counts until its virtio device is gone
  * @reserved: in: 0; out: 0
  *
  * On return the kernel has written min(@size, its own size) bytes and set
@@ -126,9 +129,13 @@ struct virtio_msg_lb_mem {
  * define VIRTIO_MSG_LB_IOC_ADD_DEVICE - add a device number to the instance
  *
  * Argument: struct virtio_msg_lb_device. The driver side then asks the
- * device for GET_DEVICE_INFO (read it with read()) and probes it. Errors:
- * EINVAL (bad size, flags, reserved or dev_num), E2BIG, EEXIST (number in
- * use on this instance), ENOSPC (max_devices reached), ENOMEM, EFAULT.
+ * device for GET_DEVICE_INFO (read it with read()) and probes it, if the
+ * device type is one the bus allows. A number removed a moment ago may be
+ * added again at once: its old virtio device goes first. Errors: EINVAL
+ * (bad size, flags, reserved or dev_num), E2BIG, EEXIST (number in use on
+ * this instance), ENOSPC (max_devices reached, removed numbers whose
+ * virtio device still exists included), ENOMEM (also when the driver side
+ * has too many device events queued), EFAULT.
  */
 #define VIRTIO_MSG_LB_IOC_ADD_DEVICE \
 	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x01, \
@@ -139,8 +146,10 @@ struct virtio_msg_lb_mem {
  *
  * Argument: struct virtio_msg_lb_device. Requests pending for the device
  * fail, the virtio device is unregistered in the background, and memory
- * access for the number stops at once. Errors: EINVAL, E2BIG, ENOENT (no
- * such device on this instance), EFAULT.
+ * access for the number stops at once, MEM_READ/MEM_WRITE already running
+ * on other threads included. The number counts against max_devices until
+ * the virtio device is gone. Errors: EINVAL, E2BIG, ENOENT (no such device
+ * on this instance), EFAULT.
  */
 #define VIRTIO_MSG_LB_IOC_REMOVE_DEVICE \
 	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x02, \
@@ -151,9 +160,10 @@ struct virtio_msg_lb_mem {
  *
  * Argument: struct virtio_msg_lb_mem. Errors: EINVAL (bad size, reserved,
  * zero len, or addr + len wraps), E2BIG, ENODEV (no such device on this
- * instance), ENXIO (the range is not inside one live mapping of the
- * device), EACCES (the mapping is from the device only), EFAULT (bad
- * buf), EINTR (fatal signal during a long copy; part of it may be done).
+ * instance, or removed during the copy), ENXIO (the range is not inside
+ * one live mapping of the device), EACCES (the mapping is from the device
+ * only), EFAULT (bad buf), EINTR (fatal signal during a long copy; part of
+ * it may be done).
  */
 #define VIRTIO_MSG_LB_IOC_MEM_READ \
 	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x03, \

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -148,6 +149,12 @@ struct vmsg_lb *vmsg_lb_open(const char *path)
 		errno = EPROTO;
 		goto err_close;
 	}
+	/*
+	 * The backend may serve the I/O that memory reclaim waits for: its
+	 * own allocations must not wait for that I/O. Best effort (needs
+	 * CAP_SYS_RESOURCE).
+	 */
+	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
 	lb->max_msg_size = info.max_msg_size;
 	lb->rbuf = malloc(lb->max_msg_size);
 	lb->wbuf = malloc(lb->max_msg_size);

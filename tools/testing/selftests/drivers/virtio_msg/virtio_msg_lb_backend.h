@@ -111,6 +111,7 @@ struct mini_rng {
 	bool kicked;
 	uint32_t dev_status[MINI_MAX];
 	unsigned int kicks[MINI_MAX];
+	uint32_t extra_features[2];	/* offered besides the two needed */
 };
 
 static inline void put_le32(void *p, uint32_t v)
@@ -180,8 +181,10 @@ static inline int mini_rng_answer(struct mini_rng *rng, const uint8_t *req,
 		memcpy(p, req + 8, 8);
 		put_le32(p + 4, num);
 		for (i = 0; i < num; i++)
-			put_le32(p + 8 + 4 * i, first + i == 1 ?
-				 F_VERSION_1 | F_ACCESS_PLATFORM : 0);
+			put_le32(p + 8 + 4 * i, (first + i == 1 ?
+				 F_VERSION_1 | F_ACCESS_PLATFORM : 0) |
+				 (first + i < 2 ?
+				  rng->extra_features[first + i] : 0));
 		plen = 8 + 4 * num;
 		break;
 	}

@@ -23,11 +23,14 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <linux/virtio_msg.h>
 #include <linux/virtio_msg_loopback.h>
 
 #include "../../kselftest_harness.h"
 #include "virtio_msg_lb_backend.h"
+#include "virtio_msg_lb_blk.h"
 
 /* An address no access succeeds on. */
 static void *bad_ptr(void)
@@ -648,6 +651,99 @@ TEST_F_TIMEOUT(lb, mem_after_remove, 60)
 	EXPECT_EQ(ENXIO, errno);
 }
 
+/*
+ * Serve @rng until the driver side sends GET_DEVICE_INFO for @dev_num, and
+ * leave it unanswered: the driver side's worker then waits for it, and
+ * handles no device removal meanwhile. False if it never comes.
+ */
+static bool block_driver_side(struct mini_rng *rng, uint16_t dev_num)
+{
+	uint8_t req[MSG_MAX], resp[MINI_RESP_MAX];
+	struct virtio_msg_hdr hdr;
+	long end = lb_now_ms() + 20000;
+	int n;
+
+	if (lb_dev(rng->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, dev_num))
+		return false;
+	while (lb_now_ms() < end) {
+		n = lb_recv(rng->fd, req, sizeof(req), 100);
+		if (n == -ETIMEDOUT)
+			continue;
+		if (n < (int)sizeof(hdr))
+			return false;
+		memcpy(&hdr, req, sizeof(hdr));
+		if (!(hdr.type & VIRTIO_MSG_TYPE_BUS) &&
+		    hdr.msg_id == VIRTIO_MSG_GET_DEVICE_INFO &&
+		    le16toh(hdr.dev_num) == dev_num)
+			return true;
+		n = mini_rng_answer(rng, req, resp);
+		if (n > 0 && write(rng->fd, resp, n) != n)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * REMOVE stops a MEM_WRITE already running on another process. The
+ * write's source is a page of a vmsg-blk disk, mapped and never read: its
+ * copy faults and waits for a disk read, which waits for the disk's
+ * backend, stopped meanwhile. The device is removed during that wait,
+ * while the driver side's worker is kept busy so that the driver still
+ * has the ring mapped; then the disk backend runs again. The write must
+ * then fail with ENODEV instead of landing after the removal.
+ */
+TEST_F_TIMEOUT(lb, mem_during_remove, 90)
+{
+	struct mini_rng rng = { .fd = self->fd, .dev_num = 11 };
+	char prog[256], *args[] = { prog, "--size", "64", "--dev-num", "9",
+				    NULL };
+	struct lb_backend be;
+	const char *why;
+	int disk_fd, status = -1;
+	uint8_t *page;
+	pid_t writer;
+	char disk;
+
+	why = lb_backend_missing("vmsg-blk", prog, sizeof(prog));
+	if (why)
+		SKIP(return, "%s", why);
+	lb_backend_init(&be);
+	disk = blk_start(&be, args);
+	ASSERT_NE(0, disk) TH_LOG("vmsg-blk did not start");
+	disk_fd = blk_open(disk, O_RDONLY);
+	ASSERT_LE(0, disk_fd);
+	/* 32 MiB in: nothing has read there. */
+	page = mmap(NULL, 4096, PROT_READ, MAP_SHARED, disk_fd, 32 << 20);
+	ASSERT_NE(MAP_FAILED, page);
+	madvise(page, 4096, MADV_RANDOM);
+
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 11));
+	ASSERT_TRUE(mini_rng_until_kick(&rng, 20000));
+	ASSERT_TRUE(block_driver_side(&rng, 12));
+
+	ASSERT_EQ(0, kill(be.pid, SIGSTOP));
+	writer = fork();
+	ASSERT_LE(0, writer);
+	if (!writer) {
+		int ret = lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 11,
+				 rng.desc, page, 16);
+
+		_exit(ret ? errno : 0);
+	}
+	/* The writer is waiting for the disk by now. */
+	usleep(300 * 1000);
+	EXPECT_NE(writer, waitpid(writer, &status, WNOHANG))
+		TH_LOG("the write did not wait for the disk");
+	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 11));
+	kill(be.pid, SIGCONT);
+	EXPECT_EQ(ENODEV, lb_child_status(writer, 10000))
+		TH_LOG("0: the write landed after the removal");
+
+	munmap(page, 4096);
+	close(disk_fd);
+	lb_backend_close(&be);
+}
+
 /* Names of the network interfaces, as one string (for set differences). */
 static void net_ifaces(char *buf, size_t len)
 {
@@ -684,12 +780,77 @@ static int iface_up(const char *name)
 }
 
 /*
- * Kicks are never lost: with the module loaded with a 4-message queue
- * (3 slots for kicks) and the backend not reading, six network devices
- * are brought up, each kicking its receive queue once. The kicks that
- * find no room are kept by the driver side and must still arrive, for
- * every device, once the backend reads again.
+ * Opening needs CAP_SYS_ADMIN, not only access to the file: a root
+ * process without it (here: dropped from its effective set) gets EPERM.
  */
+TEST(open_needs_cap_sys_admin)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	pid_t pid;
+	int fd;
+
+	fd = lb_open(0);
+	if (fd < 0)
+		SKIP(return, "%s: %s", LB_PATH, strerror(errno));
+	close(fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (syscall(SYS_capget, &hdr, data))
+			_exit(2);
+		data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &=
+			~CAP_TO_MASK(CAP_SYS_ADMIN);
+		if (syscall(SYS_capset, &hdr, data))
+			_exit(3);
+		fd = open(LB_PATH, O_RDWR | O_CLOEXEC);
+		_exit(fd < 0 && errno == EPERM ? 0 : 1);
+	}
+	EXPECT_EQ(0, lb_child_status(pid, 10000));
+}
+
+#define MAX_INSTANCES	"/sys/module/virtio_msg_loopback/parameters/max_instances"
+
+/* At most max_instances instances at once; EMFILE beyond. */
+TEST(max_instances)
+{
+	char old[32] = "", buf[32];
+	int fd[4], extra, i, n;
+
+	fd[0] = lb_open(0);
+	if (fd[0] < 0)
+		SKIP(return, "%s: %s", LB_PATH, strerror(errno));
+	ASSERT_EQ(0, lb_read_file(MAX_INSTANCES, old, sizeof(old)));
+	n = open(MAX_INSTANCES, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, n);
+	/* This one and two more; nobody else has one open during tests. */
+	EXPECT_EQ(2, write(n, "3\n", 2));
+	close(n);
+	fd[1] = lb_open(0);
+	fd[2] = lb_open(0);
+	EXPECT_LE(0, fd[1]);
+	EXPECT_LE(0, fd[2]);
+	fd[3] = lb_open(0);
+	EXPECT_EQ(-1, fd[3]);
+	EXPECT_EQ(EMFILE, errno);
+	/* Closing one makes room again. */
+	close(fd[2]);
+	extra = lb_open(0);
+	EXPECT_LE(0, extra);
+	for (i = 0; i < 4; i++)
+		if (i != 2 && fd[i] >= 0)
+			close(fd[i]);
+	if (extra >= 0)
+		close(extra);
+	n = open(MAX_INSTANCES, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, n);
+	snprintf(buf, sizeof(buf), "%s", old);
+	EXPECT_EQ((ssize_t)strlen(buf), write(n, buf, strlen(buf)));
+	close(n);
+}
+
 FIXTURE(reload) {
 	int unused;
 };
@@ -702,6 +863,13 @@ FIXTURE_TEARDOWN(reload)
 {
 }
 
+/*
+ * Kicks are never lost: with the module loaded with a 4-message queue
+ * (3 slots for kicks) and the backend not reading, six network devices
+ * are brought up, each kicking its receive queue once. The kicks that
+ * find no room are kept by the driver side and must still arrive, for
+ * every device, once the backend reads again.
+ */
 TEST_F_TIMEOUT(reload, kicks_not_lost, 120)
 {
 	struct virtio_msg_lb_info info = { .size = sizeof(info) };

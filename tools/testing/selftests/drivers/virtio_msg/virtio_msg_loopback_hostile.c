@@ -972,6 +972,227 @@ TEST_F_TIMEOUT(hostile, garbage, 60)
 	EXPECT_EQ(1, counter(dir, "received_get_device_features"));
 }
 
+/* Answer the GET_DEVICE_INFO @req as a device of type @id. */
+static int answer_info(int fd, const uint8_t *req, uint32_t id)
+{
+	uint8_t resp[MINI_RESP_MAX] = { 0 };
+	int n = sizeof(struct virtio_msg_hdr) +
+		sizeof(struct virtio_msg_get_device_info_resp);
+
+	memcpy(resp, req, sizeof(struct virtio_msg_hdr));
+	resp[0] |= VIRTIO_MSG_TYPE_RESPONSE;
+	set_msg_size(resp, n);
+	put_le32(resp + 8, id);
+	put_le32(resp + 16, 64);
+	put_le32(resp + 24, 1);
+	return write(fd, resp, n) == n ? 0 : -1;
+}
+
+/*
+ * Device types whose drivers trust the device with physical addresses,
+ * memory or input (pmem, mem, balloon, gpu, fs, input, ...): the bus
+ * lets none of them through, so no virtio device appears and the driver
+ * side asks nothing more after GET_DEVICE_INFO. Without the allowlist the
+ * core would probe them, and barrier() would see their requests.
+ */
+TEST_F_TIMEOUT(hostile, device_types, 240)
+{
+	static const uint32_t refused[] = {
+		27 /* pmem */, 24 /* mem */, 5 /* balloon */, 16 /* gpu */,
+		26 /* fs */, 18 /* input */, 9 /* 9p */, 8 /* scsi */,
+		19 /* vsock */, 20 /* crypto */, 23 /* iommu */,
+		25 /* sound */, 0xffff,
+	};
+	struct backend *b = &self->b;
+	uint8_t req[MSG_MAX];
+	char dir[PATH_MAX];
+	unsigned int i;
+	uint16_t dev;
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		dev = OTHER + i;
+		ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, dev));
+		ASSERT_LT(0, serve_for(b, VIRTIO_MSG_GET_DEVICE_INFO, dev,
+				       req));
+		ASSERT_EQ(0, answer_info(b->fd, req, refused[i]));
+		ASSERT_EQ(0, barrier(b, dev))
+			TH_LOG("device type %u was probed", refused[i]);
+		EXPECT_FALSE(find_vdev(b->inst, dev, dir, sizeof(dir)))
+			TH_LOG("device type %u registered", refused[i]);
+		EXPECT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+				    dev));
+	}
+	/* An allowed type still comes up. */
+	ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE));
+	ASSERT_TRUE(serve_until_bound(b, BASE, dir, sizeof(dir)));
+}
+
+/* Whether feature bit @bit is set in the "features" file at @dir. */
+static int negotiated(const char *dir, unsigned int bit)
+{
+	char path[PATH_MAX + 64], buf[256];
+
+	snprintf(path, sizeof(path), "%s/features", dir);
+	if (lb_read_file(path, buf, sizeof(buf)) || strlen(buf) <= bit)
+		return -1;
+	return buf[bit] == '1';
+}
+
+/*
+ * Feature bits outside the bus's list for the type are hidden from the
+ * driver: a virtio-rng device offering NOTIFICATION_DATA (38), IN_ORDER
+ * (35) and device bits 0-3 gets none of them, only VERSION_1 and
+ * ACCESS_PLATFORM.
+ */
+TEST_F_TIMEOUT(hostile, feature_mask, 60)
+{
+	struct backend *b = &self->b;
+	char dir[PATH_MAX];
+
+	b->rng.extra_features[0] = 0xf;
+	b->rng.extra_features[1] = (1U << (38 - 32)) | (1U << (35 - 32));
+	ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE));
+	ASSERT_TRUE(serve_until_bound(b, BASE, dir, sizeof(dir)));
+	EXPECT_EQ(1, negotiated(dir, 32));
+	EXPECT_EQ(1, negotiated(dir, 33));
+	EXPECT_EQ(0, negotiated(dir, 35));
+	EXPECT_EQ(0, negotiated(dir, 38));
+	EXPECT_EQ(0, negotiated(dir, 0));
+	EXPECT_EQ(0, negotiated(dir, 3));
+}
+
+/*
+ * ADD, REMOVE and ADD of one number at once, before the driver side got
+ * to the first addition: the driver side may create, remove and create
+ * the device again, or create it once; either way the number ends up
+ * with a working device. Five numbers in a row.
+ */
+TEST_F_TIMEOUT(hostile, add_remove_add, 120)
+{
+	struct backend *b = &self->b;
+	char dir[PATH_MAX];
+	unsigned int i;
+	uint16_t dev;
+
+	for (i = 0; i < 5; i++) {
+		dev = BASE + i;
+		ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, dev));
+		ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+				    dev));
+		ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, dev));
+		/* Past every event of the number, all served. */
+		ASSERT_LE(0, barrier(b, STRANGER));
+		EXPECT_TRUE(find_vdev(b->inst, dev, dir, sizeof(dir)) &&
+			    has_driver(dir))
+			TH_LOG("round %u: device %#x lost", i, dev);
+	}
+}
+
+#define MAX_DEVICES	"/sys/module/virtio_msg_loopback/parameters/max_devices"
+
+static int write_param(const char *path, const char *val)
+{
+	ssize_t len = strlen(val);
+	int fd, ret;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, len) == len ? 0 : -EIO;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A removal the driver side could not queue (its queue of device events
+ * is full: the test blocks the driver side on an unanswered
+ * GET_DEVICE_INFO and fills the queue with ADD/REMOVE pairs) leaves the
+ * device there: its number must go on counting against max_devices until
+ * the device is really gone, and adding the number again must replace
+ * the old device with a new one. A driver side whose removals cannot fail
+ * (they drop a queued addition, so the queue never fills) must remove the
+ * device, and the number must then stop counting.
+ */
+TEST_F_TIMEOUT(hostile, lost_removal, 180)
+{
+	struct backend *b = &self->b, b2 = { .fd = -1 };
+	uint16_t a = BASE, blocker = BASE + 1, churn = OTHER;
+	char old[32] = "", dir[PATH_MAX];
+	uint8_t req[MSG_MAX];
+	unsigned int pairs;
+	long end;
+	bool full = false;
+
+	ASSERT_EQ(0, lb_read_file(MAX_DEVICES, old, sizeof(old)))
+		TH_LOG("no max_devices parameter");
+	ASSERT_EQ(0, write_param(MAX_DEVICES, "3\n"));
+	b2.fd = lb_open_named(b2.inst, sizeof(b2.inst));
+	EXPECT_EQ(0, write_param(MAX_DEVICES, old));
+	ASSERT_LE(0, b2.fd);
+	ASSERT_NE(0, b2.inst[0]);
+	b2.rng.fd = b2.fd;
+	b2.rng.dev_num = BASE;
+	b2.rng.count = MINI_MAX;
+	b2.sentinels = 0x100;
+	/* The first instance has no use here: out of the way. */
+	close(b->fd);
+	b->fd = -1;
+
+	ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, a));
+	ASSERT_TRUE(serve_until_bound(&b2, a, dir, sizeof(dir)));
+
+	/* Block the driver side: this GET_DEVICE_INFO stays unanswered. */
+	ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, blocker));
+	ASSERT_LT(0, serve_for(&b2, VIRTIO_MSG_GET_DEVICE_INFO, blocker, req));
+	for (pairs = 0; pairs < 4096; pairs++) {
+		if (lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, churn)) {
+			ASSERT_EQ(ENOMEM, errno);
+			full = true;
+			break;
+		}
+		ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
+				    churn));
+	}
+	if (!full)
+		TH_LOG("the queue never filled: removals drop queued additions");
+	/* Perhaps not queued; succeeds for the backend anyway. */
+	EXPECT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, a));
+
+	/* Unblock: no function behind the blocker; the queue drains. */
+	ASSERT_EQ(0, answer_no_function(b2.fd, req));
+	end = now_ms() + WAIT_MS;
+	while (barrier(&b2, STRANGER) < 0)
+		ASSERT_GT(end, now_ms()) TH_LOG("the queue did not drain");
+	if (!find_vdev(b2.inst, a, dir, sizeof(dir))) {
+		/* The removal held: a counts no more, two more fit. */
+		EXPECT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE,
+				    BASE + 2));
+		EXPECT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE,
+				    BASE + 3));
+		EXPECT_EQ(-1, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE,
+				     BASE + 4));
+		EXPECT_EQ(ENOSPC, errno);
+		goto out;
+	}
+
+	/* a (still there) and the blocker count: one more fits. */
+	EXPECT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE + 2));
+	EXPECT_EQ(-1, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE + 3));
+	EXPECT_EQ(ENOSPC, errno);
+
+	/*
+	 * Adding a again replaces the old device with a working one: the
+	 * old one, broken, can no longer set DRIVER_OK; a new one is probed
+	 * and does. (Its sysfs name may well be the old one's.)
+	 */
+	b2.rng.dev_status[0] = 0;
+	ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, a));
+	EXPECT_TRUE(serve_until_bound(&b2, a, dir, sizeof(dir)))
+		TH_LOG("the old device was not replaced");
+out:
+	EXPECT_TRUE(close_bounded(&b2));
+}
+
 /*
  * Load the bus, start a well-behaved device, close, unload both modules:
  * twenty times. Every step must work; kmemleak, run by the test guest

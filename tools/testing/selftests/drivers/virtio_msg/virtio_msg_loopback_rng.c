@@ -128,6 +128,34 @@ TEST_F_TIMEOUT(rng, read_and_stop, 60)
 	EXPECT_TRUE(wait_virtio_rng(false, name, sizeof(name), 10000));
 }
 
+/*
+ * A backend may serve the very I/O that memory reclaim waits for: the
+ * library makes it an I/O flusher (PR_SET_IO_FLUSHER), whose allocations
+ * do no I/O. The flags are field 9 of /proc/<pid>/stat.
+ */
+#define PF_MEMALLOC_NOIO	0x00080000U
+#define PF_LOCAL_THROTTLE	0x00100000U
+
+TEST_F_TIMEOUT(rng, io_flusher, 30)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", self->be.pid);
+	ASSERT_EQ(0, lb_read_file(path, buf, sizeof(buf)));
+	/* After the command name, which may hold spaces: field 3 on. */
+	p = strrchr(buf, ')');
+	ASSERT_NE(NULL, p);
+	for (i = 2; i < 9 && p; i++)
+		p = strchr(p + 1, ' ');
+	ASSERT_NE(NULL, p);
+	flags = strtoul(p + 1, NULL, 10);
+	EXPECT_EQ(PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE,
+		  flags & (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE))
+		TH_LOG("flags %#lx", flags);
+}
+
 TEST_F_TIMEOUT(rng, backend_killed, 90)
 {
 	int progress[2], status, fd;
