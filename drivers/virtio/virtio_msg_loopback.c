@@ -311,6 +311,11 @@ module_param(stall_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(stall_timeout_ms,
 		 "Break an instance's devices when its backend reads nothing for this long while messages wait; 0: never (default 5000)");
 
+static bool allow_console;
+module_param(allow_console, bool, 0644);
+MODULE_PARM_DESC(allow_console,
+		 "Let backends opened from now on serve virtio consoles, which a backend can crash on Linux 6.12 (default N)");
+
 static unsigned int max_devices = 64;
 module_param(max_devices, uint, 0644);
 MODULE_PARM_DESC(max_devices,
@@ -894,6 +899,22 @@ static const struct virtio_msg_bus_ops vmsg_lb_bus_ops = {
 static const struct virtio_msg_device_policy vmsg_lb_devices[] = {
 	{
 		/*
+		 * First, so that instances without allow_console start
+		 * after it. Linux 6.12's virtio_console does not survive a
+		 * device that breaks while it writes (a use-after-free in
+		 * put_chars(), a BUG_ON in remove_vqs()), so consoles are for
+		 * trusted backends only. One port only: MULTIPORT sizes the
+		 * driver's queue arrays from a device-chosen port count, and
+		 * its control messages create ports. See also "Consoles" in
+		 * the documentation: an hvc write waits for the device with
+		 * interrupts off.
+		 */
+		.device_id = VIRTIO_ID_CONSOLE,
+		.features = VMSG_LB_TRANSPORT_FEATURES |
+			    VMSG_LB_F(VIRTIO_CONSOLE_F_SIZE),
+	},
+	{
+		/*
 		 * Left out: SIZE_MAX (a value below a page reaches a WARN
 		 * in the block layer), TOPOLOGY (a device-chosen shift),
 		 * ZONED (device-written zone reports), DISCARD,
@@ -938,17 +959,6 @@ static const struct virtio_msg_device_policy vmsg_lb_devices[] = {
 	{
 		.device_id = VIRTIO_ID_RNG,
 		.features = VMSG_LB_TRANSPORT_FEATURES,
-	},
-	{
-		/*
-		 * One port only: MULTIPORT sizes the driver's queue arrays
-		 * from a device-chosen port count, and its control messages
-		 * create ports. See also "Consoles" in the documentation:
-		 * an hvc write waits for the device with interrupts off.
-		 */
-		.device_id = VIRTIO_ID_CONSOLE,
-		.features = VMSG_LB_TRANSPORT_FEATURES |
-			    VMSG_LB_F(VIRTIO_CONSOLE_F_SIZE),
 	},
 	{ }
 };
@@ -1628,6 +1638,8 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	lb->bus.parent = &lb->dev;
 	lb->bus.desc = &vmsg_lb_desc;
 	lb->bus.max_devices = lb->max_devs;
+	/* The console entry is the first: skip it unless allowed. */
+	lb->bus.devices = vmsg_lb_devices + !READ_ONCE(allow_console);
 	ret = virtio_msg_bus_register(&lb->bus);
 	if (ret)
 		goto err_del;

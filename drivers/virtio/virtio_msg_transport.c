@@ -567,8 +567,9 @@ static void vmsg_set_status(struct virtio_device *vdev, u8 status)
  * @device_id: virtio device ID
  *
  * Context: any.
- * Return: the bus's entry for @device_id, or NULL when the bus lists
- * device types and @device_id is not among them. A bus that lists none
+ * Return: the bus's entry for @device_id (the instance's list first,
+ * else the descriptor's), or NULL when the bus lists device types and
+ * @device_id is not among them. A bus that lists none
  * lets every type through with every feature: a static entry says so.
  */
 const struct virtio_msg_device_policy *
@@ -577,7 +578,8 @@ vmsg_dev_policy(const struct virtio_msg_bus *bus, u32 device_id)
 	static const struct virtio_msg_device_policy any = {
 		.features = U64_MAX,
 	};
-	const struct virtio_msg_device_policy *p = bus->desc->devices;
+	const struct virtio_msg_device_policy *p =
+		bus->devices ?: bus->desc->devices;
 
 	if (!p)
 		return &any;

@@ -202,6 +202,9 @@ struct virtio_msg_bus_desc {
  * @max_devices: how many devices the core creates on this instance at
  *	most; 0 means VIRTIO_MSG_BUS_MAX_DEVICES_DEFAULT. Further device
  *	numbers announced by the peer are refused, with a ratelimited message.
+ * @devices: this instance's device allowlist, as
+ *	&virtio_msg_bus_desc.devices; NULL means the descriptor's. Set before
+ *	virtio_msg_bus_register().
  * @core: state owned by the core; bus modules do not touch it
  *
  * Bring-up has two phases. virtio_msg_bus_register() opens the channel: the
@@ -217,6 +220,7 @@ struct virtio_msg_bus {
 	u16 max_msg_size;
 	unsigned int timeout_ms;
 	unsigned int max_devices;
+	const struct virtio_msg_device_policy *devices;
 	struct virtio_msg_bus_core *core;
 };
 

@@ -42,7 +42,7 @@ vdevs_of() {
 }
 
 say "loading the virtio-msg loopback bus"
-modprobe virtio_msg_loopback && ok "$(lsmod | grep -c virtio_msg) modules" ||
+modprobe virtio_msg_loopback allow_console=1 && ok "$(lsmod | grep -c virtio_msg) modules" ||
 	bad "modprobe virtio_msg_loopback"
 
 

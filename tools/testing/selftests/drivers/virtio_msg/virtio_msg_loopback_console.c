@@ -260,6 +260,30 @@ static void unpin_lb_wq(void)
 	close(fd);
 }
 
+#define ALLOW_CONSOLE	"/sys/module/virtio_msg_loopback/parameters/allow_console"
+
+static int write_str(const char *path, const char *val)
+{
+	ssize_t len = strlen(val);
+	int fd, ret;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, len) == len ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* Consoles are opt-in (allow_console), read when the backend opens. */
+static int allow_consoles(bool allow)
+{
+	if (access(ALLOW_CONSOLE, F_OK) &&
+	    system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
+		return -1;
+	return write_str(ALLOW_CONSOLE, allow ? "Y" : "N");
+}
+
 FIXTURE(console) {
 	struct lb_backend be;	/* vmsg-console, all three streams on pipes */
 	int hvc;		/* tty number */
@@ -294,6 +318,7 @@ FIXTURE_SETUP(console)
 		SKIP(return, "%s", why);
 	if (access("/sys/bus/virtio/drivers/virtio_console", F_OK))
 		SKIP(return, "no virtio console driver (CONFIG_VIRTIO_CONSOLE)");
+	ASSERT_EQ(0, allow_consoles(true));
 	if (pick_cpus(cpu) == 2)
 		ASSERT_EQ(0, pin_to(0, cpu[0]));
 	self->cpu[0] = cpu[0];
@@ -329,6 +354,7 @@ FIXTURE_TEARDOWN(console)
 	unpin_lb_wq();
 	lb_close_fd(&self->fd);
 	lb_backend_close(&self->be);
+	allow_consoles(false);
 }
 
 #define NO_WRITE_REASON	"hvc writes need two CPUs and khvcd and the loopback work pinned"
@@ -425,18 +451,6 @@ TEST_F_TIMEOUT(console, stop, 120)
 /* Well below the soft-lockup detector's 20 s. */
 #define STALL_BOUND_MS	10000
 
-static int write_str(const char *path, const char *val)
-{
-	ssize_t len = strlen(val);
-	int fd, ret;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, len) == len ? 0 : -1;
-	close(fd);
-	return ret;
-}
 
 /*
  * The backend is stopped (SIGSTOP) while the tty is written to: the hvc
@@ -502,6 +516,30 @@ TEST_F_TIMEOUT(console, stopped_backend, 120)
 	if (old[0])
 		EXPECT_EQ(0, write_str(STALL_PARAM, old));
 	EXPECT_NE(0, old[0]);
+}
+
+/* Without allow_console, a backend's console never reaches a driver. */
+TEST(refused_by_default)
+{
+	struct lb_backend be;
+	char prog[256], *argv[4];
+	unsigned int before;
+	const char *why;
+
+	lb_backend_init(&be);
+	why = lb_backend_missing("vmsg-console", prog, sizeof(prog));
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, allow_consoles(false));
+	before = live_hvcs();
+	argv[0] = prog;
+	argv[1] = "--echo";
+	argv[2] = NULL;
+	be.flags = LB_BACKEND_STDIN | LB_BACKEND_STDERR;
+	ASSERT_EQ(0, lb_backend_start(&be, argv));
+	EXPECT_GT(0, wait_new_hvc(before, 3000));
+	EXPECT_EQ(0, count_consoles());
+	lb_backend_close(&be);
 }
 
 TEST(backend_help)
