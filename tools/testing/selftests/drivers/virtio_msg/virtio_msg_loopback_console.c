@@ -451,7 +451,6 @@ TEST_F_TIMEOUT(console, stop, 120)
 /* Well below the soft-lockup detector's 20 s. */
 #define STALL_BOUND_MS	10000
 
-
 /*
  * The backend is stopped (SIGSTOP) while the tty is written to: the hvc
  * write spins with interrupts off on its CPU until the device takes the
