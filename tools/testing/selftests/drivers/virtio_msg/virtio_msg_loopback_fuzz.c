@@ -53,16 +53,18 @@
  * Usage (kselftest output; no arguments is the short run `make check`
  * uses, with a fixed seed):
  *
- *   virtio_msg_loopback_fuzz [--seed N] [--messages N] [--time-limit S]
+ *   virtio_msg_loopback_fuzz [--seed N] [--replay R] [--messages N]
+ *			      [--time-limit S] [--rounds N]
  *			      [--request-timeout MS] [--no-load] [--no-storm]
  *			      [--keep-going] [--verbose]
  *
  * --messages (or --iterations) stops after N messages read plus written;
- * --time-limit stops starting rounds after S seconds. The seed is printed
- * first; a round that found something is reported with its own seed, and
- * "--seed S --rounds 1" replays that round's decisions (thread timing
- * makes replays similar, not identical). `make fuzz` at the top of the
- * tree runs it long in a test guest.
+ * --time-limit stops starting rounds after S seconds; --rounds after N
+ * rounds. The seed is printed first; a round that found something is
+ * reported with its own seed R, and "--replay R --rounds 1" runs that
+ * round again (thread and kernel timing make a replay similar, not
+ * identical). `make fuzz` at the top of the tree runs it long in a test
+ * guest.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -93,6 +95,7 @@
 #define READER_GONE_MS		10000	/* a killed reader, devices gone */
 #define STALL_MS		90000	/* no progress: the watchdog steps in */
 #define GRACE_MS		120000	/* past the time limit */
+#define PROGRESS_MS		60000	/* a summary line while running */
 
 /* Device side. */
 #define MAX_MSG		264	/* what the bus advertises; checked */
@@ -138,6 +141,7 @@ static void count(long *counter)
 
 struct options {
 	unsigned long long seed;
+	unsigned long long replay;
 	long messages;
 	long time_s;
 	long rounds;
@@ -316,6 +320,7 @@ struct inst {
 	unsigned int nhints;
 	bool stop_storm;
 	bool silent;		/* stop answering: requests time out */
+	bool congested;		/* a write found no room for a second */
 };
 
 /* Write one message; counted whatever the outcome. */
@@ -326,8 +331,12 @@ static int send_msg(struct inst *in, const void *msg, size_t len)
 
 	count(&sh->tx);
 	n = write(in->fd, msg, len);
-	if (n < 0 && errno == EAGAIN && poll(&pfd, 1, 1000) == 1)
-		n = write(in->fd, msg, len);
+	if (n < 0 && errno == EAGAIN) {
+		if (poll(&pfd, 1, 1000) == 1)
+			n = write(in->fd, msg, len);
+		else
+			in->congested = true;
+	}
 	if (n != (ssize_t)len) {
 		count(&sh->tx_refused);
 		return -1;
@@ -1654,7 +1663,9 @@ static void round_run(uint64_t seed)
 			serve_all_queues(in);
 		if (chance(s, in->hostility))
 			unsolicited(in);
-		for (i = in->flood ? below(s, in->flood) + 1 : 0; i; i--)
+		in->congested = false;
+		for (i = in->flood ? below(s, in->flood) + 1 : 0;
+		     i && !in->congested; i--)
 			unsolicited(in);
 		if (chance(s, 5))
 			add_device(in, below(s, NUM_RANGE));
@@ -1756,6 +1767,8 @@ static int fuzz_main(void)
 	}
 	while (budget_left()) {
 		sh->round_seed = rnd(&s);
+		if (opt.replay && !sh->rounds)
+			sh->round_seed = opt.replay;
 		round_run(sh->round_seed);
 		count(&sh->rounds);
 		if (sh->failures && !opt.keep_going)
@@ -1796,8 +1809,9 @@ static void summary(const char *verdict)
 
 static void usage(const char *prog, int status)
 {
-	printf("Usage: %s [--seed N] [--messages N] [--iterations N] [--time-limit S]\n"
-	       "	[--rounds N] [--request-timeout MS] [--no-load] [--no-storm]\n"
+	printf("Usage: %s [--seed N] [--replay ROUND_SEED] [--messages N]\n"
+	       "	[--iterations N] [--time-limit S] [--rounds N]\n"
+	       "	[--request-timeout MS] [--no-load] [--no-storm]\n"
 	       "	[--keep-going] [--verbose]\n", prog);
 	exit(status);
 }
@@ -1829,6 +1843,8 @@ static void parse_args(int argc, char **argv)
 		i++;
 		if (!strcmp(a, "--seed"))
 			opt.seed = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--replay"))
+			opt.replay = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--messages") || !strcmp(a, "--iterations"))
 			opt.messages = strtol(v, NULL, 0);
 		else if (!strcmp(a, "--time-limit"))
@@ -1846,7 +1862,7 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	long old_timeout, last_beat = 0, last_change, now;
+	long old_timeout, last_beat = 0, last_change, last_report, now;
 	int status, ret = KSFT_FAIL;
 	const char *verdict;
 	char phase[96] = "";
@@ -1887,6 +1903,7 @@ int main(int argc, char **argv)
 
 	/* The watchdog: progress, and the time limit. */
 	last_change = start_ms;
+	last_report = start_ms;
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			ret = WIFEXITED(status) && !WEXITSTATUS(status) ?
@@ -1897,6 +1914,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		now = lb_now_ms();
+		if (now - last_report >= PROGRESS_MS) {
+			last_report = now;
+			summary("running");
+		}
 		if (sh->heartbeat_ms != last_beat ||
 		    strcmp(phase, sh->phase)) {
 			last_beat = sh->heartbeat_ms;
