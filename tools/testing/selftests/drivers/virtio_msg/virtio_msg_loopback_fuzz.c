@@ -99,6 +99,7 @@
 
 /* Device side. */
 #define MAX_MSG		264	/* what the bus advertises; checked */
+#define BAD_MAX		(MAX_MSG + 64)	/* room for messages over the maximum */
 #define NDEVS		24	/* device models tracked per instance */
 #define NQUEUES		4
 #define CFG_MAX		64
@@ -712,7 +713,7 @@ static void flush_late(struct inst *in, bool all)
 static void respond(struct inst *in, uint8_t *resp, int len)
 {
 	uint64_t *s = &in->rs;
-	uint8_t bad[MAX_MSG];
+	uint8_t bad[BAD_MAX];
 	unsigned int r = below(s, 1000) * 300 / (in->hostility + 1);
 	struct virtio_msg_hdr h;
 	int blen;
@@ -777,7 +778,7 @@ static void respond(struct inst *in, uint8_t *resp, int len)
 	if (r < 220) {
 		/* Oversized: random bytes appended. */
 		blen = len + 1 + below(s, in->max_msg - len + 8);
-		blen = lmin(blen, MAX_MSG);
+		blen = lmin(blen, BAD_MAX);
 		fill_random(s, bad + len, blen - len);
 		set_hdr(bad, h.type, h.msg_id, le16toh(h.dev_num),
 			le16toh(h.token), blen);
@@ -1013,7 +1014,7 @@ static void unsolicited(struct inst *in)
 	uint64_t *s = &in->rs;
 	struct dev *d = &in->devs[below(s, NDEVS)];
 	uint16_t num = d->live && chance(s, 800) ? d->num : below(s, NUM_RANGE);
-	uint8_t msg[MAX_MSG];
+	uint8_t msg[BAD_MAX];
 	uint32_t off, len, plen;
 
 	memset(msg, 0, sizeof(msg));
@@ -1076,10 +1077,11 @@ static void unsolicited(struct inst *in)
 	case 6:
 		/* Garbage of any length, header included. */
 		plen = below(s, in->max_msg + 16);
-		fill_random(s, msg, lmin(plen, MAX_MSG));
+		plen = lmin(plen, BAD_MAX);
+		fill_random(s, msg, plen);
 		if (chance(s, 500) && plen >= 8)
 			put_le16(msg + 6, plen);
-		send_msg(in, msg, lmin(plen, MAX_MSG));
+		send_msg(in, msg, plen);
 		break;
 	default:
 		scribble(in);
