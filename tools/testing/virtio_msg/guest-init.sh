@@ -92,7 +92,13 @@ run_check() {
 		dog=$!
 		case "$kind" in
 		kunit) run_kunit "$name" "$what" < /dev/null ;;
-		kselftest|program) run_program "$kind" "$name" "/opt/virtio_msg/$what" < /dev/null ;;
+		kselftest|program)
+			# The program's path, then its options if any.
+			# shellcheck disable=SC2086
+			set -- $what
+			prog=$1
+			shift
+			run_program "$kind" "$name" "/opt/virtio_msg/$prog" "$@" < /dev/null ;;
 		esac
 		kill $dog
 	done < /etc/virtio_msg/suites

@@ -101,7 +101,7 @@
 #define GONE_MAX_MS		20000	/* devices gone after the close */
 #define STUCK_MAX_MS		30000	/* the load process, once killed */
 #define READER_GONE_MS		10000	/* a killed reader, devices gone */
-#define STALL_MS		90000	/* no progress: the watchdog steps in */
+#define STALL_MS		60000	/* no progress: the watchdog steps in */
 #define GRACE_MS		120000	/* past the time limit */
 #define PROGRESS_MS		60000	/* a summary line while running */
 
@@ -1505,19 +1505,26 @@ static void loader_main(uint64_t seed)
 	}
 }
 
-static int write_param(const char *path, long v)
+static int write_str(const char *path, const char *str)
 {
-	char buf[32];
-	int fd, n, ret = 0;
+	ssize_t n = strlen(str);
+	int fd, ret = 0;
 
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = snprintf(buf, sizeof(buf), "%ld\n", v);
-	if (write(fd, buf, n) != n)
+	if (write(fd, str, n) != n)
 		ret = -EIO;
 	close(fd);
 	return ret;
+}
+
+static int write_param(const char *path, long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld\n", v);
+	return write_str(path, buf);
 }
 
 static long read_param(const char *path)
@@ -1813,6 +1820,31 @@ static int fuzz_main(void)
 	return sh->failures ? 1 : 0;
 }
 
+/* Where the threads of the stuck fuzzer @pid are in the kernel. */
+static void show_stacks(pid_t pid)
+{
+	char path[64], stack[2048], *line, *save;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stack", pid,
+			 de->d_name);
+		if (lb_read_file(path, stack, sizeof(stack)))
+			continue;
+		ksft_print_msg("fuzz: thread %s:\n", de->d_name);
+		for (line = strtok_r(stack, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			ksft_print_msg("  %s\n", line);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* The summary line, built in pieces: "fuzz: seed=... elapsed=...". */
 static void summary(const char *verdict)
 {
@@ -1987,6 +2019,7 @@ int main(int argc, char **argv)
 				       sh->rounds, sh->round_seed);
 			printf("stuck for %ld s in \"%s\"\n",
 			       (now - last_change) / 1000, sh->phase);
+			show_stacks(pid);
 			if (lb_kill_wait(pid, NULL, 10000))
 				ksft_print_msg("fuzz: the fuzzer is stuck in the kernel\n");
 			ret = KSFT_FAIL;
