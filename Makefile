@@ -10,6 +10,9 @@
 #                           working over virtio-msg
 #   make check              set up, lint, build and test in both QEMU guests
 #   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema
+#   make fuzz [ARCH=arm64] [FUZZ_MESSAGES=N] [FUZZ_SEED=S] [FUZZ_TIME=S]
+#                           boot a guest and run only the loopback fuzzer,
+#                           long; results in .out/fuzz/ARCH
 #   make shell ARCH=...     boot a guest with everything loaded, interactively
 #   make setup              install the Debian packages the bench needs
 #   make kernel ARCH=...    build (or reuse) the test kernel for ARCH
@@ -31,7 +34,7 @@ KDIR ?= $(shell $(BENCH)/kernel.sh $(VMSG_ARCH))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(VMSG_ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all modules clean check demo lint shell setup kernel
+.PHONY: all modules clean check demo lint shell setup kernel fuzz
 
 all: modules
 
@@ -46,6 +49,11 @@ demo:
 
 lint:
 	$(BENCH)/lint.sh
+
+fuzz:
+	FUZZ_MESSAGES="$(FUZZ_MESSAGES)" FUZZ_SEED="$(FUZZ_SEED)" \
+	FUZZ_TIME="$(FUZZ_TIME)" FUZZ_ARGS="$(FUZZ_ARGS)" \
+		$(BENCH)/fuzz.sh $(VMSG_ARCH)
 
 shell:
 	$(BENCH)/guest.sh shell $(VMSG_ARCH)

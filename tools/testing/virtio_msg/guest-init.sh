@@ -4,7 +4,9 @@
 # /init of the virtio-msg test guests (busybox). The kernel command line
 # picks the mode: vmsg.mode=check runs every suite listed in
 # /etc/virtio_msg/suites and powers off; vmsg.mode=demo runs the demo;
-# vmsg.mode=shell gives a shell.
+# vmsg.mode=fuzz runs only the loopback fuzzer, with the options in
+# /etc/virtio_msg/fuzz.args and a time limit of /etc/virtio_msg/fuzz.timeout
+# seconds (make fuzz); vmsg.mode=shell gives a shell.
 #
 # Results go to the console between "@@vmsg begin KIND NAME" and
 # "@@vmsg end KIND NAME rc=N" lines, which the host-side runner parses.
@@ -65,8 +67,9 @@ watchdog() {
 
 run_program() {
 	kind=$1 name=$2 prog=$3
+	shift 3
 	echo "@@vmsg begin $kind $name"
-	(cd "$(dirname "$prog")" && timeout -s KILL $SUITE_TIMEOUT "$prog")
+	(cd "$(dirname "$prog")" && timeout -s KILL "$SUITE_TIMEOUT" "$prog" "$@")
 	echo "@@vmsg end $kind $name rc=$?"
 }
 
@@ -89,7 +92,13 @@ run_check() {
 		dog=$!
 		case "$kind" in
 		kunit) run_kunit "$name" "$what" < /dev/null ;;
-		kselftest|program) run_program "$kind" "$name" "/opt/virtio_msg/$what" < /dev/null ;;
+		kselftest|program)
+			# The program's path, then its options if any.
+			# shellcheck disable=SC2086
+			set -- $what
+			prog=$1
+			shift
+			run_program "$kind" "$name" "/opt/virtio_msg/$prog" "$@" < /dev/null ;;
 		esac
 		kill $dog
 	done < /etc/virtio_msg/suites
@@ -98,9 +107,29 @@ run_check() {
 	echo "@@vmsg done"
 }
 
+# The fuzzer alone, for as long as make fuzz asked, then the same
+# kmemleak scan and kernel log as a check run.
+run_fuzz() {
+	echo "@@vmsg boot arch=$(uname -m) release=$(uname -r)"
+	SUITE_TIMEOUT=$(cat /etc/virtio_msg/fuzz.timeout 2>/dev/null || echo 300)
+	# shellcheck disable=SC2046
+	set -- $(cat /etc/virtio_msg/fuzz.args 2>/dev/null)
+	watchdog virtio_msg_loopback_fuzz &
+	dog=$!
+	run_program kselftest virtio_msg_loopback_fuzz \
+		/opt/virtio_msg/selftests/virtio_msg_loopback_fuzz "$@" < /dev/null
+	kill $dog
+	kmemleak_report
+	dump_dmesg
+	echo "@@vmsg done"
+}
+
 case "$mode" in
 check)
 	run_check
+	;;
+fuzz)
+	run_fuzz
 	;;
 demo)
 	/opt/virtio_msg/demo.sh

@@ -73,6 +73,10 @@ install -m 755 "$VMSG_BENCH/demo-guest.sh" "$root/opt/virtio_msg/demo.sh"
 # check.sh reports a narrowed run as missing suites, so it cannot pass.
 grep -v '^#' "$VMSG_BENCH/suites" | grep -v '^[[:space:]]*$' |
 	awk -v re="${VMSG_SUITES:-.}" '$2 ~ re' > "$root/etc/virtio_msg/suites"
+# VMSG_FUZZ_ARGS and VMSG_FUZZ_TIMEOUT: the fuzzer's options and time
+# limit when the guest boots with vmsg.mode=fuzz (fuzz.sh).
+echo "${VMSG_FUZZ_ARGS:-}" > "$root/etc/virtio_msg/fuzz.args"
+echo "${VMSG_FUZZ_TIMEOUT:-300}" > "$root/etc/virtio_msg/fuzz.timeout"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) \
 	> "$out/initramfs.cpio"
 ln -sf "$kdir/$(vmsg_kimage "$arch")" "$out/kernel"

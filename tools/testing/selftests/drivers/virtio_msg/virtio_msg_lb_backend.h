@@ -343,9 +343,10 @@ static inline const char *lb_backend_missing(const char *name, char *prog,
 /*
  * The command line every backend keeps: --help prints its usage and exits
  * 0, an unknown option exits 2. The path of backend @name goes to @prog.
- * False (and the test skipped) when the backend is not installed. Needs
- * kselftest_harness.h included first.
+ * False (and the test skipped) when the backend is not installed. Only
+ * with kselftest_harness.h included first.
  */
+#ifdef __KSELFTEST_HARNESS_H
 static inline bool lb_backend_cli_ok(struct __test_metadata *_metadata,
 				     const char *name, char *prog, size_t len)
 {
@@ -360,6 +361,7 @@ static inline bool lb_backend_cli_ok(struct __test_metadata *_metadata,
 	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
 	return true;
 }
+#endif /* __KSELFTEST_HARNESS_H */
 
 /* Read at most @len - 1 bytes of @path into @buf, as a string: 0 or -errno. */
 static inline int lb_read_file(const char *path, char *buf, size_t len)
