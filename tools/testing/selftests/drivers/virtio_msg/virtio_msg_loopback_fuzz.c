@@ -57,16 +57,19 @@
  * unanswered cost little.
  *
  * Usage (kselftest output; with no arguments, 30 s with a fixed seed;
- * `make check` adds --types rng,net,other until the bugs the blk and
- * console models trip at once are fixed, see tools/testing/virtio_msg/suites):
+ * `make check` adds --types and --used-rings-only until the bugs they
+ * keep clear of are fixed, see tools/testing/virtio_msg/suites):
  *
  *   virtio_msg_loopback_fuzz [--seed N] [--replay R] [--messages N]
  *			      [--time-limit S] [--rounds N]
  *			      [--types rng,blk,net,console,other]
  *			      [--request-timeout MS] [--no-load] [--load-console]
- *			      [--no-storm] [--keep-going] [--verbose]
+ *			      [--no-storm] [--used-rings-only]
+ *			      [--keep-going] [--verbose]
  *
  * --types narrows the device models offered (all by default).
+ * --used-rings-only scribbles only on the rings the device owns, not on
+ * the descriptor tables and available rings the driver writes.
  * --messages (or --iterations) stops after N messages read plus written;
  * --time-limit stops starting rounds after S seconds; --rounds after N
  * rounds. The seed is printed first; a round that found something is
@@ -158,6 +161,7 @@ struct options {
 	long req_timeout_ms;
 	unsigned int types;	/* TYPE_* of the device models to offer */
 	bool load, load_console, storm, keep_going, verbose;
+	bool used_rings_only;	/* scribble on used rings only */
 };
 
 /* Device models, for --types. */
@@ -1028,15 +1032,17 @@ static void scribble(struct inst *in)
 	uint64_t *s = &in->rs;
 	struct dev *d = &in->devs[below(s, NDEVS)];
 	struct vq *vq = &d->vq[below(s, NQUEUES)];
-	uint64_t base[] = { vq->desc, vq->avail, vq->used };
+	uint64_t base[] = { vq->used, vq->desc, vq->avail };
 	uint8_t junk[16];
 	uint32_t len = 1 + below(s, sizeof(junk));
 
 	if (!d->live || !vq->ready)
 		return;
 	fill_random(s, junk, len);
+	/* --used-rings-only: not the areas only the driver writes. */
 	mem_io(in, VIRTIO_MSG_LB_IOC_MEM_WRITE, d->num,
-	       base[below(s, 3)] + below(s, 16 * vq->size), junk, len);
+	       base[opt.used_rings_only ? 0 : below(s, 3)] +
+	       below(s, 16 * vq->size), junk, len);
 }
 
 /* Unsolicited messages of every kind. */
@@ -1877,7 +1883,7 @@ static void usage(const char *prog, int status)
 	       "	[--iterations N] [--time-limit S] [--rounds N]\n"
 	       "	[--types rng,blk,net,console,other]\n"
 	       "	[--request-timeout MS] [--no-load] [--load-console]\n"
-	       "	[--no-storm]\n"
+	       "	[--no-storm] [--used-rings-only]\n"
 	       "	[--keep-going] [--verbose]\n", prog);
 	exit(status);
 }
@@ -1919,6 +1925,9 @@ static void parse_args(int argc, char **argv)
 			continue;
 		} else if (!strcmp(a, "--no-storm")) {
 			opt.storm = false;
+			continue;
+		} else if (!strcmp(a, "--used-rings-only")) {
+			opt.used_rings_only = true;
 			continue;
 		} else if (!strcmp(a, "--keep-going")) {
 			opt.keep_going = true;
