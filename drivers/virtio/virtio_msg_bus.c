@@ -338,11 +338,12 @@ out:
 
 static void vmsg_bus_scan_work(struct work_struct *work)
 {
-	vmsg_bus_scan(container_of(work, struct virtio_msg_bus_core,
-				   scan_work));
+	struct virtio_msg_bus_core *core =
+		container_of(work, struct virtio_msg_bus_core, scan_work);
+
+	vmsg_bus_scan(core);
 	/* Devices withdrawn while the scan added them. */
-	vmsg_bus_reap(container_of(work, struct virtio_msg_bus_core,
-				   scan_work));
+	vmsg_bus_reap(core);
 }
 
 static void vmsg_bus_ping_work(struct work_struct *work)
@@ -785,6 +786,15 @@ void virtio_msg_bus_peer_lost(struct virtio_msg_bus *bus)
 }
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_peer_lost, VIRTIO_MSG);
 
+/* A device of a registered bus, or NULL; under rcu_read_lock(). */
+static struct virtio_msg_device *vmsg_bus_find_dev(struct virtio_msg_bus *bus,
+						   u16 dev_num)
+{
+	struct virtio_msg_bus_core *core = READ_ONCE(bus->core);
+
+	return core ? xa_load(&core->devs, dev_num) : NULL;
+}
+
 /**
  * virtio_msg_bus_peer_restarted() - the peer is back after it was lost
  * @bus: the instance
@@ -863,8 +873,8 @@ int virtio_msg_bus_fail_request(struct virtio_msg_bus *bus, bool bus_request,
 	core = READ_ONCE(bus->core);
 	if (core && bus_request) {
 		ret = vmsg_chan_fail_request(&core->chan, msg_id, err);
-	} else if (core) {
-		vmdev = xa_load(&core->devs, dev_num);
+	} else if (!bus_request) {
+		vmdev = vmsg_bus_find_dev(bus, dev_num);
 		if (vmdev)
 			ret = vmsg_chan_fail_request(&vmdev->chan, msg_id, err);
 	}
@@ -889,12 +899,10 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_fail_request, VIRTIO_MSG);
 void virtio_msg_bus_notify_used(struct virtio_msg_bus *bus, u16 dev_num,
 				u32 vq_index)
 {
-	struct virtio_msg_bus_core *core;
 	struct virtio_msg_device *vmdev;
 
 	rcu_read_lock();
-	core = READ_ONCE(bus->core);
-	vmdev = core ? xa_load(&core->devs, dev_num) : NULL;
+	vmdev = vmsg_bus_find_dev(bus, dev_num);
 	if (vmdev)
 		vmsg_dev_notify_used(vmdev, vq_index);
 	rcu_read_unlock();
@@ -914,12 +922,10 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_notify_used, VIRTIO_MSG);
  */
 void virtio_msg_bus_poll_device(struct virtio_msg_bus *bus, u16 dev_num)
 {
-	struct virtio_msg_bus_core *core;
 	struct virtio_msg_device *vmdev;
 
 	rcu_read_lock();
-	core = READ_ONCE(bus->core);
-	vmdev = core ? xa_load(&core->devs, dev_num) : NULL;
+	vmdev = vmsg_bus_find_dev(bus, dev_num);
 	if (vmdev)
 		vmsg_dev_poll(vmdev);
 	rcu_read_unlock();

@@ -74,25 +74,6 @@ static void vmsg_break_vqs_locked(struct virtio_msg_device *vmdev)
 			__virtqueue_break(vmdev->vqs[i].vq);
 }
 
-/*
- * Make the device unusable: later requests and notifications fail, and
- * every virtqueue that exists now or is published later (find_vqs checks
- * @broken under the same lock) is broken, so that a driver waiting for
- * its buffers, even one still in its probe, gives up. Taking cb_lock also
- * waits for a running callback to end. Any context, but not under cb_lock
- * or kick_lock.
- */
-static void vmsg_dev_fail(struct virtio_msg_device *vmdev, int err)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&vmdev->cb_lock, flags);
-	WRITE_ONCE(vmdev->broken, true);
-	vmsg_break_vqs_locked(vmdev);
-	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
-	vmsg_chan_fail(&vmdev->chan, err);
-}
-
 /**
  * vmsg_dev_break() - mark a device broken after a protocol failure
  * @vmdev: the device
@@ -109,7 +90,7 @@ void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why)
 		dev_warn_ratelimited(vmsg_parent(vmdev),
 				     "device %u broken: %s\n", vmdev->dev_num,
 				     why);
-	vmsg_dev_fail(vmdev, -EIO);
+	vmsg_dev_mark_gone(vmdev, -EIO);
 }
 
 /**
@@ -117,11 +98,23 @@ void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why)
  * @vmdev: the device
  * @err: the errno requests fail with from now on
  *
+ * Later requests and notifications fail, and every virtqueue that exists
+ * now or is published later (find_vqs checks @broken under the same lock)
+ * is broken, so that a driver waiting for its buffers, even one still in
+ * its probe, gives up. Taking cb_lock also waits for a running callback to
+ * end.
+ *
  * Context: any, but not under the device's cb_lock or kick_lock.
  */
 void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err)
 {
-	vmsg_dev_fail(vmdev, err);
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	WRITE_ONCE(vmdev->broken, true);
+	vmsg_break_vqs_locked(vmdev);
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	vmsg_chan_fail(&vmdev->chan, err);
 }
 
 static void vmsg_break_work(struct work_struct *work)
