@@ -16,6 +16,7 @@
 #ifndef VIRTIO_MSG_LB_BACKEND_H
 #define VIRTIO_MSG_LB_BACKEND_H
 
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,8 @@
 #include <linux/virtio_msg_loopback.h>
 
 #define LB_PATH		"/dev/virtio-msg-loopback"
+/* Where the open instances show, as virtio-msg-lbN. */
+#define LB_SYSFS	"/sys/class/misc/virtio-msg-loopback"
 #define MSG_MAX		65536
 #define VIRTIO_ID_NET	1
 #define VIRTIO_ID_RNG	4
@@ -45,6 +48,24 @@
 #define F_ACCESS_PLATFORM	0x2U
 #define VRING_DESC_F_WRITE	2
 #define STATUS_DRIVER_OK	4
+
+/* The names of the open instances, each between spaces, in @buf. */
+static inline void lb_instances(char *buf, size_t len)
+{
+	struct dirent *de;
+	size_t used = 0;
+	DIR *d;
+
+	buf[0] = '\0';
+	d = opendir(LB_SYSFS);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && used + NAME_MAX + 3 < len)
+		if (!strncmp(de->d_name, "virtio-msg-lb", 13))
+			used += snprintf(buf + used, len - used, " %s ",
+					 de->d_name);
+	closedir(d);
+}
 
 static inline int lb_open(int flags)
 {

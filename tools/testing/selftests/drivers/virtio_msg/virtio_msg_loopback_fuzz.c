@@ -92,7 +92,6 @@
 #include "virtio_msg_lb_backend.h"
 
 #define TIMEOUT_PARAM	"/sys/module/virtio_msg/parameters/request_timeout_ms"
-#define LB_SYSFS	"/sys/class/misc/virtio-msg-loopback"
 #define VIRTIO_SYSFS	"/sys/bus/virtio/devices"
 
 /* Defaults: the short run of `make check`. */
@@ -1249,36 +1248,18 @@ static void *storm_main(void *arg)
 	return NULL;
 }
 
-/* The names of the open instances, each between spaces, in @buf. */
-static void list_instances(char *buf, size_t len)
-{
-	struct dirent *de;
-	size_t used = 0;
-	DIR *d;
-
-	buf[0] = '\0';
-	d = opendir(LB_SYSFS);
-	if (!d)
-		return;
-	while ((de = readdir(d)) && used + NAME_MAX + 3 < len)
-		if (!strncmp(de->d_name, "virtio-msg-lb", 13))
-			used += snprintf(buf + used, len - used, " %s ",
-					 de->d_name);
-	closedir(d);
-}
-
 static int open_instance(struct inst *in)
 {
 	char before[4096], after[4096], key[NAME_MAX + 3], *tok, *save;
 	struct virtio_msg_lb_info info = { .size = sizeof(info) };
 
-	list_instances(before, sizeof(before));
+	lb_instances(before, sizeof(before));
 	beat("open");
 	in->fd = lb_open(O_NONBLOCK);
 	if (in->fd < 0)
 		return -1;
 	count(&sh->opens);
-	list_instances(after, sizeof(after));
+	lb_instances(after, sizeof(after));
 	in->name[0] = '\0';
 	for (tok = strtok_r(after, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {

@@ -27,7 +27,6 @@
 #include "virtio_msg_lb_backend.h"
 
 #define TIMEOUT_PARAM	"/sys/module/virtio_msg/parameters/request_timeout_ms"
-#define LB_SYSFS	"/sys/class/misc/virtio-msg-loopback"
 #define VIRTIO_SYSFS	"/sys/bus/virtio/devices"
 /* Request timeout while a case provokes timeouts. */
 #define SHORT_TIMEOUT_MS	300
@@ -85,24 +84,6 @@ static int set_timeout(long ms)
 		ret = -EIO;
 	close(fd);
 	return ret;
-}
-
-/* The names of the open instances, each between spaces, in @buf. */
-static void lb_instances(char *buf, size_t len)
-{
-	struct dirent *de;
-	size_t used = 0;
-	DIR *d;
-
-	buf[0] = '\0';
-	d = opendir(LB_SYSFS);
-	if (!d)
-		return;
-	while ((de = readdir(d)) && used + NAME_MAX + 3 < len)
-		if (!strncmp(de->d_name, "virtio-msg-lb", 13))
-			used += snprintf(buf + used, len - used, " %s ",
-					 de->d_name);
-	closedir(d);
 }
 
 /* Open an instance; @name gets its sysfs name ("" if not found). */
