@@ -48,6 +48,9 @@ flock -u 8
 vmsg_log "building the $arch test kernel in $kdir"
 rm -rf "$kdir"
 mkdir -p "$kdir"
+# Paths relative to the cache: a tree patched anew reuses what its
+# unchanged files compiled to.
+export CCACHE_BASEDIR="$VMSG_CACHE" CCACHE_NOHASHDIR=true
 kmake() {
 	make -s -C "$ksrc" O="$kdir" ARCH="$arch" CROSS_COMPILE="$cross" \
 		CC="ccache ${cross}gcc" KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 2026" \
