@@ -246,6 +246,8 @@ struct vmsg_vq {
  *	workqueue
  * @break_work: breaks the device for a failure noticed where @cb_lock
  *	cannot be taken (a notification, under @kick_lock)
+ * @broken_cb_work: runs every callback once after the queues broke, so
+ *	that a driver waiting for its buffers learns it now
  * @remove_watchdog: breaks a device whose orderly removal takes longer
  *	than the bus's deadline, so that its driver stops waiting for it
  * @ready: register_virtio_device() has returned, events may reach it
@@ -290,6 +292,7 @@ struct virtio_msg_device {
 	unsigned long *kick_pending;
 	struct work_struct kick_work;
 	struct work_struct break_work;
+	struct work_struct broken_cb_work;
 	struct delayed_work remove_watchdog;
 
 	bool ready;

@@ -263,6 +263,8 @@ struct vmsg_lb {
  * @maps: live mappings (struct vmsg_lb_map), ordered by bus address
  * @next_iova: first bus address not handed out yet; never goes back, so a
  *	stale address can never reach a newer mapping
+ * @read_only: struct vmsg_lb_ro ranges the backend may read but not write
+ *	(ring areas only the driver writes), from ->queue_layout
  * @dead: the backend removed the number, or the core released the
  *	device: no MEM_READ/MEM_WRITE copies anything any more
  */
@@ -274,7 +276,22 @@ struct vmsg_lb_dev {
 	spinlock_t map_lock;		/* mappings; any context */
 	struct rb_root maps;
 	u64 next_iova;
+	struct list_head read_only;
 	bool dead;
+};
+
+/**
+ * struct vmsg_lb_ro - bus addresses the backend may only read
+ * @node: in struct vmsg_lb_dev.read_only
+ * @vq_index: the virtqueue whose ring area this is
+ * @start: first bus address
+ * @end: bus address after the last
+ */
+struct vmsg_lb_ro {
+	struct list_head node;
+	u32 vq_index;
+	u64 start;
+	u64 end;
 };
 
 /**
@@ -541,10 +558,13 @@ static void vmsg_lb_dev_release(struct device *dev)
 	struct vmsg_lb_dev *lbdev = dma_to_lb_dev(dev);
 	struct vmsg_lb *lb = lbdev->lb;
 	struct vmsg_lb_map *map, *tmp;
+	struct vmsg_lb_ro *ro, *ro_tmp;
 
 	/* Mappings a driver leaked: forget them, the pages are not ours. */
 	rbtree_postorder_for_each_entry_safe(map, tmp, &lbdev->maps, node)
 		kfree(map);
+	list_for_each_entry_safe(ro, ro_tmp, &lbdev->read_only, node)
+		kfree(ro);
 	kfree(lbdev);
 	/* Last: it may free the instance and let the module go. */
 	put_device(&lb->dev);
@@ -563,6 +583,7 @@ static struct vmsg_lb_dev *vmsg_lb_dev_create(struct vmsg_lb *lb, u16 dev_num)
 	spin_lock_init(&lbdev->map_lock);
 	lbdev->maps = RB_ROOT;
 	lbdev->next_iova = VMSG_LB_IOVA_BASE;
+	INIT_LIST_HEAD(&lbdev->read_only);
 
 	get_device(&lb->dev);
 	device_initialize(&lbdev->dma_dev);
@@ -867,11 +888,75 @@ static void vmsg_lb_release_device(struct virtio_msg_bus *bus, u16 dev_num)
 		vmsg_lb_dev_unregister(lbdev);
 }
 
+/*
+ * Record the ring areas of a virtqueue that the device only reads: 6.12's
+ * ring code trusts the descriptor flags it wrote (detach_buf_split() hits
+ * a BUG_ON when they change), so a backend must not rewrite them.
+ */
+static int vmsg_lb_queue_layout(struct virtio_msg_bus *bus, u16 dev_num,
+				u32 index,
+				const struct virtio_msg_queue_layout *layout)
+{
+	struct vmsg_lb *lb = bus_to_lb(bus);
+	struct vmsg_lb_ro *ro, *tmp;
+	struct vmsg_lb_dev *lbdev;
+	unsigned long flags;
+	LIST_HEAD(added);
+	LIST_HEAD(gone);
+	int ret = 0;
+
+	if (layout) {
+		if (!layout->packed) {
+			ro = kzalloc(sizeof(*ro), GFP_KERNEL_ACCOUNT);
+			if (!ro)
+				return -ENOMEM;
+			ro->start = layout->desc;
+			ro->end = layout->desc + layout->desc_size;
+			list_add(&ro->node, &added);
+		}
+		ro = kzalloc(sizeof(*ro), GFP_KERNEL_ACCOUNT);
+		if (!ro) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		ro->start = layout->driver;
+		ro->end = layout->driver + layout->driver_size;
+		list_add(&ro->node, &added);
+		list_for_each_entry(ro, &added, node)
+			ro->vq_index = index;
+	}
+
+	xa_lock(&lb->held);
+	lbdev = xa_load(&lb->held, dev_num);
+	if (lbdev)
+		get_device(&lbdev->dma_dev);
+	xa_unlock(&lb->held);
+	if (lbdev) {
+		spin_lock_irqsave(&lbdev->map_lock, flags);
+		list_for_each_entry_safe(ro, tmp, &lbdev->read_only, node)
+			if (ro->vq_index == index)
+				list_move(&ro->node, &gone);
+		list_splice_init(&added, &lbdev->read_only);
+		spin_unlock_irqrestore(&lbdev->map_lock, flags);
+		put_device(&lbdev->dma_dev);
+	} else if (layout) {
+		/* The core maps rings only with the device it was given. */
+		ret = -ENODEV;
+	}
+
+out_free:
+	list_splice(&added, &gone);
+	list_for_each_entry_safe(ro, tmp, &gone, node)
+		kfree(ro);
+	return ret;
+}
+
 static const struct virtio_msg_bus_ops vmsg_lb_bus_ops = {
 	.send		= vmsg_lb_send,
 	.send_event	= vmsg_lb_send_event,
 	.dma_device	= vmsg_lb_dma_device,
 	.release_device	= vmsg_lb_release_device,
+	.queue_layout	= vmsg_lb_queue_layout,
 };
 
 /*
@@ -1127,6 +1212,13 @@ static int vmsg_lb_find(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
 	if (map->dir != DMA_BIDIRECTIONAL &&
 	    map->dir != (write ? DMA_FROM_DEVICE : DMA_TO_DEVICE))
 		return -EACCES;
+	if (write) {
+		const struct vmsg_lb_ro *ro;
+
+		list_for_each_entry(ro, &lbdev->read_only, node)
+			if (addr < ro->end && addr + len > ro->start)
+				return -EACCES;
+	}
 	*phys = map->phys + (addr - map->iova);
 	return 0;
 }

@@ -113,8 +113,39 @@ void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err)
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
 	WRITE_ONCE(vmdev->broken, true);
 	vmsg_break_vqs_locked(vmdev);
+	if (vmdev->nvqs)
+		queue_work(vmsg_wq, &vmdev->broken_cb_work);
 	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
 	vmsg_chan_fail(&vmdev->chan, err);
+}
+
+/*
+ * A broken queue returns no more buffers, and vring_interrupt() runs no
+ * callback for it: a driver would wait for the buffers the device held
+ * until its own timeout, if it has one. Run each callback once more, as a
+ * spurious interrupt, so that it looks at its queue and finds it broken
+ * (virtio_blk then fails those requests). Only under DRIVER_OK, as
+ * interrupts would be: after a reset the driver expects no callback.
+ */
+static void vmsg_broken_cb_work(struct work_struct *work)
+{
+	struct virtio_msg_device *vmdev =
+		container_of(work, struct virtio_msg_device, broken_cb_work);
+	struct virtqueue *vq;
+	unsigned long flags;
+	unsigned int i;
+
+	local_bh_disable();
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	if (READ_ONCE(vmdev->status) & VIRTIO_CONFIG_S_DRIVER_OK) {
+		for (i = 0; i < vmdev->nvqs; i++) {
+			vq = vmdev->vqs[i].vq;
+			if (vq && !vq->reset && vq->callback)
+				vq->callback(vq);
+		}
+	}
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+	local_bh_enable();
 }
 
 static void vmsg_break_work(struct work_struct *work)
@@ -228,6 +259,7 @@ static void vmsg_needs_reset(struct virtio_msg_device *vmdev)
 			     vmdev->dev_num);
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
 	vmsg_break_vqs_locked(vmdev);
+	queue_work(vmsg_wq, &vmdev->broken_cb_work);
 	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
 }
 
@@ -505,6 +537,9 @@ static int vmsg_reset_locked(struct virtio_msg_device *vmdev)
 	WRITE_ONCE(vmdev->status, 0);
 	WRITE_ONCE(vmdev->needs_reset, false);
 	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+	/* vmsg_broken_cb_work() runs no callback from now on. */
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
 	spin_lock_irqsave(&vmdev->kick_lock, flags);
 	if (vmdev->kick_pending)
 		bitmap_zero(vmdev->kick_pending, vmdev->nvqs);
@@ -982,6 +1017,61 @@ out:
 	return ret;
 }
 
+/*
+ * Tell the bus where @vq's rings are (@vq non-NULL), or that the rings of
+ * queue @index are going away (@vq NULL).
+ */
+static int vmsg_queue_layout(struct virtio_msg_device *vmdev, u32 index,
+			     struct virtqueue *vq)
+{
+	const struct virtio_msg_bus_ops *ops = vmdev->core->bus->desc->ops;
+	struct virtio_msg_queue_layout layout = {};
+	u64 num;
+
+	if (!ops->queue_layout)
+		return 0;
+	if (!vq) {
+		ops->queue_layout(vmdev->core->bus, vmdev->dev_num, index, NULL);
+		return 0;
+	}
+
+	num = virtqueue_get_vring_size(vq);
+	layout.num = num;
+	layout.packed = virtio_has_feature(vq->vdev, VIRTIO_F_RING_PACKED);
+	layout.desc = virtqueue_get_desc_addr(vq);
+	layout.driver = virtqueue_get_avail_addr(vq);
+	layout.device = virtqueue_get_used_addr(vq);
+	if (layout.packed) {
+		layout.desc_size = num * sizeof(struct vring_packed_desc);
+		layout.driver_size = sizeof(struct vring_packed_desc_event);
+		layout.device_size = sizeof(struct vring_packed_desc_event);
+	} else {
+		/* flags, idx, ring[num] and the trailing event index. */
+		layout.desc_size = num * sizeof(struct vring_desc);
+		layout.driver_size = sizeof(struct vring_avail) +
+				     (num + 1) * sizeof(__virtio16);
+		layout.device_size = sizeof(struct vring_used) +
+				     num * sizeof(struct vring_used_elem) +
+				     sizeof(__virtio16);
+	}
+	return ops->queue_layout(vmdev->core->bus, vmdev->dev_num, index,
+				 &layout);
+}
+
+/*
+ * Free every virtqueue of @vmdev; the device was reset (or is broken) and
+ * no longer uses the rings.
+ */
+static void vmsg_free_vqs(struct virtio_msg_device *vmdev)
+{
+	struct virtqueue *vq, *tmp;
+
+	list_for_each_entry_safe(vq, tmp, &vmdev->vdev.vqs, list) {
+		vmsg_queue_layout(vmdev, vq->index, NULL);
+		vring_del_virtqueue(vq);
+	}
+}
+
 static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
 				       unsigned int index,
 				       struct virtqueue_info *info)
@@ -1009,18 +1099,21 @@ static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
 	if (!vq)
 		return ERR_PTR(-ENOMEM);
 
-	ret = vmsg_set_vqueue(vmdev, vq);
-	if (ret) {
-		vring_del_virtqueue(vq);
+	/*
+	 * On failure the queue stays on the device's list: the caller resets
+	 * the device, which may have heard of the rings, before freeing them.
+	 */
+	ret = vmsg_queue_layout(vmdev, index, vq);
+	if (!ret)
+		ret = vmsg_set_vqueue(vmdev, vq);
+	if (ret)
 		return ERR_PTR(ret);
-	}
 	return vq;
 }
 
 static void vmsg_del_vqs(struct virtio_device *vdev)
 {
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
-	struct virtqueue *vq, *tmp;
 	unsigned long *pending;
 	struct vmsg_vq *vqs;
 	unsigned long flags;
@@ -1047,8 +1140,7 @@ static void vmsg_del_vqs(struct virtio_device *vdev)
 	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
 	cancel_work_sync(&vmdev->kick_work);
 
-	list_for_each_entry_safe(vq, tmp, &vdev->vqs, list)
-		vring_del_virtqueue(vq);
+	vmsg_free_vqs(vmdev);
 	kfree(vqs);
 	bitmap_free(pending);
 }
@@ -1101,22 +1193,19 @@ static int vmsg_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 	vmdev->kick_pending = pending;
 	vmdev->nvqs = named;
 	spin_unlock(&vmdev->kick_lock);
-	if (READ_ONCE(vmdev->broken))
+	if (READ_ONCE(vmdev->broken)) {
 		vmsg_break_vqs_locked(vmdev);
+		queue_work(vmsg_wq, &vmdev->broken_cb_work);
+	}
 	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
 	return 0;
 
 err_del:
-	{
-		struct virtqueue *vq, *tmp;
-
-		/* The device may know where the rings are: reset it first. */
-		mutex_lock(&vmdev->chan.lock);
-		vmsg_reset_locked(vmdev);
-		mutex_unlock(&vmdev->chan.lock);
-		list_for_each_entry_safe(vq, tmp, &vdev->vqs, list)
-			vring_del_virtqueue(vq);
-	}
+	/* The device may know where the rings are: reset it first. */
+	mutex_lock(&vmdev->chan.lock);
+	vmsg_reset_locked(vmdev);
+	mutex_unlock(&vmdev->chan.lock);
+	vmsg_free_vqs(vmdev);
 err_free:
 	kfree(slots);
 	bitmap_free(pending);
@@ -1216,7 +1305,9 @@ static int vmsg_enable_vq_after_reset(struct virtqueue *vq)
 	if (!vq->reset)
 		return -EBUSY;
 	/* The ring may have been resized or moved: program it again. */
-	ret = vmsg_set_vqueue(vmdev, vq);
+	ret = vmsg_queue_layout(vmdev, vq->index, vq);
+	if (!ret)
+		ret = vmsg_set_vqueue(vmdev, vq);
 	if (ret)
 		return ret;
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
@@ -1455,6 +1546,7 @@ static void vmsg_dev_unpublish(struct virtio_msg_device *vmdev)
 	synchronize_rcu();
 	cancel_work_sync(&vmdev->config_work);
 	cancel_work_sync(&vmdev->break_work);
+	cancel_work_sync(&vmdev->broken_cb_work);
 	cancel_work_sync(&vmdev->kick_work);
 }
 
@@ -1517,6 +1609,7 @@ struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 	spin_lock_init(&vmdev->kick_lock);
 	INIT_WORK(&vmdev->config_work, vmsg_config_work);
 	INIT_WORK(&vmdev->break_work, vmsg_break_work);
+	INIT_WORK(&vmdev->broken_cb_work, vmsg_broken_cb_work);
 	INIT_DELAYED_WORK(&vmdev->remove_watchdog, vmsg_remove_watchdog);
 	INIT_WORK(&vmdev->kick_work, vmsg_kick_work);
 	vmdev->req_buf = kzalloc(max, GFP_KERNEL);

@@ -22,6 +22,35 @@ struct virtio_msg_bus;
 struct virtio_msg_bus_core;
 
 /**
+ * struct virtio_msg_queue_layout - where a virtqueue's rings are
+ * @num: queue size, in descriptors
+ * @packed: the packed layout (VIRTIO_F_RING_PACKED); else split
+ * @desc: bus address of the descriptor area
+ * @desc_size: its size in bytes
+ * @driver: bus address of the driver area: the available ring (split) or
+ *	the driver event suppression structure (packed)
+ * @driver_size: its size in bytes
+ * @device: bus address of the device area: the used ring (split) or the
+ *	device event suppression structure (packed)
+ * @device_size: its size in bytes
+ *
+ * The addresses are those the device's DMA device mapped, as SET_VQUEUE
+ * sends them. A device only reads the driver area, and only reads the
+ * descriptor area of a split ring: the kernel's ring code trusts what it
+ * wrote there, so a bus that can stop its peer from writing them should.
+ */
+struct virtio_msg_queue_layout {
+	u32 num;
+	bool packed;
+	u64 desc;
+	u64 desc_size;
+	u64 driver;
+	u64 driver_size;
+	u64 device;
+	u64 device_size;
+};
+
+/**
  * struct virtio_msg_bus_ops - what a bus module implements
  *
  * @send: Hand one complete message to the peer: @msg points to
@@ -78,6 +107,16 @@ struct virtio_msg_bus_core;
  * @resume: Tell the peer that the system is back. Optional. Called by
  *	virtio_msg_bus_resume() in process context, before any device is
  *	restored; may sleep and use virtio_msg_bus_transfer().
+ * @queue_layout: Where virtqueue @index of device @dev_num keeps its
+ *	rings: called with @layout before SET_VQUEUE tells the device, and
+ *	with @layout NULL once the device was reset and just before the
+ *	rings are freed. Optional. A bus uses it to keep its peer from
+ *	writing what the device may only read (see struct
+ *	virtio_msg_queue_layout), or to check that the rings lie where its
+ *	peer can reach them. Called in process context with no core lock
+ *	held; may sleep, but must not call virtio_msg_bus_transfer() for the
+ *	device. A negative errno fails the queue's setup; the return value of
+ *	a call with @layout NULL is ignored.
  *
  * Every op receives the bus its module registered and may use
  * container_of() on it.
@@ -97,6 +136,8 @@ struct virtio_msg_bus_ops {
 			    const struct virtio_msg_hdr *msg);
 	int (*suspend)(struct virtio_msg_bus *bus);
 	int (*resume)(struct virtio_msg_bus *bus);
+	int (*queue_layout)(struct virtio_msg_bus *bus, u16 dev_num, u32 index,
+			    const struct virtio_msg_queue_layout *layout);
 };
 
 /* The core enumerates devices with GET_DEVICES after registration. */
@@ -131,10 +172,6 @@ struct virtio_msg_bus_ops {
 
 /* virtio_msg_bus_notify_used(): the notification names no virtqueue. */
 #define VIRTIO_MSG_ALL_VQS	U32_MAX
-
-/* Wire generations of transport revision 1 (payload layouts). */
-#define VIRTIO_MSG_WIRE_V1	1	/* PATCH v1 layouts */
-#define VIRTIO_MSG_WIRE_V2	2	/* the v2 proposal */
 
 /**
  * struct virtio_msg_bus_params - what a bus learned from its peer

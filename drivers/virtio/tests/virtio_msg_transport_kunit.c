@@ -119,6 +119,13 @@ struct fake_bus {
 	struct device *dma_dev;
 	unsigned int dma_gets;
 	unsigned int dma_releases;
+	/* queue_layout: what each queue got, when, and which call fails */
+	struct virtio_msg_queue_layout layouts[4];
+	unsigned int layout_calls[4];
+	unsigned int layout_set_vqueues[4];	/* SET_VQUEUEs sent before */
+	unsigned int layout_gone[4];
+	u32 layout_gone_status;			/* device status then */
+	int layout_fail_index;			/* -1: none */
 	/* PING answers seen */
 	unsigned int pings;
 	__le32 ping_data;
@@ -542,6 +549,38 @@ static const struct virtio_msg_bus_ops fake_ops_oob = {
 	.resume = fake_resume,
 };
 
+static int fake_queue_layout(struct virtio_msg_bus *bus, u16 dev_num,
+			     u32 index,
+			     const struct virtio_msg_queue_layout *layout)
+{
+	struct fake_bus *fb = to_fake(bus);
+	unsigned long flags;
+	int ret = 0;
+
+	if (index >= ARRAY_SIZE(fb->layouts) || dev_num >= FAKE_NR_DEVS)
+		return -EINVAL;
+	spin_lock_irqsave(&fb->lock, flags);
+	if (layout) {
+		fb->layouts[index] = *layout;
+		fb->layout_calls[index]++;
+		fb->layout_set_vqueues[index] =
+			fb->sent[VIRTIO_MSG_SET_VQUEUE];
+		if (fb->layout_fail_index == index)
+			ret = -ENOSPC;
+	} else {
+		fb->layout_gone[index]++;
+		fb->layout_gone_status = fb->devs[dev_num].status;
+	}
+	spin_unlock_irqrestore(&fb->lock, flags);
+	return ret;
+}
+
+static const struct virtio_msg_bus_ops fake_ops_layout = {
+	.send = fake_send,
+	.send_event = fake_send_event,
+	.queue_layout = fake_queue_layout,
+};
+
 static void fake_unregister(void *data)
 {
 	struct fake_bus *fb = data;
@@ -571,6 +610,7 @@ static struct fake_bus *fake_bus_new(struct kunit *test, unsigned long flags,
 	INIT_WORK(&fb->lose_work, fake_lose_work);
 	fb->test = test;
 	fb->bad_window = -1;
+	fb->layout_fail_index = -1;
 	fb->desc.name = "fake";
 	fb->desc.ops = ops;
 	fb->desc.max_msg_size = FAKE_MAX_MSG;
@@ -2091,7 +2131,111 @@ static void vmsg_test_used_buffers(struct kunit *test)
 	vmdev->vdev.config->del_vqs(&vmdev->vdev);
 }
 
+/*
+ * A device that breaks while the driver runs it gets each callback once
+ * more, so that a driver waiting for its buffers (virtio_blk) learns that
+ * they will not come back; before DRIVER_OK, or after a reset, none.
+ */
+static void vmsg_test_broken_callbacks(struct kunit *test)
+{
+	struct virtqueue_info info[2] = { { "a", test_cb }, { "b", test_cb } };
+	const u8 running = VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			   VIRTIO_CONFIG_S_DRIVER |
+			   VIRTIO_CONFIG_S_FEATURES_OK |
+			   VIRTIO_CONFIG_S_DRIVER_OK;
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[2];
+	struct fake_bus *fb;
+	int i, ret;
+
+	for (i = 0; i < 3; i++) {
+		vmdev = fake_simple(test, &fb, 45);
+		__virtio_set_bit(&vmdev->vdev, VIRTIO_F_VERSION_1);
+		ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 2, vqs, info,
+						   NULL);
+		KUNIT_ASSERT_EQ(test, ret, 0);
+		/* 0: running; 1: not yet running; 2: reset. */
+		if (i != 1)
+			vmdev->vdev.config->set_status(&vmdev->vdev, running);
+		if (i == 2)
+			vmdev->vdev.config->reset(&vmdev->vdev);
+		atomic_set(&test_cb_calls, 0);
+		virtio_msg_bus_peer_lost(&fb->bus);
+		flush_workqueue(vmsg_wq);
+		KUNIT_EXPECT_TRUE(test, virtqueue_is_broken(vqs[0]));
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&test_cb_calls),
+				    i ? 0 : 2, "case %d", i);
+		vmdev->vdev.config->del_vqs(&vmdev->vdev);
+	}
+}
+
 /* ---- the bus contract ---- */
+
+/*
+ * The bus learns where each ring is before the device does, and that the
+ * rings go away only after the device was reset; a bus that refuses a
+ * layout fails the queue's setup without freeing rings the device knows.
+ */
+static void vmsg_test_queue_layout(struct kunit *test)
+{
+	struct virtqueue_info info[2] = { { "a" }, { "b" } };
+	struct virtio_msg_queue_layout *l;
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[2];
+	struct fake_bus *fb;
+	unsigned int i;
+	u64 num;
+	int ret;
+
+	fb = fake_bus_new(test, 0, &fake_ops_layout);
+	fake_dev_add(fb, 12, VMSG_TEST_ID_NODRIVER, 2, 8);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 12), 0);
+	vmdev = fake_wait_dev(fb, 12);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	__virtio_set_bit(&vmdev->vdev, VIRTIO_F_VERSION_1);
+
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 2, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	for (i = 0; i < 2; i++) {
+		l = &fb->layouts[i];
+		num = virtqueue_get_vring_size(vqs[i]);
+		KUNIT_EXPECT_EQ(test, fb->layout_calls[i], 1);
+		/* Queue i's SET_VQUEUE comes after its layout call. */
+		KUNIT_EXPECT_EQ(test, fb->layout_set_vqueues[i], i);
+		KUNIT_EXPECT_FALSE(test, l->packed);
+		KUNIT_EXPECT_EQ(test, l->num, num);
+		KUNIT_EXPECT_EQ(test, l->desc, virtqueue_get_desc_addr(vqs[i]));
+		KUNIT_EXPECT_EQ(test, l->driver,
+				virtqueue_get_avail_addr(vqs[i]));
+		KUNIT_EXPECT_EQ(test, l->device,
+				virtqueue_get_used_addr(vqs[i]));
+		KUNIT_EXPECT_EQ(test, l->desc_size, 16 * num);
+		KUNIT_EXPECT_EQ(test, l->driver_size, 6 + 2 * num);
+		KUNIT_EXPECT_EQ(test, l->device_size, 6 + 8 * num);
+		KUNIT_EXPECT_EQ(test, fb->layout_gone[i], 0);
+	}
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 2);
+
+	vmdev->vdev.config->set_status(&vmdev->vdev,
+				       VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
+	KUNIT_EXPECT_EQ(test, fb->layout_gone[0], 1);
+	KUNIT_EXPECT_EQ(test, fb->layout_gone[1], 1);
+	KUNIT_EXPECT_EQ(test, fb->layout_gone_status, 0);
+
+	/* Refused for queue 1: no SET_VQUEUE for it, reset, both freed. */
+	fb->layout_fail_index = 1;
+	vmdev->vdev.config->set_status(&vmdev->vdev,
+				       VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 2, vqs, info, NULL);
+	KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 3);
+	KUNIT_EXPECT_EQ(test, fb->layout_gone[0], 2);
+	KUNIT_EXPECT_EQ(test, fb->layout_gone[1], 2);
+	KUNIT_EXPECT_EQ(test, fb->layout_gone_status, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&vmdev->vdev.vqs));
+}
 
 /* Without VIRTIO_MSG_BUS_F_HOTPLUG the peer cannot add devices. */
 static void vmsg_test_hotplug_gated(struct kunit *test)
@@ -2435,6 +2579,8 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_orderly_unregister),
 	KUNIT_CASE(vmsg_test_orderly_removal_bounded),
 	KUNIT_CASE(vmsg_test_used_buffers),
+	KUNIT_CASE(vmsg_test_broken_callbacks),
+	KUNIT_CASE(vmsg_test_queue_layout),
 	KUNIT_CASE(vmsg_test_hotplug_gated),
 	KUNIT_CASE(vmsg_test_two_phase),
 	KUNIT_CASE(vmsg_test_fail_request),

@@ -42,6 +42,7 @@
 #define LB_SYSFS	"/sys/class/misc/virtio-msg-loopback"
 #define MSG_MAX		65536
 #define VIRTIO_ID_NET	1
+#define VIRTIO_ID_BLOCK	2
 #define VIRTIO_ID_RNG	4
 /* Feature bits 32 and 33 are bits 0 and 1 of feature block 1. */
 #define F_VERSION_1		0x1U
@@ -133,6 +134,8 @@ struct mini_rng {
 	uint32_t dev_status[MINI_MAX];
 	unsigned int kicks[MINI_MAX];
 	uint32_t extra_features[2];	/* offered besides the two needed */
+	const uint8_t *config;		/* config space; NULL: 64 zero bytes */
+	uint32_t config_len;		/* at most MINI_CONFIG_MAX */
 };
 
 static inline void put_le32(void *p, uint32_t v)
@@ -158,7 +161,9 @@ static inline uint64_t get_le64(const void *p)
 }
 
 /* Largest response mini_rng_answer() builds, header included. */
-#define MINI_RESP_MAX	64
+#define MINI_RESP_MAX	128
+/* Largest config space a mini device serves (one GET_CONFIG answer). */
+#define MINI_CONFIG_MAX	64
 
 /*
  * Take in the message @req and build the answer a well-behaved device
@@ -190,6 +195,7 @@ static inline int mini_rng_answer(struct mini_rng *rng, const uint8_t *req,
 	case VIRTIO_MSG_GET_DEVICE_INFO:
 		put_le32(p, rng->device_id ? rng->device_id : VIRTIO_ID_RNG);
 		put_le32(p + 8, 64);
+		put_le32(p + 12, rng->config ? rng->config_len : 0);
 		put_le32(p + 16, rng->num_queues ? rng->num_queues : 1);
 		plen = 24;
 		break;
@@ -211,10 +217,19 @@ static inline int mini_rng_answer(struct mini_rng *rng, const uint8_t *req,
 	}
 	case VIRTIO_MSG_SET_DRIVER_FEATURES:
 		break;
-	case VIRTIO_MSG_GET_CONFIG:
+	case VIRTIO_MSG_GET_CONFIG: {
+		uint32_t off = get_le32(req + 8), len = get_le32(req + 12);
+
 		memcpy(p + 4, req + 8, 4);
 		plen = 12;
+		if (!rng->config || rng->config_len > MINI_CONFIG_MAX ||
+		    off > rng->config_len || len > rng->config_len - off)
+			break;
+		put_le32(p + 8, len);
+		memcpy(p + 12, rng->config + off, len);
+		plen += len;
 		break;
+	}
 	case VIRTIO_MSG_SET_CONFIG:
 		memcpy(p + 4, req + 12, 4);
 		plen = 12;

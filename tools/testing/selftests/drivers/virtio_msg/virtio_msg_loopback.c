@@ -410,13 +410,30 @@ TEST_F_TIMEOUT(lb, mem_isolation, 60)
 	ASSERT_TRUE(mini_rng_until_kick(&rng, 20000))
 		TH_LOG("the driver side did not start the device");
 
-	/* The rings are coherent memory: readable and writable. */
+	/* The rings are readable; the device writes only the used ring. */
 	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7, rng.desc,
 			    desc, sizeof(desc)));
 	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7,
 			    rng.avail, ring, sizeof(ring)));
 	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_READ, 7, rng.used,
 			    buf, 4));
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
+			     rng.desc, desc, sizeof(desc)));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
+			     rng.desc + 16 * rng.qsize - 1, desc, 1));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
+			     rng.avail, ring, sizeof(ring)));
+	EXPECT_EQ(EACCES, errno);
+	/* The avail ring ends with used_event; the padding after it is free. */
+	if (rng.used > rng.avail + 6 + 2 * rng.qsize) {
+		EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
+				    rng.avail + 6 + 2 * rng.qsize, ring, 1));
+	}
+	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
+			     rng.avail + 4 + 2 * rng.qsize, ring, 2));
+	EXPECT_EQ(EACCES, errno);
 	EXPECT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7, rng.used,
 			    buf, 4));
 	/* Not one byte before the ring. */

@@ -461,8 +461,10 @@ TEST_F_TIMEOUT(console, stop, 120)
  * Linux 6.12's virtio_console then frees the bytes of that write while
  * they are still in the virtqueue, and frees them again when the device
  * is removed (a use after free that KASAN reports). The same happens when
- * a backend is killed during an hvc write. Until the test kernels carry a
- * fix, the case runs only with VMSG_HVC_BREAK_FIXED set.
+ * a backend is killed during an hvc write. The case runs only with
+ * VMSG_HVC_BREAK_FIXED set, on a kernel with the fix in
+ * patches/0004-virtio_console-take-back-the-buffers-of-a-broken-out-queue.patch
+ * (the test guests set it).
  */
 TEST_F_TIMEOUT(console, stopped_backend, 120)
 {

@@ -56,9 +56,8 @@
  * timeout, which the fuzzer lowers so that the requests it leaves
  * unanswered cost little.
  *
- * Usage (kselftest output; with no arguments, 30 s with a fixed seed;
- * `make check` adds --types and --used-rings-only until the bugs they
- * keep clear of are fixed, see tools/testing/virtio_msg/suites):
+ * Usage (kselftest output; with no arguments, 30 s with a fixed seed, as
+ * `make check` runs it):
  *
  *   virtio_msg_loopback_fuzz [--seed N] [--replay R] [--messages N]
  *			      [--time-limit S] [--rounds N]

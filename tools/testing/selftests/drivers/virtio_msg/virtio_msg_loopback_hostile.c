@@ -716,6 +716,40 @@ TEST_F_TIMEOUT(hostile, no_response_probe, 60)
 	EXPECT_TRUE(wait_gone(dir));
 }
 
+/*
+ * A disk whose backend never answers the first read and then goes away:
+ * virtio_blk's probe waits for that read (the partition scan) with the
+ * device lock held, and the instance's release waits for the probe. The
+ * transport breaks the device when the peer goes; the driver must fail
+ * the request it held then, not after its 30 s request timeout (a hung
+ * task), nor never (Linux 6.12 without the virtio_blk fixes).
+ */
+TEST_F_TIMEOUT(hostile, blk_scan_unanswered, 90)
+{
+	struct backend *b = &self->b;
+	uint8_t config[MINI_CONFIG_MAX] = { 0 };
+	char dir[PATH_MAX];
+	long start;
+
+	put_le32(config, 2048);			/* capacity: 1 MiB */
+	b->rng.device_id = VIRTIO_ID_BLOCK;
+	b->rng.config = config;
+	b->rng.config_len = sizeof(config);
+	b->rng.count = 1;
+	ASSERT_EQ(0, lb_dev(b->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE));
+	ASSERT_TRUE(mini_rng_until_kick(&b->rng, WAIT_MS))
+		TH_LOG("virtio_blk did not read from the disk (status %#x, ring %s, kicks %u)",
+		       b->rng.dev_status[0], b->rng.desc ? "set" : "unset",
+		       b->rng.kicks[0]);
+	ASSERT_TRUE(find_vdev(b->inst, BASE, dir, sizeof(dir)));
+	/* The read stays unanswered; let the partition scan wait on it. */
+	usleep(200 * 1000);
+	start = now_ms();
+	EXPECT_TRUE(close_bounded(b));
+	TH_LOG("the release took %ld ms", now_ms() - start);
+	EXPECT_TRUE(wait_gone(dir));
+}
+
 static int write_event_used(int fd, uint16_t dev_num, uint32_t index)
 {
 	uint8_t ev[12] = { 0, VIRTIO_MSG_EVENT_USED };
