@@ -132,10 +132,6 @@ struct virtio_msg_bus_ops {
 /* virtio_msg_bus_notify_used(): the notification names no virtqueue. */
 #define VIRTIO_MSG_ALL_VQS	U32_MAX
 
-/* Wire generations of transport revision 1 (payload layouts). */
-#define VIRTIO_MSG_WIRE_V1	1	/* PATCH v1 layouts */
-#define VIRTIO_MSG_WIRE_V2	2	/* the v2 proposal */
-
 /**
  * struct virtio_msg_bus_params - what a bus learned from its peer
  * @revision: transport revision, VIRTIO_MSG_REVISION

@@ -16,6 +16,27 @@
 /* Transport revision this header describes. */
 #define VIRTIO_MSG_REVISION		1
 
+/*
+ * Wire generations of transport revision 1. Both are in the field and both
+ * call themselves revision 1; a bus instance speaks one of them, chosen by
+ * what the bus learned from its peer. The header and most payloads are
+ * the same; GET_DEVICE_INFO, GET_VQUEUE, SET_VQUEUE, GET_SHM and
+ * GET_DEVICES differ (the structs named _v2 below hold the v2 layouts
+ * next to the v1 ones), and v2 adds the transport feature bits.
+ */
+#define VIRTIO_MSG_WIRE_V1		1	/* PATCH v1 (January 2026) */
+#define VIRTIO_MSG_WIRE_V2		2	/* the v2 proposal (May 2026) */
+
+/*
+ * Transport feature bits (v2), supplied by the bus, as bit numbers.
+ * STRICT_CONFIG_GENERATION picks the strict configuration profile: the
+ * device rejects (length 0) a SET_CONFIG whose generation is stale. Clear,
+ * the baseline profile: the driver sends generation 0 and the device never
+ * rejects. In v2 a SET_CONFIG response with a non-zero length means the
+ * whole write was applied.
+ */
+#define VIRTIO_MSG_F_STRICT_CONFIG_GENERATION	0
+
 /* Size of struct virtio_msg_hdr. */
 #define VIRTIO_MSG_HDR_SIZE		8
 /*
@@ -63,8 +84,9 @@
 #define VIRTIO_MSG_BUS_PING		0x03
 #define VIRTIO_MSG_BUS_EVENT_DEVICE	0x40
 
-/* struct virtio_msg_bus_event_device.state */
+/* struct virtio_msg_bus_event_device.state (READY is v2's ADDED) */
 #define VIRTIO_MSG_BUS_DEVICE_READY	0x0001
+#define VIRTIO_MSG_BUS_DEVICE_ADDED	VIRTIO_MSG_BUS_DEVICE_READY
 #define VIRTIO_MSG_BUS_DEVICE_REMOVED	0x0002
 /* 0x8000-0xffff are implementation-defined states. */
 #define VIRTIO_MSG_BUS_DEVICE_IMPL	0x8000
@@ -108,6 +130,29 @@ struct virtio_msg_get_device_info_resp {
 	__le32 max_virtqueues;
 	__le16 admin_vq_start;
 	__le16 admin_vq_count;
+};
+
+/**
+ * struct virtio_msg_get_device_info_resp_v2 - GET_DEVICE_INFO response, v2
+ * @device_id: virtio device ID (0: no function behind this number)
+ * @vendor_id: vendor ID
+ * @device_uuid: device UUID; all zero when the device has none
+ * @num_feature_blocks: number of 32-bit feature blocks
+ * @config_size: size of the device configuration space in bytes
+ * @max_virtqueues: number of virtqueues the device has at most, at most
+ *	65536, administration virtqueues included
+ * @admin_vq_start: index of the first administration virtqueue
+ * @admin_vq_count: number of administration virtqueues
+ */
+struct virtio_msg_get_device_info_resp_v2 {
+	__le32 device_id;
+	__le32 vendor_id;
+	__u8 device_uuid[16];
+	__le32 num_feature_blocks;
+	__le32 config_size;
+	__le32 max_virtqueues;
+	__le32 admin_vq_start;
+	__le32 admin_vq_count;
 };
 
 /**
@@ -190,6 +235,55 @@ struct virtio_msg_vqueue {
 	__le64 device_addr;
 };
 
+/* struct virtio_msg_get_vqueue_resp_v2.flags */
+#define VIRTIO_MSG_VQUEUE_V2_ENABLED	0x1
+/* struct virtio_msg_set_vqueue_req_v2.flags */
+#define VIRTIO_MSG_VQUEUE_V2_ENABLE	0x1
+
+/**
+ * struct virtio_msg_get_vqueue_resp_v2 - GET_VQUEUE response, v2
+ * @index: virtqueue index
+ * @max_size: largest size the device supports, 0 when the queue does not
+ *	exist
+ * @size: current size, 0 when unconfigured
+ * @flags: VIRTIO_MSG_VQUEUE_V2_ENABLED when the queue is live
+ * @desc_addr: bus address of the descriptor area
+ * @driver_addr: bus address of the driver area
+ * @device_addr: bus address of the device area
+ *
+ * In v2 a driver reads the queue back after SET_VQUEUE: it must be
+ * enabled, with the size and addresses that were set.
+ */
+struct virtio_msg_get_vqueue_resp_v2 {
+	__le32 index;
+	__le32 max_size;
+	__le32 size;
+	__le32 flags;
+	__le64 desc_addr;
+	__le64 driver_addr;
+	__le64 device_addr;
+};
+
+/**
+ * struct virtio_msg_set_vqueue_req_v2 - SET_VQUEUE request, v2
+ * @index: virtqueue index
+ * @flags: VIRTIO_MSG_VQUEUE_V2_ENABLE to make the queue live
+ * @size: the size to use, at most the queue's max_size
+ * @reserved: 0
+ * @desc_addr: bus address of the descriptor area
+ * @driver_addr: bus address of the driver area
+ * @device_addr: bus address of the device area
+ */
+struct virtio_msg_set_vqueue_req_v2 {
+	__le32 index;
+	__le32 flags;
+	__le32 size;
+	__le32 reserved;
+	__le64 desc_addr;
+	__le64 driver_addr;
+	__le64 device_addr;
+};
+
 /**
  * struct virtio_msg_get_shm_resp - GET_SHM response
  * @index: shared memory region index
@@ -202,6 +296,20 @@ struct virtio_msg_get_shm_resp {
 	__le32 index;
 	__le32 length;
 	__le32 address;
+};
+
+/**
+ * struct virtio_msg_get_shm_resp_v2 - GET_SHM response, v2
+ * @index: shared memory region index (shmid)
+ * @reserved: 0
+ * @length: region length in bytes, 0 when the region does not exist
+ * @address: region address
+ */
+struct virtio_msg_get_shm_resp_v2 {
+	__le32 index;
+	__le32 reserved;
+	__le64 length;
+	__le64 address;
 };
 
 /**
@@ -253,6 +361,20 @@ struct virtio_msg_bus_get_devices_resp {
 	__le16 offset;
 	__le16 count;
 	__le16 next_offset;
+	__u8 bitmap[];
+};
+
+/**
+ * struct virtio_msg_bus_get_devices_resp_v2 - bus GET_DEVICES response, v2
+ * @offset: first device number of the window returned
+ * @next_offset: where the next window starts, 0 when there is no more
+ * @count: number of device numbers in the window returned
+ * @bitmap: @count / 8 bytes, as in struct virtio_msg_bus_get_devices_resp
+ */
+struct virtio_msg_bus_get_devices_resp_v2 {
+	__le16 offset;
+	__le16 next_offset;
+	__le16 count;
 	__u8 bitmap[];
 };
 

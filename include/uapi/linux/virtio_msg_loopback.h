@@ -93,7 +93,10 @@ struct virtio_msg_lb_device {
  * that the driver currently holds for device @dev_num, and the mapping's
  * direction must allow the access: reads need a mapping made to the
  * device (or bidirectional, or coherent), writes one made from the
- * device (or bidirectional, or coherent).
+ * device (or bidirectional, or coherent). The areas of a virtqueue that
+ * only the driver writes (the descriptor table and available ring of a
+ * split ring, the driver event area of a packed one) are read-only,
+ * although they lie in coherent memory.
  */
 struct virtio_msg_lb_mem {
 	__u32 size;
@@ -105,6 +108,24 @@ struct virtio_msg_lb_mem {
 };
 
 #define VIRTIO_MSG_LB_MEM_SIZE_VER0	32
+
+/**
+ * struct virtio_msg_lb_params - VIRTIO_MSG_LB_IOC_SET_PARAMS argument
+ * @size: sizeof(struct virtio_msg_lb_params)
+ * @wire: the wire generation the backend speaks, VIRTIO_MSG_WIRE_V1 or
+ *	VIRTIO_MSG_WIRE_V2 (<linux/virtio_msg.h>)
+ * @features: transport feature bits, as a mask of
+ *	(1 << VIRTIO_MSG_F_*); 0 with VIRTIO_MSG_WIRE_V1
+ * @reserved: 0
+ */
+struct virtio_msg_lb_params {
+	__u32 size;
+	__u32 wire;
+	__u32 features;
+	__u32 reserved;
+};
+
+#define VIRTIO_MSG_LB_PARAMS_SIZE_VER0	16
 
 #define VIRTIO_MSG_LB_IOC_MAGIC		0xB9
 
@@ -173,11 +194,26 @@ struct virtio_msg_lb_mem {
  * define VIRTIO_MSG_LB_IOC_MEM_WRITE - copy userspace bytes to driver memory
  *
  * Argument: struct virtio_msg_lb_mem. Errors as VIRTIO_MSG_LB_IOC_MEM_READ,
- * with EACCES when the mapping is to the device only. On ENXIO or EINTR
- * after the first page, the bytes before the failing page are written.
+ * with EACCES when the mapping is to the device only or the range touches
+ * a read-only ring area. On ENXIO or EINTR after the first page, the
+ * bytes before the failing page are written.
  */
 #define VIRTIO_MSG_LB_IOC_MEM_WRITE \
 	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x04, \
 	     VIRTIO_MSG_LB_MEM_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_SET_PARAMS - say which wire generation to speak
+ *
+ * Argument: struct virtio_msg_lb_params. Allowed only before the first
+ * VIRTIO_MSG_LB_IOC_ADD_DEVICE of the instance; an instance that never
+ * calls it speaks VIRTIO_MSG_WIRE_V1 with no feature bits. Errors: EINVAL
+ * (bad size, reserved, unknown wire or feature bits, features with
+ * VIRTIO_MSG_WIRE_V1), E2BIG, EBUSY (a device number was added already),
+ * EFAULT.
+ */
+#define VIRTIO_MSG_LB_IOC_SET_PARAMS \
+	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x05, \
+	     VIRTIO_MSG_LB_PARAMS_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_VIRTIO_MSG_LOOPBACK_H */
