@@ -2878,6 +2878,7 @@ static void vmsg_test_set_params(struct kunit *test)
 	/* Started, still without a device: the parameters may change. */
 	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
 	p.wire = VIRTIO_MSG_WIRE_V2;
+	p.features = BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION);
 	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), 0);
 	fb->wire = VIRTIO_MSG_WIRE_V2;
 
@@ -2887,6 +2888,7 @@ static void vmsg_test_set_params(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmdev->wire, VIRTIO_MSG_WIRE_V2);
 	KUNIT_EXPECT_TRUE(test, vmdev->strict_config);
 	p.wire = VIRTIO_MSG_WIRE_V1;
+	p.features = 0;
 	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EBUSY);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(fb->bus.core->params.wire),
 			VIRTIO_MSG_WIRE_V2);
