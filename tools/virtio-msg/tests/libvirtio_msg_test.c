@@ -2679,6 +2679,7 @@ TEST_BEGIN(lb_parse_args_shared_and_own)
 
 	CHECK(cli_parse(argv_defaults, &args, &status));
 	CHECK(!args.path && args.dev_num == 1 && !args.quiet);
+	CHECK(args.wire == VIRTIO_MSG_WIRE_V2);
 	CHECK(cli_log.nr_opts == 0 && status == -1);
 
 	CHECK(cli_parse(argv_all, &args, &status));
@@ -2691,6 +2692,42 @@ TEST_BEGIN(lb_parse_args_shared_and_own)
 	CHECK(cli_parse(argv_joined, &args, &status));
 	CHECK(args.quiet && args.dev_num == 3 && !strcmp(args.path, "/y"));
 	CHECK(!strcmp(cli_log.value, "v3"));
+TEST_END
+
+TEST_BEGIN(lb_parse_args_wire)
+	char *argv_v1[] = { "prog", "--wire", "v1", "-f", NULL };
+	char *argv_v2[] = { "prog", "--wire=v2", NULL };
+	char *argv_last[] = { "prog", "--wire", "v2", "--wire", "v1", NULL };
+	char *argv_bad[] = { "prog", "--wire", "v3", NULL };
+	char *argv_num[] = { "prog", "--wire", "2", NULL };
+	char *argv_empty[] = { "prog", "--wire", "", NULL };
+	char *argv_missing[] = { "prog", "--wire", NULL };
+	struct vmsg_lb_args args;
+	unsigned int wire = 7;
+	int status, ret[3];
+
+	CHECK(cli_parse(argv_v1, &args, &status));
+	CHECK(args.wire == VIRTIO_MSG_WIRE_V1 && cli_log.nr_opts == 1);
+	CHECK(cli_parse(argv_v2, &args, &status));
+	CHECK(args.wire == VIRTIO_MSG_WIRE_V2);
+	CHECK(cli_parse(argv_last, &args, &status));
+	CHECK(args.wire == VIRTIO_MSG_WIRE_V1);
+	/* A bad value: refused, with the message that says why. */
+	CHECK(!cli_parse(argv_bad, &args, &status));
+	CHECK(status == 2 && !cli_log.usage_err);
+	CHECK(!cli_parse(argv_num, &args, &status));
+	CHECK(status == 2 && !cli_log.usage_err);
+	CHECK(!cli_parse(argv_empty, &args, &status));
+	CHECK(status == 2);
+	CHECK(!cli_parse(argv_missing, &args, &status));
+	CHECK(status == 2 && cli_log.usage_err == 1);
+	stderr_off();
+	ret[0] = vmsg_lb_parse_wire("V2", &wire);
+	ret[1] = vmsg_lb_parse_wire("v2 ", &wire);
+	ret[2] = vmsg_lb_parse_wire("v1", &wire);
+	stderr_on();
+	CHECK(ret[0] == -EINVAL && ret[1] == -EINVAL);
+	CHECK(ret[2] == 0 && wire == VIRTIO_MSG_WIRE_V1);
 TEST_END
 
 TEST_BEGIN(lb_parse_args_help)
@@ -2843,6 +2880,7 @@ static const struct test tests[] = {
 	T(lb_parse_num),
 	T(lb_parse_dev_num),
 	T(lb_parse_args_shared_and_own),
+	T(lb_parse_args_wire),
 	T(lb_parse_args_help),
 	T(lb_parse_args_bad),
 };
