@@ -362,8 +362,35 @@ static inline const char *lb_backend_missing(const char *name, char *prog,
 }
 
 /*
+ * Why the loopback bus cannot speak wire generation @wire ("v1" or "v2",
+ * as the backends take it), or NULL when it can. Only a module that
+ * predates VIRTIO_MSG_LB_IOC_SET_PARAMS (ENOTTY) cannot speak v2; any
+ * other failure is left for the backend to report.
+ */
+static inline const char *lb_wire_missing(const char *wire)
+{
+	struct virtio_msg_lb_params p = {
+		.size = sizeof(p),
+		.wire = VIRTIO_MSG_WIRE_V2,
+	};
+	const char *why = NULL;
+	int fd;
+
+	if (strcmp(wire, "v2"))
+		return NULL;
+	fd = lb_open(0);
+	if (fd < 0)
+		return NULL;
+	if (ioctl(fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p) && errno == ENOTTY)
+		why = "loopback module predates SET_PARAMS: no wire v2";
+	close(fd);
+	return why;
+}
+
+/*
  * The command line every backend keeps: --help prints its usage and exits
- * 0, an unknown option exits 2. The path of backend @name goes to @prog.
+ * 0, an unknown option exits 2, and so does a wire generation other than
+ * v1 and v2. The path of backend @name goes to @prog.
  * False (and the test skipped) when the backend is not installed. Only
  * with kselftest_harness.h included first.
  */
@@ -379,6 +406,14 @@ static inline bool lb_backend_cli_ok(struct __test_metadata *_metadata,
 	snprintf(cmd, sizeof(cmd), "%s --help | grep -q Usage", prog);
 	EXPECT_EQ(0, system(cmd));
 	snprintf(cmd, sizeof(cmd), "%s --bogus >/dev/null 2>&1", prog);
+	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+	snprintf(cmd, sizeof(cmd), "%s --help | grep -q -- '--wire'", prog);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd),
+		 "%s --wire v3 2>&1 >/dev/null | grep -q 'bad wire generation'",
+		 prog);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "%s --wire v3 >/dev/null 2>&1", prog);
 	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
 	return true;
 }
