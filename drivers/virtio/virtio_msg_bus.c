@@ -264,18 +264,21 @@ static void vmsg_bus_withdraw(struct virtio_msg_bus_core *core, u16 dev_num)
 static void vmsg_bus_scan(struct virtio_msg_bus_core *core)
 {
 	u16 max = virtio_msg_bus_max_msg_size(core->bus);
-	struct virtio_msg_bus_get_devices_resp *r;
 	struct virtio_msg_bus_get_devices_req *q;
 	unsigned long deadline = jiffies +
 		msecs_to_jiffies(vmsg_deadline_ms(core->bus));
+	struct virtio_msg_devices_window w;
 	struct virtio_msg_hdr *req, *resp;
+	u8 wire = READ_ONCE(core->params.wire);
 	unsigned long *found;
 	u32 offset = 0, window, round;
 	unsigned int n;
 	int ret = 0;
 
 	/* The bitmap of the response must fit the bus's messages. */
-	window = (max - sizeof(*req) - sizeof(*r)) * BITS_PER_BYTE;
+	window = (max - sizeof(*req) -
+		  sizeof(struct virtio_msg_bus_get_devices_resp)) *
+		 BITS_PER_BYTE;
 	window = min(window, VMSG_SCAN_WINDOW);
 
 	found = bitmap_zalloc(VMSG_NR_DEV_NUMS, GFP_KERNEL);
@@ -286,7 +289,6 @@ static void vmsg_bus_scan(struct virtio_msg_bus_core *core)
 
 	for (round = 0; round < VMSG_NR_DEV_NUMS / BITS_PER_BYTE; round++) {
 		u32 count = min(window, VMSG_NR_DEV_NUMS - offset);
-		u32 roff, rcount, next;
 
 		if (time_after(jiffies, deadline)) {
 			ret = -ETIMEDOUT;
@@ -307,20 +309,26 @@ static void vmsg_bus_scan(struct virtio_msg_bus_core *core)
 		if (ret < 0)
 			break;
 
-		/* Validated: offset echoed, count no larger, bitmap present. */
-		r = virtio_msg_payload(resp);
-		roff = le16_to_cpu(r->offset);
-		rcount = le16_to_cpu(r->count);
-		for (n = 0; n < rcount; n++)
-			if (r->bitmap[n / BITS_PER_BYTE] & BIT(n % BITS_PER_BYTE))
-				__set_bit(roff + n, found);
+		/*
+		 * Validated on receipt for the bus's generation then; checked
+		 * again for the one this scan reads it with, which differs
+		 * only if the bus changed its parameters meanwhile.
+		 */
+		if (virtio_msg_validate(resp, ret, max, wire)) {
+			ret = -EPROTO;
+			break;
+		}
+		/* Offset echoed, count no larger, bitmap present. */
+		virtio_msg_parse_get_devices(resp, wire, &w);
+		for (n = 0; n < w.count; n++)
+			if (w.bitmap[n / BITS_PER_BYTE] & BIT(n % BITS_PER_BYTE))
+				__set_bit(w.offset + n, found);
 
-		next = le16_to_cpu(r->next_offset);
-		if (!next) {
+		if (!w.next_offset) {
 			ret = 0;
 			break;
 		}
-		offset = next;
+		offset = w.next_offset;
 	}
 	if (ret < 0 && ret != -ENODEV)
 		dev_warn_ratelimited(core->bus->parent,
@@ -416,7 +424,7 @@ static void vmsg_bus_event_device(struct virtio_msg_bus_core *core,
 		return;
 	}
 	switch (le16_to_cpu(e->state)) {
-	case VIRTIO_MSG_BUS_DEVICE_READY:
+	case VIRTIO_MSG_BUS_DEVICE_READY:	/* v2's ADDED */
 		vmsg_bus_queue_add(core, dev_num);
 		break;
 	case VIRTIO_MSG_BUS_DEVICE_REMOVED:
@@ -430,7 +438,8 @@ static void vmsg_bus_event_device(struct virtio_msg_bus_core *core,
 
 /* A bus message accepted by virtio_msg_validate() (or only its payload bad). */
 static void vmsg_bus_message(struct virtio_msg_bus_core *core,
-			     const struct virtio_msg_hdr *msg, int verdict)
+			     const struct virtio_msg_hdr *msg, int verdict,
+			     u8 wire)
 {
 	const struct virtio_msg_bus_ops *ops = core->bus->desc->ops;
 
@@ -439,7 +448,8 @@ static void vmsg_bus_message(struct virtio_msg_bus_core *core,
 		 * A bus's own responses that answer no transfer (FF-A ERROR)
 		 * are the bus module's to interpret.
 		 */
-		if (vmsg_chan_response(&core->chan, msg, verdict) == -ENOENT &&
+		if (vmsg_chan_response(&core->chan, msg, verdict, wire) ==
+		    -ENOENT &&
 		    !verdict && msg->msg_id >= VIRTIO_MSG_ID_IMPL &&
 		    ops->bus_message)
 			ops->bus_message(core->bus, msg);
@@ -507,14 +517,17 @@ void virtio_msg_bus_receive(struct virtio_msg_bus *bus, const void *buf,
 	struct virtio_msg_bus_core *core;
 	struct virtio_msg_device *vmdev;
 	int verdict;
+	u8 wire;
 
 	rcu_read_lock();
 	core = READ_ONCE(bus->core);
 	if (!core || len < sizeof(*msg))
 		goto out;
 
+	/* Fixed while the bus has devices; a response is matched with it. */
+	wire = READ_ONCE(core->params.wire);
 	verdict = virtio_msg_validate(msg, len,
-				      virtio_msg_bus_max_msg_size(bus));
+				      virtio_msg_bus_max_msg_size(bus), wire);
 	/*
 	 * Implementation-defined bus messages are opaque to the validator,
 	 * which still checked their size; they belong to the bus module.
@@ -535,7 +548,7 @@ void virtio_msg_bus_receive(struct virtio_msg_bus *bus, const void *buf,
 	}
 
 	if (virtio_msg_is_bus(msg)) {
-		vmsg_bus_message(core, msg, verdict);
+		vmsg_bus_message(core, msg, verdict, wire);
 		goto out;
 	}
 
@@ -547,7 +560,7 @@ void virtio_msg_bus_receive(struct virtio_msg_bus *bus, const void *buf,
 	if (virtio_msg_is_response(msg)) {
 		if (!verdict)
 			atomic_long_inc(&vmdev->stats.received[vmsg_stat_index(msg->msg_id)]);
-		vmsg_chan_response(&vmdev->chan, msg, verdict);
+		vmsg_chan_response(&vmdev->chan, msg, verdict, wire);
 	} else {
 		vmsg_dev_event(vmdev, msg);
 	}
@@ -665,17 +678,23 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_start, VIRTIO_MSG);
 
 /**
  * virtio_msg_bus_set_params() - state what the bus learned from its peer
- * @bus: a registered instance without devices
+ * @bus: a registered instance that has no device yet
  * @params: the transport revision, wire generation, transport features
  *	and maximum message size the peer supports
  *
- * For a bus that negotiates with its peer (FF-A VERSION) before it starts,
- * or again after the peer restarted and its devices are gone.
+ * For a bus that negotiates with its peer (FF-A VERSION, a loopback
+ * backend's declaration), or again after the peer restarted and its
+ * devices are gone. The rule is "no device yet": it may be called before
+ * or after virtio_msg_bus_start(), as long as the core has not created a
+ * device on @bus (or has destroyed them all); the devices created from
+ * then on use @params. Additions announced but not applied yet do not
+ * count as devices: they are created with the new parameters.
  *
  * Context: process.
  * Return: 0; -EINVAL for a revision other than VIRTIO_MSG_REVISION, an
- * unknown wire generation or a size out of range; -EOPNOTSUPP for a wire
- * generation the core does not speak yet; -EBUSY while @bus has devices.
+ * unknown wire generation, transport feature bits the core does not know
+ * or any with VIRTIO_MSG_WIRE_V1 (which has none), or a size out of range;
+ * -EBUSY while @bus has devices; -ENODEV when @bus is not registered.
  */
 int virtio_msg_bus_set_params(struct virtio_msg_bus *bus,
 			      const struct virtio_msg_bus_params *params)
@@ -690,17 +709,25 @@ int virtio_msg_bus_set_params(struct virtio_msg_bus *bus,
 	    params->max_msg_size < VIRTIO_MSG_MAX_SIZE_MIN ||
 	    params->max_msg_size > bus->desc->max_msg_size)
 		return -EINVAL;
-	if (params->wire != VIRTIO_MSG_WIRE_V1)
-		return params->wire == VIRTIO_MSG_WIRE_V2 ? -EOPNOTSUPP :
-							    -EINVAL;
+	if (params->wire != VIRTIO_MSG_WIRE_V1 &&
+	    params->wire != VIRTIO_MSG_WIRE_V2)
+		return -EINVAL;
+	if (params->features & ~VMSG_TRANSPORT_FEATURES)
+		return -EINVAL;
+	if (params->wire == VIRTIO_MSG_WIRE_V1 && params->features)
+		return -EINVAL;
 
-	/* Devices hold buffers of the old size. */
+	/* Devices hold buffers of the old size and speak the old wire. */
 	spin_lock_irqsave(&core->ev_lock, flags);
 	if (core->nr_devs) {
 		ret = -EBUSY;
 	} else {
 		WRITE_ONCE(bus->max_msg_size, params->max_msg_size);
-		core->params = *params;
+		core->params.revision = params->revision;
+		core->params.features = params->features;
+		core->params.max_msg_size = params->max_msg_size;
+		/* Read locklessly by virtio_msg_bus_receive(). */
+		WRITE_ONCE(core->params.wire, params->wire);
 	}
 	spin_unlock_irqrestore(&core->ev_lock, flags);
 	return ret;

@@ -10,6 +10,7 @@
 #define _DRIVERS_VIRTIO_VIRTIO_MSG_CORE_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -138,7 +139,9 @@ struct vmsg_chan {
  * @ping_work: answers peer PINGs, from process context as send requires
  * @started: virtio_msg_bus_start() was called: devices may be created
  * @restart: the peer came back; @ev_work removes the old devices first
- * @params: what the bus learned from its peer
+ * @params: what the bus learned from its peer; fixed while @nr_devs is
+ *	not 0. @params.wire is also read without @ev_lock (READ_ONCE()) by
+ *	the receive path.
  * @closing: set once unregistration starts; no device is created and no
  *	event or PING is queued from then on, but requests still work so
  *	that devices can be removed in order
@@ -207,11 +210,17 @@ struct vmsg_vq {
  * @req_buf: request buffer, max message size bytes; under @chan.lock
  * @resp_buf: response buffer, max message size bytes; under @chan.lock
  * @max_msg: the bus's maximum message size
+ * @wire: the bus's wire generation when the device was created; the bus
+ *	cannot change it while the device exists
+ * @strict_config: SET_CONFIG carries the driver's generation and the
+ *	device may reject a stale one: always in v1, in v2 with the transport
+ *	feature STRICT_CONFIG_GENERATION
  * @device_id: virtio device ID from GET_DEVICE_INFO
  * @vendor_id: vendor ID from GET_DEVICE_INFO
  * @num_feature_bits: feature bits the device has
  * @config_size: configuration space size
  * @max_vqs: virtqueues the device has at most
+ * @uuid: device UUID from a v2 GET_DEVICE_INFO; all zero when none
  * @state_lock: protects @state, @status, @needs_reset, @dev_generation,
  *	@generation, @config_seq, @config and @config_event; taken from any
  *	context (EVENT_CONFIG, config reads)
@@ -264,12 +273,15 @@ struct virtio_msg_device {
 	struct virtio_msg_hdr *req_buf;
 	struct virtio_msg_hdr *resp_buf;
 	u16 max_msg;
+	u8 wire;
+	bool strict_config;
 
 	u32 device_id;
 	u32 vendor_id;
 	u32 num_feature_bits;
 	u32 config_size;
 	u32 max_vqs;
+	u8 uuid[16];
 
 	spinlock_t state_lock;		/* status, config cache */
 	enum vmsg_dev_state state;
@@ -304,6 +316,9 @@ static inline struct virtio_msg_device *to_vmsg_dev(struct virtio_device *vdev)
 	return container_of(vdev, struct virtio_msg_device, vdev);
 }
 
+/* Transport feature bits the core knows, as BIT(VIRTIO_MSG_F_*). */
+#define VMSG_TRANSPORT_FEATURES	BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION)
+
 /* Largest configuration space the core caches. */
 #define VMSG_CONFIG_MAX		4096
 /* Largest virtqueue size a device may offer (split and packed rings). */
@@ -331,7 +346,7 @@ int __vmsg_chan_request(struct virtio_msg_bus_core *core,
 			void *resp, size_t resp_size, bool killable);
 void vmsg_chan_fail(struct vmsg_chan *ch, int err);
 int vmsg_chan_response(struct vmsg_chan *ch, const struct virtio_msg_hdr *msg,
-		       int verdict);
+		       int verdict, u8 wire);
 int vmsg_send(struct virtio_msg_bus_core *core, struct vmsg_stats *stats,
 	      const struct virtio_msg_hdr *msg);
 enum vmsg_stat_id vmsg_stat_index(u8 msg_id);

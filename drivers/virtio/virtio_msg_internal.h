@@ -27,11 +27,87 @@ int virtio_msg_init_response(struct virtio_msg_hdr *msg, size_t max_size,
 			     const struct virtio_msg_hdr *req,
 			     size_t payload_len);
 int virtio_msg_validate(const struct virtio_msg_hdr *msg, size_t len,
-			size_t max_size);
+			size_t max_size, u8 wire);
 int virtio_msg_match_response(const struct virtio_msg_hdr *req,
-			      const struct virtio_msg_hdr *resp);
+			      const struct virtio_msg_hdr *resp, u8 wire);
 int __virtio_msg_match_response(const struct virtio_msg_hdr *req,
-				const struct virtio_msg_hdr *resp, bool token);
+				const struct virtio_msg_hdr *resp, bool token,
+				u8 wire);
+
+/**
+ * struct virtio_msg_dev_info - a GET_DEVICE_INFO response, either generation
+ * @device_id: virtio device ID
+ * @vendor_id: vendor ID
+ * @uuid: device UUID (v2); all zero when there is none, and in v1
+ * @num_feature_bits: feature bits the device has (v2: 32 per block)
+ * @config_size: configuration space size in bytes
+ * @max_vqs: virtqueues the device has at most
+ * @admin_vq_start: first administration virtqueue
+ * @admin_vq_count: number of administration virtqueues
+ */
+struct virtio_msg_dev_info {
+	u32 device_id;
+	u32 vendor_id;
+	u8 uuid[16];
+	u32 num_feature_bits;
+	u32 config_size;
+	u32 max_vqs;
+	u32 admin_vq_start;
+	u32 admin_vq_count;
+};
+
+/**
+ * struct virtio_msg_vq_info - a GET_VQUEUE response or SET_VQUEUE request,
+ *	either generation
+ * @index: virtqueue index
+ * @max_size: largest size the device supports (GET_VQUEUE only)
+ * @size: size of the queue
+ * @enabled: v2 only: GET_VQUEUE ENABLED, SET_VQUEUE ENABLE
+ * @desc_addr: bus address of the descriptor area
+ * @driver_addr: bus address of the driver area
+ * @device_addr: bus address of the device area
+ */
+struct virtio_msg_vq_info {
+	u32 index;
+	u32 max_size;
+	u32 size;
+	bool enabled;
+	u64 desc_addr;
+	u64 driver_addr;
+	u64 device_addr;
+};
+
+/**
+ * struct virtio_msg_devices_window - a GET_DEVICES response, either
+ *	generation
+ * @offset: first device number of the window
+ * @count: device numbers in the window, a multiple of 8
+ * @next_offset: where the next window starts, 0 when there is no more
+ * @bitmap: @count / 8 bytes, bit n set when device @offset + n is present
+ */
+struct virtio_msg_devices_window {
+	u16 offset;
+	u16 count;
+	u16 next_offset;
+	const u8 *bitmap;
+};
+
+/*
+ * Per-generation readers and writers of the messages whose layout changed
+ * in v2. The readers take a message virtio_msg_validate() accepted for
+ * the same generation.
+ */
+void virtio_msg_parse_device_info(const struct virtio_msg_hdr *resp, u8 wire,
+				  struct virtio_msg_dev_info *info);
+void virtio_msg_parse_vqueue(const struct virtio_msg_hdr *resp, u8 wire,
+			     struct virtio_msg_vq_info *vq);
+int virtio_msg_build_set_vqueue(struct virtio_msg_hdr *msg, size_t max_size,
+				u8 wire, u16 dev_num,
+				const struct virtio_msg_vq_info *vq);
+void virtio_msg_parse_shm(const struct virtio_msg_hdr *resp, u8 wire,
+			  u64 *addr, u64 *len);
+void virtio_msg_parse_get_devices(const struct virtio_msg_hdr *resp, u8 wire,
+				  struct virtio_msg_devices_window *w);
 
 /**
  * virtio_msg_payload() - payload of a message

@@ -144,9 +144,10 @@ struct vmsg_lb_slot {
  * @id: instance number, in @dev's name
  * @memcg: memory cgroup of the process that opened the file, charged for
  *	what the bus allocates for it outside its own context
- * @lock: serialises the changes of @devs, @held and @nr_devs: device
- *	addition and removal, ->dma_device and ->release_device; a mutex
- *	because it is held across allocations and device registration
+ * @lock: serialises the changes of @devs, @held, @nr_devs and @added:
+ *	device addition and removal, SET_PARAMS, ->dma_device and
+ *	->release_device; a mutex because it is held across allocations and
+ *	device registration
  * @devs: device number -> xa_mk_value(1) for the numbers the backend added
  *	and has not removed, which it may serve; lookups take its internal
  *	lock (or RCU) only
@@ -159,6 +160,8 @@ struct vmsg_lb_slot {
  * @nr_devs: numbers in @devs or @held: a removed number counts against
  *	@max_devs until the core has released its device
  * @max_devs: max_devices when the instance was opened
+ * @added: the backend added a device number once: the wire generation
+ *	and transport features are fixed from then on
  * @mem_lock: serialises MEM_READ/MEM_WRITE on @bounce
  * @bounce: page the MEM ioctls copy through; allocated at open, so that a
  *	backend serving the I/O that memory reclaim waits for needs no memory
@@ -214,6 +217,7 @@ struct vmsg_lb {
 	struct xarray held;
 	unsigned int nr_devs;
 	unsigned int max_devs;
+	bool added;
 
 	struct mutex mem_lock;		/* @bounce */
 	void *bounce;
@@ -1074,7 +1078,44 @@ static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 	}
 	if (!counted)
 		lb->nr_devs++;
+	lb->added = true;
 out_unlock:
+	mutex_unlock(&lb->lock);
+	return ret;
+}
+
+/*
+ * The backend says which wire generation it speaks, before its first
+ * device: the core checks the values (-EINVAL) and refuses a change once
+ * it has a device, which cannot happen before the first ADD_DEVICE.
+ */
+static long vmsg_lb_set_params(struct vmsg_lb *lb, void __user *uarg)
+{
+	struct virtio_msg_bus_params bp = {
+		.revision = VIRTIO_MSG_REVISION,
+	};
+	struct virtio_msg_lb_params p;
+	u32 usize;
+	int ret;
+
+	ret = vmsg_lb_get_arg(&p, sizeof(p), VIRTIO_MSG_LB_PARAMS_SIZE_VER0,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (p.reserved)
+		return -EINVAL;
+	/* Checked here too: the u32 must not be truncated into a valid u8. */
+	if (p.wire != VIRTIO_MSG_WIRE_V1 && p.wire != VIRTIO_MSG_WIRE_V2)
+		return -EINVAL;
+	bp.wire = p.wire;
+	bp.features = p.features;
+	bp.max_msg_size = virtio_msg_bus_max_msg_size(&lb->bus);
+
+	mutex_lock(&lb->lock);
+	if (lb->added)
+		ret = -EBUSY;
+	else
+		ret = virtio_msg_bus_set_params(&lb->bus, &bp);
 	mutex_unlock(&lb->lock);
 	return ret;
 }
@@ -1253,6 +1294,8 @@ static long vmsg_lb_ioctl(struct file *file, unsigned int cmd,
 		return vmsg_lb_mem(lb, uarg, false);
 	case VIRTIO_MSG_LB_IOC_MEM_WRITE:
 		return vmsg_lb_mem(lb, uarg, true);
+	case VIRTIO_MSG_LB_IOC_SET_PARAMS:
+		return vmsg_lb_set_params(lb, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -1645,7 +1688,11 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	ret = virtio_msg_bus_register(&lb->bus);
 	if (ret)
 		goto err_del;
-	/* Nothing to negotiate: devices come as the backend adds them. */
+	/*
+	 * Devices come as the backend adds them; until the first one, the
+	 * backend may still change the parameters (SET_PARAMS), which the
+	 * core allows while it has no device.
+	 */
 	virtio_msg_bus_start(&lb->bus);
 
 	file->private_data = lb;

@@ -281,6 +281,7 @@ static bool vmsg_same_request(const struct vmsg_chan *ch,
  *	received length
  * @verdict: 0 if virtio_msg_validate() accepted it, -EBADMSG if only its
  *	payload is malformed
+ * @wire: the wire generation it was validated for
  *
  * A response that answers the pending request completes it: with the
  * response copied to the waiter's buffer, or with -EPROTO when it is
@@ -293,7 +294,7 @@ static bool vmsg_same_request(const struct vmsg_chan *ch,
  * completed it with an error, -ENOENT if it answers nothing.
  */
 int vmsg_chan_response(struct vmsg_chan *ch, const struct virtio_msg_hdr *msg,
-		       int verdict)
+		       int verdict, u8 wire)
 {
 	size_t size = le16_to_cpu(msg->msg_size);
 	unsigned long flags;
@@ -304,7 +305,8 @@ int vmsg_chan_response(struct vmsg_chan *ch, const struct virtio_msg_hdr *msg,
 		/* Payload fields are only read once the payload is valid. */
 		if (!verdict)
 			verdict = __virtio_msg_match_response(ch->req, msg,
-							      ch->match_token);
+							      ch->match_token,
+							      wire);
 		if (!verdict && size > ch->resp_size)
 			verdict = -EMSGSIZE;
 		if (!verdict) {

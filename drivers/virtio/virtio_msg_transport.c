@@ -19,9 +19,17 @@
  * for reset, GET_CONFIG, SET_DEVICE_STATUS for ACKNOWLEDGE and DRIVER,
  * GET_DEVICE_FEATURES, SET_DRIVER_FEATURES, SET_DEVICE_STATUS for
  * FEATURES_OK, GET_VQUEUE and SET_VQUEUE per queue, and SET_DEVICE_STATUS
- * for DRIVER_OK. A SET_VQUEUE is not read back with GET_VQUEUE: there is no
- * separate queue enable, and a device that cannot use the queue says so
- * through DEVICE_NEEDS_RESET.
+ * for DRIVER_OK.
+ *
+ * The wire generation of the bus (v1 or v2) decides a few layouts, which
+ * the codec in virtio_msg_proto.c reads and writes, and two behaviours:
+ *
+ * - queue set-up: v1 has no queue enable, so a SET_VQUEUE is not read
+ *   back (a device that cannot use the queue says so through
+ *   DEVICE_NEEDS_RESET). v2 has one: the queue must be inactive before,
+ *   SET_VQUEUE enables it, and a GET_VQUEUE read-back must show it enabled
+ *   with the size and addresses set, one more round trip per queue;
+ * - configuration writes: see vmsg_set().
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -357,13 +365,18 @@ static void vmsg_get(struct virtio_device *vdev, unsigned int offset,
 }
 
 /*
- * SET_CONFIG carries the generation the driver last saw. The specification
- * text has the device reject a write made against a stale generation (the
- * response then has length 0), and the driver re-read and retry; a
- * proposal under review drops the rejection and has the device merge the
- * write instead. Both are handled: a rejected chunk triggers one re-read of
- * the configuration space and one retry with the fresh generation; a device
- * that never rejects never takes that path.
+ * Strict profile (v1, and v2 with STRICT_CONFIG_GENERATION): SET_CONFIG
+ * carries the generation the driver last saw. The v1 text has the device
+ * reject a write made against a stale generation (the response then has
+ * length 0), and the driver re-read and retry; a proposal under review
+ * drops the rejection and has the device merge the write instead. Both
+ * are handled: a rejected chunk triggers one re-read of the configuration
+ * space and one retry with the fresh generation; a device that never
+ * rejects never takes that path.
+ *
+ * Baseline profile (v2 without the feature): the driver sends generation
+ * 0 and the device never rejects, so a rejection is a protocol error, as
+ * is a partial write in v2 (the codec refuses that response).
  *
  * An EVENT_CONFIG that arrives while a chunk is in flight carries the
  * device's newer view: the written bytes are then not put in the cache
@@ -393,7 +406,7 @@ static void vmsg_set(struct virtio_device *vdev, unsigned int offset,
 	while (pos < len) {
 		n = min_t(size_t, chunk, len - pos);
 		spin_lock_irqsave(&vmdev->state_lock, flags);
-		gen = vmdev->dev_generation;
+		gen = vmdev->strict_config ? vmdev->dev_generation : 0;
 		seq = vmdev->config_seq;
 		spin_unlock_irqrestore(&vmdev->state_lock, flags);
 
@@ -409,6 +422,10 @@ static void vmsg_set(struct virtio_device *vdev, unsigned int offset,
 
 		r = vmsg_resp(vmdev);
 		applied = le32_to_cpu(r->length);	/* at most n */
+		if (!applied && !vmdev->strict_config) {
+			vmsg_dev_break(vmdev, "config write rejected without a generation");
+			break;
+		}
 		if (!applied) {
 			if (retried) {
 				dev_warn_ratelimited(&vdev->dev,
@@ -936,52 +953,120 @@ void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev)
 	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
 }
 
-/* GET_VQUEUE then SET_VQUEUE for a new or reset virtqueue. */
+/* GET_VQUEUE; chan.lock held. */
+static int vmsg_get_vqueue_locked(struct virtio_msg_device *vmdev, u32 index,
+				  struct virtio_msg_vq_info *info)
+{
+	struct virtio_msg_vqueue_index *q;
+	int ret;
+
+	q = vmsg_start(vmdev, VIRTIO_MSG_GET_VQUEUE, sizeof(*q));
+	if (!q)
+		return -EINVAL;
+	q->index = cpu_to_le32(index);
+	ret = vmsg_call(vmdev);
+	if (!ret)
+		virtio_msg_parse_vqueue(vmdev->resp_buf, vmdev->wire, info);
+	return ret;
+}
+
+/*
+ * What a queue must look like before it is programmed: present, and in
+ * v2 not live (a live queue belongs to someone else, or was not reset).
+ */
 static int vmsg_get_vqueue(struct virtio_msg_device *vmdev, u32 index,
 			   u32 *max_size)
+{
+	struct virtio_msg_vq_info info;
+	int ret;
+
+	mutex_lock(&vmdev->chan.lock);
+	ret = vmsg_get_vqueue_locked(vmdev, index, &info);
+	mutex_unlock(&vmdev->chan.lock);
+	if (ret)
+		return ret;
+	if (info.enabled) {
+		dev_warn_ratelimited(vmsg_parent(vmdev),
+				     "device %u: queue %u is enabled before set-up\n",
+				     vmdev->dev_num, index);
+		return -EBUSY;
+	}
+	*max_size = info.max_size;
+	return 0;
+}
+
+/*
+ * SET_VQUEUE, and in v2 the GET_VQUEUE read-back: the device must show the
+ * queue enabled with the size and addresses it was given. A mismatch
+ * fails the set-up; the caller resets the device (or the queue) before
+ * the rings are freed, since the device may know where they are.
+ */
+static int vmsg_set_vqueue(struct virtio_msg_device *vmdev,
+			   struct virtqueue *vq)
+{
+	struct virtio_msg_vq_info want = {
+		.index = vq->index,
+		.size = virtqueue_get_vring_size(vq),
+		.enabled = true,
+		.desc_addr = virtqueue_get_desc_addr(vq),
+		.driver_addr = virtqueue_get_avail_addr(vq),
+		.device_addr = virtqueue_get_used_addr(vq),
+	};
+	struct virtio_msg_vq_info got;
+	int ret;
+
+	mutex_lock(&vmdev->chan.lock);
+	ret = virtio_msg_build_set_vqueue(vmdev->req_buf, vmdev->max_msg,
+					  vmdev->wire, vmdev->dev_num, &want);
+	if (WARN_ON_ONCE(ret < 0)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = vmsg_call(vmdev);
+	if (ret || vmdev->wire != VIRTIO_MSG_WIRE_V2)
+		goto out;
+
+	ret = vmsg_get_vqueue_locked(vmdev, vq->index, &got);
+	if (ret)
+		goto out;
+	if (!got.enabled || got.size != want.size ||
+	    got.desc_addr != want.desc_addr ||
+	    got.driver_addr != want.driver_addr ||
+	    got.device_addr != want.device_addr) {
+		dev_warn_ratelimited(vmsg_parent(vmdev),
+				     "device %u: queue %u read back %s\n",
+				     vmdev->dev_num, vq->index,
+				     got.enabled ? "with other values" :
+						   "not enabled");
+		ret = -EIO;
+	}
+out:
+	mutex_unlock(&vmdev->chan.lock);
+	return ret;
+}
+
+/* RESET_VQUEUE. */
+static int vmsg_reset_vqueue(struct virtio_msg_device *vmdev, u32 index)
 {
 	struct virtio_msg_vqueue_index *q;
 	int ret;
 
 	mutex_lock(&vmdev->chan.lock);
-	q = vmsg_start(vmdev, VIRTIO_MSG_GET_VQUEUE, sizeof(*q));
-	if (!q) {
+	q = vmsg_start(vmdev, VIRTIO_MSG_RESET_VQUEUE, sizeof(*q));
+	if (q) {
+		q->index = cpu_to_le32(index);
+		ret = vmsg_call(vmdev);
+	} else {
 		ret = -EINVAL;
-		goto out;
 	}
-	q->index = cpu_to_le32(index);
-	ret = vmsg_call(vmdev);
-	if (!ret)
-		*max_size = le32_to_cpu(((struct virtio_msg_vqueue *)
-					 vmsg_resp(vmdev))->max_size);
-out:
 	mutex_unlock(&vmdev->chan.lock);
 	return ret;
 }
 
-static int vmsg_set_vqueue(struct virtio_msg_device *vmdev,
-			   struct virtqueue *vq)
-{
-	struct virtio_msg_vqueue *s;
-	int ret;
-
-	mutex_lock(&vmdev->chan.lock);
-	s = vmsg_start(vmdev, VIRTIO_MSG_SET_VQUEUE, sizeof(*s));
-	if (!s) {
-		ret = -EINVAL;
-		goto out;
-	}
-	s->index = cpu_to_le32(vq->index);
-	s->size = cpu_to_le32(virtqueue_get_vring_size(vq));
-	s->desc_addr = cpu_to_le64(virtqueue_get_desc_addr(vq));
-	s->driver_addr = cpu_to_le64(virtqueue_get_avail_addr(vq));
-	s->device_addr = cpu_to_le64(virtqueue_get_used_addr(vq));
-	ret = vmsg_call(vmdev);
-out:
-	mutex_unlock(&vmdev->chan.lock);
-	return ret;
-}
-
+/*
+ * A queue that fails after SET_VQUEUE was sent stays on vdev->vqs: the
+ * caller's error path resets the device before it frees the rings.
+ */
 static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
 				       unsigned int index,
 				       struct virtqueue_info *info)
@@ -1010,10 +1095,8 @@ static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
 		return ERR_PTR(-ENOMEM);
 
 	ret = vmsg_set_vqueue(vmdev, vq);
-	if (ret) {
-		vring_del_virtqueue(vq);
+	if (ret)
 		return ERR_PTR(ret);
-	}
 	return vq;
 }
 
@@ -1149,7 +1232,6 @@ static bool vmsg_get_shm_region(struct virtio_device *vdev,
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
 	struct virtio_msg_bus *bus = vmdev->core->bus;
 	struct virtio_msg_vqueue_index *q;
-	struct virtio_msg_get_shm_resp *r;
 	u64 addr = 0, len = 0;
 
 	if (!bus->desc->ops->shm_region)
@@ -1158,11 +1240,10 @@ static bool vmsg_get_shm_region(struct virtio_device *vdev,
 	q = vmsg_start(vmdev, VIRTIO_MSG_GET_SHM, sizeof(*q));
 	if (q) {
 		q->index = cpu_to_le32(id);
-		if (!vmsg_call(vmdev)) {
-			r = vmsg_resp(vmdev);
-			addr = le32_to_cpu(r->address);
-			len = le32_to_cpu(r->length);
-		}
+		/* 32-bit fields in v1, 64-bit in v2. */
+		if (!vmsg_call(vmdev))
+			virtio_msg_parse_shm(vmdev->resp_buf, vmdev->wire,
+					     &addr, &len);
 	}
 	mutex_unlock(&vmdev->chan.lock);
 	/* Length 0: the region does not exist. */
@@ -1177,22 +1258,13 @@ static bool vmsg_get_shm_region(struct virtio_device *vdev,
 static int vmsg_disable_vq_and_reset(struct virtqueue *vq)
 {
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vq->vdev);
-	struct virtio_msg_vqueue_index *q;
 	unsigned long flags;
 	int ret;
 
 	if (!virtio_has_feature(vq->vdev, VIRTIO_F_RING_RESET))
 		return -ENOENT;
 
-	mutex_lock(&vmdev->chan.lock);
-	q = vmsg_start(vmdev, VIRTIO_MSG_RESET_VQUEUE, sizeof(*q));
-	if (q) {
-		q->index = cpu_to_le32(vq->index);
-		ret = vmsg_call(vmdev);
-	} else {
-		ret = -EINVAL;
-	}
-	mutex_unlock(&vmdev->chan.lock);
+	ret = vmsg_reset_vqueue(vmdev, vq->index);
 	if (ret)
 		return ret;
 
@@ -1211,14 +1283,25 @@ static int vmsg_enable_vq_after_reset(struct virtqueue *vq)
 {
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vq->vdev);
 	unsigned long flags;
+	u32 max_size;
 	int ret;
 
 	if (!vq->reset)
 		return -EBUSY;
+	/* The same sequence as at set-up: inactive, then program, then check. */
+	if (vmdev->wire == VIRTIO_MSG_WIRE_V2) {
+		ret = vmsg_get_vqueue(vmdev, vq->index, &max_size);
+		if (ret)
+			return ret;
+	}
 	/* The ring may have been resized or moved: program it again. */
 	ret = vmsg_set_vqueue(vmdev, vq);
-	if (ret)
+	if (ret) {
+		/* The device may have taken the ring: make it let go. */
+		if (vmdev->wire == VIRTIO_MSG_WIRE_V2)
+			vmsg_reset_vqueue(vmdev, vq->index);
 		return ret;
+	}
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
 	vq->reset = false;
 	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
@@ -1460,7 +1543,7 @@ static void vmsg_dev_unpublish(struct virtio_msg_device *vmdev)
 
 static int vmsg_get_device_info(struct virtio_msg_device *vmdev)
 {
-	struct virtio_msg_get_device_info_resp *r;
+	struct virtio_msg_dev_info info;
 	int ret;
 
 	mutex_lock(&vmdev->chan.lock);
@@ -1468,12 +1551,14 @@ static int vmsg_get_device_info(struct virtio_msg_device *vmdev)
 	if (!ret)
 		ret = vmsg_call(vmdev);
 	if (!ret) {
-		r = vmsg_resp(vmdev);
-		vmdev->device_id = le32_to_cpu(r->device_id);
-		vmdev->vendor_id = le32_to_cpu(r->vendor_id);
-		vmdev->num_feature_bits = le32_to_cpu(r->num_feature_bits);
-		vmdev->config_size = le32_to_cpu(r->config_size);
-		vmdev->max_vqs = le32_to_cpu(r->max_virtqueues);
+		virtio_msg_parse_device_info(vmdev->resp_buf, vmdev->wire,
+					     &info);
+		vmdev->device_id = info.device_id;
+		vmdev->vendor_id = info.vendor_id;
+		vmdev->num_feature_bits = info.num_feature_bits;
+		vmdev->config_size = info.config_size;
+		vmdev->max_vqs = info.max_vqs;
+		memcpy(vmdev->uuid, info.uuid, sizeof(vmdev->uuid));
 	}
 	mutex_unlock(&vmdev->chan.lock);
 	return ret;
@@ -1509,6 +1594,11 @@ struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 	vmdev->core = core;
 	vmdev->dev_num = dev_num;
 	vmdev->max_msg = max;
+	/* Fixed from here on: the bus has a device (nr_devs counts it). */
+	vmdev->wire = READ_ONCE(core->params.wire);
+	vmdev->strict_config = vmdev->wire == VIRTIO_MSG_WIRE_V1 ||
+			       (core->params.features &
+				BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION));
 	vmdev->state = VMSG_DEV_CREATING;
 	vmsg_chan_init(&vmdev->chan, &vmdev->stats,
 		       !(core->bus->desc->flags & VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO));
@@ -1796,8 +1886,24 @@ static ssize_t device_number_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(device_number);
 
+static ssize_t wire_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "v%u\n", vmsg_attr_dev(dev)->wire);
+}
+static DEVICE_ATTR_RO(wire);
+
+static ssize_t uuid_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%pUb\n", vmsg_attr_dev(dev)->uuid);
+}
+static DEVICE_ATTR_RO(uuid);
+
 static struct attribute *vmsg_dev_attrs[] = {
 	&dev_attr_device_number.attr,
+	&dev_attr_wire.attr,
+	&dev_attr_uuid.attr,
 	&dev_attr_probe_round_trips.attr,
 	&vmsg_attr_requests.attr.attr,
 	&vmsg_attr_timeouts.attr.attr,
@@ -1834,9 +1940,22 @@ static struct attribute *vmsg_dev_attrs[] = {
 	NULL
 };
 
+/* Only a device that reported a UUID (v2, not all zero) has the file. */
+static umode_t vmsg_dev_attr_visible(struct kobject *kobj,
+				     struct attribute *attr, int n)
+{
+	struct virtio_msg_device *vmdev = vmsg_attr_dev(kobj_to_dev(kobj));
+
+	if (attr == &dev_attr_uuid.attr &&
+	    !memchr_inv(vmdev->uuid, 0, sizeof(vmdev->uuid)))
+		return 0;
+	return attr->mode;
+}
+
 static const struct attribute_group vmsg_dev_group = {
 	.name = "virtio_msg",
 	.attrs = vmsg_dev_attrs,
+	.is_visible = vmsg_dev_attr_visible,
 };
 
 const struct attribute_group *vmsg_dev_groups[] = {

@@ -136,7 +136,8 @@ struct virtio_msg_bus_ops {
  * struct virtio_msg_bus_params - what a bus learned from its peer
  * @revision: transport revision, VIRTIO_MSG_REVISION
  * @wire: payload layouts, VIRTIO_MSG_WIRE_V1 or VIRTIO_MSG_WIRE_V2
- * @features: transport feature bits the bus supplies (VIRTIO_MSG_F_*)
+ * @features: transport feature bits the bus supplies, as a mask of
+ *	BIT(VIRTIO_MSG_F_*); v2 only, 0 with VIRTIO_MSG_WIRE_V1
  * @max_msg_size: largest message the peer takes, header included, in
  *	[VIRTIO_MSG_MAX_SIZE_MIN, the bus descriptor's max_msg_size]
  */
@@ -249,17 +250,23 @@ int virtio_msg_bus_start(struct virtio_msg_bus *bus);
 
 /**
  * virtio_msg_bus_set_params() - state what the bus learned from its peer
- * @bus: a registered instance without devices
+ * @bus: a registered instance that has no device yet
  * @params: the transport revision, wire generation, transport features
  *	and maximum message size the peer supports
  *
- * For a bus that negotiates with its peer (FF-A VERSION) before it starts,
- * or again after the peer restarted and its devices are gone.
+ * For a bus that negotiates with its peer (FF-A VERSION, a loopback
+ * backend's declaration), or again after the peer restarted and its
+ * devices are gone. The rule is "no device yet": it may be called before
+ * or after virtio_msg_bus_start(), as long as the core has not created a
+ * device on @bus (or has destroyed them all); the devices created from
+ * then on use @params. Additions announced but not applied yet do not
+ * count as devices: they are created with the new parameters.
  *
  * Context: process.
  * Return: 0; -EINVAL for a revision other than VIRTIO_MSG_REVISION, an
- * unknown wire generation or a size out of range; -EOPNOTSUPP for a wire
- * generation the core does not speak yet; -EBUSY while @bus has devices.
+ * unknown wire generation, transport feature bits the core does not know
+ * or any with VIRTIO_MSG_WIRE_V1 (which has none), or a size out of range;
+ * -EBUSY while @bus has devices; -ENODEV when @bus is not registered.
  */
 int virtio_msg_bus_set_params(struct virtio_msg_bus *bus,
 			      const struct virtio_msg_bus_params *params);

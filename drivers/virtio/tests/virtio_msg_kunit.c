@@ -37,6 +37,14 @@
 #define Z32		"\x00\x00\x00\x00"
 #define Z16		"\x00\x00"
 
+/* Wire generation of a case: 0 (unset) means v1. */
+#define V2		VIRTIO_MSG_WIRE_V2
+
+static u8 vmsg_wire(u8 wire)
+{
+	return wire ?: VIRTIO_MSG_WIRE_V1;
+}
+
 /**
  * struct vmsg_msg - description of a message under test
  * @type: header type byte
@@ -304,6 +312,7 @@ static void vmsg_test_build_payload(struct kunit *test)
  * @msg: the message
  * @len: bytes received; 0 for the msg_size of @msg, EXPLICIT(n) for n
  * @max_size: bus maximum; 0 for MAX_DEFAULT, EXPLICIT(n) for n
+ * @wire: wire generation; 0 for v1
  * @err: expected return value
  */
 struct vmsg_validate_case {
@@ -311,6 +320,7 @@ struct vmsg_validate_case {
 	struct vmsg_msg msg;
 	u32 len;
 	u32 max_size;
+	u8 wire;
 	int err;
 };
 
@@ -862,6 +872,212 @@ static const struct vmsg_validate_case vmsg_validate_cases[] = {
 			 .plen = 6 },
 		.err = -EBADMSG,
 	},
+	/* v2 layouts: well formed, and the v1 size refused (and back). */
+	{
+		.desc = "v2 GET_DEVICE_INFO response",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			 PL("\x01\x00\x00\x00" /* device_id */
+			    "\xf4\x1a\x00\x00" /* vendor_id */
+			    "\x00\x11\x22\x33\x44\x55\x66\x77" /* device_uuid */
+			    "\x88\x99\xaa\xbb\xcc\xdd\xee\xff"
+			    "\x02\x00\x00\x00" /* num_feature_blocks */
+			    "\x08\x00\x00\x00" /* config_size */
+			    "\x04\x00\x00\x00" /* max_virtqueues */
+			    "\x03\x00\x00\x00" /* admin_vq_start */
+			    "\x01\x00\x00\x00") }, /* admin_vq_count */
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_DEVICE_INFO response, 65536 virtqueues",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			 PL(Z32 Z32 Z32 Z32 Z32 Z32 Z32 Z32
+			    "\x00\x00\x01\x00" Z32 Z32) },
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_DEVICE_INFO response, 65537 virtqueues",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			 PL(Z32 Z32 Z32 Z32 Z32 Z32 Z32 Z32
+			    "\x01\x00\x01\x00" Z32 Z32) },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_DEVICE_INFO response, admin queues beyond max",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			 PL(Z32 Z32 Z32 Z32 Z32 Z32 Z32 Z32
+			    "\x04\x00\x00\x00"
+			    "\x03\x00\x00\x00"
+			    "\x02\x00\x00\x00") },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_DEVICE_INFO response, admin range wraps",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			 PL(Z32 Z32 Z32 Z32 Z32 Z32 Z32 Z32
+			    "\x04\x00\x00\x00"
+			    "\xff\xff\xff\xff"
+			    "\x02\x00\x00\x00") },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_DEVICE_INFO response, admin start past max, none",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			 PL(Z32 Z32 Z32 Z32 Z32 Z32 Z32 Z32
+			    "\x04\x00\x00\x00"
+			    "\x09\x00\x00\x00" Z32) },
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_DEVICE_INFO response in the v1 size",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			 .plen = 24 },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v1 GET_DEVICE_INFO response in the v2 size",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			 .plen = 44 },
+		.err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_VQUEUE response, enabled",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_VQUEUE,
+			 PL(Z32 "\x00\x01\x00\x00" /* max_size 256 */
+			    "\x00\x01\x00\x00" /* size 256 */
+			    "\x01\x00\x00\x00" /* flags ENABLED */
+			    Z32 Z32 Z32 Z32 Z32 Z32) },
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_VQUEUE response, unknown flags ignored",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_VQUEUE,
+			 PL(Z32 "\x00\x01\x00\x00" Z32
+			    "\xfe\xff\xff\xff"
+			    Z32 Z32 Z32 Z32 Z32 Z32) },
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_VQUEUE response, enabled, no such queue",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_VQUEUE,
+			 PL(Z32 Z32 "\x40\x00\x00\x00"
+			    "\x01\x00\x00\x00"
+			    Z32 Z32 Z32 Z32 Z32 Z32) },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_VQUEUE response, enabled with size 0",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_VQUEUE,
+			 PL(Z32 "\x00\x01\x00\x00" Z32
+			    "\x01\x00\x00\x00"
+			    Z32 Z32 Z32 Z32 Z32 Z32) },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_VQUEUE response, enabled beyond max_size",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_VQUEUE,
+			 PL(Z32 "\x00\x01\x00\x00"
+			    "\x00\x02\x00\x00"
+			    "\x01\x00\x00\x00"
+			    Z32 Z32 Z32 Z32 Z32 Z32) },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v1 GET_VQUEUE response, word 12 is reserved",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_VQUEUE,
+			 PL(Z32 Z32 Z32 "\x01\x00\x00\x00"
+			    Z32 Z32 Z32 Z32 Z32 Z32) },
+	}, {
+		.desc = "v2 GET_VQUEUE response, 44 bytes",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_VQUEUE,
+			 .plen = 44 },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_SHM response",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_SHM,
+			 PL(Z32 Z32
+			    "\x00\x00\x00\x00\x01\x00\x00\x00" /* 4 GiB */
+			    "\x00\x00\x00\x00\x02\x00\x00\x00") },
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_SHM response, region ends at 2^64",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_SHM,
+			 PL(Z32 Z32
+			    "\x00\x10\x00\x00\x00\x00\x00\x00"
+			    "\x00\xf0\xff\xff\xff\xff\xff\xff") },
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_SHM response, region wraps",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_SHM,
+			 PL(Z32 Z32
+			    "\x01\x10\x00\x00\x00\x00\x00\x00"
+			    "\x00\xf0\xff\xff\xff\xff\xff\xff") },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_SHM response, no region at the top",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_SHM,
+			 PL(Z32 Z32 Z32 Z32
+			    "\xff\xff\xff\xff\xff\xff\xff\xff") },
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_SHM response in the v1 size",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_SHM,
+			 .plen = 12 },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v1 GET_SHM response in the v2 size",
+		.msg = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_SHM,
+			 .plen = 24 },
+		.err = -EBADMSG,
+	}, {
+		.desc = "v2 bus GET_DEVICES response, second window",
+		.msg = { .type = T_BUS_RESP,
+			 .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 PL("\x10\x00" /* offset */
+			    "\x20\x00" /* next_offset */
+			    "\x10\x00" /* count */
+			    "\x25\x00") },
+		.wire = V2,
+	}, {
+		.desc = "the same bytes read as v1",
+		.msg = { .type = T_BUS_RESP,
+			 .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 PL("\x10\x00"
+			    "\x20\x00"
+			    "\x10\x00"
+			    "\x25\x00") },
+		.err = -EBADMSG,
+	}, {
+		.desc = "v2 bus GET_DEVICES response, last window",
+		.msg = { .type = T_BUS_RESP,
+			 .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 PL("\xf0\xff" Z16 "\x10\x00" Z16) },
+		.wire = V2,
+	}, {
+		.desc = "v2 bus GET_DEVICES response, count not a multiple of 8",
+		.msg = { .type = T_BUS_RESP,
+			 .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 PL(Z16 Z16 "\x0c\x00"
+			    "\xff\x0f") },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 bus GET_DEVICES response, next_offset inside window",
+		.msg = { .type = T_BUS_RESP,
+			 .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 PL(Z16 "\x08\x00"
+			    "\x10\x00" Z16) },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 bus GET_DEVICES response, bitmap short",
+		.msg = { .type = T_BUS_RESP,
+			 .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 PL(Z16 Z16 "\x10\x00"
+			    "\x01") },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 unchanged layout: SET_DEVICE_STATUS response",
+		.msg = { .type = T_RESP,
+			 .msg_id = VIRTIO_MSG_SET_DEVICE_STATUS,
+			 PL("\x07\x00\x00\x00") },
+		.wire = V2,
+	}, {
+		.desc = "v2 bus EVENT_DEVICE added",
+		.msg = { .type = T_BUS, .msg_id = VIRTIO_MSG_BUS_EVENT_DEVICE,
+			 PL("\x05\x00\x01\x00") },
+		.wire = V2,
+	}, {
+		.desc = "unknown wire generation",
+		.msg = { .type = T_RESP,
+			 .msg_id = VIRTIO_MSG_SET_DEVICE_STATUS,
+			 PL("\x07\x00\x00\x00") },
+		.wire = 3, .err = -EINVAL,
+	},
 };
 
 static void vmsg_validate_case_desc(const struct vmsg_validate_case *c,
@@ -881,7 +1097,9 @@ static void vmsg_test_validate(struct kunit *test)
 	size_t max_size = vmsg_pick(c->max_size, MAX_DEFAULT);
 	struct virtio_msg_hdr *msg = vmsg_build(test, &c->msg, len);
 
-	KUNIT_EXPECT_EQ(test, virtio_msg_validate(msg, len, max_size), c->err);
+	KUNIT_EXPECT_EQ(test, virtio_msg_validate(msg, len, max_size,
+						  vmsg_wire(c->wire)),
+			c->err);
 }
 
 /* ---- virtio_msg_match_response() ---- */
@@ -892,6 +1110,7 @@ static void vmsg_test_validate(struct kunit *test)
  * @req: the request sent
  * @resp: the response received
  * @resp_err: what virtio_msg_validate() says of @resp
+ * @wire: wire generation; 0 for v1
  * @err: expected return value of virtio_msg_match_response()
  */
 struct vmsg_match_case {
@@ -899,6 +1118,7 @@ struct vmsg_match_case {
 	struct vmsg_msg req;
 	struct vmsg_msg resp;
 	int resp_err;
+	u8 wire;
 	int err;
 };
 
@@ -1272,6 +1492,119 @@ static const struct vmsg_match_case vmsg_match_cases[] = {
 			  .plen = 4 },
 		.err = -EINVAL,
 	},
+	/* v2: the changed layouts, and the all-or-nothing SET_CONFIG. */
+	{
+		.desc = "v2 GET_DEVICE_INFO",
+		.req = { .msg_id = VIRTIO_MSG_GET_DEVICE_INFO, .dev_num = 2,
+			 .token = 1 },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_DEVICE_INFO,
+			  .dev_num = 2, .token = 1, .plen = 44 },
+		.wire = V2,
+	}, {
+		.desc = "v2 SET_CONFIG applied in full",
+		.req = { .msg_id = VIRTIO_MSG_SET_CONFIG, .token = 3,
+			 PL(Z32 "\x08\x00\x00\x00"
+			    "\x02\x00\x00\x00"
+			    "\x01\x02") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_SET_CONFIG,
+			  .token = 3,
+			  PL("\x01\x00\x00\x00"
+			     "\x08\x00\x00\x00"
+			     "\x02\x00\x00\x00") },
+		.wire = V2,
+	}, {
+		.desc = "v2 SET_CONFIG rejected",
+		.req = { .msg_id = VIRTIO_MSG_SET_CONFIG, .token = 3,
+			 PL(Z32 "\x08\x00\x00\x00"
+			    "\x02\x00\x00\x00"
+			    "\x01\x02") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_SET_CONFIG,
+			  .token = 3, PL("\x05\x00\x00\x00" Z32 Z32) },
+		.wire = V2,
+	}, {
+		.desc = "v1 SET_CONFIG applied in part",
+		.req = { .msg_id = VIRTIO_MSG_SET_CONFIG, .token = 3,
+			 PL(Z32 "\x08\x00\x00\x00"
+			    "\x02\x00\x00\x00"
+			    "\x01\x02") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_SET_CONFIG,
+			  .token = 3,
+			  PL(Z32 "\x08\x00\x00\x00"
+			     "\x01\x00\x00\x00") },
+	}, {
+		.desc = "v2 SET_CONFIG applied in part",
+		.req = { .msg_id = VIRTIO_MSG_SET_CONFIG, .token = 3,
+			 PL(Z32 "\x08\x00\x00\x00"
+			    "\x02\x00\x00\x00"
+			    "\x01\x02") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_SET_CONFIG,
+			  .token = 3,
+			  PL(Z32 "\x08\x00\x00\x00"
+			     "\x01\x00\x00\x00") },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_VQUEUE, other index",
+		.req = { .msg_id = VIRTIO_MSG_GET_VQUEUE, .token = 6,
+			 PL("\x03\x00\x00\x00") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_VQUEUE,
+			  .token = 6,
+			  PL("\x02\x00\x00\x00" Z32 Z32 Z32 Z32 Z32 Z32 Z32
+			     Z32 Z32) },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 GET_SHM",
+		.req = { .msg_id = VIRTIO_MSG_GET_SHM, .token = 7,
+			 PL("\x01\x00\x00\x00") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_SHM,
+			  .token = 7, PL("\x01\x00\x00\x00" Z32 Z32 Z32 Z32
+					 Z32) },
+		.wire = V2,
+	}, {
+		.desc = "v2 GET_SHM, other index",
+		.req = { .msg_id = VIRTIO_MSG_GET_SHM, .token = 7,
+			 PL("\x01\x00\x00\x00") },
+		.resp = { .type = T_RESP, .msg_id = VIRTIO_MSG_GET_SHM,
+			  .token = 7, PL("\x02\x00\x00\x00" Z32 Z32 Z32 Z32
+					 Z32) },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 bus GET_DEVICES, smaller window than asked",
+		.req = { .type = T_BUS, .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 .token = 8, PL("\x10\x00"
+					"\x10\x00") },
+		.resp = { .type = T_BUS_RESP,
+			  .msg_id = VIRTIO_MSG_BUS_GET_DEVICES, .token = 8,
+			  PL("\x10\x00"
+			     "\x18\x00"
+			     "\x08\x00"
+			     "\x01") },
+		.wire = V2,
+	}, {
+		.desc = "v2 bus GET_DEVICES, larger window than asked",
+		.req = { .type = T_BUS, .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 .token = 8, PL(Z16 "\x08\x00") },
+		.resp = { .type = T_BUS_RESP,
+			  .msg_id = VIRTIO_MSG_BUS_GET_DEVICES, .token = 8,
+			  PL(Z16 Z16 "\x10\x00" Z16) },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "v2 bus GET_DEVICES, other offset",
+		.req = { .type = T_BUS, .msg_id = VIRTIO_MSG_BUS_GET_DEVICES,
+			 .token = 8, PL("\x10\x00"
+					"\x08\x00") },
+		.resp = { .type = T_BUS_RESP,
+			  .msg_id = VIRTIO_MSG_BUS_GET_DEVICES, .token = 8,
+			  PL(Z16 Z16 "\x08\x00"
+			     "\x01") },
+		.wire = V2, .err = -EBADMSG,
+	}, {
+		.desc = "unknown wire generation",
+		.req = { .msg_id = VIRTIO_MSG_GET_DEVICE_STATUS, .token = 4 },
+		.resp = { .type = T_RESP,
+			  .msg_id = VIRTIO_MSG_GET_DEVICE_STATUS, .token = 4,
+			  .plen = 4 },
+		.resp_err = -EINVAL, .wire = 3, .err = -EINVAL,
+	},
 };
 
 static void vmsg_match_case_desc(const struct vmsg_match_case *c, char *desc)
@@ -1292,9 +1625,12 @@ static void vmsg_test_match(struct kunit *test)
 
 	/* Each response is checked as the core would: validated first. */
 	KUNIT_EXPECT_EQ(test, virtio_msg_validate(resp, hdr + c->resp.plen,
-						  MAX_DEFAULT),
+						  MAX_DEFAULT,
+						  vmsg_wire(c->wire)),
 			c->resp_err);
-	KUNIT_EXPECT_EQ(test, virtio_msg_match_response(req, resp), c->err);
+	KUNIT_EXPECT_EQ(test, virtio_msg_match_response(req, resp,
+							vmsg_wire(c->wire)),
+			c->err);
 }
 
 /*
@@ -1330,8 +1666,11 @@ static void vmsg_test_round_trip(struct kunit *test)
 	gresp->offset = greq->offset;
 	gresp->length = greq->length;
 
-	KUNIT_EXPECT_EQ(test, virtio_msg_validate(resp, ret, size), 0);
-	KUNIT_EXPECT_EQ(test, virtio_msg_match_response(req, resp), 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_validate(resp, ret, size,
+						  VIRTIO_MSG_WIRE_V1), 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_match_response(req, resp,
+							VIRTIO_MSG_WIRE_V1),
+			0);
 
 	/* The device side pings; the driver side answers. */
 	ret = virtio_msg_init_bus_request(req, size, VIRTIO_MSG_BUS_PING,
@@ -1340,14 +1679,179 @@ static void vmsg_test_round_trip(struct kunit *test)
 	req->token = cpu_to_le16(0x77);
 	ping = virtio_msg_payload(req);
 	ping->data = cpu_to_le32(0xcafe);
-	KUNIT_EXPECT_EQ(test, virtio_msg_validate(req, ret, size), 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_validate(req, ret, size,
+						  VIRTIO_MSG_WIRE_V1), 0);
 
 	ret = virtio_msg_init_response(resp, size, req, sizeof(*ping));
 	KUNIT_ASSERT_EQ(test, ret, 12);
 	((struct virtio_msg_bus_ping *)virtio_msg_payload(resp))->data =
 		ping->data;
-	KUNIT_EXPECT_EQ(test, virtio_msg_validate(resp, ret, size), 0);
-	KUNIT_EXPECT_EQ(test, virtio_msg_match_response(req, resp), 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_validate(resp, ret, size,
+						  VIRTIO_MSG_WIRE_V1), 0);
+	KUNIT_EXPECT_EQ(test, virtio_msg_match_response(req, resp,
+							VIRTIO_MSG_WIRE_V1),
+			0);
+}
+
+/* ---- per-generation readers and writers ---- */
+
+static const struct virtio_msg_vq_info vmsg_test_vq = {
+	.index = 2, .max_size = 0x400, .size = 0x100, .enabled = true,
+	.desc_addr = 0x1122334455667788ULL,
+	.driver_addr = 0x99aabbccddeeff00ULL,
+	.device_addr = 0x0102030405060708ULL,
+};
+
+/* The addresses of vmsg_test_vq, as they go on the wire. */
+#define VQ_ADDRS	"\x88\x77\x66\x55\x44\x33\x22\x11" \
+			"\x00\xff\xee\xdd\xcc\xbb\xaa\x99" \
+			"\x08\x07\x06\x05\x04\x03\x02\x01"
+
+/* SET_VQUEUE: v1 has word 4 reserved, v2 puts ENABLE there. */
+static void vmsg_test_build_set_vqueue(struct kunit *test)
+{
+	static const char v1[] = "\x02\x00\x00\x00" Z32
+				 "\x00\x01\x00\x00" Z32 VQ_ADDRS;
+	static const char v2[] = "\x02\x00\x00\x00"
+				 "\x01\x00\x00\x00"
+				 "\x00\x01\x00\x00" Z32 VQ_ADDRS;
+	size_t size = 8 + 40;
+	struct virtio_msg_hdr *msg;
+
+	msg = kunit_kzalloc(test, size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+
+	KUNIT_EXPECT_EQ(test, virtio_msg_build_set_vqueue(msg, size,
+							  VIRTIO_MSG_WIRE_V1, 7,
+							  &vmsg_test_vq), 48);
+	KUNIT_EXPECT_EQ(test, msg->msg_id, VIRTIO_MSG_SET_VQUEUE);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(msg->dev_num), 7);
+	KUNIT_EXPECT_MEMEQ(test, msg + 1, v1, 40);
+
+	KUNIT_EXPECT_EQ(test, virtio_msg_build_set_vqueue(msg, size,
+							  VIRTIO_MSG_WIRE_V2, 7,
+							  &vmsg_test_vq), 48);
+	KUNIT_EXPECT_MEMEQ(test, msg + 1, v2, 40);
+
+	KUNIT_EXPECT_EQ(test, virtio_msg_build_set_vqueue(msg, size - 1,
+							  VIRTIO_MSG_WIRE_V2, 7,
+							  &vmsg_test_vq),
+			-EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, virtio_msg_build_set_vqueue(msg, size, 0, 7,
+							  &vmsg_test_vq),
+			-EINVAL);
+}
+
+/* Lay a response out from its payload bytes. */
+static struct virtio_msg_hdr *vmsg_resp(struct kunit *test, u8 type, u8 id,
+					const char *payload, size_t plen)
+{
+	struct vmsg_msg m = { .type = type, .msg_id = id, .payload = payload,
+			      .plen = plen };
+
+	return vmsg_build(test, &m, 8 + plen);
+}
+
+#define RESP(id, s)	vmsg_resp(test, T_RESP, (id), (s), sizeof(s) - 1)
+
+static void vmsg_test_parse(struct kunit *test)
+{
+	struct virtio_msg_devices_window w;
+	struct virtio_msg_dev_info info;
+	struct virtio_msg_vq_info vq;
+	struct virtio_msg_hdr *r;
+	u64 addr, len;
+
+	/* GET_DEVICE_INFO: v1 bits, v2 blocks (saturated) and a UUID. */
+	r = RESP(VIRTIO_MSG_GET_DEVICE_INFO,
+		 "\x01\x00\x00\x00"
+		 "\xf4\x1a\x00\x00"
+		 "\x40\x00\x00\x00"
+		 "\x08\x00\x00\x00"
+		 "\x03\x00\x00\x00"
+		 "\x02\x00"
+		 "\x01\x00");
+	virtio_msg_parse_device_info(r, VIRTIO_MSG_WIRE_V1, &info);
+	KUNIT_EXPECT_EQ(test, info.device_id, 1);
+	KUNIT_EXPECT_EQ(test, info.vendor_id, 0x1af4);
+	KUNIT_EXPECT_EQ(test, info.num_feature_bits, 64);
+	KUNIT_EXPECT_EQ(test, info.config_size, 8);
+	KUNIT_EXPECT_EQ(test, info.max_vqs, 3);
+	KUNIT_EXPECT_EQ(test, info.admin_vq_start, 2);
+	KUNIT_EXPECT_EQ(test, info.admin_vq_count, 1);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(info.uuid, 0, sizeof(info.uuid)));
+
+	r = RESP(VIRTIO_MSG_GET_DEVICE_INFO,
+		 "\x02\x00\x00\x00"
+		 "\xf4\x1a\x00\x00"
+		 "\x00\x11\x22\x33\x44\x55\x66\x77"
+		 "\x88\x99\xaa\xbb\xcc\xdd\xee\xff"
+		 "\x03\x00\x00\x00"
+		 "\x10\x00\x00\x00"
+		 "\x00\x00\x01\x00"
+		 "\x00\x00\x00\x01"
+		 "\x02\x00\x00\x00");
+	virtio_msg_parse_device_info(r, VIRTIO_MSG_WIRE_V2, &info);
+	KUNIT_EXPECT_EQ(test, info.device_id, 2);
+	KUNIT_EXPECT_MEMEQ(test, info.uuid,
+			   "\x00\x11\x22\x33\x44\x55\x66\x77"
+			   "\x88\x99\xaa\xbb\xcc\xdd\xee\xff", 16);
+	KUNIT_EXPECT_EQ(test, info.num_feature_bits, 96);
+	KUNIT_EXPECT_EQ(test, info.config_size, 16);
+	KUNIT_EXPECT_EQ(test, info.max_vqs, 65536);
+	KUNIT_EXPECT_EQ(test, info.admin_vq_start, 0x01000000);
+	KUNIT_EXPECT_EQ(test, info.admin_vq_count, 2);
+
+	r = RESP(VIRTIO_MSG_GET_DEVICE_INFO,
+		 Z32 Z32 Z32 Z32 Z32 Z32 "\xff\xff\xff\xff" Z32 Z32 Z32 Z32);
+	virtio_msg_parse_device_info(r, VIRTIO_MSG_WIRE_V2, &info);
+	KUNIT_EXPECT_EQ(test, info.num_feature_bits, U32_MAX / 32 * 32);
+
+	/* GET_VQUEUE: word 12 is ENABLED in v2 only. */
+	r = RESP(VIRTIO_MSG_GET_VQUEUE,
+		 "\x02\x00\x00\x00"
+		 "\x00\x04\x00\x00"
+		 "\x00\x01\x00\x00"
+		 "\x01\x00\x00\x00" VQ_ADDRS);
+	virtio_msg_parse_vqueue(r, VIRTIO_MSG_WIRE_V1, &vq);
+	KUNIT_EXPECT_FALSE(test, vq.enabled);
+	virtio_msg_parse_vqueue(r, VIRTIO_MSG_WIRE_V2, &vq);
+	KUNIT_EXPECT_TRUE(test, vq.enabled);
+	KUNIT_EXPECT_EQ(test, vq.index, 2);
+	KUNIT_EXPECT_EQ(test, vq.max_size, 0x400);
+	KUNIT_EXPECT_EQ(test, vq.size, 0x100);
+	KUNIT_EXPECT_EQ(test, vq.desc_addr, vmsg_test_vq.desc_addr);
+	KUNIT_EXPECT_EQ(test, vq.driver_addr, vmsg_test_vq.driver_addr);
+	KUNIT_EXPECT_EQ(test, vq.device_addr, vmsg_test_vq.device_addr);
+
+	/* GET_SHM: 32-bit fields in v1, 64-bit ones in v2. */
+	r = RESP(VIRTIO_MSG_GET_SHM, Z32 "\x00\x10\x00\x00"
+		 "\x00\x80\x00\x00");
+	virtio_msg_parse_shm(r, VIRTIO_MSG_WIRE_V1, &addr, &len);
+	KUNIT_EXPECT_EQ(test, addr, 0x8000);
+	KUNIT_EXPECT_EQ(test, len, 0x1000);
+	r = RESP(VIRTIO_MSG_GET_SHM, Z32 Z32
+		 "\x00\x00\x00\x00\x02\x00\x00\x00"
+		 "\x00\x60\x45\x23\x01\x00\x00\x00");
+	virtio_msg_parse_shm(r, VIRTIO_MSG_WIRE_V2, &addr, &len);
+	KUNIT_EXPECT_EQ(test, addr, 0x123456000ULL);
+	KUNIT_EXPECT_EQ(test, len, 0x200000000ULL);
+
+	/* GET_DEVICES: count and next_offset swap places. */
+	r = vmsg_resp(test, T_BUS_RESP, VIRTIO_MSG_BUS_GET_DEVICES,
+		      "\x10\x00"
+		      "\x08\x00"
+		      "\x20\x00"
+		      "\x25", 7);
+	virtio_msg_parse_get_devices(r, VIRTIO_MSG_WIRE_V1, &w);
+	KUNIT_EXPECT_EQ(test, w.offset, 0x10);
+	KUNIT_EXPECT_EQ(test, w.count, 8);
+	KUNIT_EXPECT_EQ(test, w.next_offset, 0x20);
+	KUNIT_EXPECT_EQ(test, w.bitmap[0], 0x25);
+	virtio_msg_parse_get_devices(r, VIRTIO_MSG_WIRE_V2, &w);
+	KUNIT_EXPECT_EQ(test, w.offset, 0x10);
+	KUNIT_EXPECT_EQ(test, w.count, 0x20);
+	KUNIT_EXPECT_EQ(test, w.next_offset, 8);
 }
 
 static struct kunit_case virtio_msg_test_cases[] = {
@@ -1356,6 +1860,8 @@ static struct kunit_case virtio_msg_test_cases[] = {
 	KUNIT_CASE_PARAM(vmsg_test_validate, vmsg_validate_gen_params),
 	KUNIT_CASE_PARAM(vmsg_test_match, vmsg_match_gen_params),
 	KUNIT_CASE(vmsg_test_round_trip),
+	KUNIT_CASE(vmsg_test_build_set_vqueue),
+	KUNIT_CASE(vmsg_test_parse),
 	{}
 };
 

@@ -12,6 +12,10 @@
  * driver that sets up a configurable number of virtqueues; devices of
  * type VMSG_TEST_ID_NODRIVER stay unbound, and tests call their
  * virtio_config_ops directly.
+ *
+ * The device model answers in the bus's wire generation (fake_bus.wire,
+ * v1 unless a test calls fake_bus_start_wire()), and in v2 keeps the
+ * queue state a GET_VQUEUE read-back shows.
  */
 
 #include <kunit/device.h>
@@ -67,7 +71,17 @@ struct fake_dev {
 	u64 drv_features;
 	bool refuse_features;
 	bool reject_stale;
+	bool reject_all;	/* every SET_CONFIG is rejected */
 	u32 vq_size[4];
+	/* v2 queue state, and how the device gets it wrong */
+	bool vq_enabled[4];
+	u64 vq_addr[4][3];
+	bool vq_no_enable;	/* SET_VQUEUE does not enable the queue */
+	bool vq_other_addr;	/* it keeps another descriptor address */
+	bool vq_other_size;	/* it keeps another size */
+	unsigned int set_vq_seq;	/* fake_bus.seq at the last SET_VQUEUE */
+	unsigned int reset_seq;		/* ... at the last reset */
+	u8 uuid[16];
 };
 
 struct fake_bus {
@@ -75,6 +89,10 @@ struct fake_bus {
 	struct virtio_msg_bus_desc desc;
 	struct kunit *test;
 	spinlock_t lock;	/* everything below */
+	u8 wire;		/* the generation the device side speaks */
+	unsigned int seq;	/* transport requests answered */
+	u32 last_set_gen;	/* generation of the last SET_CONFIG */
+	u64 shm_addr, shm_len;	/* what the shm_region op got */
 	struct fake_dev devs[FAKE_NR_DEVS];
 	enum fake_mode mode;
 	unsigned int nreq[FAKE_NR_DEVS];
@@ -141,9 +159,23 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 	size_t plen = 0;
 	u32 i, off, len;
 
+	fb->seq++;
 	switch (req->msg_id) {
 	case VIRTIO_MSG_GET_DEVICE_INFO: {
+		struct virtio_msg_get_device_info_resp_v2 *d2 = r;
 		struct virtio_msg_get_device_info_resp *di = r;
+
+		if (fb->wire == VIRTIO_MSG_WIRE_V2) {
+			plen = sizeof(*d2);
+			memset(d2, 0, plen);
+			d2->device_id = cpu_to_le32(fd->device_id);
+			d2->vendor_id = cpu_to_le32(0x1af4);
+			memcpy(d2->device_uuid, fd->uuid, sizeof(fd->uuid));
+			d2->num_feature_blocks = cpu_to_le32(2);
+			d2->config_size = cpu_to_le32(fd->config_size);
+			d2->max_virtqueues = cpu_to_le32(fd->nvqs);
+			break;
+		}
 
 		plen = sizeof(*di);
 		memset(di, 0, plen);
@@ -201,7 +233,9 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 		if (fb->set_partial)
 			len = min(len, fb->set_partial);
 		cr->offset = cq->offset;
-		if (fd->reject_stale && le32_to_cpu(cq->generation) != fd->gen) {
+		fb->last_set_gen = le32_to_cpu(cq->generation);
+		if (fd->reject_all ||
+		    (fd->reject_stale && le32_to_cpu(cq->generation) != fd->gen)) {
 			cr->length = 0;
 		} else {
 			memcpy(fd->config + off, cq->data, len);
@@ -220,6 +254,12 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 			fd->status = le32_to_cpu(sq->status);
 			if (fd->refuse_features)
 				fd->status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+			if (!fd->status) {
+				/* A reset disables every queue. */
+				memset(fd->vq_enabled, 0,
+				       sizeof(fd->vq_enabled));
+				fd->reset_seq = fb->seq;
+			}
 		}
 		sr->status = cpu_to_le32(fd->status);
 		plen = sizeof(*sr);
@@ -227,6 +267,7 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 	}
 	case VIRTIO_MSG_GET_VQUEUE: {
 		const struct virtio_msg_vqueue_index *vq = q;
+		struct virtio_msg_get_vqueue_resp_v2 *v2 = r;
 		struct virtio_msg_vqueue *vr = r;
 
 		i = le32_to_cpu(vq->index);
@@ -234,21 +275,59 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 		vr->index = vq->index;
 		vr->max_size = cpu_to_le32(i < fd->nvqs ? FAKE_VQ_SIZE : 0);
 		plen = sizeof(*vr);
+		if (fb->wire != VIRTIO_MSG_WIRE_V2 || i >= ARRAY_SIZE(fd->vq_size))
+			break;
+		v2->size = cpu_to_le32(fd->vq_size[i]);
+		v2->flags = cpu_to_le32(fd->vq_enabled[i] ?
+					VIRTIO_MSG_VQUEUE_V2_ENABLED : 0);
+		v2->desc_addr = cpu_to_le64(fd->vq_addr[i][0]);
+		v2->driver_addr = cpu_to_le64(fd->vq_addr[i][1]);
+		v2->device_addr = cpu_to_le64(fd->vq_addr[i][2]);
 		break;
 	}
 	case VIRTIO_MSG_SET_VQUEUE: {
+		const struct virtio_msg_set_vqueue_req_v2 *v2 = q;
 		const struct virtio_msg_vqueue *vq = q;
 
 		i = le32_to_cpu(vq->index);
-		if (i < ARRAY_SIZE(fd->vq_size))
-			fd->vq_size[i] = le32_to_cpu(vq->size);
+		if (i >= ARRAY_SIZE(fd->vq_size))
+			break;
+		fd->vq_size[i] = le32_to_cpu(vq->size);
+		fd->set_vq_seq = fb->seq;
+		if (fb->wire != VIRTIO_MSG_WIRE_V2)
+			break;
+		if (fd->vq_other_size)
+			fd->vq_size[i] /= 2;
+		fd->vq_addr[i][0] = le64_to_cpu(v2->desc_addr) +
+				    (fd->vq_other_addr ? 0x1000 : 0);
+		fd->vq_addr[i][1] = le64_to_cpu(v2->driver_addr);
+		fd->vq_addr[i][2] = le64_to_cpu(v2->device_addr);
+		fd->vq_enabled[i] = !fd->vq_no_enable &&
+				    (le32_to_cpu(v2->flags) &
+				     VIRTIO_MSG_VQUEUE_V2_ENABLE);
 		break;
 	}
-	case VIRTIO_MSG_RESET_VQUEUE:
+	case VIRTIO_MSG_RESET_VQUEUE: {
+		const struct virtio_msg_vqueue_index *vq = q;
+
+		i = le32_to_cpu(vq->index);
+		if (i < ARRAY_SIZE(fd->vq_enabled))
+			fd->vq_enabled[i] = false;
 		break;
+	}
 	case VIRTIO_MSG_GET_SHM: {
 		const struct virtio_msg_vqueue_index *sq = q;
+		struct virtio_msg_get_shm_resp_v2 *s2 = r;
 		struct virtio_msg_get_shm_resp *sr = r;
+
+		if (fb->wire == VIRTIO_MSG_WIRE_V2) {
+			/* Beyond 32 bits, both of them. */
+			s2->index = sq->index;
+			s2->length = cpu_to_le64(sq->index ? 0 : 0x200000000ULL);
+			s2->address = cpu_to_le64(sq->index ? 0 : 0x123456000ULL);
+			plen = sizeof(*s2);
+			break;
+		}
 
 		sr->index = sq->index;
 		sr->length = cpu_to_le32(sq->index ? 0 : 0x1000);
@@ -268,22 +347,29 @@ static size_t fake_get_devices(struct fake_bus *fb,
 			       struct virtio_msg_hdr *resp)
 {
 	const struct virtio_msg_bus_get_devices_req *q = (const void *)(req + 1);
+	struct virtio_msg_bus_get_devices_resp_v2 *r2 = (void *)(resp + 1);
 	struct virtio_msg_bus_get_devices_resp *r = (void *)(resp + 1);
 	u32 off = le16_to_cpu(q->offset);
 	u32 count = min_t(u32, le16_to_cpu(q->count), 16);
-	u32 n;
+	u32 n, next;
 
 	virtio_msg_init_response(resp, FAKE_MAX_MSG, req,
 				 sizeof(*r) + count / 8);
-	r->offset = q->offset;
-	r->count = cpu_to_le16(count);
 	for (n = 0; n < count; n++)
 		if (off + n < FAKE_NR_DEVS && test_bit(off + n, fb->present))
 			r->bitmap[n / 8] |= BIT(n % 8);
-	r->next_offset = cpu_to_le16(off + count < FAKE_NR_DEVS ?
-				     off + count : 0);
+	next = off + count < FAKE_NR_DEVS ? off + count : 0;
 	if (fb->windows++ == fb->bad_window)
-		r->next_offset = cpu_to_le16(off + count + 3);	/* not x8 */
+		next = off + count + 3;	/* not x8 */
+	if (fb->wire == VIRTIO_MSG_WIRE_V2) {
+		r2->offset = q->offset;
+		r2->next_offset = cpu_to_le16(next);
+		r2->count = cpu_to_le16(count);
+	} else {
+		r->offset = q->offset;
+		r->count = cpu_to_le16(count);
+		r->next_offset = cpu_to_le16(next);
+	}
 	return le16_to_cpu(resp->msg_size);
 }
 
@@ -441,7 +527,11 @@ static void fake_lose_work(struct work_struct *work)
 static int fake_shm_region(struct virtio_msg_bus *bus, u16 dev_num, u8 id,
 			   u64 *addr, u64 len)
 {
-	to_fake(bus)->shm_calls++;
+	struct fake_bus *fb = to_fake(bus);
+
+	fb->shm_calls++;
+	fb->shm_addr = *addr;
+	fb->shm_len = len;
 	return 0;
 }
 
@@ -588,6 +678,26 @@ static void fake_bus_start(struct kunit *test, struct fake_bus *fb)
 	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
 	ret = kunit_add_action_or_reset(test, fake_unregister, fb);
 	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
+}
+
+/* As fake_bus_start(), after telling the core which wire the peer speaks. */
+static void fake_bus_start_wire(struct kunit *test, struct fake_bus *fb,
+				u8 wire, u32 features)
+{
+	struct virtio_msg_bus_params p = {
+		.revision = VIRTIO_MSG_REVISION,
+		.wire = wire,
+		.features = features,
+		.max_msg_size = FAKE_MAX_MSG,
+	};
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
+	ret = kunit_add_action_or_reset(test, fake_unregister, fb);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), 0);
+	fb->wire = wire;
 	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
 }
 
@@ -2157,10 +2267,10 @@ static void vmsg_test_two_phase(struct kunit *test)
 	p.revision = 2;
 	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
 	p.revision = VIRTIO_MSG_REVISION;
-	p.wire = VIRTIO_MSG_WIRE_V2;
-	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p),
-			-EOPNOTSUPP);
 	p.wire = VIRTIO_MSG_WIRE_V1;
+	p.features = BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
+	p.features = 0;
 	p.max_msg_size = FAKE_MAX_MSG + 8;
 	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
 	p.max_msg_size = 104;
@@ -2393,6 +2503,395 @@ static void vmsg_test_suspend_resume(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
 }
 
+/* ---- the v2 wire generation ---- */
+
+/* An unbound device with two queues on a bus that speaks @wire. */
+static struct virtio_msg_device *fake_simple_wire(struct kunit *test,
+						  struct fake_bus **fbp,
+						  u16 dev_num, u8 wire,
+						  u32 features)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, dev_num, VMSG_TEST_ID_NODRIVER, 2, 8);
+	fake_bus_start_wire(test, fb, wire, features);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_add_device(&fb->bus, dev_num), 0);
+	vmdev = fake_wait_dev(fb, dev_num);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	*fbp = fb;
+	return vmdev;
+}
+
+/*
+ * v2 probe: the 44-byte GET_DEVICE_INFO is read (features counted in
+ * blocks, the UUID kept), and every queue is checked inactive, enabled
+ * and read back: one more round trip per queue than v1.
+ */
+static void vmsg_test_v2_probe(struct kunit *test)
+{
+	const unsigned int nvqs = *(const unsigned int *)test->param_value;
+	struct virtio_msg_device *vmdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+	unsigned int i;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fd = fake_dev_add(fb, 1, VMSG_TEST_ID_DRIVER, nvqs, 8);
+	memcpy(fd->uuid, "virtio-msg-v2-id", 16);
+	test_drv_nvqs = nvqs;
+	atomic_set(&test_drv_probes, 0);
+	fake_bus_start_wire(test, fb, VIRTIO_MSG_WIRE_V2, 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 1), 0);
+
+	vmdev = fake_wait_dev(fb, 1);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(vmdev->status &
+					 VIRTIO_CONFIG_S_DRIVER_OK));
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_drv_probes), 1);
+	KUNIT_EXPECT_EQ(test, vmdev->wire, VIRTIO_MSG_WIRE_V2);
+	KUNIT_EXPECT_FALSE(test, vmdev->strict_config);
+	KUNIT_EXPECT_MEMEQ(test, vmdev->uuid, "virtio-msg-v2-id", 16);
+	KUNIT_EXPECT_EQ(test, vmdev->num_feature_bits, 64);
+	KUNIT_EXPECT_EQ(test, vmdev->max_vqs, nvqs);
+	KUNIT_EXPECT_EQ(test, vmdev->config_size, 8);
+	KUNIT_EXPECT_TRUE(test, fb->devs[1].drv_features &
+			  BIT_ULL(VIRTIO_F_VERSION_1));
+
+	KUNIT_EXPECT_EQ(test, fb->nreq[1], 9 + 3 * nvqs);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_VQUEUE], 2 * nvqs);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], nvqs);
+	for (i = 0; i < nvqs; i++) {
+		KUNIT_EXPECT_TRUE(test, fd->vq_enabled[i]);
+		KUNIT_EXPECT_EQ(test, fd->vq_size[i], FAKE_VQ_SIZE);
+		KUNIT_EXPECT_EQ(test, fd->vq_addr[i][0],
+				virtqueue_get_desc_addr(test_drv_vqs[i]));
+	}
+}
+
+enum vmsg_vq_fault {
+	VQ_PREENABLED,
+	VQ_NO_ENABLE,
+	VQ_OTHER_ADDR,
+	VQ_OTHER_SIZE,
+};
+
+static const enum vmsg_vq_fault vmsg_test_vq_faults[] = {
+	VQ_PREENABLED, VQ_NO_ENABLE, VQ_OTHER_ADDR, VQ_OTHER_SIZE,
+};
+
+static void vmsg_vq_fault_desc(const enum vmsg_vq_fault *f, char *desc)
+{
+	static const char * const names[] = {
+		"enabled before set-up", "not enabled by SET_VQUEUE",
+		"other address read back", "other size read back",
+	};
+
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", names[*f]);
+}
+
+KUNIT_ARRAY_PARAM(vmsg_vq_fault, vmsg_test_vq_faults, vmsg_vq_fault_desc);
+
+/*
+ * v2 queue set-up fails on a device that shows the queue live before it
+ * is programmed (-EBUSY, nothing programmed), or whose read-back does not
+ * show what was set (-EIO): then the device is reset after the
+ * SET_VQUEUE, before the rings are freed. The device is not broken.
+ */
+static void vmsg_test_v2_vq_readback(struct kunit *test)
+{
+	const enum vmsg_vq_fault f = *(const enum vmsg_vq_fault *)test->param_value;
+	struct virtqueue_info info[1] = { { "a" } };
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct virtqueue *vqs[1];
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+	unsigned int resets;
+	int ret;
+
+	vmdev = fake_simple_wire(test, &fb, 30, VIRTIO_MSG_WIRE_V2, 0);
+	vdev = &vmdev->vdev;
+	fd = &fb->devs[30];
+	switch (f) {
+	case VQ_PREENABLED:
+		fd->vq_enabled[0] = true;
+		fd->vq_size[0] = 64;
+		break;
+	case VQ_NO_ENABLE:
+		fd->vq_no_enable = true;
+		break;
+	case VQ_OTHER_ADDR:
+		fd->vq_other_addr = true;
+		break;
+	case VQ_OTHER_SIZE:
+		fd->vq_other_size = true;
+		break;
+	}
+	resets = fb->sent[VIRTIO_MSG_SET_DEVICE_STATUS];
+
+	ret = vdev->config->find_vqs(vdev, 1, vqs, info, NULL);
+	KUNIT_EXPECT_EQ(test, ret, f == VQ_PREENABLED ? -EBUSY : -EIO);
+	KUNIT_EXPECT_TRUE(test, list_empty(&vdev->vqs));
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_DEVICE_STATUS], resets + 1);
+	if (f == VQ_PREENABLED) {
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 0);
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_VQUEUE], 1);
+	} else {
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 1);
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_VQUEUE], 2);
+		KUNIT_EXPECT_GT(test, fd->reset_seq, fd->set_vq_seq);
+	}
+
+	/* A device that behaves again gets its queue. */
+	fd->vq_no_enable = false;
+	fd->vq_other_addr = false;
+	fd->vq_other_size = false;
+	ret = vdev->config->find_vqs(vdev, 1, vqs, info, NULL);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE(test, fd->vq_enabled[0]);
+	if (!ret)
+		vdev->config->del_vqs(vdev);
+}
+
+/* v2 queue reset and re-enable: the same check-program-read back sequence. */
+static void vmsg_test_v2_vq_reenable(struct kunit *test)
+{
+	struct virtqueue_info info[1] = { { "a" } };
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct virtqueue *vqs[1];
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+	int ret;
+
+	vmdev = fake_simple_wire(test, &fb, 31, VIRTIO_MSG_WIRE_V2, 0);
+	vdev = &vmdev->vdev;
+	fd = &fb->devs[31];
+	ret = vdev->config->find_vqs(vdev, 1, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	__virtio_set_bit(vdev, VIRTIO_F_RING_RESET);
+
+	KUNIT_EXPECT_EQ(test, vdev->config->disable_vq_and_reset(vqs[0]), 0);
+	KUNIT_EXPECT_FALSE(test, fd->vq_enabled[0]);
+	KUNIT_EXPECT_EQ(test, vdev->config->enable_vq_after_reset(vqs[0]), 0);
+	KUNIT_EXPECT_TRUE(test, fd->vq_enabled[0]);
+	KUNIT_EXPECT_FALSE(test, vqs[0]->reset);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_VQUEUE], 4);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 2);
+
+	/* Not enabled on read-back: the queue is reset again and stays so. */
+	KUNIT_EXPECT_EQ(test, vdev->config->disable_vq_and_reset(vqs[0]), 0);
+	fd->vq_no_enable = true;
+	KUNIT_EXPECT_EQ(test, vdev->config->enable_vq_after_reset(vqs[0]),
+			-EIO);
+	KUNIT_EXPECT_TRUE(test, vqs[0]->reset);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_RESET_VQUEUE], 3);
+
+	/* Live before it is programmed: refused, nothing sent. */
+	fd->vq_no_enable = false;
+	fd->vq_enabled[0] = true;
+	KUNIT_EXPECT_EQ(test, vdev->config->enable_vq_after_reset(vqs[0]),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 3);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+	vdev->config->del_vqs(vdev);
+}
+
+/* v2 GET_SHM: 64-bit length and address reach the bus's op whole. */
+static void vmsg_test_v2_shm(struct kunit *test)
+{
+	struct virtio_shm_region r = {};
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	vmdev = fake_simple_wire(test, &fb, 32, VIRTIO_MSG_WIRE_V2, 0);
+	KUNIT_ASSERT_TRUE(test, vmdev->vdev.config->get_shm_region(&vmdev->vdev,
+								   &r, 0));
+	KUNIT_EXPECT_EQ(test, fb->shm_addr, 0x123456000ULL);
+	KUNIT_EXPECT_EQ(test, fb->shm_len, 0x200000000ULL);
+	KUNIT_EXPECT_EQ(test, r.addr, 0x123456000ULL);
+	KUNIT_EXPECT_EQ(test, r.len, 0x200000000ULL);
+	/* Length 0: no such region. */
+	KUNIT_EXPECT_FALSE(test, vmdev->vdev.config->get_shm_region(&vmdev->vdev,
+								    &r, 1));
+	KUNIT_EXPECT_EQ(test, fb->shm_calls, 1);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+}
+
+/*
+ * v2 GET_DEVICES: windows after the first have count and next_offset
+ * apart, so a core reading the v1 order would stop at the second one.
+ */
+static void vmsg_test_v2_get_devices(struct kunit *test)
+{
+	struct fake_bus *fb;
+	unsigned int i;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_ENUMERATE, &fake_ops);
+	fake_dev_add(fb, 0, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_dev_add(fb, 17, VMSG_TEST_ID_NODRIVER, 0, 0);
+	fake_dev_add(fb, 40, VMSG_TEST_ID_NODRIVER, 0, 0);
+	for (i = 0; i < FAKE_NR_DEVS; i++)
+		if (fb->devs[i].exists)
+			__set_bit(i, fb->present);
+	fake_bus_start_wire(test, fb, VIRTIO_MSG_WIRE_V2, 0);
+
+	KUNIT_EXPECT_NOT_NULL(test, fake_wait_dev(fb, 0));
+	KUNIT_EXPECT_NOT_NULL(test, fake_wait_dev(fb, 17));
+	KUNIT_EXPECT_NOT_NULL(test, fake_wait_dev(fb, 40));
+	KUNIT_EXPECT_EQ(test, fb->bus_sent[VIRTIO_MSG_BUS_GET_DEVICES], 4);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fb->bus.core->stats.bad_messages),
+			0);
+}
+
+enum vmsg_profile {
+	PROFILE_V1,
+	PROFILE_V2_STRICT,
+	PROFILE_V2_BASELINE,
+};
+
+static const enum vmsg_profile vmsg_test_profiles[] = {
+	PROFILE_V1, PROFILE_V2_STRICT, PROFILE_V2_BASELINE,
+};
+
+static void vmsg_profile_desc(const enum vmsg_profile *p, char *desc)
+{
+	static const char * const names[] = {
+		"v1", "v2 strict", "v2 baseline",
+	};
+
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", names[*p]);
+}
+
+KUNIT_ARRAY_PARAM(vmsg_profile, vmsg_test_profiles, vmsg_profile_desc);
+
+/*
+ * Config writes per profile. Strict (v1, v2 with the feature): the
+ * driver's generation goes out, a stale one is rejected, re-read and
+ * retried. Baseline: generation 0, no rejection expected; one breaks the
+ * device. In v2 a partial write breaks the device; v1 goes on.
+ */
+static void vmsg_test_config_profiles(struct kunit *test)
+{
+	const enum vmsg_profile prof = *(const enum vmsg_profile *)test->param_value;
+	bool strict = prof != PROFILE_V2_BASELINE;
+	struct virtio_msg_device *vmdev, *other;
+	struct virtio_device *vdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+	unsigned int sets, gets;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fd = fake_dev_add(fb, 2, VMSG_TEST_ID_NODRIVER, 0, 8);
+	fake_dev_add(fb, 3, VMSG_TEST_ID_NODRIVER, 0, 8);
+	if (prof == PROFILE_V1)
+		fake_bus_start(test, fb);
+	else
+		fake_bus_start_wire(test, fb, VIRTIO_MSG_WIRE_V2,
+				    strict ? BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION) : 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 2), 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 3), 0);
+	vmdev = fake_wait_dev(fb, 2);
+	other = fake_wait_dev(fb, 3);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	vdev = &vmdev->vdev;
+	KUNIT_EXPECT_EQ(test, vmdev->strict_config, strict);
+
+	/* The device moved on to generation 9; the driver still has 7. */
+	fd->gen = 9;
+	fd->reject_stale = strict;
+	sets = fb->sent[VIRTIO_MSG_SET_CONFIG];
+	gets = fb->sent[VIRTIO_MSG_GET_CONFIG];
+	vdev->config->set(vdev, 0, "ab", 2);
+	KUNIT_EXPECT_MEMEQ(test, fd->config, "ab", 2);
+	if (strict) {
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_CONFIG], sets + 2);
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets + 1);
+		KUNIT_EXPECT_EQ(test, fb->last_set_gen, 9);
+	} else {
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_CONFIG], sets + 1);
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_CONFIG], gets);
+		KUNIT_EXPECT_EQ(test, fb->last_set_gen, 0);
+	}
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+
+	/* A rejection: strict gives up after one retry, baseline breaks. */
+	fb->devs[3].reject_all = true;
+	other->vdev.config->set(&other->vdev, 0, "xy", 2);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(other->broken), !strict);
+	KUNIT_EXPECT_NE(test, fb->devs[3].config[0], 'x');
+
+	/* A partial write: v1 sends the rest, v2 breaks the device. */
+	fb->set_partial = 1;
+	sets = fb->sent[VIRTIO_MSG_SET_CONFIG];
+	vdev->config->set(vdev, 2, "cd", 2);
+	if (prof == PROFILE_V1) {
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_CONFIG], sets + 2);
+		KUNIT_EXPECT_MEMEQ(test, &fd->config[2], "cd", 2);
+		KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+	} else {
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_CONFIG], sets + 1);
+		KUNIT_EXPECT_TRUE(test, READ_ONCE(vmdev->broken));
+	}
+}
+
+/* What a bus may state, and when. */
+static void vmsg_test_set_params(struct kunit *test)
+{
+	struct virtio_msg_bus_params p = {
+		.revision = VIRTIO_MSG_REVISION,
+		.wire = VIRTIO_MSG_WIRE_V2,
+		.features = BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION),
+		.max_msg_size = FAKE_MAX_MSG,
+	};
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+	int ret;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fake_dev_add(fb, 5, VMSG_TEST_ID_NODRIVER, 0, 8);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
+	ret = kunit_add_action_or_reset(test, fake_unregister, fb);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, fb->bus.core->params.wire, VIRTIO_MSG_WIRE_V1);
+
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), 0);
+	p.features = BIT(5);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
+	p.features = BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION);
+	p.wire = VIRTIO_MSG_WIRE_V1;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
+	p.wire = 0;
+	p.features = 0;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
+	p.wire = 3;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EINVAL);
+	/* The refused calls changed nothing. */
+	KUNIT_EXPECT_EQ(test, fb->bus.core->params.wire, VIRTIO_MSG_WIRE_V2);
+	KUNIT_EXPECT_EQ(test, fb->bus.core->params.features,
+			BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION));
+
+	/* Started, still without a device: the parameters may change. */
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
+	p.wire = VIRTIO_MSG_WIRE_V2;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), 0);
+	fb->wire = VIRTIO_MSG_WIRE_V2;
+
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 5), 0);
+	vmdev = fake_wait_dev(fb, 5);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_EQ(test, vmdev->wire, VIRTIO_MSG_WIRE_V2);
+	KUNIT_EXPECT_TRUE(test, vmdev->strict_config);
+	p.wire = VIRTIO_MSG_WIRE_V1;
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_set_params(&fb->bus, &p), -EBUSY);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(fb->bus.core->params.wire),
+			VIRTIO_MSG_WIRE_V2);
+}
+
 static int vmsg_transport_suite_init(struct kunit_suite *suite)
 {
 	return register_virtio_driver(&test_drv);
@@ -2442,6 +2941,13 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_peer_restart),
 	KUNIT_CASE(vmsg_test_no_token_echo),
 	KUNIT_CASE(vmsg_test_suspend_resume),
+	KUNIT_CASE_PARAM(vmsg_test_v2_probe, vmsg_nvqs_gen_params),
+	KUNIT_CASE_PARAM(vmsg_test_v2_vq_readback, vmsg_vq_fault_gen_params),
+	KUNIT_CASE(vmsg_test_v2_vq_reenable),
+	KUNIT_CASE(vmsg_test_v2_shm),
+	KUNIT_CASE(vmsg_test_v2_get_devices),
+	KUNIT_CASE_PARAM(vmsg_test_config_profiles, vmsg_profile_gen_params),
+	KUNIT_CASE(vmsg_test_set_params),
 	{}
 };
 

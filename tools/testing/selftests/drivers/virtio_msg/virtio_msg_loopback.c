@@ -188,6 +188,49 @@ TEST_F(lb, reserved)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/*
+ * SET_PARAMS: checked, repeatable before the first ADD_DEVICE, EBUSY from
+ * then on, even once the device is removed.
+ */
+TEST_F(lb, set_params)
+{
+	struct virtio_msg_lb_params p = { .size = sizeof(p) };
+
+	EXPECT_EQ(VIRTIO_MSG_LB_PARAMS_SIZE_VER0, sizeof(p));
+	/* Zeroed: wire 0 is no generation. */
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS,
+		     sizeof(p), VIRTIO_MSG_LB_PARAMS_SIZE_VER0, EINVAL);
+
+	p.wire = 3;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EINVAL, errno);
+	p.wire = VIRTIO_MSG_WIRE_V2;
+	p.reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EINVAL, errno);
+	p.reserved = 0;
+	p.features = 1U << 5;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EINVAL, errno);
+	p.wire = VIRTIO_MSG_WIRE_V1;
+	p.features = 1U << VIRTIO_MSG_F_STRICT_CONFIG_GENERATION;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EINVAL, errno);
+
+	p.wire = VIRTIO_MSG_WIRE_V2;
+	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	p.features = 0;
+	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 3));
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 3));
+	p.wire = VIRTIO_MSG_WIRE_V1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EBUSY, errno);
+}
+
 TEST_F(lb, add_remove)
 {
 	struct virtio_msg_lb_info info = { .size = sizeof(info) };
