@@ -449,6 +449,43 @@ static inline bool lb_sysfs_on_loopback(const char *path)
 }
 
 /*
+ * Whether the devices that virtio driver @drv has bound on a loopback bus
+ * are spoken to in wire generation @wire ("v1" or "v2", as the backends
+ * take it; sysfs says it the same way): true when there is at least one
+ * and every one is.
+ */
+static inline bool lb_driver_wire_is(const char *drv, const char *wire)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], val[16];
+	unsigned int found = 0, other = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/sys/bus/virtio/drivers/%s", drv);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "virtio", 6))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!lb_sysfs_on_loopback(path))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/virtio_msg/wire", dir,
+			 de->d_name);
+		if (lb_read_file(path, val, sizeof(val)))
+			continue;
+		val[strcspn(val, "\n")] = '\0';
+		if (strcmp(val, wire))
+			other++;
+		else
+			found++;
+	}
+	closedir(d);
+	return found && !other;
+}
+
+/*
  * waitpid() with a time limit of @ms: 0 once @pid is reaped (its status
  * in @status, which may be NULL), -1 if it is still running.
  */

@@ -84,6 +84,8 @@ TEST_F_TIMEOUT(blk, memory_disk, 90)
 	self->disk = blk_start(&self->be, args);
 	ASSERT_NE(0, self->disk)
 		TH_LOG("no virtio disk appeared");
+	EXPECT_TRUE(lb_driver_wire_is("virtio_blk", variant->wire))
+		TH_LOG("the disk is not spoken to in %s", variant->wire);
 	ASSERT_EQ(0, blk_read_attr(self->disk, "size", attr, sizeof(attr)));
 	EXPECT_STREQ("16384", attr);
 	ASSERT_EQ(0, blk_read_attr(self->disk, "serial", attr, sizeof(attr)));

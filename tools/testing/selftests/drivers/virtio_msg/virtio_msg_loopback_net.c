@@ -553,6 +553,8 @@ static void net_start(struct __test_metadata *_metadata, const char *prog,
 			TH_LOG("%s: no carrier", name);
 		ASSERT_EQ(0, setns(e->orig_ns, CLONE_NEWNET));
 	}
+	ASSERT_TRUE(lb_driver_wire_is("virtio_net", wire))
+		TH_LOG("the devices are not spoken to in %s", wire);
 }
 
 /* Both interfaces leave their namespaces, and the machine, in @ms. */

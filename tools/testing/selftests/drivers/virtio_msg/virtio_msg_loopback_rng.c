@@ -106,6 +106,8 @@ FIXTURE_SETUP(rng)
 	ASSERT_TRUE(wait_virtio_rng(true, self->name, sizeof(self->name),
 				    20000))
 		TH_LOG("no virtio_rng source appeared");
+	ASSERT_TRUE(lb_driver_wire_is("virtio_rng", variant->wire))
+		TH_LOG("the device is not spoken to in %s", variant->wire);
 	ASSERT_EQ(0, select_rng(self->name));
 }
 
