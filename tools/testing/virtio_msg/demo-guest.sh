@@ -4,7 +4,8 @@
 # The virtio-msg demo, run inside a guest by `make demo`: four ordinary
 # virtio drivers (blk, net, rng, console) bound to devices served by
 # userspace backends over the loopback bus. Exits 0 only if every step
-# worked.
+# worked. The backends speak the v2 wire generation, or the one given
+# with vmsg.wire=v1|v2 on the kernel command line.
 
 T=/opt/virtio_msg/tools
 failed=0
@@ -46,17 +47,24 @@ modprobe virtio_msg_loopback allow_console=1 && ok "$(lsmod | grep -c virtio_msg
 	bad "modprobe virtio_msg_loopback"
 
 
-say "starting the backends (userspace device side)"
-start "$T/vmsg-blk" --size 64 --quiet
-start "$T/vmsg-rng" --quiet
-start "$T/vmsg-net" --quiet
+wire=v2
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	vmsg.wire=*) wire=${arg#vmsg.wire=} ;;
+	esac
+done
+
+say "starting the backends (userspace device side), wire generation $wire"
+start "$T/vmsg-blk" --size 64 --quiet --wire "$wire"
+start "$T/vmsg-rng" --quiet --wire "$wire"
+start "$T/vmsg-net" --quiet --wire "$wire"
 # An hvc write spins, interrupts off, until the device takes the bytes; the
 # backend is a process of this guest, so it gets a CPU of its own, and
 # whatever may spin for it (khvcd, the bus's delivery work, our writer)
 # stays on the other (Documentation/userspace-api/virtio_msg_loopback.rst).
 echo 1 > /sys/devices/virtual/workqueue/virtio_msg_lb/cpumask ||
 	bad "pinning the loopback delivery work"
-start taskset 2 "$T/vmsg-console" --quiet
+start taskset 2 "$T/vmsg-console" --quiet --wire "$wire"
 for drv in virtio_blk virtio_rng virtio_net virtio_console; do
 	if wait_for has_vdev "$drv"; then
 		ok "$drv bound to $(vdevs_of $drv | xargs -n1 basename | xargs)"
@@ -174,8 +182,8 @@ modprobe -r virtio_msg_loopback && ok "modules unloaded" || bad "unload"
 
 echo
 if [ $failed -eq 0 ]; then
-	echo "demo: every step worked"
+	echo "demo: every step worked (wire generation $wire)"
 else
-	echo "demo: $failed step(s) failed"
+	echo "demo: $failed step(s) failed (wire generation $wire)"
 fi
 [ $failed -eq 0 ]

@@ -290,6 +290,7 @@ static void usage(FILE *f, const char *prog)
 		"  -s, --size MIB      back the disk with MIB MiB of memory\n"
 		"  -r, --read-only     offer a read-only disk\n"
 		"  -d, --device PATH   loopback character device (default %s)\n"
+		"      --wire GEN      wire generation, v1 or v2 (default v2)\n"
 		"  -n, --dev-num N     device number on the bus (default 1)\n"
 		"  -q, --quiet         print nothing but errors\n"
 		"  -h, --help          show this help\n"
@@ -382,7 +383,7 @@ int main(int argc, char **argv)
 	put_le32(blk_config + 20, BLK_SECTOR);
 
 	disk.dev_num = args.dev_num;
-	result = vmsg_lb_serve(args.path, &disk, 1,
+	result = vmsg_lb_serve(&args, &disk, 1,
 			       args.quiet ? NULL : stdout, NULL);
 	if (result == VMSG_LB_NOT_SERVED)
 		return 1;

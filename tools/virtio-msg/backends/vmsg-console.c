@@ -230,6 +230,7 @@ static void usage(FILE *f, const char *prog)
 		"  -s, --stdio         copy what the driver writes to stdout and\n"
 		"                      stdin to the driver\n"
 		"  -d, --device PATH   loopback character device (default %s)\n"
+		"      --wire GEN      wire generation, v1 or v2 (default v2)\n"
 		"  -n, --dev-num N     device number on the bus (default 1)\n"
 		"  -q, --quiet         print nothing but errors\n"
 		"  -h, --help          show this help\n"
@@ -331,7 +332,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	served.dev_num = args.dev_num;
-	result = vmsg_lb_serve(args.path, &served, 1,
+	result = vmsg_lb_serve(&args, &served, 1,
 			       args.quiet ? NULL : status, &hooks);
 	if (result == VMSG_LB_NOT_SERVED) {
 		free(c.buf);

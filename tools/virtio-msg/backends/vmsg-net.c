@@ -292,6 +292,7 @@ static void usage(FILE *f, const char *prog)
 		"  -M, --peer-mac MAC   MAC address of B (default 02:76:6d:00:00:02)\n"
 		"  -u, --mtu N          MTU offered to both (68-%u, default 1500)\n"
 		"  -d, --device PATH    loopback character device (default %s)\n"
+		"      --wire GEN       wire generation, v1 or v2 (default v2)\n"
 		"  -q, --quiet          print nothing but errors\n"
 		"  -h, --help           show this help\n"
 		"\n"
@@ -425,7 +426,7 @@ int main(int argc, char **argv)
 	port_init(&ports[0], 'A', &ports[1], &served[0]);
 	port_init(&ports[1], 'B', &ports[0], &served[1]);
 
-	result = vmsg_lb_serve(args.path, served, 2,
+	result = vmsg_lb_serve(&args, served, 2,
 			       args.quiet ? NULL : stdout, &hooks);
 	if (result == VMSG_LB_NOT_SERVED)
 		return 1;

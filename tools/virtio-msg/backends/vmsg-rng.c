@@ -107,6 +107,7 @@ static void usage(FILE *f, const char *prog)
 		"Serve a virtio-rng device over the virtio-msg loopback bus.\n"
 		"\n"
 		"  -d, --device PATH   loopback character device (default %s)\n"
+		"      --wire GEN      wire generation, v1 or v2 (default v2)\n"
 		"  -n, --dev-num N     device number on the bus (default 1)\n"
 		"  -q, --quiet         print nothing but errors\n"
 		"  -h, --help          show this help\n"
@@ -129,7 +130,7 @@ int main(int argc, char **argv)
 		return exit_status;
 	rng.dev_num = args.dev_num;
 
-	result = vmsg_lb_serve(args.path, &rng, 1, args.quiet ? NULL : stdout,
+	result = vmsg_lb_serve(&args, &rng, 1, args.quiet ? NULL : stdout,
 			       NULL);
 	if (result == VMSG_LB_NOT_SERVED)
 		return 1;

@@ -364,9 +364,22 @@ static ssize_t get_config(struct vmsg_dev *dev, const uint8_t *req,
 }
 
 /*
- * SET_CONFIG. Applied when in bounds, the generation matches (or the
- * device coalesces stale writes) and the model accepts it; otherwise the
- * response reports length 0. The response carries no data.
+ * Is a SET_CONFIG with a stale generation rejected? On the v2 wire the
+ * bus picks the profile with a transport feature bit; on the v1 wire the
+ * model does.
+ */
+static bool stale_config_write_rejected(const struct vmsg_dev *dev)
+{
+	if (vmsg_dev_v2(dev))
+		return dev->transport_features &
+		       (1U << VIRTIO_MSG_F_STRICT_CONFIG_GENERATION);
+	return !(dev->model->flags & VMSG_DEV_F_SET_CONFIG_COALESCE);
+}
+
+/*
+ * SET_CONFIG. Applied in full when in bounds, the generation is accepted
+ * and the model accepts the whole write; otherwise nothing is applied and
+ * the response reports length 0. The response carries no data.
  */
 static ssize_t set_config(struct vmsg_dev *dev, const uint8_t *req,
 			  uint8_t *out, size_t cap)
@@ -387,8 +400,7 @@ static ssize_t set_config(struct vmsg_dev *dev, const uint8_t *req,
 	if ((uint64_t)offset + len > m->config_size || !len ||
 	    !m->config_write)
 		len = 0;
-	else if (gen != dev->generation &&
-		 !(m->flags & VMSG_DEV_F_SET_CONFIG_COALESCE))
+	else if (gen != dev->generation && stale_config_write_rejected(dev))
 		len = 0;
 	else if (m->config_write(dev, offset, data, len))
 		len = 0;
@@ -414,18 +426,73 @@ static void get_device_info(struct vmsg_dev *dev, uint8_t *out)
 	/* admin_vq_start and admin_vq_count stay 0: no admin queues. */
 }
 
-static void get_shm(struct vmsg_dev *dev, const uint8_t *req, uint8_t *out)
+static void get_device_info_v2(struct vmsg_dev *dev, uint8_t *out)
 {
 	const struct vmsg_dev_model *m = dev->model;
+
+#define PUT(f, v) vmsg_put_le32(out + \
+		offsetof(struct virtio_msg_get_device_info_resp_v2, f), v)
+	PUT(device_id, m->device_id);
+	PUT(vendor_id, m->vendor_id);
+	PUT(num_feature_blocks, m->num_feature_blocks);
+	PUT(config_size, m->config_size);
+	PUT(max_virtqueues, m->num_queues);
+#undef PUT
+	if (m->device_uuid)
+		memcpy(out + offsetof(struct virtio_msg_get_device_info_resp_v2,
+				      device_uuid), m->device_uuid, 16);
+	/* admin_vq_start and admin_vq_count stay 0: no admin queues. */
+}
+
+/*
+ * The region GET_SHM reports for @idx, or NULL: absent, or on the v1
+ * wire too large for its 32-bit fields (truncated values would point the
+ * driver at the wrong memory).
+ */
+static const struct vmsg_shm_region *shm_region(const struct vmsg_dev *dev,
+						uint32_t idx)
+{
+	const struct vmsg_dev_model *m = dev->model;
+	const struct vmsg_shm_region *r;
+
+	if (idx >= m->num_shm || !m->shm)
+		return NULL;
+	r = &m->shm[idx];
+	if (!r->length)
+		return NULL;
+	if (!vmsg_dev_v2(dev) &&
+	    (r->length > UINT32_MAX || r->address > UINT32_MAX))
+		return NULL;
+	return r;
+}
+
+static void get_shm(struct vmsg_dev *dev, const uint8_t *req, uint8_t *out)
+{
 	uint32_t idx = vmsg_get_le32(req);
+	const struct vmsg_shm_region *r = shm_region(dev, idx);
 
 	vmsg_put_le32(out + offsetof(struct virtio_msg_get_shm_resp, index),
 		      idx);
-	if (idx < m->num_shm && m->shm && m->shm[idx].length) {
+	if (r) {
 		vmsg_put_le32(out + offsetof(struct virtio_msg_get_shm_resp,
-					     length), m->shm[idx].length);
+					     length), r->length);
 		vmsg_put_le32(out + offsetof(struct virtio_msg_get_shm_resp,
-					     address), m->shm[idx].address);
+					     address), r->address);
+	}
+}
+
+static void get_shm_v2(struct vmsg_dev *dev, const uint8_t *req, uint8_t *out)
+{
+	uint32_t idx = vmsg_get_le32(req);
+	const struct vmsg_shm_region *r = shm_region(dev, idx);
+
+	vmsg_put_le32(out + offsetof(struct virtio_msg_get_shm_resp_v2, index),
+		      idx);
+	if (r) {
+		vmsg_put_le64(out + offsetof(struct virtio_msg_get_shm_resp_v2,
+					     length), r->length);
+		vmsg_put_le64(out + offsetof(struct virtio_msg_get_shm_resp_v2,
+					     address), r->address);
 	}
 }
 
@@ -446,18 +513,23 @@ static void event_avail(struct vmsg_dev *dev, const uint8_t *req)
 }
 
 /* Fixed response payload size per request; -1 for variable ones. */
-static int resp_payload_size(uint8_t msg_id)
+static int resp_payload_size(const struct vmsg_dev *dev, uint8_t msg_id)
 {
+	bool v2 = vmsg_dev_v2(dev);
+
 	switch (msg_id) {
 	case VIRTIO_MSG_GET_DEVICE_INFO:
-		return sizeof(struct virtio_msg_get_device_info_resp);
+		return v2 ? sizeof(struct virtio_msg_get_device_info_resp_v2) :
+			    sizeof(struct virtio_msg_get_device_info_resp);
 	case VIRTIO_MSG_GET_DEVICE_STATUS:
 	case VIRTIO_MSG_SET_DEVICE_STATUS:
 		return sizeof(struct virtio_msg_status);
 	case VIRTIO_MSG_GET_VQUEUE:
-		return sizeof(struct virtio_msg_vqueue);
+		return v2 ? sizeof(struct virtio_msg_get_vqueue_resp_v2) :
+			    sizeof(struct virtio_msg_vqueue);
 	case VIRTIO_MSG_GET_SHM:
-		return sizeof(struct virtio_msg_get_shm_resp);
+		return v2 ? sizeof(struct virtio_msg_get_shm_resp_v2) :
+			    sizeof(struct virtio_msg_get_shm_resp);
 	case VIRTIO_MSG_SET_DRIVER_FEATURES:
 	case VIRTIO_MSG_SET_VQUEUE:
 	case VIRTIO_MSG_RESET_VQUEUE:
@@ -476,6 +548,7 @@ ssize_t vmsg_dev_handle(struct vmsg_dev *dev, const void *buf, size_t len,
 	ssize_t plen;
 	int ret;
 
+	dev->started = true;
 	ret = vmsg_msg_parse(buf, len, dev->max_msg_size, &msg);
 	if (!ret)
 		ret = vmsg_msg_check_request(&msg);
@@ -509,7 +582,7 @@ ssize_t vmsg_dev_handle(struct vmsg_dev *dev, const void *buf, size_t len,
 	cap -= VIRTIO_MSG_HDR_SIZE;
 	out = (uint8_t *)resp + VIRTIO_MSG_HDR_SIZE;
 
-	plen = resp_payload_size(msg.msg_id);
+	plen = resp_payload_size(dev, msg.msg_id);
 	if (plen > (ssize_t)cap) {
 		ret = -EMSGSIZE;
 		goto drop;
@@ -523,7 +596,10 @@ ssize_t vmsg_dev_handle(struct vmsg_dev *dev, const void *buf, size_t len,
 
 	switch (msg.msg_id) {
 	case VIRTIO_MSG_GET_DEVICE_INFO:
-		get_device_info(dev, out);
+		if (vmsg_dev_v2(dev))
+			get_device_info_v2(dev, out);
+		else
+			get_device_info(dev, out);
 		break;
 	case VIRTIO_MSG_GET_DEVICE_FEATURES:
 		plen = get_device_features(dev, msg.payload, out, cap);
@@ -553,7 +629,10 @@ ssize_t vmsg_dev_handle(struct vmsg_dev *dev, const void *buf, size_t len,
 		vmsg_vq_reset_msg(dev, msg.payload);
 		break;
 	case VIRTIO_MSG_GET_SHM:
-		get_shm(dev, msg.payload, out);
+		if (vmsg_dev_v2(dev))
+			get_shm_v2(dev, msg.payload, out);
+		else
+			get_shm(dev, msg.payload, out);
 		break;
 	default:
 		ret = -EOPNOTSUPP;
@@ -598,6 +677,12 @@ static int check_model(const struct vmsg_dev_model *m)
 	}
 	if (m->num_shm && !m->shm)
 		return -EINVAL;
+	for (i = 0; i < m->num_shm; i++) {
+		const struct vmsg_shm_region *r = &m->shm[i];
+
+		if (r->length && r->address + (r->length - 1) < r->address)
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -625,6 +710,7 @@ struct vmsg_dev *vmsg_dev_create(const struct vmsg_dev_model *model,
 	dev->priv = priv;
 	dev->dev_num = dev_num;
 	dev->max_msg_size = max_msg_size;
+	dev->wire = VIRTIO_MSG_WIRE_V1;
 
 	dev->drv_features = calloc(model->num_feature_blocks,
 				   sizeof(*dev->drv_features));
@@ -648,6 +734,32 @@ nomem:
 	vmsg_dev_destroy(dev);
 	errno = ENOMEM;
 	return NULL;
+}
+
+int vmsg_dev_set_wire(struct vmsg_dev *dev, unsigned int wire,
+		      uint32_t features)
+{
+	if (wire != VIRTIO_MSG_WIRE_V1 && wire != VIRTIO_MSG_WIRE_V2)
+		return -EINVAL;
+	if (features & ~VMSG_TRANSPORT_FEATURES)
+		return -EINVAL;
+	/* v1 has no transport feature bits. */
+	if (wire == VIRTIO_MSG_WIRE_V1 && features)
+		return -EINVAL;
+	if (wire == VIRTIO_MSG_WIRE_V2 &&
+	    dev->model->num_queues > VMSG_V2_MAX_QUEUES)
+		return -EINVAL;
+	/* The driver side may have seen the other layouts already. */
+	if (dev->started)
+		return -EBUSY;
+	dev->wire = wire;
+	dev->transport_features = features;
+	return 0;
+}
+
+unsigned int vmsg_dev_wire(const struct vmsg_dev *dev)
+{
+	return dev->wire;
 }
 
 void vmsg_dev_destroy(struct vmsg_dev *dev)

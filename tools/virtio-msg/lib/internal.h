@@ -45,6 +45,9 @@ struct vmsg_dev {
 	void *priv;
 	uint16_t dev_num;
 	size_t max_msg_size;
+	unsigned int wire;		/* VIRTIO_MSG_WIRE_* */
+	uint32_t transport_features;	/* (1U << VIRTIO_MSG_F_*), v2 only */
+	bool started;			/* handed a message already */
 
 	uint32_t status;
 	uint32_t generation;
@@ -106,6 +109,18 @@ static inline void vmsg_put_le64(void *p, uint64_t v)
 #define VMSG_S_FEATURES_OK	0x08
 #define VMSG_S_NEEDS_RESET	0x40
 #define VMSG_S_FAILED		0x80
+
+/* Transport feature bits this library knows. */
+#define VMSG_TRANSPORT_FEATURES \
+	(1U << VIRTIO_MSG_F_STRICT_CONFIG_GENERATION)
+
+/* The v2 limit on max_virtqueues in GET_DEVICE_INFO. */
+#define VMSG_V2_MAX_QUEUES	65536
+
+static inline bool vmsg_dev_v2(const struct vmsg_dev *dev)
+{
+	return dev->wire == VIRTIO_MSG_WIRE_V2;
+}
 
 /* Is the device running, i.e. may virtqueues be processed? */
 static inline bool vmsg_dev_running(const struct vmsg_dev *dev)

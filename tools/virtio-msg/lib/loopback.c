@@ -33,6 +33,9 @@ struct lb_dev {
 struct vmsg_lb {
 	int fd;
 	size_t max_msg_size;
+	unsigned int wire;		/* VIRTIO_MSG_WIRE_* */
+	uint32_t transport_features;
+	bool added;			/* a device was added, ever */
 	struct lb_dev **devs;
 	size_t nr_devs;
 	uint8_t *rbuf;
@@ -156,6 +159,7 @@ struct vmsg_lb *vmsg_lb_open(const char *path)
 	 */
 	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
 	lb->max_msg_size = info.max_msg_size;
+	lb->wire = VIRTIO_MSG_WIRE_V1;
 	lb->rbuf = malloc(lb->max_msg_size);
 	lb->wbuf = malloc(lb->max_msg_size);
 	if (!lb->rbuf || !lb->wbuf)
@@ -173,6 +177,39 @@ err_free:
 	free(lb);
 	errno = err;
 	return NULL;
+}
+
+int vmsg_lb_set_wire(struct vmsg_lb *lb, unsigned int wire,
+		     uint32_t features)
+{
+	struct virtio_msg_lb_params params = {
+		.size = sizeof(params),
+		.wire = wire,
+		.features = features,
+	};
+
+	if (wire != VIRTIO_MSG_WIRE_V1 && wire != VIRTIO_MSG_WIRE_V2)
+		return -EINVAL;
+	if (wire == VIRTIO_MSG_WIRE_V1 && features)
+		return -EINVAL;
+	/* The driver side fixes the generation with the first device. */
+	if (lb->added)
+		return -EBUSY;
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &params)) {
+		/* A module older than SET_PARAMS speaks v1 and nothing else. */
+		if (errno != ENOTTY)
+			return -errno;
+		if (wire != VIRTIO_MSG_WIRE_V1)
+			return -EPROTONOSUPPORT;
+	}
+	lb->wire = wire;
+	lb->transport_features = features;
+	return 0;
+}
+
+unsigned int vmsg_lb_wire(const struct vmsg_lb *lb)
+{
+	return lb->wire;
 }
 
 void vmsg_lb_close(struct vmsg_lb *lb)
@@ -249,9 +286,15 @@ struct vmsg_dev *vmsg_lb_add_device(struct vmsg_lb *lb, uint16_t dev_num,
 				 lb->max_msg_size, priv);
 	if (!d->dev)
 		goto err_free;
+	err = vmsg_dev_set_wire(d->dev, lb->wire, lb->transport_features);
+	if (err) {
+		errno = -err;
+		goto err_destroy;
+	}
 	/* The device must exist before the driver side asks about it. */
 	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, &req))
 		goto err_destroy;
+	lb->added = true;
 	lb->devs[lb->nr_devs++] = d;
 	return d->dev;
 
@@ -388,11 +431,14 @@ int vmsg_lb_run(struct vmsg_lb *lb, const sigset_t *sigmask,
 
 /* The options every backend takes, added after its own. */
 #define LB_SHARED_SHORT_OPTS	"d:n:qh"
+/* --wire has no letter: getopt values above 255 are no character. */
+#define LB_OPT_WIRE		0x100
 
 static const struct option lb_shared_long_opts[] = {
 	{ "device", required_argument, NULL, 'd' },
 	{ "dev-num", required_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "wire", required_argument, NULL, LB_OPT_WIRE },
 	{ "help", no_argument, NULL, 'h' },
 };
 
@@ -421,6 +467,20 @@ int vmsg_lb_parse_dev_num(const char *s, uint16_t *dev_num)
 	}
 	*dev_num = num;
 	return 0;
+}
+
+int vmsg_lb_parse_wire(const char *s, unsigned int *wire)
+{
+	if (!strcmp(s, "v1")) {
+		*wire = VIRTIO_MSG_WIRE_V1;
+		return 0;
+	}
+	if (!strcmp(s, "v2")) {
+		*wire = VIRTIO_MSG_WIRE_V2;
+		return 0;
+	}
+	fprintf(stderr, "bad wire generation: %s (v1 or v2)\n", s);
+	return -EINVAL;
 }
 
 /* One getopt_long() table: the backend's options, then the shared ones. */
@@ -454,6 +514,8 @@ static int lb_take_opt(const struct vmsg_lb_cmdline *cmdline,
 	case 'q':
 		args->quiet = true;
 		return 0;
+	case LB_OPT_WIRE:
+		return vmsg_lb_parse_wire(arg, &args->wire) ? -1 : 0;
 	}
 	if (!cmdline->parse_opt)
 		return -1;
@@ -469,6 +531,8 @@ bool vmsg_lb_parse_args(int argc, char **argv,
 	char *short_opts;
 	int opt, status;
 
+	if (!args->wire)
+		args->wire = VMSG_LB_DEFAULT_WIRE;
 	long_opts = lb_join_long_opts(cmdline->long_opts);
 	if (asprintf(&short_opts, "%s" LB_SHARED_SHORT_OPTS, own_short) < 0)
 		short_opts = NULL;
@@ -539,12 +603,34 @@ static void lb_serve_catch_signals(sigset_t *wait_mask)
 	sigdelset(wait_mask, SIGINT);
 }
 
-enum vmsg_lb_serve_result vmsg_lb_serve(const char *path,
+/* Speak the generation asked for: false, after saying why, if we cannot. */
+static bool lb_serve_wire(struct vmsg_lb *lb, const char *path,
+			  unsigned int wire)
+{
+	int ret = vmsg_lb_set_wire(lb, wire, 0);
+
+	if (ret == -EPROTONOSUPPORT) {
+		fprintf(stderr,
+			"%s: wire v%u: the virtio_msg_loopback module is too old (no VIRTIO_MSG_LB_IOC_SET_PARAMS) and speaks only v1; load a newer module or use --wire v1\n",
+			path, wire);
+		return false;
+	}
+	if (ret) {
+		fprintf(stderr, "%s: wire v%u: %s\n", path, wire,
+			strerror(-ret));
+		return false;
+	}
+	return true;
+}
+
+enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 					struct vmsg_lb_serve_dev *devs,
 					size_t nr_devs, FILE *status,
 					const struct vmsg_lb_hooks *hooks)
 {
 	enum vmsg_lb_serve_result result = VMSG_LB_STOPPED;
+	const char *path = args->path ? args->path : VMSG_LB_DEFAULT_PATH;
+	unsigned int wire = args->wire ? args->wire : VMSG_LB_DEFAULT_WIRE;
 	sigset_t wait_mask;
 	struct vmsg_lb *lb;
 	size_t i;
@@ -553,8 +639,12 @@ enum vmsg_lb_serve_result vmsg_lb_serve(const char *path,
 	lb_serve_catch_signals(&wait_mask);
 	lb = vmsg_lb_open(path);
 	if (!lb) {
-		fprintf(stderr, "%s: %s\n", path ? path : VMSG_LB_DEFAULT_PATH,
-			strerror(errno));
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return VMSG_LB_NOT_SERVED;
+	}
+	/* Before any device: the driver side reads the layouts with it. */
+	if (!lb_serve_wire(lb, path, wire)) {
+		vmsg_lb_close(lb);
 		return VMSG_LB_NOT_SERVED;
 	}
 	for (i = 0; i < nr_devs; i++) {

@@ -120,6 +120,11 @@ size_t vmsg_vq_get_msg(struct vmsg_dev *dev, const uint8_t *req,
 		PUT64(desc_addr, vq->desc_addr);
 		PUT64(driver_addr, vq->avail_addr);
 		PUT64(device_addr, vq->used_addr);
+		/* v2 says so in the word that v1 reserves. */
+		if (vmsg_dev_v2(dev))
+			vmsg_put_le32(out +
+				offsetof(struct virtio_msg_get_vqueue_resp_v2,
+					 flags), VIRTIO_MSG_VQUEUE_V2_ENABLED);
 	}
 #undef PUT32
 #undef PUT64
@@ -129,12 +134,19 @@ size_t vmsg_vq_get_msg(struct vmsg_dev *dev, const uint8_t *req,
 /*
  * SET_VQUEUE. An invalid request leaves the queue inactive, which the
  * driver sees with GET_VQUEUE (size 0); the empty response cannot say it.
+ * On the v2 wire only a request whose flags are exactly ENABLE makes the
+ * queue live; any other leaves it as it is.
  */
 void vmsg_vq_set_msg(struct vmsg_dev *dev, const uint8_t *req)
 {
 	uint32_t idx, size;
 	uint64_t desc, avail, used;
 	struct vmsg_vq *vq;
+
+	if (vmsg_dev_v2(dev) &&
+	    vmsg_get_le32(req + offsetof(struct virtio_msg_set_vqueue_req_v2,
+					 flags)) != VIRTIO_MSG_VQUEUE_V2_ENABLE)
+		return;
 
 #define GET32(f) vmsg_get_le32(req + offsetof(struct virtio_msg_vqueue, f))
 #define GET64(f) vmsg_get_le64(req + offsetof(struct virtio_msg_vqueue, f))

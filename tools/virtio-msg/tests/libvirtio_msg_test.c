@@ -182,6 +182,7 @@ static void put64(void *p, uint64_t v)
 #define CFG_SIZE	32
 #define F_DEV_BIT	5	/* a device-specific feature */
 #define BIT(n)		(1U << ((n) % 32))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const uint32_t offered[2] = {
 	BIT(F_DEV_BIT) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
@@ -312,17 +313,26 @@ static ssize_t set_features(struct vmsg_dev *dev, uint32_t first,
 	return xfer(dev, VIRTIO_MSG_SET_DRIVER_FEATURES, p, 8 + 4 * num);
 }
 
-static ssize_t set_vqueue(struct vmsg_dev *dev, uint32_t idx, uint32_t size,
-			  uint64_t desc, uint64_t avail, uint64_t used)
+/* SET_VQUEUE with @flags in the word at 4 (v2 flags, v1 reserved). */
+static ssize_t set_vqueue_flags(struct vmsg_dev *dev, uint32_t idx,
+				uint32_t flags, uint32_t size, uint64_t desc,
+				uint64_t avail, uint64_t used)
 {
 	uint8_t p[40] = { 0 };
 
 	put32(p, idx);
+	put32(p + 4, flags);
 	put32(p + 8, size);
 	put64(p + 16, desc);
 	put64(p + 24, avail);
 	put64(p + 32, used);
 	return xfer(dev, VIRTIO_MSG_SET_VQUEUE, p, 40);
+}
+
+static ssize_t set_vqueue(struct vmsg_dev *dev, uint32_t idx, uint32_t size,
+			  uint64_t desc, uint64_t avail, uint64_t used)
+{
+	return set_vqueue_flags(dev, idx, 0, size, desc, avail, used);
 }
 
 /* GET_VQUEUE; returns the current size, UINT32_MAX on a bad response. */
@@ -371,6 +381,19 @@ static struct vmsg_dev *new_dev(void)
 			       TEST_MAX_MSG, NULL);
 }
 
+#define F_STRICT	BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION)
+
+static struct vmsg_dev *new_dev_wire(unsigned int wire, uint32_t features)
+{
+	struct vmsg_dev *dev = new_dev();
+
+	if (dev && vmsg_dev_set_wire(dev, wire, features)) {
+		vmsg_dev_destroy(dev);
+		return NULL;
+	}
+	return dev;
+}
+
 #define S_ACK	1
 #define S_DRV	2
 #define S_DOK	4
@@ -382,10 +405,14 @@ static struct vmsg_dev *new_dev(void)
  * Bring a device up the way a driver probes it: reset, ACKNOWLEDGE,
  * DRIVER, features, FEATURES_OK, queue 0 (size 8), DRIVER_OK.
  */
-static struct vmsg_dev *dev_up(uint32_t feat0)
+static struct vmsg_dev *dev_up_wire(uint32_t feat0, unsigned int wire,
+				    uint32_t features)
 {
 	uint32_t f[2] = { feat0, BIT(VIRTIO_F_VERSION_1) };
-	struct vmsg_dev *dev = new_dev();
+	/* v2 queues go live with ENABLE; v1 has a reserved 0 there. */
+	uint32_t vq_flags = wire == VIRTIO_MSG_WIRE_V2 ?
+			    VIRTIO_MSG_VQUEUE_V2_ENABLE : 0;
+	struct vmsg_dev *dev = new_dev_wire(wire, features);
 
 	if (!dev)
 		return NULL;
@@ -393,7 +420,8 @@ static struct vmsg_dev *dev_up(uint32_t feat0)
 	    set_status(dev, S_ACK | S_DRV) != (S_ACK | S_DRV) ||
 	    set_features(dev, 0, 2, f) != 8 ||
 	    set_status(dev, S_ACK | S_DRV | S_FOK) != (S_ACK | S_DRV | S_FOK) ||
-	    set_vqueue(dev, 0, 8, DESC_ADDR, AVAIL_ADDR, USED_ADDR) != 8 ||
+	    set_vqueue_flags(dev, 0, vq_flags, 8, DESC_ADDR, AVAIL_ADDR,
+			     USED_ADDR) != 8 ||
 	    vq_size(dev, 0) != 8 ||
 	    set_status(dev, S_ACK | S_DRV | S_FOK | S_DOK) !=
 		(S_ACK | S_DRV | S_FOK | S_DOK)) {
@@ -401,6 +429,11 @@ static struct vmsg_dev *dev_up(uint32_t feat0)
 		return NULL;
 	}
 	return dev;
+}
+
+static struct vmsg_dev *dev_up(uint32_t feat0)
+{
+	return dev_up_wire(feat0, VIRTIO_MSG_WIRE_V1, 0);
 }
 
 /* Ring helpers for queue 0 (size 8). */
@@ -967,6 +1000,401 @@ TEST_BEGIN(get_shm)
 	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 20);
 	CHECK(get32(resp + 8) == 1 && get32(resp + 12) == 0);
 	CHECK(get32(resp + 16) == 0);
+TEST_END
+
+/* ------------------------------------------------------------------ */
+/* The two wire generations.                                          */
+
+#define V1	VIRTIO_MSG_WIRE_V1
+#define V2	VIRTIO_MSG_WIRE_V2
+#define ENABLE	VIRTIO_MSG_VQUEUE_V2_ENABLE
+/* One more queue than GET_DEVICE_INFO can report in v2. */
+#define VMSG_V2_TEST_QUEUES	65537
+
+static struct vmsg_vq_elem elem_v2;
+static struct vmsg_iov iov_v2[4];
+
+TEST_BEGIN(wire_choice)
+	static uint16_t many_q[VMSG_V2_TEST_QUEUES];
+
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(vmsg_dev_wire(dev) == V1);
+	CHECK(vmsg_dev_set_wire(dev, 0, 0) == -EINVAL);
+	CHECK(vmsg_dev_set_wire(dev, 3, 0) == -EINVAL);
+	CHECK(vmsg_dev_set_wire(dev, V1, F_STRICT) == -EINVAL);
+	CHECK(vmsg_dev_set_wire(dev, V2, 1U << 1) == -EINVAL);
+	CHECK(vmsg_dev_set_wire(dev, V2, 0x80000000U) == -EINVAL);
+	CHECK(vmsg_dev_wire(dev) == V1);
+	CHECK(vmsg_dev_set_wire(dev, V2, F_STRICT) == 0);
+	CHECK(vmsg_dev_wire(dev) == V2);
+	CHECK(vmsg_dev_set_wire(dev, V1, 0) == 0);
+	CHECK(vmsg_dev_wire(dev) == V1);
+	/* Once the driver side has heard from it, the choice is made. */
+	CHECK(get_status(dev) == 0);
+	CHECK(vmsg_dev_set_wire(dev, V2, 0) == -EBUSY);
+	CHECK(vmsg_dev_wire(dev) == V1);
+	vmsg_dev_destroy(dev);
+	/* A dropped message counts too. */
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_INFO, resp, 4) == -EBADMSG);
+	CHECK(vmsg_dev_set_wire(dev, V2, 0) == -EBUSY);
+	vmsg_dev_destroy(dev);
+	/* v2 reports at most 65536 queues. */
+	model.num_queues = VMSG_V2_TEST_QUEUES;
+	model.queue_max_size = many_q;
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(vmsg_dev_set_wire(dev, V2, 0) == -EINVAL);
+	CHECK(vmsg_dev_set_wire(dev, V1, 0) == 0);
+	vmsg_dev_destroy(dev);
+	model.num_queues = VMSG_V2_TEST_QUEUES - 1;
+	dev = new_dev();
+	CHECK(dev);
+	CHECK(vmsg_dev_set_wire(dev, V2, 0) == 0);
+TEST_END
+
+static const uint8_t test_uuid[16] = {
+	0x6b, 0x1d, 0x2e, 0x4c, 0x9a, 0x01, 0x4f, 0x3e,
+	0x8d, 0x27, 0x55, 0xa0, 0x13, 0xc4, 0x7e, 0xf2,
+};
+
+TEST_BEGIN(device_info_v2)
+	static const uint8_t zero[16];
+
+	dev = new_dev_wire(V2, 0);
+	CHECK(dev);
+	next_token = 0x4321;
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_INFO, NULL, 0) == 52);
+	CHECK(resp[0] == VIRTIO_MSG_TYPE_RESPONSE);
+	CHECK(resp[1] == VIRTIO_MSG_GET_DEVICE_INFO);
+	CHECK(get16(resp + 2) == TEST_DEV_NUM && get16(resp + 4) == 0x4321);
+	CHECK(get16(resp + 6) == 52);
+	CHECK(get32(resp + 8) == 4 && get32(resp + 12) == 0x554d4551);
+	CHECK(!memcmp(resp + 16, zero, 16));	/* no UUID */
+	CHECK(get32(resp + 32) == 2);		/* feature blocks, not bits */
+	CHECK(get32(resp + 36) == CFG_SIZE);
+	CHECK(get32(resp + 40) == 3);
+	CHECK(get32(resp + 44) == 0 && get32(resp + 48) == 0);
+	CHECK(resp[52] == 0xa5);
+	vmsg_dev_destroy(dev);
+
+	model.device_uuid = test_uuid;
+	dev = new_dev_wire(V2, F_STRICT);
+	CHECK(dev);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_INFO, NULL, 0) == 52);
+	CHECK(!memcmp(resp + 16, test_uuid, 16));
+	CHECK(get32(resp + 32) == 2 && get32(resp + 36) == CFG_SIZE);
+	vmsg_dev_destroy(dev);
+
+	/* v1 has no room for it: the 24-byte layout, unchanged. */
+	dev = new_dev_wire(V1, 0);
+	CHECK(dev);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_INFO, NULL, 0) == 32);
+	CHECK(get32(resp + 16) == 64 && get32(resp + 20) == CFG_SIZE);
+	CHECK(get32(resp + 24) == 3 && get32(resp + 28) == 0);
+	CHECK(resp[32] == 0xa5);
+	vmsg_dev_destroy(dev);
+
+	/* 52 is the smallest bus maximum, and it fits exactly. */
+	dev = vmsg_dev_create(&model, &bus_ops, NULL, TEST_DEV_NUM,
+			      VIRTIO_MSG_MAX_SIZE_MIN, NULL);
+	CHECK(dev && !vmsg_dev_set_wire(dev, V2, 0));
+	{
+		uint8_t m[8], r[64];
+
+		vmsg_hdr_build(m, 0, VIRTIO_MSG_GET_DEVICE_INFO, TEST_DEV_NUM,
+			       1, 8);
+		memset(r, 0xa5, sizeof(r));
+		CHECK(vmsg_dev_handle(dev, m, 8, r, 51) == -EMSGSIZE);
+		CHECK(r[0] == 0xa5);
+		CHECK(vmsg_dev_handle(dev, m, 8, r, sizeof(r)) == 52);
+		CHECK(!memcmp(r + 16, test_uuid, 16) && r[52] == 0xa5);
+	}
+TEST_END
+
+TEST_BEGIN(get_vqueue_v2)
+	uint8_t p[4];
+
+	dev = dev_up_wire(0, V2, 0);
+	CHECK(dev);
+	put32(p, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 8) == 0 && get32(resp + 12) == 8);
+	CHECK(get32(resp + 16) == 8);
+	CHECK(get32(resp + 20) == VIRTIO_MSG_VQUEUE_V2_ENABLED);
+	CHECK(get64(resp + 24) == DESC_ADDR && get64(resp + 32) == AVAIL_ADDR);
+	CHECK(get64(resp + 40) == USED_ADDR);
+	/* Not set up: not enabled. */
+	put32(p, 1);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 12) == 16 && get32(resp + 16) == 0);
+	CHECK(get32(resp + 20) == 0);
+	/* No such queue. */
+	put32(p, 99);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 8) == 99 && get32(resp + 12) == 0);
+	CHECK(get32(resp + 20) == 0);
+	/* After a device reset the queue is off again. */
+	CHECK(set_status(dev, 0) == 0);
+	put32(p, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 16) == 0 && get32(resp + 20) == 0);
+	vmsg_dev_destroy(dev);
+
+	/* v1: the word stays reserved, 0, on a live queue too. */
+	dev = dev_up(0);
+	CHECK(dev);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) == 48);
+	CHECK(get32(resp + 16) == 8 && get32(resp + 20) == 0);
+TEST_END
+
+/* GET_VQUEUE of queue @idx, v2: the flags word, UINT32_MAX if bad. */
+static uint32_t vq_flags(struct vmsg_dev *dev, uint32_t idx)
+{
+	uint8_t p[4];
+
+	put32(p, idx);
+	if (xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 4) != 48)
+		return UINT32_MAX;
+	return get32(resp + 20);
+}
+
+TEST_BEGIN(set_vqueue_v2)
+	static const uint32_t bad_flags[] = { 0, 2, 3, 0x80000001U,
+					      0xffffffffU };
+	uint32_t f[2] = { 0, BIT(VIRTIO_F_VERSION_1) };
+	unsigned int i;
+
+	dev = new_dev_wire(V2, 0);
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	set_features(dev, 0, 2, f);
+	CHECK(set_status(dev, S_ACK | S_DRV | S_FOK) ==
+	      (S_ACK | S_DRV | S_FOK));
+	/* Anything but exactly ENABLE leaves the queue off. */
+	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
+		CHECK(set_vqueue_flags(dev, 0, bad_flags[i], 4, DESC_ADDR,
+				       AVAIL_ADDR, USED_ADDR) == 8);
+		CHECK(resp[0] == 1 && resp[1] == VIRTIO_MSG_SET_VQUEUE);
+		CHECK(vq_size(dev, 0) == 0 && vq_flags(dev, 0) == 0);
+		CHECK(!vmsg_vq_ready(dev, 0));
+	}
+	/* ENABLE does not make an invalid set-up live. */
+	CHECK(set_vqueue_flags(dev, 0, ENABLE, 6, DESC_ADDR, AVAIL_ADDR,
+			       USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 0 && vq_flags(dev, 0) == 0);
+	CHECK(set_vqueue_flags(dev, 0, ENABLE, 4, DESC_ADDR + 8, AVAIL_ADDR,
+			       USED_ADDR) == 8);
+	CHECK(vq_flags(dev, 0) == 0);
+	CHECK(set_vqueue_flags(dev, 2, ENABLE, 4, DESC_ADDR, AVAIL_ADDR,
+			       USED_ADDR) == 8);
+	CHECK(vq_flags(dev, 2) == 0);
+	/* A valid one: the read-back shows what was set, and ENABLED. */
+	CHECK(set_vqueue_flags(dev, 0, ENABLE, 4, DESC_ADDR, AVAIL_ADDR,
+			       USED_ADDR) == 8);
+	CHECK(vq_flags(dev, 0) == VIRTIO_MSG_VQUEUE_V2_ENABLED);
+	CHECK(get32(resp + 12) == 8 && get32(resp + 16) == 4);
+	CHECK(get64(resp + 24) == DESC_ADDR && get64(resp + 32) == AVAIL_ADDR);
+	CHECK(get64(resp + 40) == USED_ADDR);
+	CHECK(vmsg_vq_ready(dev, 0));
+	/* A live queue is neither reprogrammed nor turned off. */
+	CHECK(set_vqueue_flags(dev, 0, ENABLE, 8, DESC_ADDR + 16, AVAIL_ADDR,
+			       USED_ADDR) == 8);
+	CHECK(vq_flags(dev, 0) == VIRTIO_MSG_VQUEUE_V2_ENABLED);
+	CHECK(get32(resp + 16) == 4 && get64(resp + 24) == DESC_ADDR);
+	CHECK(set_vqueue_flags(dev, 0, 0, 8, DESC_ADDR + 16, AVAIL_ADDR,
+			       USED_ADDR) == 8);
+	CHECK(vq_flags(dev, 0) == VIRTIO_MSG_VQUEUE_V2_ENABLED);
+	CHECK(get32(resp + 16) == 4 && vmsg_vq_ready(dev, 0));
+	/* RESET_VQUEUE turns it off; ENABLE brings it back. */
+	put32(resp, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_RESET_VQUEUE, "\0\0\0\0", 4) == 8);
+	CHECK(vq_flags(dev, 0) == 0 && get32(resp + 16) == 0);
+	CHECK(set_vqueue_flags(dev, 0, ENABLE, 8, DESC_ADDR + 16, AVAIL_ADDR,
+			       USED_ADDR) == 8);
+	CHECK(vq_flags(dev, 0) == VIRTIO_MSG_VQUEUE_V2_ENABLED);
+	CHECK(get32(resp + 16) == 8 && get64(resp + 24) == DESC_ADDR + 16);
+	vmsg_dev_destroy(dev);
+
+	/* v1: the word is reserved and ignored, whatever it holds. */
+	dev = new_dev_wire(V1, 0);
+	CHECK(dev);
+	set_status(dev, S_ACK | S_DRV);
+	set_features(dev, 0, 2, f);
+	set_status(dev, S_ACK | S_DRV | S_FOK);
+	CHECK(set_vqueue_flags(dev, 0, 0xffffffffU, 4, DESC_ADDR, AVAIL_ADDR,
+			       USED_ADDR) == 8);
+	CHECK(vq_size(dev, 0) == 4 && get32(resp + 20) == 0);
+	CHECK(set_vqueue_flags(dev, 1, 0, 4, DESC_ADDR + 0x400,
+			       AVAIL_ADDR + 0x400, USED_ADDR + 0x400) == 8);
+	CHECK(vq_size(dev, 1) == 4 && get32(resp + 20) == 0);
+TEST_END
+
+TEST_BEGIN(get_shm_v2)
+	static const struct vmsg_shm_region wide[3] = {
+		{ 0x4000, 0x1000 },
+		{ 0x100000000000ULL, 0x200000000ULL },
+		{ 0xfffff000ULL, 0x100000000ULL },
+	};
+	static const struct vmsg_shm_region wraps[1] = {
+		{ 0xfffffffffffff000ULL, 0x2000 },
+	};
+	uint8_t p[4];
+
+	model.num_shm = 3;
+	model.shm = wide;
+	dev = new_dev_wire(V2, 0);
+	CHECK(dev);
+	put32(p, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 32);
+	CHECK(resp[1] == VIRTIO_MSG_GET_SHM && get16(resp + 6) == 32);
+	CHECK(get32(resp + 8) == 0 && get32(resp + 12) == 0);
+	CHECK(get64(resp + 16) == 0x1000 && get64(resp + 24) == 0x4000);
+	CHECK(resp[32] == 0xa5);
+	put32(p, 1);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 32);
+	CHECK(get32(resp + 8) == 1 && get32(resp + 12) == 0);
+	CHECK(get64(resp + 16) == 0x200000000ULL);
+	CHECK(get64(resp + 24) == 0x100000000000ULL);
+	put32(p, 3);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 32);
+	CHECK(get32(resp + 8) == 3 && get64(resp + 16) == 0);
+	CHECK(get64(resp + 24) == 0);
+	put32(p, 0xffffffffU);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 32);
+	CHECK(get32(resp + 8) == 0xffffffffU && get64(resp + 16) == 0);
+	vmsg_dev_destroy(dev);
+
+	/* v1: what 32 bits cannot say is absent, not truncated. */
+	dev = new_dev_wire(V1, 0);
+	CHECK(dev);
+	put32(p, 0);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 20);
+	CHECK(get32(resp + 12) == 0x1000 && get32(resp + 16) == 0x4000);
+	CHECK(resp[20] == 0xa5);
+	put32(p, 1);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 20);
+	CHECK(get32(resp + 8) == 1 && get32(resp + 12) == 0);
+	CHECK(get32(resp + 16) == 0);
+	put32(p, 2);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 4) == 20);
+	CHECK(get32(resp + 12) == 0 && get32(resp + 16) == 0);
+	vmsg_dev_destroy(dev);
+	dev = NULL;
+
+	/* A region that wraps around 2^64 is a bad model. */
+	model.num_shm = 1;
+	model.shm = wraps;
+	CHECK(!new_dev() && errno == EINVAL);
+TEST_END
+
+/* SET_CONFIG of two bytes with a stale generation, in each profile. */
+TEST_BEGIN(config_profile_v2_baseline)
+	uint8_t v[2] = { 0xaa, 0xbb }, d = 9;
+
+	dev = new_dev_wire(V2, 0);
+	CHECK(dev);
+	CHECK(vmsg_dev_config_update(dev, 20, &d, 1) == 0);
+	/* The driver sends 0, or anything stale: never rejected. */
+	CHECK(set_config(dev, 0, 2, v, 2) == 20);
+	CHECK(get32(resp + 8) == 1 && get32(resp + 12) == 2);
+	CHECK(get32(resp + 16) == 2);
+	CHECK(model_log.config_writes == 1);
+	CHECK(get_config(dev, 2, 2) == 22);
+	CHECK(resp[20] == 0xaa && resp[21] == 0xbb);
+	CHECK(set_config(dev, 0x12345, 4, v, 2) == 20);
+	CHECK(get32(resp + 16) == 2);
+	CHECK(set_config(dev, 1, 6, v, 2) == 20);
+	CHECK(get32(resp + 16) == 2);
+	CHECK(vmsg_dev_config_generation(dev) == 1);
+TEST_END
+
+TEST_BEGIN(config_profile_v2_strict)
+	uint8_t v[2] = { 0xaa, 0xbb }, d = 9;
+
+	/* The bus picks the profile; the v1 model flag does not count. */
+	model.flags = VMSG_DEV_F_SET_CONFIG_COALESCE;
+	dev = new_dev_wire(V2, F_STRICT);
+	CHECK(dev);
+	CHECK(vmsg_dev_config_update(dev, 20, &d, 1) == 0);
+	CHECK(set_config(dev, 0, 2, v, 2) == 20);
+	CHECK(get32(resp + 8) == 1 && get32(resp + 16) == 0);
+	CHECK(model_log.config_writes == 0);
+	CHECK(get_config(dev, 2, 2) == 22);
+	CHECK(resp[20] == 2 && resp[21] == 3);
+	CHECK(set_config(dev, 2, 2, v, 2) == 20);
+	CHECK(get32(resp + 16) == 0);
+	/* The current generation goes through. */
+	CHECK(set_config(dev, 1, 2, v, 2) == 20);
+	CHECK(get32(resp + 16) == 2 && model_log.config_writes == 1);
+	CHECK(get_config(dev, 2, 2) == 22);
+	CHECK(resp[20] == 0xaa && resp[21] == 0xbb);
+TEST_END
+
+TEST_BEGIN(config_write_v2_all_or_nothing)
+	uint8_t v[CFG_SIZE], cur[CFG_SIZE];
+	unsigned int i;
+
+	for (i = 0; i < CFG_SIZE; i++)
+		v[i] = 0x80 | i;
+	dev = new_dev_wire(V2, 0);
+	CHECK(dev);
+	/* The model refuses the last byte: the byte before stays too. */
+	CHECK(set_config(dev, 0, CFG_SIZE - 2, v, 2) == 20);
+	CHECK(get32(resp + 16) == 0);
+	/* Running past the end: nothing of it is applied. */
+	CHECK(set_config(dev, 0, CFG_SIZE - 4, v, 8) == 20);
+	CHECK(get32(resp + 16) == 0);
+	CHECK(set_config(dev, 0, 0xfffffffeU, v, 4) == 20);
+	CHECK(get32(resp + 16) == 0);
+	CHECK(set_config(dev, 0, 0, v, 0) == 20);
+	CHECK(get32(resp + 16) == 0);
+	CHECK(vmsg_dev_config_read(dev, 0, cur, CFG_SIZE) == 0);
+	CHECK(!memcmp(cur, cfg_init, CFG_SIZE));
+	/* Applied: every byte, and the length says so. */
+	CHECK(set_config(dev, 0, 0, v, CFG_SIZE - 1) == 20);
+	CHECK(get32(resp + 16) == CFG_SIZE - 1);
+	CHECK(vmsg_dev_config_read(dev, 0, cur, CFG_SIZE) == 0);
+	CHECK(!memcmp(cur, v, CFG_SIZE - 1));
+	CHECK(cur[CFG_SIZE - 1] == CFG_SIZE - 1);
+TEST_END
+
+TEST_BEGIN(malformed_v2)
+	uint8_t p[64] = { 0 };
+	struct vmsg_dev_stats st;
+
+	dev = new_dev_wire(V2, 0);
+	CHECK(dev);
+	CHECK(set_status(dev, S_ACK) == S_ACK);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_DEVICE_INFO, p, 4) == -EBADMSG);
+	CHECK(resp[0] == 0xa5);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_VQUEUE, p, 8) == -EBADMSG);
+	put32(p + 4, ENABLE);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_VQUEUE, p, 36) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_SET_VQUEUE, p, 44) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 2) == -EBADMSG);
+	CHECK(xfer(dev, VIRTIO_MSG_GET_SHM, p, 8) == -EBADMSG);
+	CHECK(get_status(dev) == S_ACK);
+	vmsg_dev_get_stats(dev, &st);
+	CHECK(st.dropped == 6 && st.handled == 2);
+TEST_END
+
+TEST_BEGIN(v2_probe_and_io)
+	dev = dev_up_wire(0, V2, F_STRICT);
+	CHECK(dev);
+	CHECK(vmsg_vq_ready(dev, 0));
+	desc(DESC_ADDR, 0, BUF_ADDR, 4, VRING_DESC_F_WRITE, 0);
+	avail_add(0);
+	model_log.notify = 0;
+	CHECK(kick(dev, 0) == 0);
+	CHECK(model_log.notify == 1 && model_log.notify_idx == 0);
+	CHECK(vmsg_vq_pop(dev, 0, &elem_v2, iov_v2, 4) == 1);
+	CHECK(elem_v2.head == 0 && elem_v2.in_len == 4);
+	CHECK(vmsg_vq_push(dev, 0, 0, 4) == 0);
+	CHECK(rd16(USED_ADDR + 2) == 1 && rd32(USED_ADDR + 8) == 4);
+	CHECK(!needs_reset(dev));
 TEST_END
 
 /* ------------------------------------------------------------------ */
@@ -2251,6 +2679,7 @@ TEST_BEGIN(lb_parse_args_shared_and_own)
 
 	CHECK(cli_parse(argv_defaults, &args, &status));
 	CHECK(!args.path && args.dev_num == 1 && !args.quiet);
+	CHECK(args.wire == VIRTIO_MSG_WIRE_V2);
 	CHECK(cli_log.nr_opts == 0 && status == -1);
 
 	CHECK(cli_parse(argv_all, &args, &status));
@@ -2263,6 +2692,42 @@ TEST_BEGIN(lb_parse_args_shared_and_own)
 	CHECK(cli_parse(argv_joined, &args, &status));
 	CHECK(args.quiet && args.dev_num == 3 && !strcmp(args.path, "/y"));
 	CHECK(!strcmp(cli_log.value, "v3"));
+TEST_END
+
+TEST_BEGIN(lb_parse_args_wire)
+	char *argv_v1[] = { "prog", "--wire", "v1", "-f", NULL };
+	char *argv_v2[] = { "prog", "--wire=v2", NULL };
+	char *argv_last[] = { "prog", "--wire", "v2", "--wire", "v1", NULL };
+	char *argv_bad[] = { "prog", "--wire", "v3", NULL };
+	char *argv_num[] = { "prog", "--wire", "2", NULL };
+	char *argv_empty[] = { "prog", "--wire", "", NULL };
+	char *argv_missing[] = { "prog", "--wire", NULL };
+	struct vmsg_lb_args args;
+	unsigned int wire = 7;
+	int status, ret[3];
+
+	CHECK(cli_parse(argv_v1, &args, &status));
+	CHECK(args.wire == VIRTIO_MSG_WIRE_V1 && cli_log.nr_opts == 1);
+	CHECK(cli_parse(argv_v2, &args, &status));
+	CHECK(args.wire == VIRTIO_MSG_WIRE_V2);
+	CHECK(cli_parse(argv_last, &args, &status));
+	CHECK(args.wire == VIRTIO_MSG_WIRE_V1);
+	/* A bad value: refused, with the message that says why. */
+	CHECK(!cli_parse(argv_bad, &args, &status));
+	CHECK(status == 2 && !cli_log.usage_err);
+	CHECK(!cli_parse(argv_num, &args, &status));
+	CHECK(status == 2 && !cli_log.usage_err);
+	CHECK(!cli_parse(argv_empty, &args, &status));
+	CHECK(status == 2);
+	CHECK(!cli_parse(argv_missing, &args, &status));
+	CHECK(status == 2 && cli_log.usage_err == 1);
+	stderr_off();
+	ret[0] = vmsg_lb_parse_wire("V2", &wire);
+	ret[1] = vmsg_lb_parse_wire("v2 ", &wire);
+	ret[2] = vmsg_lb_parse_wire("v1", &wire);
+	stderr_on();
+	CHECK(ret[0] == -EINVAL && ret[1] == -EINVAL);
+	CHECK(ret[2] == 0 && wire == VIRTIO_MSG_WIRE_V1);
 TEST_END
 
 TEST_BEGIN(lb_parse_args_help)
@@ -2314,7 +2779,6 @@ struct test {
 	bool (*fn)(void);
 };
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define T(n)		{ #n, n }
 static const struct test tests[] = {
 	T(create_rejects_bad_model),
@@ -2343,6 +2807,16 @@ static const struct test tests[] = {
 	T(set_vqueue_validation),
 	T(set_vqueue_live_and_reset_vqueue),
 	T(get_shm),
+	T(wire_choice),
+	T(device_info_v2),
+	T(get_vqueue_v2),
+	T(set_vqueue_v2),
+	T(get_shm_v2),
+	T(config_profile_v2_baseline),
+	T(config_profile_v2_strict),
+	T(config_write_v2_all_or_nothing),
+	T(malformed_v2),
+	T(v2_probe_and_io),
 	T(malformed_short),
 	T(malformed_msg_size),
 	T(malformed_payload_len),
@@ -2406,6 +2880,7 @@ static const struct test tests[] = {
 	T(lb_parse_num),
 	T(lb_parse_dev_num),
 	T(lb_parse_args_shared_and_own),
+	T(lb_parse_args_wire),
 	T(lb_parse_args_help),
 	T(lb_parse_args_bad),
 };

@@ -56,16 +56,22 @@ struct vmsg_bus_ops {
  * struct vmsg_shm_region - a device shared memory region (GET_SHM)
  * @address: region address
  * @length: region length in bytes; 0 means the region does not exist
+ *
+ * The v1 wire carries 32-bit values: there a region whose address or
+ * length does not fit is reported as absent rather than truncated.
  */
 struct vmsg_shm_region {
-	uint32_t address;
-	uint32_t length;
+	uint64_t address;
+	uint64_t length;
 };
 
 /*
- * SET_CONFIG with a stale generation: by default the write is rejected
- * (response length 0), as the transport text requires. With this flag it
- * is applied anyway ("coalesced"), the behaviour proposed in review.
+ * SET_CONFIG with a stale generation on the v1 wire: by default the write
+ * is rejected (response length 0), as the transport text requires. With
+ * this flag it is applied anyway ("coalesced"), the behaviour proposed in
+ * review. On the v2 wire the bus picks the profile instead, with the
+ * transport feature bit VIRTIO_MSG_F_STRICT_CONFIG_GENERATION (see
+ * vmsg_dev_set_wire()), and this flag is not used.
  */
 #define VMSG_DEV_F_SET_CONFIG_COALESCE	(1U << 0)
 
@@ -73,6 +79,8 @@ struct vmsg_shm_region {
  * struct vmsg_dev_model - description of a device type
  * @device_id: virtio device ID (must not be 0)
  * @vendor_id: vendor ID
+ * @device_uuid: optional, 16 bytes of device UUID that GET_DEVICE_INFO
+ *	reports on the v2 wire; NULL reports all zero (no UUID)
  * @num_feature_blocks: number of 32-bit feature blocks in @features; at
  *	least 2, because VIRTIO_F_VERSION_1 (bit 32) is mandatory
  * @features: offered feature bits, block k holds bits 32k..32k+31. Must
@@ -84,7 +92,7 @@ struct vmsg_shm_region {
  * @config_size: size of the configuration space in bytes (may be 0)
  * @config_init: optional initial configuration contents, @config_size
  *	bytes, restored on every device reset; NULL means all zero
- * @num_queues: number of virtqueues
+ * @num_queues: number of virtqueues; at most 65536 on the v2 wire
  * @queue_max_size: @num_queues maximum sizes, each 0 (queue unusable) or
  *	a power of two up to 32768
  * @queue_max_segs: optional, @num_queues limits on the segments of one
@@ -130,6 +138,7 @@ struct vmsg_shm_region {
 struct vmsg_dev_model {
 	uint32_t device_id;
 	uint32_t vendor_id;
+	const uint8_t *device_uuid;
 	unsigned int num_feature_blocks;
 	const uint32_t *features;
 	const uint32_t *required_features;
@@ -186,7 +195,7 @@ struct vmsg_dev_stats {
  * @priv: model private data, see vmsg_dev_priv()
  *
  * The device starts in the reset state (status 0) with configuration
- * generation 0.
+ * generation 0, speaking the v1 wire; vmsg_dev_set_wire() changes that.
  *
  * Return: the device, or NULL with errno set (EINVAL for a bad model or
  * argument, ENOMEM).
@@ -195,6 +204,34 @@ struct vmsg_dev *vmsg_dev_create(const struct vmsg_dev_model *model,
 				 const struct vmsg_bus_ops *bus, void *bus_ctx,
 				 uint16_t dev_num, size_t max_msg_size,
 				 void *priv);
+
+/**
+ * vmsg_dev_set_wire() - choose the wire generation the device speaks
+ * @dev: device, which has not been handed a message yet
+ * @wire: VIRTIO_MSG_WIRE_V1 or VIRTIO_MSG_WIRE_V2
+ * @features: transport feature bits the bus supplies, as a mask of
+ *	(1U << VIRTIO_MSG_F_*); 0 with VIRTIO_MSG_WIRE_V1
+ *
+ * The generations differ in the GET_DEVICE_INFO, GET_VQUEUE, SET_VQUEUE
+ * and GET_SHM layouts and in the SET_CONFIG profile: on the v2 wire a
+ * stale generation is rejected only with
+ * VIRTIO_MSG_F_STRICT_CONFIG_GENERATION.
+ *
+ * Return: 0; -EINVAL for an unknown generation or feature bit, feature
+ * bits with v1, or a model with more than 65536 queues for v2; -EBUSY
+ * once the device has been handed a message (the driver side has then
+ * seen it speak).
+ */
+int vmsg_dev_set_wire(struct vmsg_dev *dev, unsigned int wire,
+		      uint32_t features);
+
+/**
+ * vmsg_dev_wire() - the wire generation the device speaks
+ * @dev: device
+ *
+ * Return: VIRTIO_MSG_WIRE_V1 or VIRTIO_MSG_WIRE_V2.
+ */
+unsigned int vmsg_dev_wire(const struct vmsg_dev *dev);
 
 /**
  * vmsg_dev_destroy() - free a device instance

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/virtio_msg.h>
+
 #include <virtio-msg/device.h>
 
 /* Where the character device usually is. */
@@ -35,6 +37,33 @@ struct vmsg_lb;
  * version this code does not know).
  */
 struct vmsg_lb *vmsg_lb_open(const char *path);
+
+/**
+ * vmsg_lb_set_wire() - say which wire generation the instance speaks
+ * @lb: instance, with no device added yet
+ * @wire: VIRTIO_MSG_WIRE_V1 or VIRTIO_MSG_WIRE_V2
+ * @features: transport feature bits for v2, as a mask of
+ *	(1U << VIRTIO_MSG_F_*); 0 with VIRTIO_MSG_WIRE_V1
+ *
+ * Tells the driver side with VIRTIO_MSG_LB_IOC_SET_PARAMS; the devices
+ * added afterwards speak the same generation. An instance that never
+ * calls this speaks v1. A module older than SET_PARAMS speaks only v1:
+ * asking it for v1 succeeds, asking it for v2 fails with
+ * -EPROTONOSUPPORT.
+ *
+ * Return: 0, or a negative errno (-EBUSY once a device was added, -EINVAL
+ * for a bad generation or feature bit, or what the ioctl returned).
+ */
+int vmsg_lb_set_wire(struct vmsg_lb *lb, unsigned int wire,
+		     uint32_t features);
+
+/**
+ * vmsg_lb_wire() - the wire generation the instance speaks
+ * @lb: instance
+ *
+ * Return: VIRTIO_MSG_WIRE_V1 or VIRTIO_MSG_WIRE_V2.
+ */
+unsigned int vmsg_lb_wire(const struct vmsg_lb *lb);
 
 /**
  * vmsg_lb_close() - close the instance and destroy its devices
@@ -144,6 +173,9 @@ int vmsg_lb_mem_write(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
  * SIGINT. These print their errors on stderr, as a program would.
  */
 
+/* The wire generation backends speak unless told otherwise. */
+#define VMSG_LB_DEFAULT_WIRE	VIRTIO_MSG_WIRE_V2
+
 /**
  * struct vmsg_lb_args - the options every backend takes
  * @path: -d, --device PATH: the character device, NULL for
@@ -151,19 +183,32 @@ int vmsg_lb_mem_write(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
  * @dev_num: -n, --dev-num N: device number on the bus; the backend sets
  *	the default before parsing
  * @quiet: -q, --quiet: print nothing but errors
+ * @wire: --wire v1|v2: the wire generation, VIRTIO_MSG_WIRE_*; 0 stands
+ *	for VMSG_LB_DEFAULT_WIRE
  */
 struct vmsg_lb_args {
 	const char *path;
 	uint16_t dev_num;
 	bool quiet;
+	unsigned int wire;
 };
+
+/**
+ * vmsg_lb_parse_wire() - parse a wire generation given on the command line
+ * @s: "v1" or "v2"
+ * @wire: where VIRTIO_MSG_WIRE_V1 or VIRTIO_MSG_WIRE_V2 goes; left alone
+ *	on failure
+ *
+ * Return: 0, or -EINVAL after printing why on stderr.
+ */
+int vmsg_lb_parse_wire(const char *s, unsigned int *wire);
 
 /**
  * struct vmsg_lb_cmdline - a backend's own part of its command line
  * @short_opts: its short options in getopt() syntax, without a leading
  *	'+', '-' or ':'; "d:n:qh" is added for the shared ones
  * @long_opts: its long options, ended by a zeroed entry; the shared
- *	device, dev-num, quiet and help options are added after them
+ *	device, dev-num, quiet, wire and help options are added after them
  * @parse_opt: takes one of the backend's own options (@opt as getopt
  *	returns it, @arg its argument or NULL) and returns 0, or a negative
  *	number after printing why the value is bad; may be NULL if there
@@ -272,7 +317,8 @@ enum vmsg_lb_serve_result {
 
 /**
  * vmsg_lb_serve() - offer devices on a new bus instance and serve them
- * @path: character device, or NULL for VMSG_LB_DEFAULT_PATH
+ * @args: the shared options: the character device and the wire
+ *	generation the instance speaks (see vmsg_lb_set_wire())
  * @devs: the devices, offered in this order
  * @nr_devs: number of @devs
  * @status: where to print "ready" once every device is offered, or NULL
@@ -287,7 +333,7 @@ enum vmsg_lb_serve_result {
  *
  * Return: how the serving ended.
  */
-enum vmsg_lb_serve_result vmsg_lb_serve(const char *path,
+enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 					struct vmsg_lb_serve_dev *devs,
 					size_t nr_devs, FILE *status,
 					const struct vmsg_lb_hooks *hooks);

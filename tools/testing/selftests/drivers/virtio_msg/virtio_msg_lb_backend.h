@@ -377,8 +377,35 @@ static inline const char *lb_backend_missing(const char *name, char *prog,
 }
 
 /*
+ * Why the loopback bus cannot speak wire generation @wire ("v1" or "v2",
+ * as the backends take it), or NULL when it can. Only a module that
+ * predates VIRTIO_MSG_LB_IOC_SET_PARAMS (ENOTTY) cannot speak v2; any
+ * other failure is left for the backend to report.
+ */
+static inline const char *lb_wire_missing(const char *wire)
+{
+	struct virtio_msg_lb_params p = {
+		.size = sizeof(p),
+		.wire = VIRTIO_MSG_WIRE_V2,
+	};
+	const char *why = NULL;
+	int fd;
+
+	if (strcmp(wire, "v2"))
+		return NULL;
+	fd = lb_open(0);
+	if (fd < 0)
+		return NULL;
+	if (ioctl(fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p) && errno == ENOTTY)
+		why = "loopback module predates SET_PARAMS: no wire v2";
+	close(fd);
+	return why;
+}
+
+/*
  * The command line every backend keeps: --help prints its usage and exits
- * 0, an unknown option exits 2. The path of backend @name goes to @prog.
+ * 0, an unknown option exits 2, and so does a wire generation other than
+ * v1 and v2. The path of backend @name goes to @prog.
  * False (and the test skipped) when the backend is not installed. Only
  * with kselftest_harness.h included first.
  */
@@ -394,6 +421,14 @@ static inline bool lb_backend_cli_ok(struct __test_metadata *_metadata,
 	snprintf(cmd, sizeof(cmd), "%s --help | grep -q Usage", prog);
 	EXPECT_EQ(0, system(cmd));
 	snprintf(cmd, sizeof(cmd), "%s --bogus >/dev/null 2>&1", prog);
+	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+	snprintf(cmd, sizeof(cmd), "%s --help | grep -q -- '--wire'", prog);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd),
+		 "%s --wire v3 2>&1 >/dev/null | grep -q 'bad wire generation'",
+		 prog);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "%s --wire v3 >/dev/null 2>&1", prog);
 	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
 	return true;
 }
@@ -426,6 +461,43 @@ static inline bool lb_sysfs_on_loopback(const char *path)
 	char buf[PATH_MAX];
 
 	return realpath(path, buf) && strstr(buf, "virtio-msg-lb");
+}
+
+/*
+ * Whether the devices that virtio driver @drv has bound on a loopback bus
+ * are spoken to in wire generation @wire ("v1" or "v2", as the backends
+ * take it; sysfs says it the same way): true when there is at least one
+ * and every one is.
+ */
+static inline bool lb_driver_wire_is(const char *drv, const char *wire)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], val[16];
+	unsigned int found = 0, other = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/sys/bus/virtio/drivers/%s", drv);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "virtio", 6))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!lb_sysfs_on_loopback(path))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/virtio_msg/wire", dir,
+			 de->d_name);
+		if (lb_read_file(path, val, sizeof(val)))
+			continue;
+		val[strcspn(val, "\n")] = '\0';
+		if (strcmp(val, wire))
+			other++;
+		else
+			found++;
+	}
+	closedir(d);
+	return found && !other;
 }
 
 /*

@@ -5,6 +5,7 @@
  * the backing file after a flush, and the disk's size, serial and
  * read-only flag are the backend's. An ext2 file system made on the disk
  * holds its files across an unmount and a new backend on the same image.
+ * Every test runs with the backend speaking each wire generation.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,21 @@ FIXTURE(blk) {
 	uint8_t *a, *b;
 };
 
+FIXTURE_VARIANT(blk) {
+	const char *wire;
+};
+
+FIXTURE_VARIANT_ADD(blk, v1) {
+	.wire = "v1",
+};
+
+FIXTURE_VARIANT_ADD(blk, v2) {
+	.wire = "v2",
+};
+
+/* The wire generation goes last on every backend command line. */
+#define BLK_WIRE	"--wire", (char *)variant->wire
+
 FIXTURE_SETUP(blk)
 {
 	const char *why;
@@ -40,6 +56,9 @@ FIXTURE_SETUP(blk)
 	lb_backend_init(&self->be);
 	self->mounted = false;
 	why = lb_backend_missing("vmsg-blk", self->prog, sizeof(self->prog));
+	if (why)
+		SKIP(return, "%s", why);
+	why = lb_wire_missing(variant->wire);
 	if (why)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, posix_memalign((void **)&self->a, BLK, 16 * BLK));
@@ -57,7 +76,7 @@ FIXTURE_TEARDOWN(blk)
 TEST_F_TIMEOUT(blk, memory_disk, 90)
 {
 	char *const args[] = { self->prog, "--size", "8", "--dev-num", "5",
-			       NULL };
+			       BLK_WIRE, NULL };
 	char attr[64];
 	off_t last;
 	int fd;
@@ -65,6 +84,8 @@ TEST_F_TIMEOUT(blk, memory_disk, 90)
 	self->disk = blk_start(&self->be, args);
 	ASSERT_NE(0, self->disk)
 		TH_LOG("no virtio disk appeared");
+	EXPECT_TRUE(lb_driver_wire_is("virtio_blk", variant->wire))
+		TH_LOG("the disk is not spoken to in %s", variant->wire);
 	ASSERT_EQ(0, blk_read_attr(self->disk, "size", attr, sizeof(attr)));
 	EXPECT_STREQ("16384", attr);
 	ASSERT_EQ(0, blk_read_attr(self->disk, "serial", attr, sizeof(attr)));
@@ -104,7 +125,7 @@ TEST_F_TIMEOUT(blk, memory_disk, 90)
 TEST_F_TIMEOUT(blk, file_disk_flush, 90)
 {
 	char *const args[] = { self->prog, "--file", IMG_PATH, "--dev-num",
-			       "6", NULL };
+			       "6", BLK_WIRE, NULL };
 	int fd, img;
 
 	/* A 4 MiB image with a known first block. */
@@ -142,7 +163,7 @@ TEST_F_TIMEOUT(blk, file_disk_flush, 90)
 TEST_F_TIMEOUT(blk, read_only, 60)
 {
 	char *const args[] = { self->prog, "--size", "1", "--read-only",
-			       "--dev-num", "7", NULL };
+			       "--dev-num", "7", BLK_WIRE, NULL };
 	char attr[16];
 	int fd;
 
@@ -227,9 +248,9 @@ bad:
 TEST_F_TIMEOUT(blk, ext2_remount, 180)
 {
 	char *const args[] = { self->prog, "--file", IMG_PATH, "--dev-num",
-			       "9", NULL };
+			       "9", BLK_WIRE, NULL };
 	char *const args2[] = { self->prog, "--file", IMG_PATH, "--dev-num",
-				"10", NULL };
+				"10", BLK_WIRE, NULL };
 	char cmd[128], dev[16];
 	uint8_t magic[2];
 	int img;

@@ -7,7 +7,8 @@
  * a checksum compared on both ends. When the backend stops, both
  * interfaces go away; when it is killed in the middle of a transfer, the
  * transfer fails instead of hanging, the interfaces go away as well, and
- * a new backend brings working ones back.
+ * a new backend brings working ones back. Every test runs with the
+ * backend speaking each wire generation.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -519,16 +520,17 @@ FIXTURE(net) {
 };
 
 /*
- * Start backend @prog in @be, move each of its interfaces to its
+ * Start backend @prog in @be, speaking wire generation @wire, move each of its interfaces to its
  * namespace, give it its address and wait for its carrier.
  */
 static void net_start(struct __test_metadata *_metadata, const char *prog,
-		      struct lb_backend *be, struct net_ends *e)
+		      const char *wire, struct lb_backend *be,
+		      struct net_ends *e)
 {
 	char *const args[] = {
 		(char *)prog, "--dev-num", "5", "--peer-dev-num", "6",
 		"--mac", (char *)net_mac[0], "--peer-mac", (char *)net_mac[1],
-		NULL
+		"--wire", (char *)wire, NULL
 	};
 	char name[IFNAMSIZ];
 	int i;
@@ -551,6 +553,8 @@ static void net_start(struct __test_metadata *_metadata, const char *prog,
 			TH_LOG("%s: no carrier", name);
 		ASSERT_EQ(0, setns(e->orig_ns, CLONE_NEWNET));
 	}
+	ASSERT_TRUE(lb_driver_wire_is("virtio_net", wire))
+		TH_LOG("the devices are not spoken to in %s", wire);
 }
 
 /* Both interfaces leave their namespaces, and the machine, in @ms. */
@@ -575,6 +579,18 @@ static void net_gone(struct __test_metadata *_metadata,
 	}
 }
 
+FIXTURE_VARIANT(net) {
+	const char *wire;
+};
+
+FIXTURE_VARIANT_ADD(net, v1) {
+	.wire = "v1",
+};
+
+FIXTURE_VARIANT_ADD(net, v2) {
+	.wire = "v2",
+};
+
 FIXTURE_SETUP(net)
 {
 	const char *why;
@@ -587,6 +603,9 @@ FIXTURE_SETUP(net)
 	why = lb_backend_missing("vmsg-net", self->prog, sizeof(self->prog));
 	if (why)
 		SKIP(return, "%s", why);
+	why = lb_wire_missing(variant->wire);
+	if (why)
+		SKIP(return, "%s", why);
 	self->e.orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self->e.orig_ns < 0)
 		SKIP(return, "no network namespaces (CONFIG_NET_NS)");
@@ -596,7 +615,8 @@ FIXTURE_SETUP(net)
 			SKIP(return, "cannot create a network namespace: %s",
 			     strerror(errno));
 	}
-	net_start(_metadata, self->prog, &self->be, &self->e);
+	net_start(_metadata, self->prog, variant->wire, &self->be,
+		  &self->e);
 }
 
 FIXTURE_TEARDOWN(net)
@@ -749,7 +769,8 @@ TEST_F_TIMEOUT(net, backend_killed, 300)
 	net_gone(_metadata, &self->e, 20000);
 
 	/* A new backend: new interfaces, and traffic crosses them. */
-	net_start(_metadata, self->prog, &self->be, &self->e);
+	net_start(_metadata, self->prog, variant->wire, &self->be,
+		  &self->e);
 	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[0], net_addr[1]));
 	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[1], net_addr[0]));
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * End to end over the virtio-msg loopback bus: the vmsg-rng backend serves
- * a virtio-rng device whose bytes are read from /dev/hwrng. The backend
+ * a virtio-rng device whose bytes are read from /dev/hwrng, speaking each
+ * wire generation in turn. The backend
  * stops cleanly on SIGTERM; killed with SIGKILL in the middle of reads,
  * its device goes away, the reader gets an error instead of hanging, and
  * the bus module can be unloaded afterwards.
@@ -71,9 +72,23 @@ FIXTURE(rng) {
 	char name[64];
 };
 
+/* Each test runs with the backend speaking each wire generation. */
+FIXTURE_VARIANT(rng) {
+	const char *wire;
+};
+
+FIXTURE_VARIANT_ADD(rng, v1) {
+	.wire = "v1",
+};
+
+FIXTURE_VARIANT_ADD(rng, v2) {
+	.wire = "v2",
+};
+
 FIXTURE_SETUP(rng)
 {
-	char *const args[] = { self->prog, "--dev-num", "3", NULL };
+	char *const args[] = { self->prog, "--dev-num", "3",
+			       "--wire", (char *)variant->wire, NULL };
 	const char *why;
 
 	lb_backend_init(&self->be);
@@ -82,12 +97,17 @@ FIXTURE_SETUP(rng)
 		SKIP(return, "%s", why);
 	if (access(RNG_SYSFS "rng_current", W_OK))
 		SKIP(return, "no hwrng core (CONFIG_HW_RANDOM)");
+	why = lb_wire_missing(variant->wire);
+	if (why)
+		SKIP(return, "%s", why);
 
 	ASSERT_EQ(0, lb_backend_start(&self->be, args))
 		TH_LOG("%s did not start", self->prog);
 	ASSERT_TRUE(wait_virtio_rng(true, self->name, sizeof(self->name),
 				    20000))
 		TH_LOG("no virtio_rng source appeared");
+	ASSERT_TRUE(lb_driver_wire_is("virtio_rng", variant->wire))
+		TH_LOG("the device is not spoken to in %s", variant->wire);
 	ASSERT_EQ(0, select_rng(self->name));
 }
 
