@@ -1807,6 +1807,14 @@ err_slot:
 	return ret;
 }
 
+/* Stop the stall watchdog; it stays stopped until a message arms it. */
+static void vmsg_lb_stop_watch(struct vmsg_lb *lb)
+{
+	cancel_work_sync(&lb->stall_arm);
+	hrtimer_cancel(&lb->stall_timer);
+	cancel_work_sync(&lb->stall_work);
+}
+
 static int vmsg_lb_release(struct inode *inode, struct file *file)
 {
 	struct vmsg_lb *lb = file->private_data;
@@ -1817,10 +1825,12 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	lb->dead = true;
 	spin_unlock_irqrestore(&lb->q_lock, flags);
 	wake_up_all(&lb->sendq);
-	/* Nothing arms the watchdog once @dead is set. */
-	cancel_work_sync(&lb->stall_arm);
-	hrtimer_cancel(&lb->stall_timer);
-	cancel_work_sync(&lb->stall_work);
+	/*
+	 * No message is queued once @dead is set, but a sender that queued
+	 * one just before may still arm the watchdog: stop it again once
+	 * the core is gone, before the instance can be freed.
+	 */
+	vmsg_lb_stop_watch(lb);
 
 	/*
 	 * Fail what is in flight at once instead of after a timeout. Break
@@ -1834,6 +1844,7 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	virtio_msg_bus_peer_lost(&lb->bus);
 	cancel_work_sync(&lb->rx_work);
 	virtio_msg_bus_unregister(&lb->bus);
+	vmsg_lb_stop_watch(lb);
 
 	/* Only a core that skipped ->release_device leaves entries here. */
 	xa_for_each(&lb->held, index, lbdev) {

@@ -290,7 +290,7 @@ struct virtio_msg_set_vqueue_req_v2 {
  * @length: region length in bytes, 0 when the region does not exist
  * @address: region address
  *
- * Length and address are 32 bits wide in transport revision 1.
+ * Length and address are 32 bits wide in v1 (see the v2 layout below).
  */
 struct virtio_msg_get_shm_resp {
 	__le32 index;

@@ -766,7 +766,7 @@ TEST_F_TIMEOUT(lb, mem_during_remove, 90)
 
 	why = lb_backend_missing("vmsg-blk", prog, sizeof(prog));
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 	lb_backend_init(&be);
 	disk = blk_start(&be, args);
 	ASSERT_NE(0, disk) TH_LOG("vmsg-blk did not start");

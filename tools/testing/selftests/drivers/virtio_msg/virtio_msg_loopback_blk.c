@@ -57,10 +57,10 @@ FIXTURE_SETUP(blk)
 	self->mounted = false;
 	why = lb_backend_missing("vmsg-blk", self->prog, sizeof(self->prog));
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 	why = lb_wire_missing(variant->wire);
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 	ASSERT_EQ(0, posix_memalign((void **)&self->a, BLK, 16 * BLK));
 	ASSERT_EQ(0, posix_memalign((void **)&self->b, BLK, 16 * BLK));
 }

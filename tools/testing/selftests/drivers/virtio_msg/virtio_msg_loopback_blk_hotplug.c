@@ -55,7 +55,7 @@ FIXTURE_SETUP(hotplug)
 		self->workers[i] = -1;
 	why = lb_backend_missing("vmsg-blk", self->prog, sizeof(self->prog));
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 }
 
 FIXTURE_TEARDOWN(hotplug)

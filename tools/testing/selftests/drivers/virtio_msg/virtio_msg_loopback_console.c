@@ -315,7 +315,7 @@ FIXTURE_SETUP(console)
 	self->fd = -1;
 	why = lb_backend_missing("vmsg-console", prog, sizeof(prog));
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 	if (access("/sys/bus/virtio/drivers/virtio_console", F_OK))
 		SKIP(return, "no virtio console driver (CONFIG_VIRTIO_CONSOLE)");
 	ASSERT_EQ(0, allow_consoles(true));
@@ -530,7 +530,7 @@ TEST(refused_by_default)
 	lb_backend_init(&be);
 	why = lb_backend_missing("vmsg-console", prog, sizeof(prog));
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 	ASSERT_EQ(0, allow_consoles(false));
 	before = live_hvcs();
 	argv[0] = prog;

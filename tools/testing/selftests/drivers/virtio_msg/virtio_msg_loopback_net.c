@@ -602,10 +602,10 @@ FIXTURE_SETUP(net)
 	self->e.ns[1] = -1;
 	why = lb_backend_missing("vmsg-net", self->prog, sizeof(self->prog));
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 	why = lb_wire_missing(variant->wire);
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 	self->e.orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self->e.orig_ns < 0)
 		SKIP(return, "no network namespaces (CONFIG_NET_NS)");

@@ -94,12 +94,12 @@ FIXTURE_SETUP(rng)
 	lb_backend_init(&self->be);
 	why = lb_backend_missing("vmsg-rng", self->prog, sizeof(self->prog));
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 	if (access(RNG_SYSFS "rng_current", W_OK))
 		SKIP(return, "no hwrng core (CONFIG_HW_RANDOM)");
 	why = lb_wire_missing(variant->wire);
 	if (why)
-		SKIP(return, "%s", why);
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
 
 	ASSERT_EQ(0, lb_backend_start(&self->be, args))
 		TH_LOG("%s did not start", self->prog);
