@@ -266,9 +266,11 @@ struct virtio_msg_bus {
  * virtio_msg_bus_register() - register a bus instance with the core
  * @bus: the instance; @bus->parent and @bus->desc set, the rest optional
  *
- * After this the core may call the bus ops at any time. With
- * VIRTIO_MSG_BUS_F_ENUMERATE the core queues a GET_DEVICES scan; otherwise
- * the bus names its devices with virtio_msg_bus_add_device().
+ * After this the core may call the bus ops at any time and the bus may
+ * talk to its peer with virtio_msg_bus_transfer(), but no device is
+ * created before virtio_msg_bus_start(): that is when the core enumerates
+ * (VIRTIO_MSG_BUS_F_ENUMERATE) and applies the virtio_msg_bus_add_device()
+ * calls made so far.
  *
  * Context: process; may sleep.
  * Return: 0 or a negative errno (-EINVAL for a bad descriptor).
