@@ -56,7 +56,10 @@ enum vmsg_stat_id {
  * @late_replies: responses to a request that had been given up
  * @unmatched: responses that answer no request (wrong token, message ID
  *	or device number)
- * @kicks_deferred: notifications the bus could not take at once
+ * @kicks_deferred: notifications not sent from the driver's context: the
+ *	bus could not take them at once, or has no send_event op
+ * @kicks_coalesced: notifications merged into a pending one of the same
+ *	virtqueue
  * @events_dropped: events that reached a device not ready for them
  *	(being created, or gone)
  * @probe_round_trips: round trips from GET_DEVICE_INFO to DRIVER_OK, 0
@@ -73,6 +76,7 @@ struct vmsg_stats {
 	atomic_long_t late_replies;
 	atomic_long_t unmatched;
 	atomic_long_t kicks_deferred;
+	atomic_long_t kicks_coalesced;
 	atomic_long_t events_dropped;
 	unsigned long probe_round_trips;
 };
@@ -257,6 +261,9 @@ struct vmsg_vq {
  *	cannot be taken (a notification, under @kick_lock)
  * @broken_cb_work: runs every callback once after the queues broke, so
  *	that a driver waiting for its buffers learns it now
+ * @driver_ok: the driver wrote DRIVER_OK and has not reset the device
+ *	since, whatever the device reported: callbacks are expected. Written
+ *	under @state_lock, read locklessly; a reset then takes @cb_lock.
  * @remove_watchdog: breaks a device whose orderly removal takes longer
  *	than the bus's deadline, so that its driver stops waiting for it
  * @ready: register_virtio_device() has returned, events may reach it
@@ -305,6 +312,7 @@ struct virtio_msg_device {
 	struct work_struct kick_work;
 	struct work_struct break_work;
 	struct work_struct broken_cb_work;
+	bool driver_ok;
 	struct delayed_work remove_watchdog;
 
 	bool ready;

@@ -337,6 +337,11 @@ module_param(allow_console, bool, 0644);
 MODULE_PARM_DESC(allow_console,
 		 "Let backends opened from now on serve virtio consoles, which a backend can crash on Linux 6.12 (default N)");
 
+static bool deferred_kicks;
+module_param(deferred_kicks, bool, 0644);
+MODULE_PARM_DESC(deferred_kicks,
+		 "Instances opened from now on send kicks from the transport's workqueue, as a bus that sleeps must (to measure that path; default N)");
+
 static unsigned int max_devices = 64;
 module_param(max_devices, uint, 0644);
 MODULE_PARM_DESC(max_devices,
@@ -963,6 +968,14 @@ static const struct virtio_msg_bus_ops vmsg_lb_bus_ops = {
 	.queue_layout	= vmsg_lb_queue_layout,
 };
 
+/* deferred_kicks: without send_event, as FF-A, whose sends may sleep. */
+static const struct virtio_msg_bus_ops vmsg_lb_bus_ops_deferred = {
+	.send		= vmsg_lb_send,
+	.dma_device	= vmsg_lb_dma_device,
+	.release_device	= vmsg_lb_release_device,
+	.queue_layout	= vmsg_lb_queue_layout,
+};
+
 /*
  * The device types a backend may present, and the feature bits their
  * drivers may negotiate. A backend is a process, less trusted than the
@@ -1057,6 +1070,14 @@ static const struct virtio_msg_device_policy vmsg_lb_devices[] = {
 static const struct virtio_msg_bus_desc vmsg_lb_desc = {
 	.name		= "loopback",
 	.ops		= &vmsg_lb_bus_ops,
+	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
+	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
+	.devices	= vmsg_lb_devices,
+};
+
+static const struct virtio_msg_bus_desc vmsg_lb_desc_deferred = {
+	.name		= "loopback",
+	.ops		= &vmsg_lb_bus_ops_deferred,
 	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
 	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
 	.devices	= vmsg_lb_devices,
@@ -1773,7 +1794,8 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 		goto err_put;
 
 	lb->bus.parent = &lb->dev;
-	lb->bus.desc = &vmsg_lb_desc;
+	lb->bus.desc = READ_ONCE(deferred_kicks) ? &vmsg_lb_desc_deferred :
+						   &vmsg_lb_desc;
 	lb->bus.max_devices = lb->max_devs;
 	/* The console entry is the first: skip it unless allowed. */
 	lb->bus.devices = vmsg_lb_devices + !READ_ONCE(allow_console);

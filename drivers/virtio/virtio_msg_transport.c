@@ -132,8 +132,9 @@ void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err)
  * callback for it: a driver would wait for the buffers the device held
  * until its own timeout, if it has one. Run each callback once more, as a
  * spurious interrupt, so that it looks at its queue and finds it broken
- * (virtio_blk then fails those requests). Only under DRIVER_OK, as
- * interrupts would be: after a reset the driver expects no callback.
+ * (virtio_blk then fails those requests). Only once the driver wrote
+ * DRIVER_OK, as interrupts would be (whatever the device reported back),
+ * and never after a reset, when the driver expects no callback.
  */
 static void vmsg_broken_cb_work(struct work_struct *work)
 {
@@ -145,7 +146,7 @@ static void vmsg_broken_cb_work(struct work_struct *work)
 
 	local_bh_disable();
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
-	if (READ_ONCE(vmdev->status) & VIRTIO_CONFIG_S_DRIVER_OK) {
+	if (READ_ONCE(vmdev->driver_ok)) {
 		for (i = 0; i < vmdev->nvqs; i++) {
 			vq = vmdev->vqs[i].vq;
 			if (vq && !vq->reset && vq->callback)
@@ -553,6 +554,7 @@ static int vmsg_reset_locked(struct virtio_msg_device *vmdev)
 	spin_lock_irqsave(&vmdev->state_lock, flags);
 	WRITE_ONCE(vmdev->status, 0);
 	WRITE_ONCE(vmdev->needs_reset, false);
+	WRITE_ONCE(vmdev->driver_ok, false);
 	spin_unlock_irqrestore(&vmdev->state_lock, flags);
 	/* vmsg_broken_cb_work() runs no callback from now on. */
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
@@ -591,6 +593,12 @@ static void vmsg_set_status(struct virtio_device *vdev, u8 status)
 	status &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
 
 	mutex_lock(&vmdev->chan.lock);
+	/* The driver runs the device from now on, whatever the reply. */
+	if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
+		spin_lock_irqsave(&vmdev->state_lock, flags);
+		WRITE_ONCE(vmdev->driver_ok, true);
+		spin_unlock_irqrestore(&vmdev->state_lock, flags);
+	}
 	if (!vmsg_send_status(vmdev, status, &reported)) {
 		spin_lock_irqsave(&vmdev->state_lock, flags);
 		WRITE_ONCE(vmdev->status, vmsg_sane_status(status, reported));
@@ -837,11 +845,11 @@ static bool vmsg_notify(struct virtqueue *vq)
 	vmdev->vqs[index].kick_data = data;
 	if (test_bit(index, vmdev->kick_pending)) {
 		/* Coalesced into the pending kick, which sends @data. */
+		atomic_long_inc(&vmdev->stats.kicks_coalesced);
 		goto out;
 	}
 	if (!vmsg_kick_atomic(vmdev)) {
-		__set_bit(index, vmdev->kick_pending);
-		queue_work(vmsg_wq, &vmdev->kick_work);
+		vmsg_kick_defer(vmdev, index);
 		goto out;
 	}
 	ret = vmsg_kick_send_atomic(vmdev, index, data);
@@ -1960,6 +1968,8 @@ VMSG_COUNTER_ATTR(bad_messages, offsetof(struct vmsg_stats, bad_messages));
 VMSG_COUNTER_ATTR(late_replies, offsetof(struct vmsg_stats, late_replies));
 VMSG_COUNTER_ATTR(unmatched, offsetof(struct vmsg_stats, unmatched));
 VMSG_COUNTER_ATTR(kicks_deferred, offsetof(struct vmsg_stats, kicks_deferred));
+VMSG_COUNTER_ATTR(kicks_coalesced,
+		  offsetof(struct vmsg_stats, kicks_coalesced));
 VMSG_COUNTER_ATTR(events_dropped, offsetof(struct vmsg_stats, events_dropped));
 
 static ssize_t probe_round_trips_show(struct device *dev,
@@ -2002,6 +2012,7 @@ static struct attribute *vmsg_dev_attrs[] = {
 	&vmsg_attr_late_replies.attr.attr,
 	&vmsg_attr_unmatched.attr.attr,
 	&vmsg_attr_kicks_deferred.attr.attr,
+	&vmsg_attr_kicks_coalesced.attr.attr,
 	&vmsg_attr_events_dropped.attr.attr,
 	&vmsg_attr_sent_get_device_info.attr.attr,
 	&vmsg_attr_received_get_device_info.attr.attr,

@@ -70,6 +70,7 @@ struct fake_dev {
 	u64 features;
 	u64 drv_features;
 	bool refuse_features;
+	u32 status_hide;	/* status bits it never reports */
 	bool reject_stale;
 	bool reject_all;	/* every SET_CONFIG is rejected */
 	u32 vq_size[4];
@@ -261,6 +262,7 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 			fd->status = le32_to_cpu(sq->status);
 			if (fd->refuse_features)
 				fd->status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+			fd->status &= ~fd->status_hide;
 			if (!fd->status) {
 				/* A reset disables every queue. */
 				memset(fd->vq_enabled, 0,
@@ -1198,7 +1200,8 @@ static void vmsg_test_kick_no_send_event(struct kunit *test)
 	struct virtio_msg_device *vmdev;
 	struct virtqueue *vqs[1];
 	struct fake_bus *fb;
-	int ret;
+	long deferred;
+	int i, ret;
 
 	fb = fake_bus_new(test, 0, &fake_ops_no_event);
 	fake_dev_add(fb, 8, VMSG_TEST_ID_NODRIVER, 1, 0);
@@ -1211,6 +1214,25 @@ static void vmsg_test_kick_no_send_event(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
 	KUNIT_EXPECT_TRUE(test,
 			  WAIT_FOR(READ_ONCE(fb->sent[VIRTIO_MSG_EVENT_AVAIL]) == 1));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.kicks_deferred), 1);
+
+	/*
+	 * Every kick is deferred, or merged into one still pending: one
+	 * message per deferred kick, none for a merged one.
+	 */
+	for (i = 0; i < 200; i++)
+		KUNIT_EXPECT_TRUE(test, virtqueue_notify(vqs[0]));
+	KUNIT_EXPECT_TRUE(test,
+			  WAIT_FOR(!test_bit(0, vmdev->kick_pending) &&
+				   !work_pending(&vmdev->kick_work)));
+	flush_work(&vmdev->kick_work);
+	deferred = atomic_long_read(&vmdev->stats.kicks_deferred);
+	KUNIT_EXPECT_EQ(test, deferred +
+			atomic_long_read(&vmdev->stats.kicks_coalesced), 201);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(fb->sent[VIRTIO_MSG_EVENT_AVAIL]),
+			deferred);
+	kunit_info(test, "201 kicks: %ld messages, %ld merged\n", deferred,
+		   atomic_long_read(&vmdev->stats.kicks_coalesced));
 	vmdev->vdev.config->del_vqs(&vmdev->vdev);
 }
 
@@ -2244,7 +2266,9 @@ static void vmsg_test_used_buffers(struct kunit *test)
 /*
  * A device that breaks while the driver runs it gets each callback once
  * more, so that a driver waiting for its buffers (virtio_blk) learns that
- * they will not come back; before DRIVER_OK, or after a reset, none.
+ * they will not come back; before DRIVER_OK, or after a reset, none. What
+ * counts is what the driver wrote: a device that never reports DRIVER_OK
+ * back is still running as far as the driver knows.
  */
 static void vmsg_test_broken_callbacks(struct kunit *test)
 {
@@ -2258,8 +2282,11 @@ static void vmsg_test_broken_callbacks(struct kunit *test)
 	struct fake_bus *fb;
 	int i, ret;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		vmdev = fake_simple(test, &fb, 45);
+		/* 3: running, as far as the driver knows. */
+		if (i == 3)
+			fb->devs[45].status_hide = VIRTIO_CONFIG_S_DRIVER_OK;
 		__virtio_set_bit(&vmdev->vdev, VIRTIO_F_VERSION_1);
 		ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 2, vqs, info,
 						   NULL);
@@ -2274,7 +2301,7 @@ static void vmsg_test_broken_callbacks(struct kunit *test)
 		flush_workqueue(vmsg_wq);
 		KUNIT_EXPECT_TRUE(test, virtqueue_is_broken(vqs[0]));
 		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&test_cb_calls),
-				    i ? 0 : 2, "case %d", i);
+				    i == 1 || i == 2 ? 0 : 2, "case %d", i);
 		vmdev->vdev.config->del_vqs(&vmdev->vdev);
 	}
 }

@@ -1213,6 +1213,38 @@ out:
  * twenty times. Every step must work; kmemleak, run by the test guest
  * after the suites, finds anything left behind.
  */
+#define DEFERRED_KICKS	"/sys/module/virtio_msg_loopback/parameters/deferred_kicks"
+
+/*
+ * With deferred_kicks, an instance has no send_event op, as a bus whose
+ * sends sleep (FF-A): every kick goes through the transport's workqueue,
+ * and still reaches the device, counted in kicks_deferred.
+ */
+TEST_F_TIMEOUT(hostile, deferred_kicks, 60)
+{
+	struct backend *b = &self->b, b2 = { .fd = -1 };
+	char dir[PATH_MAX];
+
+	ASSERT_EQ(0, write_param(DEFERRED_KICKS, "1\n"))
+		TH_LOG("no deferred_kicks parameter");
+	b2.fd = lb_open_named(b2.inst, sizeof(b2.inst));
+	EXPECT_EQ(0, write_param(DEFERRED_KICKS, "0\n"));
+	ASSERT_LE(0, b2.fd);
+	b2.rng.fd = b2.fd;
+	b2.rng.dev_num = BASE;
+	b2.rng.count = 1;
+	close(b->fd);
+	b->fd = -1;
+
+	ASSERT_EQ(0, lb_dev(b2.fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, BASE));
+	ASSERT_TRUE(serve_until_bound(&b2, BASE, dir, sizeof(dir)));
+	ASSERT_TRUE(mini_rng_until_kick(&b2.rng, WAIT_MS))
+		TH_LOG("no kick reached the device");
+	EXPECT_LE(1, counter(dir, "kicks_deferred"));
+	EXPECT_LE(1, counter(dir, "sent_event_avail"));
+	EXPECT_TRUE(close_bounded(&b2));
+}
+
 FIXTURE(reload) {
 	int unused;
 };
