@@ -113,7 +113,7 @@ case "$(cat $cur 2>/dev/null)" in
 virtio_rng.*)
 	run rtt_vmsg "$B/vmsg_bench_read" -s 64 -t "$SECS" /dev/hwrng ;;
 *)
-	emit "rtt_vmsg na hwrng current is '$(cat $cur 2>/dev/null)', not $rng" ;;
+	emit "rtt_vmsg na the current hwrng is '$(cat $cur 2>/dev/null)', not that of $rng" ;;
 esac
 run rtt_pipe "$B/vmsg_bench_pipe" -s 64 -t "$SECS"
 
