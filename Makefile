@@ -13,6 +13,11 @@
 #   make fuzz [ARCH=arm64] [FUZZ_MESSAGES=N] [FUZZ_SEED=S] [FUZZ_TIME=S]
 #                           boot a guest and run only the loopback fuzzer,
 #                           long; results in .out/fuzz/ARCH
+#   make bench [ARCH=arm64] [BENCH_TIME=S]
+#                           boot a guest and measure the loopback bus against
+#                           references in the same guest (pipe, null_blk,
+#                           veth), S seconds per figure; table in
+#                           .out/bench/ARCH/bench.txt and bench.json
 #   make shell ARCH=...     boot a guest with everything loaded, interactively
 #   make setup              install the Debian packages the bench needs
 #   make kernel ARCH=...    build (or reuse) the test kernel for ARCH
@@ -34,7 +39,7 @@ KDIR ?= $(shell $(BENCH)/kernel.sh $(VMSG_ARCH))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(VMSG_ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all modules clean check demo lint shell setup kernel fuzz
+.PHONY: all modules clean check demo lint shell setup kernel fuzz bench
 
 all: modules
 
@@ -54,6 +59,9 @@ fuzz:
 	FUZZ_MESSAGES="$(FUZZ_MESSAGES)" FUZZ_SEED="$(FUZZ_SEED)" \
 	FUZZ_TIME="$(FUZZ_TIME)" FUZZ_ARGS="$(FUZZ_ARGS)" \
 		$(BENCH)/fuzz.sh $(VMSG_ARCH)
+
+bench:
+	BENCH_TIME="$(BENCH_TIME)" $(BENCH)/bench.sh $(VMSG_ARCH)
 
 shell:
 	$(BENCH)/guest.sh shell $(VMSG_ARCH)

@@ -6,7 +6,9 @@
 # /etc/virtio_msg/suites and powers off; vmsg.mode=demo runs the demo;
 # vmsg.mode=fuzz runs only the loopback fuzzer, with the options in
 # /etc/virtio_msg/fuzz.args and a time limit of /etc/virtio_msg/fuzz.timeout
-# seconds (make fuzz); vmsg.mode=shell gives a shell.
+# seconds (make fuzz); vmsg.mode=bench runs the measurements of make bench
+# (/opt/virtio_msg/bench.sh) within /etc/virtio_msg/bench.timeout seconds;
+# vmsg.mode=shell gives a shell.
 #
 # Results go to the console between "@@vmsg begin KIND NAME" and
 # "@@vmsg end KIND NAME rc=N" lines, which the host-side runner parses.
@@ -127,12 +129,27 @@ run_fuzz() {
 	echo "@@vmsg done"
 }
 
+# The measurements of make bench, then the kernel log for its splats.
+run_bench() {
+	echo "@@vmsg boot arch=$(uname -m) release=$(uname -r)"
+	SUITE_TIMEOUT=$(cat /etc/virtio_msg/bench.timeout 2>/dev/null || echo 300)
+	watchdog bench &
+	dog=$!
+	run_program program bench /opt/virtio_msg/bench.sh < /dev/null
+	kill $dog
+	dump_dmesg
+	echo "@@vmsg done"
+}
+
 case "$mode" in
 check)
 	run_check
 	;;
 fuzz)
 	run_fuzz
+	;;
+bench)
+	run_bench
 	;;
 demo)
 	/opt/virtio_msg/demo.sh

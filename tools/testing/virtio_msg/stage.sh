@@ -54,6 +54,11 @@ mkdir -p "$root/opt/virtio_msg/selftests"
 make -s -C "$ksft/drivers/virtio_msg" ARCH="$arch" CROSS_COMPILE="$cross" \
 	OUTPUT="$root/opt/virtio_msg/selftests" \
 	KHDR_INCLUDES="-I$VMSG_TOP/include/uapi" LDFLAGS=-static
+# The load generators of make bench (built, never run as tests).
+mkdir -p "$root/opt/virtio_msg/bench"
+make -s -C "$ksft/drivers/virtio_msg/bench" ARCH="$arch" \
+	CROSS_COMPILE="$cross" OUTPUT="$root/opt/virtio_msg/bench" \
+	KHDR_INCLUDES="-I$VMSG_TOP/include/uapi" LDFLAGS=-static
 
 # Device-side library, backends and their tests.
 if [ -f "$VMSG_TOP/tools/virtio-msg/Makefile" ]; then
@@ -69,6 +74,7 @@ cp "$VMSG_CACHE/busybox/$arch/bin/busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 755 "$VMSG_BENCH/guest-init.sh" "$root/init"
 install -m 755 "$VMSG_BENCH/demo-guest.sh" "$root/opt/virtio_msg/demo.sh"
+install -m 755 "$VMSG_BENCH/bench-guest.sh" "$root/opt/virtio_msg/bench.sh"
 # VMSG_SUITES (a regex on the suite name) narrows a run while developing;
 # check.sh reports a narrowed run as missing suites, so it cannot pass.
 grep -v '^#' "$VMSG_BENCH/suites" | grep -v '^[[:space:]]*$' |
@@ -77,6 +83,10 @@ grep -v '^#' "$VMSG_BENCH/suites" | grep -v '^[[:space:]]*$' |
 # limit when the guest boots with vmsg.mode=fuzz (fuzz.sh).
 echo "${VMSG_FUZZ_ARGS:-}" > "$root/etc/virtio_msg/fuzz.args"
 echo "${VMSG_FUZZ_TIMEOUT:-300}" > "$root/etc/virtio_msg/fuzz.timeout"
+# VMSG_BENCH_SECONDS and VMSG_BENCH_TIMEOUT: the length of each
+# measurement and the time limit of them all with vmsg.mode=bench (bench.sh).
+echo "${VMSG_BENCH_SECONDS:-3}" > "$root/etc/virtio_msg/bench.seconds"
+echo "${VMSG_BENCH_TIMEOUT:-300}" > "$root/etc/virtio_msg/bench.timeout"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) \
 	> "$out/initramfs.cpio"
 ln -sf "$kdir/$(vmsg_kimage "$arch")" "$out/kernel"

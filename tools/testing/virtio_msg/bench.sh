@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# bench.sh ARCH: the measurements of `make bench`, side by side in one
+# guest of ARCH (bench-guest.sh), and their table. The environment sets:
+#
+#   BENCH_TIME   seconds per measurement window (3)
+#
+# Writes $VMSG_OUT/bench/ARCH/bench.txt (printed) and bench.json, next to
+# the guest's console.log. Figures, not results: the exit status is
+# non-zero only if the guest did not finish its run or its kernel log has
+# a splat.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+arch=$(vmsg_arch "${1:-x86_64}")
+secs=${BENCH_TIME:-3}
+out=$VMSG_OUT/bench/$arch
+mkdir -p "$out"
+rm -f "$out/bench.txt" "$out/bench.json"
+
+export VMSG_BENCH_SECONDS=$secs
+# Two dozen windows, setting up and filling the disks; the host's limit
+# leaves room for booting and powering off.
+export VMSG_BENCH_TIMEOUT=$((secs * 40 + 300))
+vmsg_log "$arch: benchmarks, $secs s per measurement"
+"$VMSG_BENCH/stage.sh" "$arch"
+python3 "$VMSG_BENCH/vmsg_run.py" boot --mode bench \
+	--timeout $((VMSG_BENCH_TIMEOUT + 600)) "$arch" "$VMSG_OUT/$arch/kernel" \
+	"$VMSG_OUT/$arch/initramfs.cpio" "$out/console.log"
+
+python3 "$VMSG_BENCH/bench_report.py" --arch "$arch" "$out/console.log" "$out"
+rc=0
+python3 "$VMSG_BENCH/vmsg_run.py" splats "$out/console.log" || rc=1
+if ! grep -q '@@vmsg end program bench rc=0' "$out/console.log" ||
+	! grep -q '@@vmsg done' "$out/console.log"; then
+	vmsg_log "$arch: the guest did not finish its run"
+	rc=1
+fi
+vmsg_log "table: $out/bench.txt, $out/bench.json; console log: $out/console.log"
+exit $rc

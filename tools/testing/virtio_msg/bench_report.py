@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Turn the "@@bench" lines of a make bench guest log into its table.
+
+  bench_report.py LOG OUTDIR [--host-date DATE]
+
+Writes OUTDIR/bench.txt (for people) and OUTDIR/bench.json (for tools)
+and prints the text. Every row is a figure of the virtio-msg loopback
+bus, the same measurement on a reference in the same guest, and their
+ratio (figure / reference). A row whose figure or reference could not
+be measured says "n/a" and why. Figures only: nothing here passes or
+fails, and the exit status is 0 whenever the log could be read.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+# (row id, what, figure id, reference id, reference name, key, unit,
+#  better): figure and reference are "@@bench" ids of the guest log.
+BLK = [
+    ("randread_4k_qd1", "blk 4 KiB random read, QD1", "iops", "IOPS"),
+    ("randread_4k_qd32", "blk 4 KiB random read, QD32", "iops", "IOPS"),
+    ("randwrite_4k_qd1", "blk 4 KiB random write, QD1", "iops", "IOPS"),
+    ("randwrite_4k_qd32", "blk 4 KiB random write, QD32", "iops", "IOPS"),
+    ("seqread_128k_qd1", "blk 128 KiB sequential read, QD1", "mb_s",
+     "MB/s"),
+]
+BLK_REFS = [
+    ("nullb", "null_blk, memory-backed"),
+    ("brd", "brd"),
+    ("nbd", "NBD (nbdkit memory)"),
+]
+
+
+def row_specs():
+    rows = [
+        ("rtt_p50", "request round trip p50 (64 B hwrng read)", "rtt_vmsg",
+         "rtt_pipe", "pipe ping-pong", "p50_us", "us", "lower"),
+        ("rtt_p99", "request round trip p99", "rtt_vmsg", "rtt_pipe",
+         "pipe ping-pong", "p99_us", "us", "lower"),
+        ("rtt_avg", "request round trip average", "rtt_vmsg", "rtt_pipe",
+         "pipe ping-pong", "avg_us", "us", "lower"),
+    ]
+    for wid, what, key, unit in BLK:
+        for ref, name in BLK_REFS:
+            rows.append(("blk_%s_%s" % (wid, ref), what,
+                         "blk_%s_vmsg" % wid, "blk_%s_%s" % (wid, ref),
+                         name, key, unit, "higher"))
+    rows += [
+        ("net_stream", "net TCP throughput, 1 stream", "net_stream_vmsg",
+         "net_stream_veth", "veth pair", "mbit_s", "Mbit/s", "higher"),
+        ("net_rr", "net TCP request/response (64 B)", "net_rr_vmsg",
+         "net_rr_veth", "veth pair", "tps", "trans/s", "higher"),
+        ("net_rr_p50", "net TCP request/response p50", "net_rr_vmsg",
+         "net_rr_veth", "veth pair", "p50_us", "us", "lower"),
+    ]
+    return rows
+
+
+def parse(path):
+    """{id: {"na": why} or {key: value}} from the "@@bench" lines."""
+    found = {}
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    for raw in text.splitlines():
+        at = raw.find("@@bench ")
+        if at < 0:
+            continue
+        words = raw[at:].rstrip("\r").split()[1:]
+        if not words:
+            continue
+        bid, rest = words[0], words[1:]
+        entry = found.setdefault(bid, {})
+        if rest and rest[0] == "na":
+            entry.setdefault("na", " ".join(rest[1:]))
+            continue
+        for w in rest:
+            k, sep, v = w.partition("=")
+            if sep:
+                entry[k] = v
+    return found
+
+
+def number(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def value(found, bid, key):
+    """(number, None) or (None, why it is not there)."""
+    entry = found.get(bid)
+    if entry is None:
+        return None, "not measured (guest stopped early?)"
+    if "na" in entry:
+        return None, entry["na"]
+    v = number(entry.get(key))
+    if v is None:
+        return None, "no %s in the output" % key
+    return v, None
+
+
+def fmt(v, unit):
+    if v >= 100:
+        return "%.0f %s" % (v, unit)
+    return "%.3g %s" % (v, unit)
+
+
+def build(found):
+    rows = []
+    for drv in ("rng", "blk", "net"):
+        e = found.get("probe_" + drv, {})
+        for key, what in (("probe_round_trips", "round trips"),
+                          ("messages", "messages")):
+            v = number(e.get(key))
+            rows.append({
+                "id": "probe_%s_%s" % (drv, key), "bus": e.get("bus"),
+                "what": "probe %s (%s bus): %s" % (
+                    drv, e.get("bus", "loopback"), what),
+                "figure": v, "unit": "",
+                "figure_na": None if v is not None else
+                e.get("na", "not measured"),
+                "reference": None, "reference_name": None,
+                "reference_na": "no reference", "ratio": None,
+                "better": "lower"})
+    for rid, what, fid, refid, rname, key, unit, better in row_specs():
+        fv, fwhy = value(found, fid, key)
+        rv, rwhy = value(found, refid, key)
+        rows.append({
+            "id": rid, "what": what, "figure": fv, "figure_na": fwhy,
+            "unit": unit, "reference_name": rname, "reference": rv,
+            "reference_na": rwhy, "better": better,
+            "ratio": fv / rv if fv is not None and rv else None})
+    return rows
+
+
+def foldable(rows):
+    """References missing for one reason on several rows, each of which
+    has another reference too (brd, NBD): one line says it for all."""
+    names = {}
+    for r in rows:
+        names.setdefault(r["reference_name"], []).append(r)
+    first = {}
+    for r in rows:
+        first.setdefault(r["what"], r["reference_name"])
+    return {n for n, rs in names.items()
+            if n is not None and len(rs) > 1 and
+            all(r["reference"] is None and
+                r["reference_na"] == rs[0]["reference_na"] and
+                first[r["what"]] != n for r in rs)}
+
+
+def text(meta, rows):
+    debug = [n for n in ("kasan", "lockdep", "kmemleak")
+             if meta.get(n) == "yes"]
+    out = [
+        "virtio-msg benchmarks (make bench)",
+        "date:    %s" % meta["date"],
+        "kernel:  %s" % meta.get("release", "?"),
+        "arch:    %s, %s CPUs, QEMU without KVM" % (
+            meta.get("machine", meta["arch"]), meta.get("cpus", "?")),
+        "debug:   %s" % ("yes (%s): only the ratios mean anything"
+                         % ", ".join(debug) if debug else "no"),
+        "window:  %s s per measurement" % meta.get("seconds", "?"),
+        "ratio:   virtio-msg / reference; 'better' says which way is good",
+        "",
+    ]
+    head = ("what", "virtio-msg", "reference", "ratio", "better")
+    lines = []
+    folded = foldable(rows)
+    for i, r in enumerate(rows):
+        name = r["reference_name"]
+        if name in folded:
+            if all(x["reference_name"] != name for x in rows[i + 1:]):
+                lines.append(("blk, each row above", "", "%s: n/a (%s)"
+                              % (name, r["reference_na"]), "-", ""))
+            continue
+        fig = (fmt(r["figure"], r["unit"]).strip()
+               if r["figure"] is not None else "n/a (%s)" % r["figure_na"])
+        if r["reference_name"] is None:
+            ref = "-"
+        elif r["reference"] is not None:
+            ref = "%s: %s" % (r["reference_name"],
+                              fmt(r["reference"], r["unit"]))
+        else:
+            ref = "%s: n/a (%s)" % (r["reference_name"], r["reference_na"])
+        ratio = "%.3g" % r["ratio"] if r["ratio"] is not None else "-"
+        better = r["better"] if r["ratio"] is not None else ""
+        lines.append((r["what"], fig, ref, ratio, better))
+    w0 = max(len(x[0]) for x in lines + [head])
+    w1 = max(len(x[1]) for x in lines + [head])
+    for x in [head] + lines:
+        out.append(("%-*s  %-*s  %-7s %-6s  %s" % (
+            w0, x[0], w1, x[1], x[3], x[4], x[2])).rstrip())
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("log")
+    ap.add_argument("outdir")
+    ap.add_argument("--arch", default="?")
+    ap.add_argument("--date", default=time.strftime("%Y-%m-%d %H:%M %Z"))
+    args = ap.parse_args()
+    found = parse(args.log)
+    meta = dict(found.get("meta", {}))
+    meta.pop("na", None)
+    meta["date"] = args.date
+    meta["arch"] = args.arch
+    rows = build(found)
+    os.makedirs(args.outdir, exist_ok=True)
+    txt = text(meta, rows)
+    with open(os.path.join(args.outdir, "bench.txt"), "w") as f:
+        f.write(txt)
+    with open(os.path.join(args.outdir, "bench.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows, "raw": found}, f, indent=1,
+                  sort_keys=True)
+        f.write("\n")
+    sys.stdout.write(txt)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
