@@ -1039,10 +1039,52 @@ static int vmsg_get_vqueue(struct virtio_msg_device *vmdev, u32 index,
 }
 
 /*
- * SET_VQUEUE, and in v2 the GET_VQUEUE read-back: the device must show the
- * queue enabled with the size and addresses it was given. A mismatch
- * fails the set-up; the caller resets the device (or the queue) before
- * the rings are freed, since the device may know where they are.
+ * Tell the bus where @vq's rings are (@vq non-NULL), or that the rings of
+ * queue @index are going away (@vq NULL).
+ */
+static int vmsg_queue_layout(struct virtio_msg_device *vmdev, u32 index,
+			     struct virtqueue *vq)
+{
+	const struct virtio_msg_bus_ops *ops = vmdev->core->bus->desc->ops;
+	struct virtio_msg_queue_layout layout = {};
+	u64 num;
+
+	if (!ops->queue_layout)
+		return 0;
+	if (!vq) {
+		ops->queue_layout(vmdev->core->bus, vmdev->dev_num, index, NULL);
+		return 0;
+	}
+
+	num = virtqueue_get_vring_size(vq);
+	layout.num = num;
+	layout.packed = virtio_has_feature(vq->vdev, VIRTIO_F_RING_PACKED);
+	layout.desc = virtqueue_get_desc_addr(vq);
+	layout.driver = virtqueue_get_avail_addr(vq);
+	layout.device = virtqueue_get_used_addr(vq);
+	if (layout.packed) {
+		layout.desc_size = num * sizeof(struct vring_packed_desc);
+		layout.driver_size = sizeof(struct vring_packed_desc_event);
+		layout.device_size = sizeof(struct vring_packed_desc_event);
+	} else {
+		/* flags, idx, ring[num] and the trailing event index. */
+		layout.desc_size = num * sizeof(struct vring_desc);
+		layout.driver_size = sizeof(struct vring_avail) +
+				     (num + 1) * sizeof(__virtio16);
+		layout.device_size = sizeof(struct vring_used) +
+				     num * sizeof(struct vring_used_elem) +
+				     sizeof(__virtio16);
+	}
+	return ops->queue_layout(vmdev->core->bus, vmdev->dev_num, index,
+				 &layout);
+}
+
+/*
+ * SET_VQUEUE, after telling the bus where the rings are, and in v2 the
+ * GET_VQUEUE read-back: the device must show the queue enabled with the
+ * size and addresses it was given. A mismatch fails the set-up; the
+ * caller resets the device (or the queue) before the rings are freed,
+ * since the device may know where they are.
  */
 static int vmsg_set_vqueue(struct virtio_msg_device *vmdev,
 			   struct virtqueue *vq)
@@ -1057,6 +1099,10 @@ static int vmsg_set_vqueue(struct virtio_msg_device *vmdev,
 	};
 	struct virtio_msg_vq_info got;
 	int ret;
+
+	ret = vmsg_queue_layout(vmdev, vq->index, vq);
+	if (ret)
+		return ret;
 
 	mutex_lock(&vmdev->chan.lock);
 	ret = virtio_msg_build_set_vqueue(vmdev->req_buf, vmdev->max_msg,
@@ -1107,47 +1153,6 @@ static int vmsg_reset_vqueue(struct virtio_msg_device *vmdev, u32 index)
 }
 
 /*
- * Tell the bus where @vq's rings are (@vq non-NULL), or that the rings of
- * queue @index are going away (@vq NULL).
- */
-static int vmsg_queue_layout(struct virtio_msg_device *vmdev, u32 index,
-			     struct virtqueue *vq)
-{
-	const struct virtio_msg_bus_ops *ops = vmdev->core->bus->desc->ops;
-	struct virtio_msg_queue_layout layout = {};
-	u64 num;
-
-	if (!ops->queue_layout)
-		return 0;
-	if (!vq) {
-		ops->queue_layout(vmdev->core->bus, vmdev->dev_num, index, NULL);
-		return 0;
-	}
-
-	num = virtqueue_get_vring_size(vq);
-	layout.num = num;
-	layout.packed = virtio_has_feature(vq->vdev, VIRTIO_F_RING_PACKED);
-	layout.desc = virtqueue_get_desc_addr(vq);
-	layout.driver = virtqueue_get_avail_addr(vq);
-	layout.device = virtqueue_get_used_addr(vq);
-	if (layout.packed) {
-		layout.desc_size = num * sizeof(struct vring_packed_desc);
-		layout.driver_size = sizeof(struct vring_packed_desc_event);
-		layout.device_size = sizeof(struct vring_packed_desc_event);
-	} else {
-		/* flags, idx, ring[num] and the trailing event index. */
-		layout.desc_size = num * sizeof(struct vring_desc);
-		layout.driver_size = sizeof(struct vring_avail) +
-				     (num + 1) * sizeof(__virtio16);
-		layout.device_size = sizeof(struct vring_used) +
-				     num * sizeof(struct vring_used_elem) +
-				     sizeof(__virtio16);
-	}
-	return ops->queue_layout(vmdev->core->bus, vmdev->dev_num, index,
-				 &layout);
-}
-
-/*
  * Free every virtqueue of @vmdev; the device was reset (or is broken) and
  * no longer uses the rings.
  */
@@ -1192,9 +1197,7 @@ static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
 	 * On failure the queue stays on the device's list: the caller resets
 	 * the device, which may have heard of the rings, before freeing them.
 	 */
-	ret = vmsg_queue_layout(vmdev, index, vq);
-	if (!ret)
-		ret = vmsg_set_vqueue(vmdev, vq);
+	ret = vmsg_set_vqueue(vmdev, vq);
 	if (ret)
 		return ERR_PTR(ret);
 	return vq;
@@ -1390,9 +1393,7 @@ static int vmsg_enable_vq_after_reset(struct virtqueue *vq)
 			return ret;
 	}
 	/* The ring may have been resized or moved: program it again. */
-	ret = vmsg_queue_layout(vmdev, vq->index, vq);
-	if (!ret)
-		ret = vmsg_set_vqueue(vmdev, vq);
+	ret = vmsg_set_vqueue(vmdev, vq);
 	if (ret) {
 		/* The device may have taken the ring: make it let go. */
 		if (vmdev->wire == VIRTIO_MSG_WIRE_V2)
