@@ -12,9 +12,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../kselftest_harness.h"
@@ -188,6 +190,81 @@ TEST_F_TIMEOUT(blk, read_only, 60)
 	memset(self->a, 0, BLK);
 	EXPECT_EQ(0, memcmp(self->a, self->b, BLK));
 	close(fd);
+}
+
+/* More readers than the ring holds: vmsg-blk's 128 descriptors take 42. */
+#define FULL_READERS	64
+
+/* Reads in flight on /dev/vd@disk (started, not yet completed), or -1. */
+static int blk_inflight_reads(char disk)
+{
+	char attr[64];
+
+	if (blk_read_attr(disk, "inflight", attr, sizeof(attr)))
+		return -1;
+	return atoi(attr);
+}
+
+/*
+ * The backend stops answering (SIGSTOP) while readers fill the ring and
+ * more wait behind it, in a hardware queue the full ring stopped; then it
+ * is killed. The peer is lost, the device breaks, and every read fails
+ * with EIO: those the device held and those that never reached the ring.
+ * Nothing restarts a stopped queue but a used buffer, which a broken
+ * device never returns, so without the driver restarting it the waiting
+ * reads, and the disk's removal, hang for ever.
+ */
+TEST_F_TIMEOUT(blk, full_ring_peer_killed, 120)
+{
+	char *const args[] = { self->prog, "--size", "8", "--dev-num", "11",
+			       BLK_WIRE, NULL };
+	pid_t readers[FULL_READERS];
+	int i, n, last, stable, eio = 0, hung = 0;
+	long end;
+
+	self->disk = blk_start(&self->be, args);
+	ASSERT_NE(0, self->disk)
+		TH_LOG("no virtio disk appeared");
+	ASSERT_EQ(0, kill(self->be.pid, SIGSTOP));
+	for (i = 0; i < FULL_READERS; i++) {
+		readers[i] = fork();
+		ASSERT_LE(0, readers[i]);
+		if (!readers[i]) {
+			int fd = blk_open(self->disk, O_RDONLY);
+			ssize_t r;
+
+			if (fd < 0)
+				_exit(3);
+			r = pread(fd, self->a, BLK, (off_t)i * BLK);
+			_exit(r < 0 ? (errno == EIO ? 0 : 2) : 1);
+		}
+	}
+	/* The ring is full once the count in flight stops below the readers. */
+	end = lb_now_ms() + BLK_WAIT_MS;
+	last = -1;
+	stable = 0;
+	while (stable < 5 && lb_now_ms() < end) {
+		usleep(100 * 1000);
+		n = blk_inflight_reads(self->disk);
+		stable = n > 0 && n == last ? stable + 1 : 0;
+		last = n;
+	}
+	TH_LOG("%d reads on the ring, %d waiting", last, FULL_READERS - last);
+	EXPECT_LT(0, last);
+	EXPECT_GT(FULL_READERS, last);
+
+	EXPECT_EQ(0, lb_backend_kill(&self->be, BLK_WAIT_MS))
+		TH_LOG("the backend's release hangs");
+	for (i = 0; i < FULL_READERS; i++) {
+		n = lb_child_status(readers[i], BLK_WAIT_MS);
+		if (!n)
+			eio++;
+		else if (n < 0)
+			hung++;
+	}
+	EXPECT_EQ(0, hung) TH_LOG("%d reads never ended", hung);
+	EXPECT_EQ(FULL_READERS, eio);
+	EXPECT_TRUE(blk_wait_gone(self->disk, BLK_WAIT_MS));
 }
 
 /* Size of file @i of the file system test: odd sizes, up to 1.4 MiB. */
