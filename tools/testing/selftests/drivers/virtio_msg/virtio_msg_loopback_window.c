@@ -239,7 +239,7 @@ TEST_F_TIMEOUT(backend, rng, 60)
 		usleep(50 * 1000);
 	} while (lb_now_ms() < end);
 	ASSERT_NE(NULL, p) TH_LOG("no virtio_rng source appeared");
-	p[strcspn(p, " \n")] = '\0';
+	p[strcspn(p, "\n ")] = '\0';
 	fd = open("/sys/class/misc/hw_random/rng_current", O_WRONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_LT(0, write(fd, p, strlen(p)));
