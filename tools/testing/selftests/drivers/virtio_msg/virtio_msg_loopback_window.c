@@ -149,7 +149,7 @@ TEST_F_TIMEOUT(win, isolation, 60)
 			     rng.avail, ring, sizeof(ring)));
 	EXPECT_EQ(EACCES, errno);
 	EXPECT_EQ(-1, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
-			     rng.desc - 1, desc, 2));
+			     rng.desc + 16 * rng.qsize - 1, desc, 2));
 	EXPECT_EQ(EACCES, errno);
 
 	/* Outside the window: nothing, not one byte. */
