@@ -115,28 +115,30 @@ static void vmsg_dma_op_sync_for_device(struct device *dev, dma_addr_t addr,
 	vmsg_dma_sync(to_ctx(dev), addr, size, dir, false);
 }
 
-static void vmsg_dma_op_sync_sg_for_cpu(struct device *dev,
-					struct scatterlist *sgl, int nents,
-					enum dma_data_direction dir)
+static void vmsg_dma_op_sync_sg(struct device *dev, struct scatterlist *sgl,
+				int nents, enum dma_data_direction dir,
+				bool for_cpu)
 {
 	struct scatterlist *sg;
 	int i;
 
 	for_each_sg(sgl, sg, nents, i)
 		vmsg_dma_sync(to_ctx(dev), sg_dma_address(sg), sg_dma_len(sg),
-			      dir, true);
+			      dir, for_cpu);
+}
+
+static void vmsg_dma_op_sync_sg_for_cpu(struct device *dev,
+					struct scatterlist *sgl, int nents,
+					enum dma_data_direction dir)
+{
+	vmsg_dma_op_sync_sg(dev, sgl, nents, dir, true);
 }
 
 static void vmsg_dma_op_sync_sg_for_device(struct device *dev,
 					   struct scatterlist *sgl, int nents,
 					   enum dma_data_direction dir)
 {
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sg(sgl, sg, nents, i)
-		vmsg_dma_sync(to_ctx(dev), sg_dma_address(sg), sg_dma_len(sg),
-			      dir, false);
+	vmsg_dma_op_sync_sg(dev, sgl, nents, dir, false);
 }
 
 static int vmsg_dma_op_supported(struct device *dev, u64 mask)

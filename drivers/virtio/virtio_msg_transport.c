@@ -2055,51 +2055,29 @@ static ssize_t dma_window_used_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(dma_window_used);
 
-/* A counter of the device's window mapping state, at @off in it. */
-static ssize_t vmsg_dma_counter_show(struct device *dev, char *buf,
-				     size_t off)
-{
-	struct vmsg_dma_ctx *ctx = vmsg_dma_dev_ctx(vmsg_attr_dev(dev)->win_dev);
-
-	return sysfs_emit(buf, "%ld\n",
-			  atomic_long_read((void *)ctx + off));
-}
-
-static ssize_t dma_coherent_bytes_show(struct device *dev,
-				       struct device_attribute *attr, char *buf)
-{
-	return vmsg_dma_counter_show(dev, buf,
-				     offsetof(struct vmsg_dma_ctx,
-					      coherent_bytes));
-}
-static DEVICE_ATTR_RO(dma_coherent_bytes);
-
-static ssize_t dma_bounce_bytes_show(struct device *dev,
+/* var is the counter's offset in the device's struct vmsg_dma_ctx. */
+static ssize_t vmsg_dma_counter_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
-	return vmsg_dma_counter_show(dev, buf,
-				     offsetof(struct vmsg_dma_ctx,
-					      bounce_bytes));
-}
-static DEVICE_ATTR_RO(dma_bounce_bytes);
+	struct dev_ext_attribute *ea =
+		container_of(attr, struct dev_ext_attribute, attr);
+	atomic_long_t *counter =
+		(void *)vmsg_dma_dev_ctx(vmsg_attr_dev(dev)->win_dev) +
+		(unsigned long)ea->var;
 
-static ssize_t dma_map_failures_show(struct device *dev,
-				     struct device_attribute *attr, char *buf)
-{
-	return vmsg_dma_counter_show(dev, buf,
-				     offsetof(struct vmsg_dma_ctx,
-					      map_failures));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(counter));
 }
-static DEVICE_ATTR_RO(dma_map_failures);
 
-static ssize_t dma_bad_unmaps_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	return vmsg_dma_counter_show(dev, buf,
-				     offsetof(struct vmsg_dma_ctx,
-					      bad_unmaps));
-}
-static DEVICE_ATTR_RO(dma_bad_unmaps);
+#define VMSG_DMA_COUNTER_ATTR(_name)					\
+	static struct dev_ext_attribute vmsg_attr_dma_##_name = {	\
+		__ATTR(dma_##_name, 0444, vmsg_dma_counter_show, NULL),	\
+		(void *)offsetof(struct vmsg_dma_ctx, _name)		\
+	}
+
+VMSG_DMA_COUNTER_ATTR(coherent_bytes);
+VMSG_DMA_COUNTER_ATTR(bounce_bytes);
+VMSG_DMA_COUNTER_ATTR(map_failures);
+VMSG_DMA_COUNTER_ATTR(bad_unmaps);
 
 static struct attribute *vmsg_dev_attrs[] = {
 	&dev_attr_device_number.attr,
@@ -2141,10 +2119,10 @@ static struct attribute *vmsg_dev_attrs[] = {
 	&vmsg_attr_received_event_used.attr.attr,
 	&dev_attr_dma_window_size.attr,
 	&dev_attr_dma_window_used.attr,
-	&dev_attr_dma_coherent_bytes.attr,
-	&dev_attr_dma_bounce_bytes.attr,
-	&dev_attr_dma_map_failures.attr,
-	&dev_attr_dma_bad_unmaps.attr,
+	&vmsg_attr_dma_coherent_bytes.attr.attr,
+	&vmsg_attr_dma_bounce_bytes.attr.attr,
+	&vmsg_attr_dma_map_failures.attr.attr,
+	&vmsg_attr_dma_bad_unmaps.attr.attr,
 	NULL
 };
 
@@ -2160,13 +2138,7 @@ static umode_t vmsg_dev_attr_visible(struct kobject *kobj,
 	if (attr == &dev_attr_uuid.attr &&
 	    !memchr_inv(vmdev->uuid, 0, sizeof(vmdev->uuid)))
 		return 0;
-	if (!vmdev->win_dev &&
-	    (attr == &dev_attr_dma_window_size.attr ||
-	     attr == &dev_attr_dma_window_used.attr ||
-	     attr == &dev_attr_dma_coherent_bytes.attr ||
-	     attr == &dev_attr_dma_bounce_bytes.attr ||
-	     attr == &dev_attr_dma_map_failures.attr ||
-	     attr == &dev_attr_dma_bad_unmaps.attr))
+	if (!vmdev->win_dev && str_has_prefix(attr->name, "dma_"))
 		return 0;
 	return attr->mode;
 }
