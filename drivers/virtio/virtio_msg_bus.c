@@ -735,6 +735,49 @@ int virtio_msg_bus_set_params(struct virtio_msg_bus *bus,
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_set_params, VIRTIO_MSG);
 
 /**
+ * virtio_msg_bus_set_dma_window() - say where the bus's peer reaches memory
+ * @bus: a registered instance that has no device yet
+ * @window: the window; the core copies the description
+ *
+ * See include/linux/virtio_msg.h.
+ *
+ * Context: process; may sleep.
+ * Return: 0 or a negative errno.
+ */
+int virtio_msg_bus_set_dma_window(struct virtio_msg_bus *bus,
+				  const struct virtio_msg_dma_window *window)
+{
+	struct virtio_msg_bus_core *core = bus->core;
+	struct vmsg_dma_window *win;
+	unsigned long flags;
+	int ret;
+
+	if (!core)
+		return -ENODEV;
+	ret = vmsg_dma_window_check(window);
+	if (ret)
+		return ret;
+	ret = vmsg_dma_mechanism_check(bus->parent);
+	if (ret)
+		return ret;
+	win = vmsg_dma_window_create(window);
+	if (!win)
+		return -ENOMEM;
+
+	/* Devices map with the DMA device they were created with. */
+	spin_lock_irqsave(&core->ev_lock, flags);
+	if (core->nr_devs || core->window)
+		ret = -EBUSY;
+	else
+		core->window = win;
+	spin_unlock_irqrestore(&core->ev_lock, flags);
+	if (ret)
+		vmsg_dma_window_put(win);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_set_dma_window, VIRTIO_MSG);
+
+/**
  * virtio_msg_bus_add_device() - announce a device number on the bus
  * @bus: the instance
  * @dev_num: the device number
@@ -1138,6 +1181,8 @@ void virtio_msg_bus_unregister(struct virtio_msg_bus *bus)
 	/* virtio_msg_bus_receive() may still be looking at the old state. */
 	synchronize_rcu();
 	xa_destroy(&core->devs);
+	/* DMA devices still referenced elsewhere keep the allocator. */
+	vmsg_dma_window_put(core->window);
 	kfree(core);
 }
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_unregister, VIRTIO_MSG);

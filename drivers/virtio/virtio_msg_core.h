@@ -12,6 +12,7 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/completion.h>
+#include <linux/dma-direction.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -155,6 +156,9 @@ struct vmsg_chan {
  * @next_token: source of request tokens, shared by all channels of the
  *	bus so that no two requests in flight on it carry the same token
  * @stats: counters for bus messages and for messages no device takes
+ * @window: the DMA window of virtio_msg_bus_set_dma_window(), NULL when
+ *	none; set under @ev_lock while @nr_devs is 0, then fixed until the
+ *	bus is unregistered
  */
 struct virtio_msg_bus_core {
 	struct virtio_msg_bus *bus;
@@ -180,6 +184,7 @@ struct virtio_msg_bus_core {
 	unsigned int nr_devs;
 	atomic_t next_token;
 	struct vmsg_stats stats;
+	struct vmsg_dma_window *window;
 };
 
 /**
@@ -272,6 +277,8 @@ struct vmsg_vq {
  * @broken: requests and notifications fail; the device must be reset
  *	or removed. Written under @cb_lock, read locklessly.
  * @dma_dev_set: ops->dma_device() succeeded; release_device() is owed
+ * @win_dev: the DMA device the core made on the bus's window, parent of
+ *	@vdev; NULL when the bus has no window
  * @stats: counters, shown in sysfs
  */
 struct virtio_msg_device {
@@ -319,6 +326,7 @@ struct virtio_msg_device {
 	bool removing;
 	bool broken;
 	bool dma_dev_set;
+	struct device *win_dev;
 	struct vmsg_stats stats;
 };
 
@@ -326,6 +334,72 @@ static inline struct virtio_msg_device *to_vmsg_dev(struct virtio_device *vdev)
 {
 	return container_of(vdev, struct virtio_msg_device, vdev);
 }
+
+/*
+ * DMA through a bus's window. The engine (virtio_msg_dma.c) allocates in
+ * the window and bounces through it; it is reached through the DMA API by
+ * a per-device struct device (virtio_msg_dma_ops.c), the only mechanism
+ * Linux 6.12 has. A kernel with struct virtio_map_ops would install the
+ * same engine there instead: see "DMA windows" in
+ * Documentation/driver-api/virtio/virtio_msg.rst.
+ */
+struct vmsg_dma_window;
+
+/**
+ * struct vmsg_dma_ctx - the window mapping state of one device
+ * @win: the window of its bus (a reference)
+ * @dev: the DMA device, for messages
+ * @coherent_bytes: bytes of coherent memory it holds in the window
+ * @bounce_bytes: bytes of streaming mappings it holds in the window
+ * @map_failures: allocations and mappings refused (window full, too large)
+ * @bad_unmaps: frees, unmaps and syncs of something it did not map
+ *
+ * The counters are updated locklessly, in any context.
+ */
+struct vmsg_dma_ctx {
+	struct vmsg_dma_window *win;
+	struct device *dev;
+	atomic_long_t coherent_bytes;
+	atomic_long_t bounce_bytes;
+	atomic_long_t map_failures;
+	atomic_long_t bad_unmaps;
+};
+
+int vmsg_dma_window_check(const struct virtio_msg_dma_window *desc);
+struct vmsg_dma_window *
+vmsg_dma_window_create(const struct virtio_msg_dma_window *desc);
+struct vmsg_dma_window *vmsg_dma_window_get(struct vmsg_dma_window *win);
+void vmsg_dma_window_put(struct vmsg_dma_window *win);
+u64 vmsg_dma_window_size(const struct vmsg_dma_window *win);
+u64 vmsg_dma_window_used(struct vmsg_dma_window *win);
+void vmsg_dma_ctx_init(struct vmsg_dma_ctx *ctx, struct vmsg_dma_window *win,
+		       struct device *dev);
+void vmsg_dma_ctx_destroy(struct vmsg_dma_ctx *ctx);
+void *vmsg_dma_alloc(struct vmsg_dma_ctx *ctx, size_t size,
+		     dma_addr_t *dma_handle);
+void vmsg_dma_free(struct vmsg_dma_ctx *ctx, size_t size, void *vaddr,
+		   dma_addr_t dma_handle);
+dma_addr_t vmsg_dma_map(struct vmsg_dma_ctx *ctx, phys_addr_t phys,
+			size_t size, enum dma_data_direction dir,
+			unsigned long attrs);
+void vmsg_dma_unmap(struct vmsg_dma_ctx *ctx, dma_addr_t addr, size_t size,
+		    enum dma_data_direction dir, unsigned long attrs);
+void vmsg_dma_sync(struct vmsg_dma_ctx *ctx, dma_addr_t addr, size_t size,
+		   enum dma_data_direction dir, bool for_cpu);
+size_t vmsg_dma_max_mapping_size(struct vmsg_dma_ctx *ctx);
+bool vmsg_dma_supported(struct vmsg_dma_ctx *ctx, u64 mask);
+int vmsg_dma_shm_translate(const struct vmsg_dma_window *win, u64 *addr,
+			   u64 len);
+
+/*
+ * Installation of the engine (virtio_msg_dma_ops.c): everything that
+ * depends on the kernel's mechanism, so that another one can replace it.
+ */
+int vmsg_dma_mechanism_check(struct device *parent);
+struct device *vmsg_dma_dev_create(struct vmsg_dma_window *win,
+				   struct device *parent, u16 dev_num);
+void vmsg_dma_dev_destroy(struct device *dev);
+struct vmsg_dma_ctx *vmsg_dma_dev_ctx(struct device *dev);
 
 /* Transport feature bits the core knows, as BIT(VIRTIO_MSG_F_*). */
 #define VMSG_TRANSPORT_FEATURES	BIT(VIRTIO_MSG_F_STRICT_CONFIG_GENERATION)

@@ -47,6 +47,15 @@
  * that waits for its device spinning: a watchdog declares the peer lost
  * once messages have waited stall_timeout_ms without any read.
  *
+ * Window mode (SET_PARAMS with a window size) stands in for a bus whose
+ * device side sees one shared memory region only, as AMP: the instance
+ * allocates the window and gives it to the transport core, which then
+ * allocates the rings in it and bounces every buffer through it, with
+ * bus addresses in the window. The per-device mappings above are not
+ * made then; the MEM ioctls reach the window and nothing else, and the
+ * read-only ring areas of every device of the instance stay read-only
+ * (all its devices share the window).
+ *
  * Overriding the DMA operations of a device needs ARCH_HAS_DMA_OPS, hence
  * the Kconfig dependency (distribution kernels have it, e.g. through XEN).
  * Devices must negotiate VIRTIO_F_ACCESS_PLATFORM, which the bus asks the
@@ -87,6 +96,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_msg.h>
@@ -204,6 +214,16 @@ struct vmsg_lb_slot {
  * @rx_work: hands the queued messages to the core
  * @rx_buf: the message @rx_work is delivering; only @rx_work uses it
  * @rxq: writers waiting for room and fsync() waiting for delivery
+ * @win: window mode: the window's memory, set once by SET_PARAMS under
+ *	@lock before the first device, freed when the file is released;
+ *	NULL otherwise
+ * @win_base: bus address of @win's first byte
+ * @win_size: its size in bytes
+ * @win_lock: protects @win_ro and orders a MEM_WRITE into the window
+ *	after the ring areas recorded before it; a spinlock, taken with
+ *	interrupts off, as the per-device map locks
+ * @win_ro: window mode: struct vmsg_lb_ro ranges of every device of the
+ *	instance, which no MEM_WRITE may touch whatever its device number
  */
 struct vmsg_lb {
 	struct virtio_msg_bus bus;
@@ -253,6 +273,12 @@ struct vmsg_lb {
 	struct work_struct rx_work;
 	u8 rx_buf[VMSG_LB_MAX_MSG_SIZE] __aligned(8);
 	wait_queue_head_t rxq;
+
+	void *win;
+	u64 win_base;
+	u64 win_size;
+	spinlock_t win_lock;		/* @win_ro; any context */
+	struct list_head win_ro;
 };
 
 /**
@@ -286,13 +312,15 @@ struct vmsg_lb_dev {
 
 /**
  * struct vmsg_lb_ro - bus addresses the backend may only read
- * @node: in struct vmsg_lb_dev.read_only
+ * @node: in struct vmsg_lb_dev.read_only, or vmsg_lb.win_ro
+ * @dev_num: the device whose ring area this is
  * @vq_index: the virtqueue whose ring area this is
  * @start: first bus address
  * @end: bus address after the last
  */
 struct vmsg_lb_ro {
 	struct list_head node;
+	u16 dev_num;
 	u32 vq_index;
 	u64 start;
 	u64 end;
@@ -931,8 +959,21 @@ static int vmsg_lb_queue_layout(struct virtio_msg_bus *bus, u16 dev_num,
 		ro->start = layout->driver;
 		ro->end = layout->driver + layout->driver_size;
 		list_add(&ro->node, &added);
-		list_for_each_entry(ro, &added, node)
+		list_for_each_entry(ro, &added, node) {
+			ro->dev_num = dev_num;
 			ro->vq_index = index;
+		}
+	}
+
+	/* Window mode: one window, one list for every device. */
+	if (READ_ONCE(lb->win)) {
+		spin_lock_irqsave(&lb->win_lock, flags);
+		list_for_each_entry_safe(ro, tmp, &lb->win_ro, node)
+			if (ro->dev_num == dev_num && ro->vq_index == index)
+				list_move(&ro->node, &gone);
+		list_splice_init(&added, &lb->win_ro);
+		spin_unlock_irqrestore(&lb->win_lock, flags);
+		goto out_free;
 	}
 
 	xa_lock(&lb->held);
@@ -1195,6 +1236,44 @@ out_unlock:
  * device: the core checks the values (-EINVAL) and refuses a change once
  * it has a device, which cannot happen before the first ADD_DEVICE.
  */
+static bool vmsg_lb_window_ok(const struct virtio_msg_lb_params *p)
+{
+	return p->window_size >= VIRTIO_MSG_LB_WINDOW_MIN &&
+	       p->window_size <= VIRTIO_MSG_LB_WINDOW_MAX &&
+	       PAGE_ALIGNED(p->window_size) && PAGE_ALIGNED(p->window_base) &&
+	       p->window_base <= U64_MAX - p->window_size + 1;
+}
+
+/*
+ * Window mode: allocate the window and give it to the core, under
+ * @lb->lock before the first device. The backend's memory cgroup pays.
+ */
+static int vmsg_lb_set_window(struct vmsg_lb *lb,
+			      const struct virtio_msg_lb_params *p)
+{
+	struct virtio_msg_dma_window w = {
+		.size = p->window_size,
+		.bus_base = p->window_base,
+	};
+	int ret;
+
+	lockdep_assert_held(&lb->lock);
+	if (lb->win)
+		return -EBUSY;
+	w.vaddr = __vmalloc(w.size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!w.vaddr)
+		return -ENOMEM;
+	ret = virtio_msg_bus_set_dma_window(&lb->bus, &w);
+	if (ret) {
+		vfree(w.vaddr);
+		return ret;
+	}
+	lb->win_base = w.bus_base;
+	lb->win_size = w.size;
+	WRITE_ONCE(lb->win, w.vaddr);
+	return 0;
+}
+
 static long vmsg_lb_set_params(struct vmsg_lb *lb, void __user *uarg)
 {
 	struct virtio_msg_bus_params bp = {
@@ -1213,6 +1292,8 @@ static long vmsg_lb_set_params(struct vmsg_lb *lb, void __user *uarg)
 	/* Checked here too: the u32 must not be truncated into a valid u8. */
 	if (p.wire != VIRTIO_MSG_WIRE_V1 && p.wire != VIRTIO_MSG_WIRE_V2)
 		return -EINVAL;
+	if (p.window_size && !vmsg_lb_window_ok(&p))
+		return -EINVAL;
 	bp.wire = p.wire;
 	bp.features = p.features;
 	bp.max_msg_size = virtio_msg_bus_max_msg_size(&lb->bus);
@@ -1222,6 +1303,8 @@ static long vmsg_lb_set_params(struct vmsg_lb *lb, void __user *uarg)
 		ret = -EBUSY;
 	else
 		ret = virtio_msg_bus_set_params(&lb->bus, &bp);
+	if (!ret && p.window_size)
+		ret = vmsg_lb_set_window(lb, &p);
 	mutex_unlock(&lb->lock);
 	return ret;
 }
@@ -1359,6 +1442,55 @@ static int vmsg_lb_mem_copy(struct vmsg_lb_dev *lbdev, u64 addr,
 	return ret;
 }
 
+/*
+ * Window mode, under @lb->mem_lock: copy between the window and userspace.
+ * The range must lie in the window; a write must not touch a read-only
+ * ring area of any device, checked under @lb->win_lock as each piece is
+ * copied from the bounce page, so that a ring recorded meanwhile is safe.
+ */
+static int vmsg_lb_win_copy(struct vmsg_lb *lb, u64 addr,
+			    void __user *ubuf, u32 len, bool write)
+{
+	const struct vmsg_lb_ro *ro;
+	unsigned long flags;
+	size_t n;
+	u64 off;
+	int ret = 0;
+
+	lockdep_assert_held(&lb->mem_lock);
+	if (addr < lb->win_base || addr - lb->win_base > lb->win_size ||
+	    len > lb->win_size - (addr - lb->win_base))
+		return -ENXIO;
+	off = addr - lb->win_base;
+	while (len) {
+		n = min_t(size_t, len, PAGE_SIZE);
+		if (!write) {
+			if (copy_to_user(ubuf, lb->win + off, n))
+				return -EFAULT;
+		} else {
+			if (copy_from_user(lb->bounce, ubuf, n))
+				return -EFAULT;
+			spin_lock_irqsave(&lb->win_lock, flags);
+			list_for_each_entry(ro, &lb->win_ro, node)
+				if (addr < ro->end && addr + n > ro->start)
+					ret = -EACCES;
+			if (!ret)
+				memcpy(lb->win + off, lb->bounce, n);
+			spin_unlock_irqrestore(&lb->win_lock, flags);
+			if (ret)
+				return ret;
+		}
+		addr += n;
+		off += n;
+		ubuf += n;
+		len -= n;
+		if (len && fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
 static long vmsg_lb_mem(struct vmsg_lb *lb, void __user *uarg, bool write)
 {
 	struct virtio_msg_lb_mem m;
@@ -1376,6 +1508,17 @@ static long vmsg_lb_mem(struct vmsg_lb *lb, void __user *uarg, bool write)
 
 	m.dev_num = array_index_nospec(m.dev_num,
 				       VIRTIO_MSG_LB_MAX_DEV_NUM + 1);
+	if (READ_ONCE(lb->win)) {
+		/* The window is the instance's: any device of it reaches it. */
+		if (!xa_load(&lb->devs, m.dev_num))
+			return -ENODEV;
+		if (mutex_lock_killable(&lb->mem_lock))
+			return -EINTR;
+		ret = vmsg_lb_win_copy(lb, m.addr, u64_to_user_ptr(m.buf),
+				       m.len, write);
+		mutex_unlock(&lb->mem_lock);
+		return ret;
+	}
 	lbdev = vmsg_lb_dev_get(lb, m.dev_num);
 	if (IS_ERR(lbdev))
 		return PTR_ERR(lbdev);
@@ -1780,6 +1923,8 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	spin_lock_init(&lb->rx_lock);
 	INIT_WORK(&lb->rx_work, vmsg_lb_rx_work);
 	init_waitqueue_head(&lb->rxq);
+	spin_lock_init(&lb->win_lock);
+	INIT_LIST_HEAD(&lb->win_ro);
 
 	/* From here on the instance is freed by its device's release. */
 	__module_get(THIS_MODULE);
@@ -1840,6 +1985,7 @@ static void vmsg_lb_stop_watch(struct vmsg_lb *lb)
 static int vmsg_lb_release(struct inode *inode, struct file *file)
 {
 	struct vmsg_lb *lb = file->private_data;
+	struct vmsg_lb_ro *ro, *ro_tmp;
 	struct vmsg_lb_dev *lbdev;
 	unsigned long flags, index;
 
@@ -1875,6 +2021,10 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	}
 	xa_destroy(&lb->devs);
 	xa_destroy(&lb->held);
+	/* The core is done with the window: its devices are gone. */
+	list_for_each_entry_safe(ro, ro_tmp, &lb->win_ro, node)
+		kfree(ro);
+	vfree(lb->win);
 	mutex_destroy(&lb->mem_lock);
 	mutex_destroy(&lb->read_lock);
 	mutex_destroy(&lb->lock);

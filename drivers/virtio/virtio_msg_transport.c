@@ -1322,8 +1322,21 @@ static const char *vmsg_bus_name(struct virtio_device *vdev)
 /*
  * Shared memory regions are the device's memory, named by an address only
  * the bus can interpret: without the bus's shm_region op, drivers would
- * map whatever physical range the device names, so the core reports none.
+ * map whatever physical range the device names, so the core reports none,
+ * unless the bus's window has a part for them, in which the core checks
+ * and translates the address itself.
  */
+static int vmsg_translate_shm(struct virtio_msg_device *vmdev, u8 id,
+			      u64 *addr, u64 len)
+{
+	struct virtio_msg_bus *bus = vmdev->core->bus;
+
+	if (bus->desc->ops->shm_region)
+		return bus->desc->ops->shm_region(bus, vmdev->dev_num, id,
+						  addr, len);
+	return vmsg_dma_shm_translate(vmdev->core->window, addr, len);
+}
+
 static bool vmsg_get_shm_region(struct virtio_device *vdev,
 				struct virtio_shm_region *region, u8 id)
 {
@@ -1332,7 +1345,7 @@ static bool vmsg_get_shm_region(struct virtio_device *vdev,
 	struct virtio_msg_vqueue_index *q;
 	u64 addr = 0, len = 0;
 
-	if (!bus->desc->ops->shm_region)
+	if (!bus->desc->ops->shm_region && !vmdev->core->window)
 		return false;
 	mutex_lock(&vmdev->chan.lock);
 	q = vmsg_start(vmdev, VIRTIO_MSG_GET_SHM, sizeof(*q));
@@ -1345,8 +1358,7 @@ static bool vmsg_get_shm_region(struct virtio_device *vdev,
 	}
 	mutex_unlock(&vmdev->chan.lock);
 	/* Length 0: the region does not exist. */
-	if (!len || bus->desc->ops->shm_region(bus, vmdev->dev_num, id, &addr,
-					       len))
+	if (!len || vmsg_translate_shm(vmdev, id, &addr, len))
 		return false;
 	region->addr = addr;
 	region->len = len;
@@ -1778,12 +1790,26 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 {
 	struct virtio_msg_bus *bus = vmdev->core->bus;
 	struct device *parent = bus->parent;
+	struct device *win_dev;
 	bool pending, release;
 	unsigned long flags;
 	u16 dev_num;
 	int ret;
 
-	if (bus->desc->ops->dma_device) {
+	if (vmdev->core->window) {
+		parent = vmsg_dma_dev_create(vmdev->core->window, bus->parent,
+					     vmdev->dev_num);
+		if (IS_ERR(parent)) {
+			ret = PTR_ERR(parent);
+			dev_warn_ratelimited(bus->parent,
+					     "device %u: no window DMA device: %d\n",
+					     vmdev->dev_num, ret);
+			vmsg_dev_unpublish(vmdev);
+			vmsg_dev_free(vmdev);
+			return ret;
+		}
+		vmdev->win_dev = parent;
+	} else if (bus->desc->ops->dma_device) {
 		parent = bus->desc->ops->dma_device(bus, vmdev->dev_num);
 		if (IS_ERR(parent)) {
 			ret = PTR_ERR(parent);
@@ -1813,10 +1839,13 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 		vmsg_dev_unpublish(vmdev);
 		release = vmdev->dma_dev_set && bus->desc->ops->release_device;
 		dev_num = vmdev->dev_num;
+		win_dev = vmdev->win_dev;
 		/* Initialised by register_virtio_device(): put, never free. */
 		put_device(&vmdev->vdev.dev);
 		if (release)
 			bus->desc->ops->release_device(bus, dev_num);
+		if (win_dev)
+			vmsg_dma_dev_destroy(win_dev);
 		return ret;
 	}
 
@@ -1844,6 +1873,7 @@ void vmsg_dev_destroy(struct virtio_msg_device *vmdev, bool orderly)
 {
 	struct virtio_msg_bus *bus = vmdev->core->bus;
 	bool release = vmdev->dma_dev_set && bus->desc->ops->release_device;
+	struct device *win_dev = vmdev->win_dev;
 	u16 dev_num = vmdev->dev_num;
 
 	/*
@@ -1875,6 +1905,8 @@ void vmsg_dev_destroy(struct virtio_msg_device *vmdev, bool orderly)
 	/* Last, so that the DMA device outlives the virtio device. */
 	if (release)
 		bus->desc->ops->release_device(bus, dev_num);
+	if (win_dev)
+		vmsg_dma_dev_destroy(win_dev);
 }
 
 /*
@@ -2002,6 +2034,51 @@ static ssize_t uuid_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(uuid);
 
+/* The window DMA counters; only devices on a bus with a window have them. */
+static ssize_t dma_window_size_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct virtio_msg_device *vmdev = vmsg_attr_dev(dev);
+
+	return sysfs_emit(buf, "%llu\n",
+			  vmsg_dma_window_size(vmdev->core->window));
+}
+static DEVICE_ATTR_RO(dma_window_size);
+
+static ssize_t dma_window_used_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct virtio_msg_device *vmdev = vmsg_attr_dev(dev);
+
+	return sysfs_emit(buf, "%llu\n",
+			  vmsg_dma_window_used(vmdev->core->window));
+}
+static DEVICE_ATTR_RO(dma_window_used);
+
+/* var is the counter's offset in the device's struct vmsg_dma_ctx. */
+static ssize_t vmsg_dma_counter_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct dev_ext_attribute *ea =
+		container_of(attr, struct dev_ext_attribute, attr);
+	atomic_long_t *counter =
+		(void *)vmsg_dma_dev_ctx(vmsg_attr_dev(dev)->win_dev) +
+		(unsigned long)ea->var;
+
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(counter));
+}
+
+#define VMSG_DMA_COUNTER_ATTR(_name)					\
+	static struct dev_ext_attribute vmsg_attr_dma_##_name = {	\
+		__ATTR(dma_##_name, 0444, vmsg_dma_counter_show, NULL),	\
+		(void *)offsetof(struct vmsg_dma_ctx, _name)		\
+	}
+
+VMSG_DMA_COUNTER_ATTR(coherent_bytes);
+VMSG_DMA_COUNTER_ATTR(bounce_bytes);
+VMSG_DMA_COUNTER_ATTR(map_failures);
+VMSG_DMA_COUNTER_ATTR(bad_unmaps);
+
 static struct attribute *vmsg_dev_attrs[] = {
 	&dev_attr_device_number.attr,
 	&dev_attr_wire.attr,
@@ -2040,10 +2117,19 @@ static struct attribute *vmsg_dev_attrs[] = {
 	&vmsg_attr_received_event_config.attr.attr,
 	&vmsg_attr_sent_event_avail.attr.attr,
 	&vmsg_attr_received_event_used.attr.attr,
+	&dev_attr_dma_window_size.attr,
+	&dev_attr_dma_window_used.attr,
+	&vmsg_attr_dma_coherent_bytes.attr.attr,
+	&vmsg_attr_dma_bounce_bytes.attr.attr,
+	&vmsg_attr_dma_map_failures.attr.attr,
+	&vmsg_attr_dma_bad_unmaps.attr.attr,
 	NULL
 };
 
-/* Only a device that reported a UUID (v2, not all zero) has the file. */
+/*
+ * Only a device that reported a UUID (v2, not all zero) has the uuid
+ * file, and only one on a bus with a DMA window has the dma_* files.
+ */
 static umode_t vmsg_dev_attr_visible(struct kobject *kobj,
 				     struct attribute *attr, int n)
 {
@@ -2051,6 +2137,8 @@ static umode_t vmsg_dev_attr_visible(struct kobject *kobj,
 
 	if (attr == &dev_attr_uuid.attr &&
 	    !memchr_inv(vmdev->uuid, 0, sizeof(vmdev->uuid)))
+		return 0;
+	if (!vmdev->win_dev && str_has_prefix(attr->name, "dma_"))
 		return 0;
 	return attr->mode;
 }

@@ -80,10 +80,14 @@ struct virtio_msg_queue_layout {
  *	as @send_event is, under the same rules; returns as it does.
  * @dma_device: The device whose DMA ops map the vrings and buffers of
  *	device @dev_num, so that the peer sees exactly what is shared with it
- *	(a restricted pool, FF-A areas, the AMP window). Optional; without it
- *	the bus's parent device is used. Called in process context, once per
- *	device before its virtio device is registered; the returned device
- *	must outlive that virtio device. Returns an ERR_PTR() on failure.
+ *	(a restricted pool, FF-A areas). Optional; without it the bus's
+ *	parent device is used. A bus whose peer reaches one window of memory
+ *	describes it with virtio_msg_bus_set_dma_window() instead: while a
+ *	window is set, the core makes the DMA devices itself and calls
+ *	neither @dma_device nor @release_device. Called in process context,
+ *	once per device before its virtio device is registered; the returned
+ *	device must outlive that virtio device. Returns an ERR_PTR() on
+ *	failure.
  * @release_device: Undo what @dma_device set up for @dev_num. Optional.
  *	Called in process context, after the virtio device is gone; may sleep.
  * @shm_region: Validate and translate shared memory region @id of device
@@ -91,9 +95,11 @@ struct virtio_msg_queue_layout {
  *	and @len bytes long (both as the device sent them). Optional: without
  *	it the core reports no shared memory region to drivers, since the
  *	address is the device's and a driver would map it as host physical
- *	memory. Returns 0 after storing in *@addr the host physical address
- *	drivers may map, or a negative errno to hide the region. Called in
- *	process context; may sleep.
+ *	memory, unless the bus set a DMA window with a shared memory part
+ *	(&virtio_msg_dma_window.shm_size), against which the core then
+ *	checks and translates the region itself. Returns 0 after storing in
+ *	*@addr the host physical address drivers may map, or a negative
+ *	errno to hide the region. Called in process context; may sleep.
  * @bus_message: An inbound bus message in the implementation-defined
  *	range (msg_id 0x80-0xff) that answers no request of
  *	virtio_msg_bus_transfer(): an event such as FF-A AREA_RELEASE, or a
@@ -263,6 +269,38 @@ struct virtio_msg_bus {
 };
 
 /**
+ * struct virtio_msg_dma_window - the one memory window a bus's peer reaches
+ * @vaddr: kernel mapping of the window, page aligned: normal memory the CPU
+ *	may memcpy() to and from (memremap(), vmalloc(), the linear map),
+ *	never an __iomem mapping
+ * @phys: CPU physical address of the window's first byte, for shared
+ *	memory regions (see @shm_size); 0 when the window is not physically
+ *	contiguous (vmalloc()), which allows no such region
+ * @size: size of the window in bytes, a multiple of PAGE_SIZE
+ * @bus_base: the bus address at which the peer sees the window's first
+ *	byte: the address of byte @off of the window is @bus_base + @off
+ * @shm_size: bytes at the end of the window kept out of the DMA
+ *	allocator, a multiple of PAGE_SIZE smaller than @size: the place of
+ *	the shared memory regions devices report with GET_SHM. A region must
+ *	lie entirely in it; drivers then map @phys plus its offset. 0: no
+ *	shared memory region is reported to drivers.
+ *
+ * For a bus whose peer sees nothing but this memory (AMP: a PCI BAR or a
+ * reserved-memory region outside the linear map). The core allocates the
+ * vrings in the window, bounces every streaming mapping through it, and
+ * hands out bus addresses @bus_base plus the offset in the window. The
+ * window is shared by every device of the bus instance. The bus keeps
+ * the memory mapped until virtio_msg_bus_unregister() has returned.
+ */
+struct virtio_msg_dma_window {
+	void *vaddr;
+	phys_addr_t phys;
+	u64 size;
+	u64 bus_base;
+	u64 shm_size;
+};
+
+/**
  * virtio_msg_bus_register() - register a bus instance with the core
  * @bus: the instance; @bus->parent and @bus->desc set, the rest optional
  *
@@ -313,6 +351,34 @@ int virtio_msg_bus_start(struct virtio_msg_bus *bus);
  */
 int virtio_msg_bus_set_params(struct virtio_msg_bus *bus,
 			      const struct virtio_msg_bus_params *params);
+
+/**
+ * virtio_msg_bus_set_dma_window() - say where the bus's peer reaches memory
+ * @bus: a registered instance that has no device yet
+ * @window: the window; the core copies the description
+ *
+ * Called once per registration, before the first device is created
+ * (usually before virtio_msg_bus_start(); a bus whose peer chooses the
+ * window, as a loopback backend, may call it later, while the core has no
+ * device). From then on the core makes, for each virtio device, a DMA
+ * device whose DMA operations allocate coherent memory in the window and
+ * bounce streaming mappings through it; &virtio_msg_bus_ops.dma_device is
+ * no longer called. The window stays in use until
+ * virtio_msg_bus_unregister() returns.
+ *
+ * On Linux 6.12 the operations are installed as per-device DMA operations,
+ * which need CONFIG_ARCH_HAS_DMA_OPS: without it the call fails with
+ * -EOPNOTSUPP and says so once in the log, rather than let the devices
+ * map memory the peer cannot see.
+ *
+ * Context: process; may sleep.
+ * Return: 0; -EINVAL for a window that is empty, not page aligned, whose
+ * bus addresses wrap around, or whose shared memory part fills it; -EBUSY
+ * if a window is set already or the core has devices on @bus; -ENOMEM;
+ * -EOPNOTSUPP as said above; -ENODEV when @bus is not registered.
+ */
+int virtio_msg_bus_set_dma_window(struct virtio_msg_bus *bus,
+				  const struct virtio_msg_dma_window *window);
 
 /**
  * virtio_msg_bus_unregister() - remove every device of a bus and detach it

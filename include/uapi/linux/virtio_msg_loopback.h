@@ -93,10 +93,12 @@ struct virtio_msg_lb_device {
  * that the driver currently holds for device @dev_num, and the mapping's
  * direction must allow the access: reads need a mapping made to the
  * device (or bidirectional, or coherent), writes one made from the
- * device (or bidirectional, or coherent). The areas of a virtqueue that
- * only the driver writes (the descriptor table and available ring of a
- * split ring, the driver event area of a packed one) are read-only,
- * although they lie in coherent memory.
+ * device (or bidirectional, or coherent). In window mode (see struct
+ * virtio_msg_lb_params) the range must lie inside the window instead. In
+ * both modes the areas of a virtqueue that only the driver writes (the
+ * descriptor table and available ring of a split ring, the driver event
+ * area of a packed one) are read-only, although they lie in coherent
+ * memory.
  */
 struct virtio_msg_lb_mem {
 	__u32 size;
@@ -117,15 +119,31 @@ struct virtio_msg_lb_mem {
  * @features: transport feature bits, as a mask of
  *	(1 << VIRTIO_MSG_F_*); 0 with VIRTIO_MSG_WIRE_V1
  * @reserved: 0
+ * @window_size: (VER1) 0, or window mode: the bytes of a memory window
+ *	the instance allocates, a multiple of 4096 from
+ *	VIRTIO_MSG_LB_WINDOW_MIN to VIRTIO_MSG_LB_WINDOW_MAX. The driver side
+ *	then allocates its rings in the window and bounces every buffer
+ *	through it, as on a bus whose device sees one shared memory region,
+ *	and MEM_READ/MEM_WRITE reach the window only.
+ * @window_base: (VER1) the bus address of the window's first byte, a
+ *	multiple of 4096; the window's bus addresses must not wrap around.
+ *	Ignored without @window_size.
  */
 struct virtio_msg_lb_params {
 	__u32 size;
 	__u32 wire;
 	__u32 features;
 	__u32 reserved;
+	__u64 window_size;
+	__u64 window_base;
 };
 
 #define VIRTIO_MSG_LB_PARAMS_SIZE_VER0	16
+#define VIRTIO_MSG_LB_PARAMS_SIZE_VER1	32
+
+/* Bounds of virtio_msg_lb_params.window_size. */
+#define VIRTIO_MSG_LB_WINDOW_MIN	(64 << 10)
+#define VIRTIO_MSG_LB_WINDOW_MAX	(64 << 20)
 
 #define VIRTIO_MSG_LB_IOC_MAGIC		0xB9
 
@@ -207,10 +225,12 @@ struct virtio_msg_lb_params {
  *
  * Argument: struct virtio_msg_lb_params. Allowed only before the first
  * VIRTIO_MSG_LB_IOC_ADD_DEVICE of the instance; an instance that never
- * calls it speaks VIRTIO_MSG_WIRE_V1 with no feature bits. Errors: EINVAL
- * (bad size, reserved, unknown wire or feature bits, features with
- * VIRTIO_MSG_WIRE_V1), E2BIG, EBUSY (a device number was added already),
- * EFAULT.
+ * calls it speaks VIRTIO_MSG_WIRE_V1 with no feature bits. A window, once
+ * set, stays for the life of the instance. Errors: EINVAL (bad size,
+ * reserved, unknown wire or feature bits, features with
+ * VIRTIO_MSG_WIRE_V1, a window size or base out of bounds), E2BIG, EBUSY
+ * (a device number was added already, or a window is set already),
+ * ENOMEM, EOPNOTSUPP (the kernel cannot confine DMA to a window), EFAULT.
  */
 #define VIRTIO_MSG_LB_IOC_SET_PARAMS \
 	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x05, \

@@ -291,6 +291,8 @@ static void usage(FILE *f, const char *prog)
 		"  -r, --read-only     offer a read-only disk\n"
 		"  -d, --device PATH   loopback character device (default %s)\n"
 		"      --wire GEN      wire generation, v1 or v2 (default v2)\n"
+		"      --window SIZE   serve through a memory window of SIZE bytes\n"
+		"                      (K, M or G suffix), as a shared-memory bus\n"
 		"  -n, --dev-num N     device number on the bus (default 1)\n"
 		"  -q, --quiet         print nothing but errors\n"
 		"  -h, --help          show this help\n"

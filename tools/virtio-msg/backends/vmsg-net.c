@@ -293,6 +293,8 @@ static void usage(FILE *f, const char *prog)
 		"  -u, --mtu N          MTU offered to both (68-%u, default 1500)\n"
 		"  -d, --device PATH    loopback character device (default %s)\n"
 		"      --wire GEN       wire generation, v1 or v2 (default v2)\n"
+		"      --window SIZE    serve through a memory window of SIZE bytes\n"
+		"                       (K, M or G suffix), as a shared-memory bus\n"
 		"  -q, --quiet          print nothing but errors\n"
 		"  -h, --help           show this help\n"
 		"\n"

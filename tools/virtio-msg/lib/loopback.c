@@ -207,6 +207,25 @@ int vmsg_lb_set_wire(struct vmsg_lb *lb, unsigned int wire,
 	return 0;
 }
 
+int vmsg_lb_set_window(struct vmsg_lb *lb, uint64_t size, uint64_t base)
+{
+	struct virtio_msg_lb_params params = {
+		.size = sizeof(params),
+		.wire = lb->wire,
+		.features = lb->transport_features,
+		.window_size = size,
+		.window_base = base,
+	};
+
+	if (!size)
+		return -EINVAL;
+	if (lb->added)
+		return -EBUSY;
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &params))
+		return -errno;
+	return 0;
+}
+
 unsigned int vmsg_lb_wire(const struct vmsg_lb *lb)
 {
 	return lb->wire;
@@ -433,12 +452,14 @@ int vmsg_lb_run(struct vmsg_lb *lb, const sigset_t *sigmask,
 #define LB_SHARED_SHORT_OPTS	"d:n:qh"
 /* --wire has no letter: getopt values above 255 are no character. */
 #define LB_OPT_WIRE		0x100
+#define LB_OPT_WINDOW		0x101
 
 static const struct option lb_shared_long_opts[] = {
 	{ "device", required_argument, NULL, 'd' },
 	{ "dev-num", required_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "wire", required_argument, NULL, LB_OPT_WIRE },
+	{ "window", required_argument, NULL, LB_OPT_WINDOW },
 	{ "help", no_argument, NULL, 'h' },
 };
 
@@ -454,6 +475,31 @@ int vmsg_lb_parse_num(const char *s, unsigned long min, unsigned long max,
 	*val = strtoul(s, &end, 0);
 	if (errno || end == s || *end || *val < min || *val > max)
 		return -EINVAL;
+	return 0;
+}
+
+/* --window: bytes, with an optional K, M or G suffix. */
+static int lb_parse_window(const char *s, uint64_t *size)
+{
+	unsigned long long val;
+	unsigned int shift = 0;
+	char *end;
+
+	errno = 0;
+	val = strtoull(s, &end, 0);
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (errno || end == s || *end || !val || val > (UINT64_MAX >> shift)) {
+		fprintf(stderr, "bad window size: %s\n", s);
+		return -EINVAL;
+	}
+	*size = (uint64_t)val << shift;
 	return 0;
 }
 
@@ -516,6 +562,8 @@ static int lb_take_opt(const struct vmsg_lb_cmdline *cmdline,
 		return 0;
 	case LB_OPT_WIRE:
 		return vmsg_lb_parse_wire(arg, &args->wire) ? -1 : 0;
+	case LB_OPT_WINDOW:
+		return lb_parse_window(arg, &args->window) ? -1 : 0;
 	}
 	if (!cmdline->parse_opt)
 		return -1;
@@ -644,6 +692,14 @@ enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 	}
 	/* Before any device: the driver side reads the layouts with it. */
 	if (!lb_serve_wire(lb, path, wire)) {
+		vmsg_lb_close(lb);
+		return VMSG_LB_NOT_SERVED;
+	}
+	ret = args->window ? vmsg_lb_set_window(lb, args->window,
+						VMSG_LB_DEFAULT_WINDOW_BASE) : 0;
+	if (ret) {
+		fprintf(stderr, "%s: window of %llu bytes: %s\n", path,
+			(unsigned long long)args->window, strerror(-ret));
 		vmsg_lb_close(lb);
 		return VMSG_LB_NOT_SERVED;
 	}

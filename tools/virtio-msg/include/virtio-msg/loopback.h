@@ -57,6 +57,29 @@ struct vmsg_lb *vmsg_lb_open(const char *path);
 int vmsg_lb_set_wire(struct vmsg_lb *lb, unsigned int wire,
 		     uint32_t features);
 
+/* Bus address of the first byte of a window, unless told otherwise. */
+#define VMSG_LB_DEFAULT_WINDOW_BASE	0x100000000ULL
+
+/**
+ * vmsg_lb_set_window() - serve the devices through a memory window
+ * @lb: instance, with no device added yet
+ * @size: bytes of the window, a multiple of 4096 from
+ *	VIRTIO_MSG_LB_WINDOW_MIN to VIRTIO_MSG_LB_WINDOW_MAX
+ * @base: bus address of its first byte, a multiple of 4096
+ *
+ * Window mode (VIRTIO_MSG_LB_IOC_SET_PARAMS with a window): the driver
+ * side allocates the rings in a window of @size bytes and bounces every
+ * buffer through it, and the devices see bus addresses from @base to
+ * @base + @size; MEM_READ/MEM_WRITE reach nothing else. Keeps the wire
+ * generation set with vmsg_lb_set_wire(), which must come first.
+ *
+ * Return: 0, or a negative errno (-EBUSY once a device was added or a
+ * window was set, -EINVAL for a size or base out of bounds,
+ * -EOPNOTSUPP when the kernel cannot confine DMA to a window, or what
+ * the ioctl returned).
+ */
+int vmsg_lb_set_window(struct vmsg_lb *lb, uint64_t size, uint64_t base);
+
 /**
  * vmsg_lb_wire() - the wire generation the instance speaks
  * @lb: instance
@@ -185,12 +208,16 @@ int vmsg_lb_mem_write(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
  * @quiet: -q, --quiet: print nothing but errors
  * @wire: --wire v1|v2: the wire generation, VIRTIO_MSG_WIRE_*; 0 stands
  *	for VMSG_LB_DEFAULT_WIRE
+ * @window: --window SIZE: window mode with a window of SIZE bytes (a K,
+ *	M or G suffix multiplies by 1024, 1024^2 or 1024^3) at bus address
+ *	VMSG_LB_DEFAULT_WINDOW_BASE (see vmsg_lb_set_window()); 0 for none
  */
 struct vmsg_lb_args {
 	const char *path;
 	uint16_t dev_num;
 	bool quiet;
 	unsigned int wire;
+	uint64_t window;
 };
 
 /**
@@ -208,7 +235,8 @@ int vmsg_lb_parse_wire(const char *s, unsigned int *wire);
  * @short_opts: its short options in getopt() syntax, without a leading
  *	'+', '-' or ':'; "d:n:qh" is added for the shared ones
  * @long_opts: its long options, ended by a zeroed entry; the shared
- *	device, dev-num, quiet, wire and help options are added after them
+ *	device, dev-num, quiet, wire, window and help options are added
+ *	after them
  * @parse_opt: takes one of the backend's own options (@opt as getopt
  *	returns it, @arg its argument or NULL) and returns 0, or a negative
  *	number after printing why the value is bad; may be NULL if there

@@ -196,7 +196,7 @@ TEST_F(lb, set_params)
 {
 	struct virtio_msg_lb_params p = { .size = sizeof(p) };
 
-	EXPECT_EQ(VIRTIO_MSG_LB_PARAMS_SIZE_VER0, sizeof(p));
+	EXPECT_EQ(VIRTIO_MSG_LB_PARAMS_SIZE_VER1, sizeof(p));
 	/* Zeroed: wire 0 is no generation. */
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS,
 		     sizeof(p), VIRTIO_MSG_LB_PARAMS_SIZE_VER0, EINVAL);
