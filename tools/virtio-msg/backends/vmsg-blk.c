@@ -346,7 +346,7 @@ int main(int argc, char **argv)
 		.priv = &o,
 	};
 	struct vmsg_lb_args args = { .dev_num = 1 };
-	struct vmsg_lb_serve_dev disk = { .model = &blk_model, .priv = &b };
+	struct vmsg_serve_dev disk = { .model = &blk_model, .priv = &b };
 	enum vmsg_lb_serve_result result;
 	int exit_status;
 	struct stat st;

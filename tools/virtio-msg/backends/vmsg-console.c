@@ -260,7 +260,7 @@ static void con_read_stdin(struct con *c)
 /* With --stdio, wait for stdin as well while its bytes have room. */
 static int con_stdin_fd(void *priv)
 {
-	struct vmsg_lb_serve_dev *served = priv;
+	struct vmsg_serve_dev *served = priv;
 	struct con *c = served->priv;
 
 	if (!c->relay || c->in_eof || c->len >= CON_BUF_SIZE)
@@ -270,7 +270,7 @@ static int con_stdin_fd(void *priv)
 
 static void con_stdin_ready(void *priv)
 {
-	struct vmsg_lb_serve_dev *served = priv;
+	struct vmsg_serve_dev *served = priv;
 	struct con *c = served->priv;
 
 	con_read_stdin(c);
@@ -308,8 +308,8 @@ int main(int argc, char **argv)
 		.usage = usage,
 		.priv = &c,
 	};
-	struct vmsg_lb_serve_dev served = { .model = &con_model, .priv = &c };
-	const struct vmsg_lb_hooks hooks = {
+	struct vmsg_serve_dev served = { .model = &con_model, .priv = &c };
+	const struct vmsg_serve_hooks hooks = {
 		.wait_fd = con_stdin_fd,
 		.fd_ready = con_stdin_ready,
 		.priv = &served,

@@ -55,7 +55,7 @@ struct port {
 	char name;			/* 'A' or 'B' */
 	uint16_t dev_num;
 	uint8_t mac[6];
-	struct vmsg_lb_serve_dev *served;	/* ->dev while served */
+	struct vmsg_serve_dev *served;	/* ->dev while served */
 	struct port *peer;
 	struct vmsg_dev_model model;
 	uint8_t config[NET_CONFIG_SIZE];
@@ -320,7 +320,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 }
 
 static void port_init(struct port *p, char name, struct port *peer,
-		      struct vmsg_lb_serve_dev *served)
+		      struct vmsg_serve_dev *served)
 {
 	p->name = name;
 	p->peer = peer;
@@ -403,12 +403,12 @@ int main(int argc, char **argv)
 		.usage = usage,
 		.priv = ports,
 	};
-	const struct vmsg_lb_hooks hooks = {
+	const struct vmsg_serve_hooks hooks = {
 		.work = net_resume_tx,
 		.priv = ports,
 	};
 	struct vmsg_lb_args args = { .dev_num = 1 };
-	struct vmsg_lb_serve_dev served[2] = { };
+	struct vmsg_serve_dev served[2] = { };
 	enum vmsg_lb_serve_result result;
 	int exit_status, i;
 

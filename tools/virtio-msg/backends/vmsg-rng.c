@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 	static const struct vmsg_lb_cmdline cmdline = { .usage = usage };
 	struct vmsg_lb_args args = { .dev_num = 1 };
 	struct rng_stats st = { 0 };
-	struct vmsg_lb_serve_dev rng = { .model = &rng_model, .priv = &st };
+	struct vmsg_serve_dev rng = { .model = &rng_model, .priv = &st };
 	enum vmsg_lb_serve_result result;
 	int exit_status;
 
