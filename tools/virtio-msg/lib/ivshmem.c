@@ -258,10 +258,14 @@ struct vmsg_ivshm_server *vmsg_ivshm_server_create(const char *path,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->shm_fd = -1;
 	peers_init(s->peers);
 	s->lfd = -1;
 	s->dev_lfd = -1;
-	s->shm_fd = shm_fd;
+	/* Our own descriptor: the caller may close theirs. */
+	s->shm_fd = fcntl(shm_fd, F_DUPFD_CLOEXEC, 0);
+	if (s->shm_fd < 0)
+		goto err;
 	s->vectors = vectors;
 	s->next_id = 1;
 	if (ev)
@@ -311,6 +315,8 @@ void vmsg_ivshm_server_destroy(struct vmsg_ivshm_server *s)
 		close(s->dev_lfd);
 		unlink(s->dev_path);
 	}
+	if (s->shm_fd >= 0)
+		close(s->shm_fd);
 	free(s->path);
 	free(s->dev_path);
 	free(s);

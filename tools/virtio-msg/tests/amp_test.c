@@ -899,6 +899,9 @@ bool amp_ivshmem_protocol(void)
 	CHECK(shm >= 0 && !ftruncate(shm, 65536));
 	s = vmsg_ivshm_server_create(path, dpath, shm, 1, &ev);
 	CHECK(s);
+	/* The server keeps its own descriptor of the memory. */
+	close(shm);
+	shm = -1;
 
 	/* QEMU: version 0, its ID, -1 with the memory, peer 0, itself. */
 	q1 = unix_connect(path);
