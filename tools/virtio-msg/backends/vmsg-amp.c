@@ -159,11 +159,21 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	while ((opt = getopt_long(argc, argv, "s:c:m:S:qh", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
-		case 's': o->socket = optarg; break;
-		case OPT_DEVICE_SOCKET: o->device_socket = optarg; break;
-		case OPT_SERVER_ONLY: o->server_only = true; break;
-		case 'c': o->connect = optarg; break;
-		case 'm': o->shm = optarg; break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case OPT_DEVICE_SOCKET:
+			o->device_socket = optarg;
+			break;
+		case OPT_SERVER_ONLY:
+			o->server_only = true;
+			break;
+		case 'c':
+			o->connect = optarg;
+			break;
+		case 'm':
+			o->shm = optarg;
+			break;
 		case 'S':
 			bad |= parse_num("size", optarg, 1, 1UL << 16,
 					 &o->size_mib);
@@ -189,11 +199,21 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_WIRE:
 			bad |= vmsg_lb_parse_wire(optarg, &o->wire);
 			break;
-		case OPT_BLK: o->blk = optarg; break;
-		case OPT_NET: o->net = true; break;
-		case OPT_RNG: o->rng = true; break;
-		case OPT_CONSOLE: o->console = true; break;
-		case 'q': o->quiet = true; break;
+		case OPT_BLK:
+			o->blk = optarg;
+			break;
+		case OPT_NET:
+			o->net = true;
+			break;
+		case OPT_RNG:
+			o->rng = true;
+			break;
+		case OPT_CONSOLE:
+			o->console = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			return 1;
