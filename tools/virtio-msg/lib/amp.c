@@ -621,8 +621,11 @@ bool vmsg_amp_mark_dead(void *region, size_t size)
 	if (off < VMSG_AMP_HEADER_AREA || off % 2 || off > size ||
 	    size - off < sizeof(struct virtio_msg_amp_queue_head))
 		return false;
+	/* An orderly SHUTDOWN has said it already. */
 	if (ld16(base + off + HEAD_MAGIC, __ATOMIC_RELAXED) !=
-	    VIRTIO_MSG_AMP_QUEUE_MAGIC)
+	    VIRTIO_MSG_AMP_QUEUE_MAGIC ||
+	    (ld16(base + off + HEAD_STATUS, __ATOMIC_ACQUIRE) &
+	     VIRTIO_MSG_AMP_STATUS_MASK) == VIRTIO_MSG_AMP_STATUS_SHUTDOWN)
 		return false;
 	st16(base + off + HEAD_STATUS, VIRTIO_MSG_AMP_STATUS_PEER_DEAD,
 	     __ATOMIC_RELEASE);

@@ -685,6 +685,11 @@ bool amp_restart(void)
 	CHECK(vmsg_amp_mark_dead(d.mem, REGION));
 	CHECK(dev_status(&d) == VIRTIO_MSG_AMP_STATUS_PEER_DEAD);
 	CHECK(!vmsg_amp_mark_dead(d.mem, 32));
+	/* SHUTDOWN stays. */
+	vmsg_amp_destroy(d.amp);
+	d.amp = NULL;
+	CHECK(!vmsg_amp_mark_dead(d.mem, REGION));
+	CHECK(dev_status(&d) == VIRTIO_MSG_AMP_STATUS_SHUTDOWN);
 	ok = guard_intact(&d);
 out:
 	drv_close(&d);

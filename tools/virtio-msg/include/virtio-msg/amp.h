@@ -179,7 +179,8 @@ void vmsg_amp_get_stats(const struct vmsg_amp *amp,
  * For the process that owns the region when the device side's process
  * died: if the region holds a valid layout, writes PEER_DEAD in the
  * device side's queue head, so that the driver side learns it at its
- * next doorbell instead of at a time-out.
+ * next doorbell instead of at a time-out. A SHUTDOWN already there is
+ * kept.
  *
  * Return: true if it was written.
  */
