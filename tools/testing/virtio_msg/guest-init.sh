@@ -92,6 +92,11 @@ kmemleak_report() {
 
 run_check() {
 	echo "@@vmsg boot arch=$(uname -m) release=$(uname -r)"
+	# An ivshmem-doorbell device (1af4:1110), when the host added one.
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor" "$d/device" 2>/dev/null | tr '\n' ' ')" = \
+		  "0x1af4 0x1110 " ] && echo "@@vmsg pci ivshmem ${d##*/}"
+	done
 	while read -r kind name what; do
 		watchdog "$name" &
 		dog=$!

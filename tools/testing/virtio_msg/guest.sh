@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# guest.sh MODE ARCH: stage and boot a guest of ARCH.
+# guest.sh MODE ARCH: stage and boot a guest of ARCH (VMSG_AMP: see below).
 #   check  run every suite non-interactively; log in $VMSG_OUT/ARCH/console.log
 #   demo   run the demo, showing its output; exit 0 only if it all worked
 #   shell  interactive shell on the serial console (Ctrl-A X quits QEMU)
@@ -14,7 +14,16 @@ arch=$(vmsg_arch "${2:-x86_64}")
 out=$VMSG_OUT/$arch
 tee=""
 [ "$mode" = demo ] && tee=--tee
-python3 "$VMSG_BENCH/vmsg_run.py" boot --mode "$mode" $tee \
+# VMSG_AMP="DEVICE OPTIONS" (for instance "--rng --console"): start vmsg-amp
+# on the host, built natively, and give the guest an ivshmem-doorbell
+# device served by it. Off by default.
+amp=()
+if [ -n "${VMSG_AMP:-}" ]; then
+	make -s -C "$VMSG_TOP/tools/virtio-msg" OUTPUT="$VMSG_OUT/host-tools" \
+		"$VMSG_OUT/host-tools/backends/vmsg-amp"
+	amp=(--amp-bin "$VMSG_OUT/host-tools/backends/vmsg-amp" --amp "$VMSG_AMP")
+fi
+python3 "$VMSG_BENCH/vmsg_run.py" boot --mode "$mode" $tee "${amp[@]}" \
 	--timeout "${VMSG_TIMEOUT:-1200}" "$arch" "$out/kernel" \
 	"$out/initramfs.cpio" "$out/console.log"
 if [ "$mode" = demo ]; then

@@ -5,6 +5,10 @@
   vmsg_run.py boot ARCH KERNEL INITRD LOG [--timeout S] [--mode M]
       Boot a guest, copy its serial console to LOG, stop it after S seconds
       at most. Mode "shell" is interactive and writes no log.
+      With --amp-bin VMSG_AMP [--amp "ARGS"], start vmsg-amp (the AMP device
+      side, an ivshmem server) first, give the guest an ivshmem-doorbell
+      device connected to it, stop it afterwards and append its output to
+      LOG ("@@vmsg amp: ..." lines).
   vmsg_run.py splats LOG
       Print the kernel splats in a guest log; exit 1 if there is any.
   vmsg_run.py report --suites FILE [--lint FILE] ARCH=LOG...
@@ -19,6 +23,7 @@ non-zero. A guest fails when its kernel log shows any splat.
 import argparse
 import os
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -59,15 +64,59 @@ BEGIN_RE = re.compile(r"@@vmsg begin (\S+)(?: (\S+))?")
 END_RE = re.compile(r"@@vmsg end (\S+)(?: (\S+))?(?: rc=(-?\d+))?")
 
 
+def amp_start(args):
+    """Start vmsg-amp; return (process, QEMU arguments) once it is ready."""
+    sock = args.log + ".ivshmem.sock"
+    out = open(args.log + ".amp", "wb")
+    proc = subprocess.Popen([args.amp_bin, "--socket", sock]
+                            + shlex.split(args.amp), stdin=subprocess.DEVNULL,
+                            stdout=out, stderr=subprocess.STDOUT)
+    out.close()
+    for _ in range(100):
+        with open(args.log + ".amp", "rb") as f:
+            if b"ready" in f.read():
+                break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+    return proc, ["-chardev", "socket,path=%s,id=vmsgamp" % sock,
+                  "-device", "ivshmem-doorbell,chardev=vmsgamp,vectors=1"]
+
+
+def amp_stop(args, proc, log):
+    """SIGTERM vmsg-amp and append what it printed to the guest log."""
+    proc.terminate()
+    try:
+        rc = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+    with open(args.log + ".amp", "rb") as f:
+        for line in f.read().splitlines():
+            log.write(b"@@vmsg amp: " + line + b"\n")
+    log.write(b"@@vmsg amp: rc=%d\n" % rc)
+
+
 def boot(args):
+    amp = None
     cmd = QEMU[args.arch] + [
         "-no-reboot", "-kernel", args.kernel, "-initrd", args.initrd,
         "-net", "none",
         "-append", "console=%s loglevel=%d panic=-1 vmsg.mode=%s"
         % (CONSOLE[args.arch], 7 if args.mode == "shell" else 4, args.mode),
     ]
-    if args.mode == "shell":
+    if args.amp_bin:
+        amp, amp_args = amp_start(args)
+        cmd += amp_args
+    if args.mode == "shell" and not amp:
         os.execvp(cmd[0], cmd + ["-nographic"])
+    if args.mode == "shell":
+        rc = subprocess.call(cmd + ["-nographic"])
+        with open(os.devnull, "wb") as null:
+            amp_stop(args, amp, null)
+        return rc
     cmd += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
     start = time.monotonic()
     with open(args.log, "wb") as log:
@@ -88,6 +137,8 @@ def boot(args):
         if rc == -1:
             log.write(b"\n@@vmsg host: guest killed after %d s\n"
                       % args.timeout)
+        if amp:
+            amp_stop(args, amp, log)
     took = time.monotonic() - start
     with open(args.log + ".time", "w") as f:
         f.write("%.0f\n" % took)
@@ -272,6 +323,10 @@ def main():
     b.add_argument("log", nargs="?", default=os.devnull)
     b.add_argument("--timeout", type=int, default=1800)
     b.add_argument("--mode", default="check")
+    b.add_argument("--amp-bin",
+                   help="vmsg-amp to start for an ivshmem-doorbell device")
+    b.add_argument("--amp", default="--rng",
+                   help="vmsg-amp's device options (default --rng)")
     b.add_argument("--tee", action="store_true",
                    help="also print the console (without kernel lines)")
     r = sub.add_parser("report")

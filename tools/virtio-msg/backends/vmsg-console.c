@@ -6,217 +6,19 @@
  * to it (echo); with --stdio it goes to our stdout instead, and our stdin
  * goes to the driver.
  *
- * Bytes for the driver wait in a buffer of CON_BUF_SIZE bytes until it has
+ * Bytes for the driver wait in a buffer of VMSG_CON_BUF_SIZE bytes until it has
  * receive buffers; past that they are dropped and counted. Transmitted
  * buffers are always returned at once: the driver's console path waits
  * for them with interrupts off.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include <linux/virtio_config.h>
-
-#include <virtio-msg/device.h>
 #include <virtio-msg/loopback.h>
-#include <virtio-msg/virtqueue.h>
 
-#define VIRTIO_ID_CONSOLE	3
-#define CON_RX			0	/* receiveq, port 0 */
-#define CON_TX			1	/* transmitq, port 0 */
-#define CON_QUEUE_SIZE		128
-#define CON_MAX_CHAINS		(4 * CON_QUEUE_SIZE)
-#define CON_MAX_SEGS		16
-#define CON_CHUNK		65536	/* largest buffer taken whole */
-#define CON_BUF_SIZE		(1U << 20)
-/* Config space: cols, rows (le16), max_nr_ports, emerg_wr (le32). */
-#define CON_CONFIG_SIZE		12
-
-#define FEAT(b)			(1U << ((b) % 32))
-
-struct con {
-	bool relay;		/* --stdio: to stdout, from stdin */
-	bool in_eof;
-	/* Bytes on their way to the driver: a ring of CON_BUF_SIZE. */
-	uint8_t *buf;
-	size_t head, len;
-	uint8_t chunk[CON_CHUNK];
-	unsigned long long from_driver, to_driver, dropped;
-};
-
-static const uint32_t con_features[2] = {
-	0,
-	FEAT(VIRTIO_F_VERSION_1) | FEAT(VIRTIO_F_ACCESS_PLATFORM),
-};
-
-static const uint16_t con_queue_max[2] = { CON_QUEUE_SIZE, CON_QUEUE_SIZE };
-
-static const uint8_t con_config[CON_CONFIG_SIZE] = {
-	[4] = 1,		/* max_nr_ports */
-};
-
-/* Queue @len bytes for the driver; what does not fit is dropped. */
-static void con_queue_bytes(struct con *c, const uint8_t *p, size_t len)
-{
-	size_t tail, n;
-
-	if (len > CON_BUF_SIZE - c->len) {
-		c->dropped += len - (CON_BUF_SIZE - c->len);
-		len = CON_BUF_SIZE - c->len;
-	}
-	while (len) {
-		tail = (c->head + c->len) % CON_BUF_SIZE;
-		n = CON_BUF_SIZE - tail;
-		if (n > len)
-			n = len;
-		memcpy(c->buf + tail, p, n);
-		c->len += n;
-		p += n;
-		len -= n;
-	}
-}
-
-/* Move queued bytes into the driver's receive buffers while it has some. */
-static void con_rx_flush(struct vmsg_dev *dev, struct con *c)
-{
-	struct vmsg_iov iov[CON_MAX_SEGS];
-	struct vmsg_vq_elem elem;
-	size_t done, n;
-	ssize_t w;
-	int i, r;
-
-	for (i = 0; i < CON_MAX_CHAINS && c->len; i++) {
-		r = vmsg_vq_pop(dev, CON_RX, &elem, iov, CON_MAX_SEGS);
-		if (r == -ENOBUFS)
-			continue;
-		if (r <= 0)
-			break;
-		done = 0;
-		while (done < elem.in_len && c->len) {
-			n = CON_BUF_SIZE - c->head;
-			if (n > c->len)
-				n = c->len;
-			if (n > elem.in_len - done)
-				n = elem.in_len - done;
-			w = vmsg_iov_write(dev, iov + elem.out_num, elem.in_num,
-					   done, c->buf + c->head, n);
-			if (w <= 0)
-				break;
-			done += w;
-			c->head = (c->head + w) % CON_BUF_SIZE;
-			c->len -= w;
-		}
-		vmsg_vq_push(dev, CON_RX, elem.head, done);
-		c->to_driver += done;
-	}
-	vmsg_vq_notify(dev, CON_RX);
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/*
- * Take what the driver wrote: echo it, or copy it to stdout. Each buffer
- * is copied and returned before the bytes go anywhere, so that a slow
- * stdout never holds one.
- */
-static void con_tx(struct vmsg_dev *dev, struct con *c)
-{
-	struct vmsg_iov iov[CON_MAX_SEGS];
-	struct vmsg_vq_elem elem;
-	size_t len;
-	ssize_t n;
-	int i, r;
-
-	for (i = 0; i < CON_MAX_CHAINS; i++) {
-		r = vmsg_vq_pop(dev, CON_TX, &elem, iov, CON_MAX_SEGS);
-		if (r == -ENOBUFS)
-			continue;
-		if (r <= 0)
-			break;
-		len = elem.out_len < CON_CHUNK ? elem.out_len : CON_CHUNK;
-		n = vmsg_iov_read(dev, iov, elem.out_num, 0, c->chunk, len);
-		vmsg_vq_push(dev, CON_TX, elem.head, 0);
-		if (n < 0)
-			n = 0;
-		c->dropped += elem.out_len - n;
-		c->from_driver += n;
-		if (!c->relay)
-			con_queue_bytes(c, c->chunk, n);
-		else if (write_all(STDOUT_FILENO, c->chunk, n))
-			c->dropped += n;
-	}
-	vmsg_vq_notify(dev, CON_TX);
-	if (c->len)
-		con_rx_flush(dev, c);
-}
-
-static void con_queue_notify(struct vmsg_dev *dev, unsigned int index)
-{
-	struct con *c = vmsg_dev_priv(dev);
-
-	if (index == CON_TX)
-		con_tx(dev, c);
-	else if (index == CON_RX)
-		con_rx_flush(dev, c);
-}
-
-static void con_reset(struct vmsg_dev *dev)
-{
-	struct con *c = vmsg_dev_priv(dev);
-
-	/* An echo is for the session that wrote it; keyboard input stays. */
-	if (!c->relay) {
-		c->dropped += c->len;
-		c->head = 0;
-		c->len = 0;
-	}
-}
-
-/* A buffer with more segments than we take is returned empty. */
-static int con_oversized(struct vmsg_dev *dev, unsigned int index,
-			 const struct vmsg_vq_elem *elem,
-			 const struct vmsg_iov *last)
-{
-	struct con *c = vmsg_dev_priv(dev);
-
-	(void)last;
-	if (index == CON_TX)
-		c->dropped += elem->out_len;
-	return 0;
-}
-
-static const struct vmsg_dev_model con_model = {
-	.device_id = VIRTIO_ID_CONSOLE,
-	.num_feature_blocks = 2,
-	.features = con_features,
-	.required_features = con_features,
-	.config_size = CON_CONFIG_SIZE,
-	.config_init = con_config,
-	.num_queues = 2,
-	.queue_max_size = con_queue_max,
-	.queue_notify = con_queue_notify,
-	.reset = con_reset,
-	.oversized_chain = con_oversized,
-};
+#include "models/models.h"
 
 static void usage(FILE *f, const char *prog)
 {
@@ -242,54 +44,18 @@ static void usage(FILE *f, const char *prog)
 		prog, VMSG_LB_DEFAULT_PATH);
 }
 
-/* Take what stdin has, as much as the buffer holds. */
-static void con_read_stdin(struct con *c)
-{
-	size_t tail, room;
-	ssize_t n;
-
-	tail = (c->head + c->len) % CON_BUF_SIZE;
-	room = CON_BUF_SIZE - c->len;
-	if (room > CON_BUF_SIZE - tail)
-		room = CON_BUF_SIZE - tail;
-	n = read(STDIN_FILENO, c->buf + tail, room);
-	if (n > 0)
-		c->len += n;
-	else if (!n || (errno != EINTR && errno != EAGAIN))
-		c->in_eof = true;
-}
-
-/* With --stdio, wait for stdin as well while its bytes have room. */
-static int con_stdin_fd(void *priv)
-{
-	struct vmsg_lb_serve_dev *served = priv;
-	struct con *c = served->priv;
-
-	if (!c->relay || c->in_eof || c->len >= CON_BUF_SIZE)
-		return -1;
-	return STDIN_FILENO;
-}
-
-static void con_stdin_ready(void *priv)
-{
-	struct vmsg_lb_serve_dev *served = priv;
-	struct con *c = served->priv;
-
-	con_read_stdin(c);
-	con_rx_flush(served->dev, c);
-}
-
+/* Which way the console goes, until the console exists. */
 static int con_parse_opt(int opt, const char *arg, void *priv)
 {
-	struct con *c = priv;
+	bool *relay = priv;
 
 	(void)arg;
 	switch (opt) {
 	case 'e':
-		c->relay = false;
+		*relay = false;
 		return 0;
 	case 's':
-		c->relay = true;
+		*relay = true;
 		return 0;
 	}
 	return -1;
@@ -302,19 +68,19 @@ int main(int argc, char **argv)
 		{ "stdio", no_argument, NULL, 's' },
 		{ }
 	};
-	static struct con c;
+	static struct vmsg_con c;
+	bool relay = false;
 	const struct vmsg_lb_cmdline cmdline = {
 		.short_opts = "es",
 		.long_opts = long_opts,
 		.parse_opt = con_parse_opt,
 		.usage = usage,
-		.priv = &c,
+		.priv = &relay,
 	};
-	struct vmsg_lb_serve_dev served = { .model = &con_model, .priv = &c };
-	const struct vmsg_lb_hooks hooks = {
-		.wait_fd = con_stdin_fd,
-		.fd_ready = con_stdin_ready,
-		.priv = &served,
+	const struct vmsg_serve_hooks hooks = {
+		.wait_fd = vmsg_con_stdin_fd,
+		.fd_ready = vmsg_con_stdin_ready,
+		.priv = &c,
 	};
 	struct vmsg_lb_args args = { .dev_num = 1 };
 	enum vmsg_lb_serve_result result;
@@ -324,25 +90,18 @@ int main(int argc, char **argv)
 	if (!vmsg_lb_parse_args(argc, argv, &cmdline, &args, &exit_status))
 		return exit_status;
 	/* With --stdio, stdout carries the console: talk on stderr. */
-	status = c.relay ? stderr : stdout;
-	c.buf = malloc(CON_BUF_SIZE);
-	if (!c.buf) {
-		fprintf(stderr, "%s\n", strerror(errno));
+	status = relay ? stderr : stdout;
+	if (vmsg_con_init(&c, args.dev_num, relay))
 		return 1;
-	}
 	/* A reader that went away must not kill us; write() reports it. */
 	signal(SIGPIPE, SIG_IGN);
 
-	served.dev_num = args.dev_num;
-	result = vmsg_lb_serve(&args, &served, 1,
+	result = vmsg_lb_serve(&args, &c.served, 1,
 			       args.quiet ? NULL : status, &hooks);
 	if (result == VMSG_LB_NOT_SERVED) {
-		free(c.buf);
+		vmsg_con_fini(&c, NULL);
 		return 1;
 	}
-	if (!args.quiet)
-		fprintf(status, "%llu bytes from the driver, %llu to it, %llu dropped\n",
-			c.from_driver, c.to_driver, c.dropped + c.len);
-	free(c.buf);
+	vmsg_con_fini(&c, args.quiet ? NULL : status);
 	return result == VMSG_LB_STOPPED ? 0 : 1;
 }

@@ -200,6 +200,11 @@ static void dev_reset(struct vmsg_dev *dev)
 		m->reset(dev);
 }
 
+void vmsg_dev_reset(struct vmsg_dev *dev)
+{
+	dev_reset(dev);
+}
+
 static bool features_acceptable(struct vmsg_dev *dev)
 {
 	const struct vmsg_dev_model *m = dev->model;

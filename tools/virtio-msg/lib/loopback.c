@@ -24,22 +24,12 @@
 /* Largest piece one MEM ioctl moves. */
 #define LB_MEM_CHUNK	(1U << 30)
 
-struct lb_dev {
-	struct vmsg_lb *lb;
-	uint16_t dev_num;
-	struct vmsg_dev *dev;
-};
-
 struct vmsg_lb {
 	int fd;
 	size_t max_msg_size;
-	unsigned int wire;		/* VIRTIO_MSG_WIRE_* */
-	uint32_t transport_features;
 	bool added;			/* a device was added, ever */
-	struct lb_dev **devs;
-	size_t nr_devs;
+	struct vmsg_transport *t;	/* the devices */
 	uint8_t *rbuf;
-	uint8_t *wbuf;
 };
 
 int vmsg_lb_fd(const struct vmsg_lb *lb)
@@ -86,22 +76,6 @@ int vmsg_lb_mem_write(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
 		      (void *)src, len);
 }
 
-/* struct vmsg_bus_ops for the library; bus_ctx is a struct lb_dev. */
-static int lb_dev_mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
-{
-	struct lb_dev *d = ctx;
-
-	return vmsg_lb_mem_read(d->lb, d->dev_num, addr, dst, len);
-}
-
-static int lb_dev_mem_write(void *ctx, uint64_t addr, const void *src,
-			    size_t len)
-{
-	struct lb_dev *d = ctx;
-
-	return vmsg_lb_mem_write(d->lb, d->dev_num, addr, src, len);
-}
-
 /*
  * One write() is one message. The kernel queues it for delivery and waits
  * for room only while its ring is full, for a bounded time (EAGAIN then).
@@ -118,17 +92,27 @@ static int lb_send(struct vmsg_lb *lb, const void *msg, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-static int lb_dev_send_event(void *ctx, const void *msg, size_t len)
+static int lb_t_mem_read(void *ctx, uint16_t dev_num, uint64_t addr,
+			 void *dst, size_t len)
 {
-	struct lb_dev *d = ctx;
-
-	return lb_send(d->lb, msg, len);
+	return vmsg_lb_mem_read(ctx, dev_num, addr, dst, len);
 }
 
-static const struct vmsg_bus_ops lb_bus_ops = {
-	.mem_read = lb_dev_mem_read,
-	.mem_write = lb_dev_mem_write,
-	.send_event = lb_dev_send_event,
+static int lb_t_mem_write(void *ctx, uint16_t dev_num, uint64_t addr,
+			  const void *src, size_t len)
+{
+	return vmsg_lb_mem_write(ctx, dev_num, addr, src, len);
+}
+
+static int lb_t_send(void *ctx, const void *msg, size_t len)
+{
+	return lb_send(ctx, msg, len);
+}
+
+static const struct vmsg_transport_ops lb_transport_ops = {
+	.mem_read = lb_t_mem_read,
+	.mem_write = lb_t_mem_write,
+	.send = lb_t_send,
 };
 
 struct vmsg_lb *vmsg_lb_open(const char *path)
@@ -159,10 +143,10 @@ struct vmsg_lb *vmsg_lb_open(const char *path)
 	 */
 	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
 	lb->max_msg_size = info.max_msg_size;
-	lb->wire = VIRTIO_MSG_WIRE_V1;
 	lb->rbuf = malloc(lb->max_msg_size);
-	lb->wbuf = malloc(lb->max_msg_size);
-	if (!lb->rbuf || !lb->wbuf)
+	lb->t = vmsg_transport_create(&lb_transport_ops, lb,
+				      lb->max_msg_size);
+	if (!lb->rbuf || !lb->t)
 		goto err_close;
 	return lb;
 
@@ -170,7 +154,7 @@ err_close:
 	err = errno;
 	close(lb->fd);
 	free(lb->rbuf);
-	free(lb->wbuf);
+	vmsg_transport_destroy(lb->t);
 	errno = err;
 err_free:
 	err = errno;
@@ -202,9 +186,7 @@ int vmsg_lb_set_wire(struct vmsg_lb *lb, unsigned int wire,
 		if (wire != VIRTIO_MSG_WIRE_V1)
 			return -EPROTONOSUPPORT;
 	}
-	lb->wire = wire;
-	lb->transport_features = features;
-	return 0;
+	return vmsg_transport_set_wire(lb->t, wire, features);
 }
 
 int vmsg_lb_set_window(struct vmsg_lb *lb, uint64_t size, uint64_t base)
@@ -228,40 +210,18 @@ int vmsg_lb_set_window(struct vmsg_lb *lb, uint64_t size, uint64_t base)
 
 unsigned int vmsg_lb_wire(const struct vmsg_lb *lb)
 {
-	return lb->wire;
+	return vmsg_transport_wire(lb->t);
 }
 
 void vmsg_lb_close(struct vmsg_lb *lb)
 {
-	size_t i;
-
 	if (!lb)
 		return;
 	/* Closing first: the driver side stops before the models go. */
 	close(lb->fd);
-	for (i = 0; i < lb->nr_devs; i++) {
-		vmsg_dev_destroy(lb->devs[i]->dev);
-		free(lb->devs[i]);
-	}
-	free(lb->devs);
+	vmsg_transport_destroy(lb->t);
 	free(lb->rbuf);
-	free(lb->wbuf);
 	free(lb);
-}
-
-static struct lb_dev *lb_find(struct vmsg_lb *lb, uint16_t dev_num,
-			      size_t *index)
-{
-	size_t i;
-
-	for (i = 0; i < lb->nr_devs; i++) {
-		if (lb->devs[i]->dev_num == dev_num) {
-			if (index)
-				*index = i;
-			return lb->devs[i];
-		}
-	}
-	return NULL;
 }
 
 static bool model_has_feature(const struct vmsg_dev_model *m,
@@ -279,7 +239,7 @@ struct vmsg_dev *vmsg_lb_add_device(struct vmsg_lb *lb, uint16_t dev_num,
 		.size = sizeof(req),
 		.dev_num = dev_num,
 	};
-	struct lb_dev *d, **devs;
+	struct vmsg_dev *dev;
 	int err;
 
 	/* The loopback bus reaches memory only through the DMA API. */
@@ -288,44 +248,18 @@ struct vmsg_dev *vmsg_lb_add_device(struct vmsg_lb *lb, uint16_t dev_num,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (lb_find(lb, dev_num, NULL)) {
-		errno = EEXIST;
+	dev = vmsg_transport_add(lb->t, dev_num, model, priv);
+	if (!dev)
 		return NULL;
-	}
-	devs = realloc(lb->devs, (lb->nr_devs + 1) * sizeof(*devs));
-	if (!devs)
-		return NULL;
-	lb->devs = devs;
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	d->lb = lb;
-	d->dev_num = dev_num;
-	d->dev = vmsg_dev_create(model, &lb_bus_ops, d, dev_num,
-				 lb->max_msg_size, priv);
-	if (!d->dev)
-		goto err_free;
-	err = vmsg_dev_set_wire(d->dev, lb->wire, lb->transport_features);
-	if (err) {
-		errno = -err;
-		goto err_destroy;
-	}
 	/* The device must exist before the driver side asks about it. */
-	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, &req))
-		goto err_destroy;
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, &req)) {
+		err = errno;
+		vmsg_transport_remove(lb->t, dev_num);
+		errno = err;
+		return NULL;
+	}
 	lb->added = true;
-	lb->devs[lb->nr_devs++] = d;
-	return d->dev;
-
-err_destroy:
-	err = errno;
-	vmsg_dev_destroy(d->dev);
-	errno = err;
-err_free:
-	err = errno;
-	free(d);
-	errno = err;
-	return NULL;
+	return dev;
 }
 
 int vmsg_lb_remove_device(struct vmsg_lb *lb, uint16_t dev_num)
@@ -334,55 +268,14 @@ int vmsg_lb_remove_device(struct vmsg_lb *lb, uint16_t dev_num)
 		.size = sizeof(req),
 		.dev_num = dev_num,
 	};
-	struct lb_dev *d;
-	size_t i;
 	int ret = 0;
 
-	d = lb_find(lb, dev_num, &i);
-	if (!d)
+	if (!vmsg_transport_find(lb->t, dev_num))
 		return -ENOENT;
 	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, &req))
 		ret = -errno;
-	vmsg_dev_destroy(d->dev);
-	free(d);
-	lb->devs[i] = lb->devs[--lb->nr_devs];
+	vmsg_transport_remove(lb->t, dev_num);
 	return ret;
-}
-
-/* Bus requests the driver side may send: only PING needs an answer. */
-static void lb_bus_message(struct vmsg_lb *lb, const struct vmsg_msg *msg)
-{
-	size_t size = VIRTIO_MSG_HDR_SIZE + sizeof(struct virtio_msg_bus_ping);
-
-	if (msg->msg_id != VIRTIO_MSG_BUS_PING ||
-	    msg->payload_len != sizeof(struct virtio_msg_bus_ping) ||
-	    (msg->type & VIRTIO_MSG_TYPE_RESPONSE))
-		return;
-	vmsg_hdr_build(lb->wbuf, VIRTIO_MSG_TYPE_BUS | VIRTIO_MSG_TYPE_RESPONSE,
-		       msg->msg_id, 0, msg->token, size);
-	memcpy(lb->wbuf + VIRTIO_MSG_HDR_SIZE, msg->payload,
-	       sizeof(struct virtio_msg_bus_ping));
-	lb_send(lb, lb->wbuf, size);
-}
-
-static void lb_dispatch(struct vmsg_lb *lb, size_t len)
-{
-	struct vmsg_msg msg;
-	struct lb_dev *d;
-	ssize_t n;
-
-	if (vmsg_msg_parse(lb->rbuf, len, lb->max_msg_size, &msg))
-		return;
-	if (msg.type & VIRTIO_MSG_TYPE_BUS) {
-		lb_bus_message(lb, &msg);
-		return;
-	}
-	d = lb_find(lb, msg.dev_num, NULL);
-	if (!d)
-		return;
-	n = vmsg_dev_handle(d->dev, lb->rbuf, len, lb->wbuf, lb->max_msg_size);
-	if (n > 0)
-		lb_send(lb, lb->wbuf, n);
 }
 
 int vmsg_lb_process(struct vmsg_lb *lb)
@@ -397,7 +290,7 @@ int vmsg_lb_process(struct vmsg_lb *lb)
 				break;
 			return -errno;
 		}
-		lb_dispatch(lb, n);
+		vmsg_transport_dispatch(lb->t, lb->rbuf, n);
 	}
 	return count;
 }
@@ -409,7 +302,7 @@ int vmsg_lb_process(struct vmsg_lb *lb)
  */
 static int lb_loop(struct vmsg_lb *lb, const sigset_t *sigmask,
 		   volatile sig_atomic_t *stop,
-		   const struct vmsg_lb_hooks *hooks)
+		   const struct vmsg_serve_hooks *hooks)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = lb->fd, .events = POLLIN },
@@ -672,9 +565,9 @@ static bool lb_serve_wire(struct vmsg_lb *lb, const char *path,
 }
 
 enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
-					struct vmsg_lb_serve_dev *devs,
+					struct vmsg_serve_dev *devs,
 					size_t nr_devs, FILE *status,
-					const struct vmsg_lb_hooks *hooks)
+					const struct vmsg_serve_hooks *hooks)
 {
 	enum vmsg_lb_serve_result result = VMSG_LB_STOPPED;
 	const char *path = args->path ? args->path : VMSG_LB_DEFAULT_PATH;

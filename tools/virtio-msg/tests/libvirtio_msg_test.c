@@ -26,6 +26,8 @@
 #include <virtio-msg/loopback.h>
 #include <virtio-msg/virtqueue.h>
 
+#include "amp_test.h"
+
 /* ------------------------------------------------------------------ */
 /* Fake bus: driver memory, accessor with failure injection, events.   */
 
@@ -2883,6 +2885,17 @@ static const struct test tests[] = {
 	T(lb_parse_args_wire),
 	T(lb_parse_args_help),
 	T(lb_parse_args_bad),
+	T(amp_layout_and_handshake),
+	T(amp_messages_and_one_doorbell),
+	T(amp_virtqueue_roundtrip),
+	T(amp_hostile_addresses),
+	T(amp_hostile_indices),
+	T(amp_hostile_sizes),
+	T(amp_flood),
+	T(amp_restart),
+	T(amp_notification_words),
+	T(amp_bad_config),
+	T(amp_ivshmem_protocol),
 };
 
 int main(void)

@@ -301,6 +301,16 @@ bool vmsg_dev_has_feature(const struct vmsg_dev *dev, unsigned int bit);
 void vmsg_dev_set_needs_reset(struct vmsg_dev *dev);
 
 /**
+ * vmsg_dev_reset() - reset the device as if the driver wrote status 0
+ * @dev: device
+ *
+ * For a bus whose peer restarted: features, queues and configuration
+ * contents go back to their initial state and the model's reset callback
+ * runs. The configuration generation is kept.
+ */
+void vmsg_dev_reset(struct vmsg_dev *dev);
+
+/**
  * vmsg_dev_config_generation() - current configuration generation
  * @dev: device
  *

@@ -21,6 +21,7 @@
 #include <linux/virtio_msg.h>
 
 #include <virtio-msg/device.h>
+#include <virtio-msg/transport.h>
 
 /* Where the character device usually is. */
 #define VMSG_LB_DEFAULT_PATH	"/dev/virtio-msg-loopback"
@@ -298,39 +299,6 @@ bool vmsg_lb_parse_args(int argc, char **argv,
 			struct vmsg_lb_args *args, int *exit_status);
 
 /**
- * struct vmsg_lb_serve_dev - a device vmsg_lb_serve() offers
- * @dev_num: device number, unique among those served
- * @model: device model (as for vmsg_lb_add_device())
- * @priv: model private data
- * @dev: set by vmsg_lb_serve() once the device is offered, and back to
- *	NULL once it is removed
- */
-struct vmsg_lb_serve_dev {
-	uint16_t dev_num;
-	const struct vmsg_dev_model *model;
-	void *priv;
-	struct vmsg_dev *dev;
-};
-
-/**
- * struct vmsg_lb_hooks - a backend's own work in the serving loop
- * @work: called after each batch of messages, for work the backend left
- *	for later; returns true while some is left, so that the loop goes
- *	on without waiting. May be NULL
- * @wait_fd: called before each wait: a descriptor to wait on for reading
- *	as well as the bus, or -1 for none this time. May be NULL
- * @fd_ready: called when that descriptor is readable, or hung up;
- *	required with @wait_fd
- * @priv: handed to each
- */
-struct vmsg_lb_hooks {
-	bool (*work)(void *priv);
-	int (*wait_fd)(void *priv);
-	void (*fd_ready)(void *priv);
-	void *priv;
-};
-
-/**
  * enum vmsg_lb_serve_result - how vmsg_lb_serve() ended
  * @VMSG_LB_STOPPED: served until SIGTERM or SIGINT
  * @VMSG_LB_FAILED: served, until the character device failed
@@ -362,8 +330,8 @@ enum vmsg_lb_serve_result {
  * Return: how the serving ended.
  */
 enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
-					struct vmsg_lb_serve_dev *devs,
+					struct vmsg_serve_dev *devs,
 					size_t nr_devs, FILE *status,
-					const struct vmsg_lb_hooks *hooks);
+					const struct vmsg_serve_hooks *hooks);
 
 #endif /* _VIRTIO_MSG_LOOPBACK_H */

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmsg-amp: the device side of the virtio-msg AMP bus for QEMU guests
+ * with an ivshmem-doorbell device. Plays the ivshmem server on a UNIX
+ * socket, creates the shared region and serves block, network, entropy
+ * and console devices through it (the same device models as the loopback
+ * backends).
+ *
+ * Three ways to run it:
+ *  - one process (default): server and devices together;
+ *  - --server-only with --device-socket: a long-lived server that owns
+ *    the region and the doorbells, and marks the device side PEER_DEAD
+ *    when its process goes;
+ *  - --connect: the devices, in a process that connects to such a server
+ *    and may be stopped and started again while the guest runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/virtio_msg.h>
+
+#include <virtio-msg/amp.h>
+#include <virtio-msg/ivshmem.h>
+#include <virtio-msg/loopback.h>
+
+#include "models/models.h"
+
+#define AMP_DEFAULT_SIZE_MIB	4
+/* Without doorbells, the hand-shake is still looked at this often. */
+#define AMP_TICK_MS		200
+#define AMP_CONNECT_MS		5000
+#define AMP_MAX_DEVS		5
+
+struct opts {
+	const char *socket, *device_socket, *connect, *shm;
+	unsigned long size_mib, vectors, elements, element_size, notif;
+	unsigned int wire;
+	bool server_only, quiet;
+	const char *blk;
+	bool net, rng, console;
+};
+
+struct state {
+	struct opts o;
+	uint8_t *region;
+	size_t size;
+	struct vmsg_ivshm_server *srv;
+	struct vmsg_ivshm_client *cli;
+	struct vmsg_amp *amp;
+	struct vmsg_serve_dev *devs[AMP_MAX_DEVS];
+	unsigned int nr_devs;
+	struct vmsg_blk blk;
+	struct vmsg_net net;
+	struct vmsg_rng rng;
+	struct vmsg_con con;
+	struct vmsg_serve_dev rng_served;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s --socket PATH [options] DEVICES\n"
+		"       %s --server-only --socket PATH --device-socket PATH [options]\n"
+		"       %s --connect PATH [options] DEVICES\n"
+		"Serve virtio devices over the virtio-msg AMP bus to a QEMU guest with\n"
+		"  -chardev socket,path=PATH,id=ivs\n"
+		"  -device ivshmem-doorbell,chardev=ivs,vectors=1\n"
+		"\n"
+		"Devices, numbered from 0 in this order:\n"
+		"      --blk FILE|MIB    a disk backed by FILE, or by MIB MiB of memory\n"
+		"      --net             two virtio-net devices wired back to back\n"
+		"      --rng             virtio-rng (getrandom())\n"
+		"      --console         virtio console, one port, echo\n"
+		"\n"
+		"Server:\n"
+		"  -s, --socket PATH       ivshmem server socket for the guests\n"
+		"      --device-socket PATH  with --server-only: socket for --connect\n"
+		"      --server-only       no devices: own the region and the doorbells;\n"
+		"                          mark the device side dead when its process goes\n"
+		"  -c, --connect PATH      serve the devices through the server at PATH\n"
+		"                          (a --device-socket); may be restarted at will\n"
+		"  -m, --shm PATH          the region in file PATH (default: anonymous)\n"
+		"  -S, --size MIB          region size, a power of two (default %u)\n"
+		"      --vectors N         eventfds per peer, as QEMU's vectors= (default 1)\n"
+		"\n"
+		"Layout:\n"
+		"      --elements N        elements per message queue (default %u)\n"
+		"      --element-size N    bytes per element, the largest message\n"
+		"                          (default %u)\n"
+		"      --notif N           notification words per direction (default 0)\n"
+		"      --wire GEN          wire generation, v1 (default) or v2\n"
+		"  -q, --quiet             print nothing but errors\n"
+		"  -h, --help              show this help\n"
+		"\n"
+		"Prints \"ready\" once serving, and a line per guest that connects or\n"
+		"leaves. SIGTERM or SIGINT writes SHUTDOWN, rings and exits with status 0.\n",
+		prog, prog, prog, AMP_DEFAULT_SIZE_MIB, VMSG_AMP_DEFAULT_ELEMENTS,
+		VMSG_AMP_DEFAULT_ELEMENT_SIZE);
+}
+
+enum {
+	OPT_DEVICE_SOCKET = 0x100, OPT_SERVER_ONLY, OPT_VECTORS,
+	OPT_ELEMENTS, OPT_ELEMENT_SIZE, OPT_NOTIF, OPT_WIRE,
+	OPT_BLK, OPT_NET, OPT_RNG, OPT_CONSOLE,
+};
+
+static int parse_num(const char *name, const char *arg, unsigned long min,
+		     unsigned long max, unsigned long *val)
+{
+	if (vmsg_lb_parse_num(arg, min, max, val)) {
+		fprintf(stderr, "bad %s: %s\n", name, arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 to go on, else the exit status + 1. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option long_opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "device-socket", required_argument, NULL, OPT_DEVICE_SOCKET },
+		{ "server-only", no_argument, NULL, OPT_SERVER_ONLY },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "shm", required_argument, NULL, 'm' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "vectors", required_argument, NULL, OPT_VECTORS },
+		{ "elements", required_argument, NULL, OPT_ELEMENTS },
+		{ "element-size", required_argument, NULL, OPT_ELEMENT_SIZE },
+		{ "notif", required_argument, NULL, OPT_NOTIF },
+		{ "wire", required_argument, NULL, OPT_WIRE },
+		{ "blk", required_argument, NULL, OPT_BLK },
+		{ "net", no_argument, NULL, OPT_NET },
+		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "console", no_argument, NULL, OPT_CONSOLE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int opt, bad = 0;
+
+	while ((opt = getopt_long(argc, argv, "s:c:m:S:qh", long_opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			o->socket = optarg;
+			break;
+		case OPT_DEVICE_SOCKET:
+			o->device_socket = optarg;
+			break;
+		case OPT_SERVER_ONLY:
+			o->server_only = true;
+			break;
+		case 'c':
+			o->connect = optarg;
+			break;
+		case 'm':
+			o->shm = optarg;
+			break;
+		case 'S':
+			bad |= parse_num("size", optarg, 1, 1UL << 16,
+					 &o->size_mib);
+			break;
+		case OPT_VECTORS:
+			bad |= parse_num("vectors", optarg, 1,
+					 VMSG_IVSHM_MAX_VECTORS, &o->vectors);
+			break;
+		case OPT_ELEMENTS:
+			bad |= parse_num("elements", optarg,
+					 VIRTIO_MSG_AMP_MIN_ELEMENTS, 65535,
+					 &o->elements);
+			break;
+		case OPT_ELEMENT_SIZE:
+			bad |= parse_num("element size", optarg,
+					 VIRTIO_MSG_MAX_SIZE_MIN, 65535,
+					 &o->element_size);
+			break;
+		case OPT_NOTIF:
+			bad |= parse_num("notif", optarg, 0,
+					 VIRTIO_MSG_AMP_MAX_NOTIF, &o->notif);
+			break;
+		case OPT_WIRE:
+			bad |= vmsg_lb_parse_wire(optarg, &o->wire);
+			break;
+		case OPT_BLK:
+			o->blk = optarg;
+			break;
+		case OPT_NET:
+			o->net = true;
+			break;
+		case OPT_RNG:
+			o->rng = true;
+			break;
+		case OPT_CONSOLE:
+			o->console = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 1;
+		default:
+			usage(stderr, argv[0]);
+			return 3;
+		}
+		if (bad)
+			return 3;
+	}
+	if (optind != argc || (o->size_mib & (o->size_mib - 1)) ||
+	    !o->socket == !o->connect || (o->server_only && !o->device_socket) ||
+	    (o->device_socket && !o->server_only) ||
+	    (o->server_only && (o->blk || o->net || o->rng || o->console)) ||
+	    (!o->server_only && !o->blk && !o->net && !o->rng &&
+	     !o->console)) {
+		usage(stderr, argv[0]);
+		return 3;
+	}
+	return 0;
+}
+
+/* The region: a file kept for a restart, or anonymous memory. */
+static int open_region(const struct opts *o, size_t size)
+{
+	struct stat st;
+	int fd;
+
+	if (o->shm)
+		fd = open(o->shm, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	else
+		fd = memfd_create("vmsg-amp", MFD_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) ||
+	    ((size_t)st.st_size != size && ftruncate(fd, size))) {
+		fprintf(stderr, "%s: %s\n", o->shm ? o->shm : "memfd",
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int map_region(struct state *s, int fd)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) || st.st_size <= 0) {
+		fprintf(stderr, "region: %s\n", strerror(errno ? errno : EINVAL));
+		return -1;
+	}
+	s->size = st.st_size;
+	p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "region: %s\n", strerror(errno));
+		return -1;
+	}
+	s->region = p;
+	return 0;
+}
+
+static void ring_server(void *ctx)
+{
+	struct state *s = ctx;
+
+	vmsg_ivshm_server_ring_guests(s->srv, 0);
+}
+
+static void ring_client(void *ctx)
+{
+	struct state *s = ctx;
+
+	vmsg_ivshm_client_ring(s->cli, -1, 0);
+}
+
+static void guest_join(void *priv, int64_t id)
+{
+	struct state *s = priv;
+
+	if (!s->o.quiet) {
+		printf("guest %lld connected\n", (long long)id);
+		fflush(stdout);
+	}
+}
+
+static void guest_leave(void *priv, int64_t id)
+{
+	struct state *s = priv;
+
+	if (!s->o.quiet) {
+		printf("guest %lld left\n", (long long)id);
+		fflush(stdout);
+	}
+	if (s->amp && !vmsg_ivshm_server_nr_guests(s->srv))
+		vmsg_amp_peer_gone(s->amp);
+}
+
+/* The device side's process went: tell the guests at once. */
+static void device_leave(void *priv)
+{
+	struct state *s = priv;
+
+	if (vmsg_amp_mark_dead(s->region, s->size))
+		vmsg_ivshm_server_ring_guests(s->srv, 0);
+	if (!s->o.quiet) {
+		printf("device side left\n");
+		fflush(stdout);
+	}
+}
+
+static int setup_devices(struct state *s)
+{
+	struct vmsg_transport *t = vmsg_amp_transport(s->amp);
+	uint16_t num = 0;
+	unsigned long mib = 0;
+	unsigned int i;
+
+	if (s->o.wire && vmsg_transport_set_wire(t, s->o.wire, 0))
+		return -1;
+	if (s->o.blk) {
+		bool is_size = !vmsg_lb_parse_num(s->o.blk, 1, 1UL << 20, &mib);
+
+		if (vmsg_blk_open(&s->blk, is_size ? NULL : s->o.blk, mib,
+				  false, num))
+			return -1;
+		s->blk.served.dev_num = num++;
+		s->devs[s->nr_devs++] = &s->blk.served;
+	}
+	if (s->o.net) {
+		s->net = (struct vmsg_net)VMSG_NET_DEFAULTS;
+		s->net.ports[0].dev_num = num++;
+		s->net.ports[1].dev_num = num++;
+		if (vmsg_net_init(&s->net, 1500))
+			return -1;
+		s->devs[s->nr_devs++] = &s->net.served[0];
+		s->devs[s->nr_devs++] = &s->net.served[1];
+	}
+	if (s->o.rng) {
+		s->rng_served = (struct vmsg_serve_dev){
+			.dev_num = num++, .model = &vmsg_rng_model,
+			.priv = &s->rng,
+		};
+		s->devs[s->nr_devs++] = &s->rng_served;
+	}
+	if (s->o.console) {
+		if (vmsg_con_init(&s->con, num++, false))
+			return -1;
+		s->devs[s->nr_devs++] = &s->con.served;
+	}
+	for (i = 0; i < s->nr_devs; i++) {
+		s->devs[i]->dev = vmsg_transport_add(t, s->devs[i]->dev_num,
+						     s->devs[i]->model,
+						     s->devs[i]->priv);
+		if (!s->devs[i]->dev) {
+			fprintf(stderr, "device %u: %s\n", s->devs[i]->dev_num,
+				strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int create_amp(struct state *s, uint32_t peer_id)
+{
+	struct vmsg_amp_config cfg = {
+		.num_elements = s->o.elements,
+		.element_size = s->o.element_size,
+		.num_notif = s->o.notif,
+		.vq_notif_per_device = 1,
+		.peer_id = peer_id,
+		.ring = s->srv ? ring_server : ring_client,
+		.ring_ctx = s,
+	};
+
+	s->amp = vmsg_amp_create(s->region, s->size, &cfg);
+	if (!s->amp) {
+		fprintf(stderr, "layout: %s\n", strerror(errno));
+		return -1;
+	}
+	return setup_devices(s);
+}
+
+/* Serve until a signal; 0, or -1 when the server went away. */
+static int serve(struct state *s, const sigset_t *wait_mask)
+{
+	struct pollfd pfd[VMSG_IVSHM_MAX_PEERS + 5];
+	unsigned int n, nsrv = 0;
+	int efd = -1, csock = -1, timeout, ret;
+	bool more = false, left;
+
+	if (s->srv && s->amp)
+		efd = vmsg_ivshm_server_device_efd(s->srv, 0);
+	if (s->cli) {
+		efd = vmsg_ivshm_client_efd(s->cli, 0);
+		csock = vmsg_ivshm_client_fd(s->cli);
+	}
+	while (!stop) {
+		if (s->amp) {
+			more = vmsg_amp_poll(s->amp) > 0;
+			if (s->o.net && vmsg_net_resume_tx(&s->net))
+				more = true;
+		}
+		n = 0;
+		if (s->srv)
+			n = nsrv = vmsg_ivshm_server_pollfds(s->srv, pfd);
+		pfd[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = csock, .events = POLLIN };
+		timeout = more ? 0 : AMP_TICK_MS;
+		ret = ppoll(pfd, n, &(struct timespec){
+				.tv_sec = timeout / 1000,
+				.tv_nsec = (timeout % 1000) * 1000000L },
+			    wait_mask);
+		if (ret <= 0)
+			continue;
+		if (s->srv)
+			vmsg_ivshm_server_handle(s->srv, pfd, nsrv);
+		if (efd >= 0 && pfd[n - 2].revents)
+			vmsg_efd_drain(efd);
+		if (csock >= 0 && pfd[n - 1].revents) {
+			left = false;
+			if (vmsg_ivshm_client_handle(s->cli, NULL, &left)) {
+				fprintf(stderr, "server: connection lost\n");
+				return -1;
+			}
+			if (left && !vmsg_ivshm_client_nr_peers(s->cli))
+				vmsg_amp_peer_gone(s->amp);
+		}
+	}
+	return 0;
+}
+
+static void catch_signals(sigset_t *wait_mask)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, wait_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int start(struct state *s)
+{
+	const struct vmsg_ivshm_events ev = {
+		.guest_join = guest_join,
+		.guest_leave = guest_leave,
+		.device_leave = device_leave,
+		.priv = s,
+	};
+	int fd;
+
+	if (s->o.connect) {
+		s->cli = vmsg_ivshm_client_connect(s->o.connect, s->o.vectors,
+						   AMP_CONNECT_MS);
+		if (!s->cli) {
+			fprintf(stderr, "%s: %s\n", s->o.connect,
+				strerror(errno));
+			return -1;
+		}
+		if (map_region(s, vmsg_ivshm_client_shm_fd(s->cli)))
+			return -1;
+		return create_amp(s, vmsg_ivshm_client_id(s->cli));
+	}
+	fd = open_region(&s->o, (size_t)s->o.size_mib << 20);
+	if (fd < 0 || map_region(s, fd))
+		return -1;
+	s->srv = vmsg_ivshm_server_create(s->o.socket, s->o.device_socket, fd,
+					  s->o.vectors, &ev);
+	close(fd);
+	if (!s->srv) {
+		fprintf(stderr, "%s: %s\n", s->o.socket, strerror(errno));
+		return -1;
+	}
+	if (s->o.server_only)
+		return 0;
+	return create_amp(s, VMSG_IVSHM_DEVICE_ID);
+}
+
+int main(int argc, char **argv)
+{
+	static struct state s = {
+		.o = {
+			.size_mib = AMP_DEFAULT_SIZE_MIB,
+			.vectors = 1,
+		},
+	};
+	struct vmsg_amp_stats st;
+	sigset_t wait_mask;
+	int ret;
+
+	ret = parse_args(argc, argv, &s.o);
+	if (ret)
+		return ret - 1;
+	catch_signals(&wait_mask);
+	ret = start(&s);
+	if (!ret) {
+		if (!s.o.quiet) {
+			printf("ready\n");
+			fflush(stdout);
+		}
+		ret = serve(&s, &wait_mask);
+	}
+	if (s.amp) {
+		vmsg_amp_get_stats(s.amp, &st);
+		/* SHUTDOWN and a doorbell, then the devices go. */
+		vmsg_amp_destroy(s.amp);
+		if (!s.o.quiet)
+			printf("%llu messages in, %llu out, %llu dropped, %llu restarts, %llu peer errors\n",
+			       (unsigned long long)st.received,
+			       (unsigned long long)st.sent,
+			       (unsigned long long)st.send_dropped,
+			       (unsigned long long)st.restarts,
+			       (unsigned long long)st.peer_errors);
+	}
+	if (s.o.blk && vmsg_blk_close(&s.blk))
+		ret = -1;
+	if (s.o.net)
+		vmsg_net_fini(&s.net, NULL);
+	if (s.o.console)
+		vmsg_con_fini(&s.con, NULL);
+	vmsg_ivshm_server_destroy(s.srv);
+	vmsg_ivshm_client_close(s.cli);
+	if (s.region)
+		munmap(s.region, s.size);
+	return ret ? 1 : 0;
+}
