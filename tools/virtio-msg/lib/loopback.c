@@ -28,6 +28,7 @@ struct vmsg_lb {
 	int fd;
 	size_t max_msg_size;
 	bool added;			/* a device was added, ever */
+	uint32_t transport_features;	/* as last given to SET_PARAMS */
 	struct vmsg_transport *t;	/* the devices */
 	uint8_t *rbuf;
 };
@@ -186,6 +187,7 @@ int vmsg_lb_set_wire(struct vmsg_lb *lb, unsigned int wire,
 		if (wire != VIRTIO_MSG_WIRE_V1)
 			return -EPROTONOSUPPORT;
 	}
+	lb->transport_features = features;
 	return vmsg_transport_set_wire(lb->t, wire, features);
 }
 
@@ -193,7 +195,8 @@ int vmsg_lb_set_window(struct vmsg_lb *lb, uint64_t size, uint64_t base)
 {
 	struct virtio_msg_lb_params params = {
 		.size = sizeof(params),
-		.wire = lb->wire,
+		/* SET_PARAMS states everything again: keep the generation. */
+		.wire = vmsg_transport_wire(lb->t),
 		.features = lb->transport_features,
 		.window_size = size,
 		.window_base = base,
