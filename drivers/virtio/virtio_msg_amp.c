@@ -460,6 +460,16 @@ static void amp_ring(struct vmsg_amp *amp, unsigned int n)
 		amp->cfg.ops->ring(amp->cfg.priv);
 }
 
+/*
+ * Ring for a status change. Not on a device side that takes one message
+ * per doorbell: it would wait for a message that never comes.
+ */
+static void amp_ring_status(struct vmsg_amp *amp)
+{
+	if (!(amp->cfg.flags & VMSG_AMP_F_DOORBELL_PER_MSG))
+		amp_ring(amp, 1);
+}
+
 /* The link state machine has something to look at. Any context. */
 static void amp_kick_link(struct vmsg_amp *amp)
 {
@@ -928,7 +938,7 @@ static void amp_restart_own(struct vmsg_amp *amp)
 	amp_reset_own(amp);
 	/* Release: the reset before READY. */
 	amp_set_status(amp, VIRTIO_MSG_AMP_STATUS_READY);
-	amp_ring(amp, 1);
+	amp_ring_status(amp);
 	amp->link = VMSG_AMP_LINK_READY;
 	amp->wait_since = jiffies;
 }
@@ -948,7 +958,7 @@ static void amp_go_dead(struct vmsg_amp *amp, u16 status)
 {
 	amp_peer_gone(amp);
 	amp_set_status(amp, VIRTIO_MSG_AMP_STATUS_PEER_DEAD);
-	amp_ring(amp, 1);
+	amp_ring_status(amp);
 	amp->link = VMSG_AMP_LINK_DEAD;
 	amp->dead_status = status;
 	dev_warn_ratelimited(amp->cfg.parent, "device side declared dead\n");
@@ -959,7 +969,7 @@ static void amp_go_run(struct vmsg_amp *amp)
 {
 	amp_set_status(amp, VIRTIO_MSG_AMP_STATUS_RUN);
 	amp_set_open(amp, true);
-	amp_ring(amp, 1);
+	amp_ring_status(amp);
 	amp->link = VMSG_AMP_LINK_RUN;
 
 	if (!amp->started) {
@@ -1063,7 +1073,7 @@ static unsigned int amp_link_step(struct vmsg_amp *amp)
 		if (magic_ok && st == VIRTIO_MSG_AMP_STATUS_RUN)
 			return amp_wait_ms(amp);
 		amp_set_status(amp, VIRTIO_MSG_AMP_STATUS_READY);
-		amp_ring(amp, 1);
+		amp_ring_status(amp);
 		amp->link = VMSG_AMP_LINK_READY;
 		fallthrough;
 	case VMSG_AMP_LINK_READY:
@@ -1096,6 +1106,9 @@ static void amp_link_work(struct work_struct *work)
 	mutex_lock(&amp->link_lock);
 	if (!amp->stopping)
 		next = amp_link_step(amp);
+	else if (atomic_read(&amp->fault) && amp->link == VMSG_AMP_LINK_RUN)
+		/* Removal must not wait for a peer that broke meanwhile. */
+		amp_go_dead(amp, U16_MAX);
 	mutex_unlock(&amp->link_lock);
 	wake_up_all(&amp->link_wq);
 	/* A kick queued meanwhile stays as it is. */
@@ -1303,7 +1316,7 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 		amp->link = VMSG_AMP_LINK_READY;
 	}
 	mutex_unlock(&amp->link_lock);
-	amp_ring(amp, 1);
+	amp_ring_status(amp);
 	amp_kick_link(amp);
 	if (cfg->poll_ms)
 		queue_delayed_work(system_wq, &amp->poll_work,
@@ -1383,7 +1396,7 @@ void vmsg_amp_stop(struct vmsg_amp *amp)
 	cancel_delayed_work_sync(&amp->link_work);
 
 	amp_set_status(amp, VIRTIO_MSG_AMP_STATUS_SHUTDOWN);
-	amp_ring(amp, 1);
+	amp_ring_status(amp);
 }
 EXPORT_SYMBOL_NS_GPL(vmsg_amp_stop, VIRTIO_MSG);
 
