@@ -768,54 +768,66 @@ static void expect_dead_then_back(struct kunit *test, struct sim *s)
 					 s->get_devices > scans));
 }
 
-static void amp_bad_tail(struct kunit *test)
-{
-	struct sim *s = sim_running(test, 0, 0);
+/* Each a rule a device side breaks while the link runs. */
+struct hostile_case {
+	const char *name;
+	void (*apply)(struct sim *s);
+};
 
-	mutex_lock(&s->lock);
+static void hc_tail(struct sim *s)
+{
 	s->dev->tail = cpu_to_le16(SIM_N + 3);
-	mutex_unlock(&s->lock);
-	sim_doorbell(s);
-	expect_dead_then_back(test, s);
 }
 
-static void amp_bad_head(struct kunit *test)
+static void hc_head(struct sim *s)
 {
-	struct sim *s = sim_running(test, 0, 0);
-
-	mutex_lock(&s->lock);
 	s->dev->head = cpu_to_le16(0xffff);
-	mutex_unlock(&s->lock);
-	sim_doorbell(s);
-	expect_dead_then_back(test, s);
 }
 
-static void amp_magic_flip(struct kunit *test)
+static void hc_layout_magic(struct sim *s)
 {
-	struct sim *s = sim_running(test, 0, 0);
-
-	mutex_lock(&s->lock);
 	s->l->magic = 0;
-	mutex_unlock(&s->lock);
-	sim_doorbell(s);
-	expect_dead_then_back(test, s);
-
-	mutex_lock(&s->lock);
-	s->dev->magic = cpu_to_le16(0x1234);
-	mutex_unlock(&s->lock);
-	sim_doorbell(s);
-	expect_dead_then_back(test, s);
 }
 
-static void amp_bad_status(struct kunit *test)
+static void hc_queue_magic(struct sim *s)
 {
-	struct sim *s = sim_running(test, 0, 0);
+	s->dev->magic = cpu_to_le16(0x1234);
+}
 
-	mutex_lock(&s->lock);
+static void hc_status(struct sim *s)
+{
 	s->dev->status = cpu_to_le16(9);
-	mutex_unlock(&s->lock);
-	sim_doorbell(s);
-	expect_dead_then_back(test, s);
+}
+
+static const struct hostile_case hostile_cases[] = {
+	{ "producer index out of range", hc_tail },
+	{ "consumer index out of range", hc_head },
+	{ "layout magic flipped", hc_layout_magic },
+	{ "queue head magic flipped", hc_queue_magic },
+	{ "status that makes no sense", hc_status },
+};
+
+static void hostile_case_desc(const struct hostile_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(hostile, hostile_cases, hostile_case_desc);
+
+/* Declared dead, then back after a restart; twice, to see it recover. */
+static void amp_hostile(struct kunit *test)
+{
+	const struct hostile_case *c = test->param_value;
+	struct sim *s = sim_running(test, 0, 0);
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		mutex_lock(&s->lock);
+		c->apply(s);
+		mutex_unlock(&s->lock);
+		sim_doorbell(s);
+		expect_dead_then_back(test, s);
+	}
 }
 
 /* INIT, READY, RUN again while the driver runs: a restart. */
@@ -877,10 +889,7 @@ static struct kunit_case vmsg_amp_cases[] = {
 	KUNIT_CASE(amp_full_queue),
 	KUNIT_CASE(amp_notif),
 	KUNIT_CASE(amp_notif_flood),
-	KUNIT_CASE(amp_bad_tail),
-	KUNIT_CASE(amp_bad_head),
-	KUNIT_CASE(amp_magic_flip),
-	KUNIT_CASE(amp_bad_status),
+	KUNIT_CASE_PARAM(amp_hostile, hostile_gen_params),
 	KUNIT_CASE(amp_restart),
 	KUNIT_CASE(amp_shutdown),
 	KUNIT_CASE(amp_stop),
