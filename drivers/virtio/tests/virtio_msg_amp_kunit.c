@@ -900,6 +900,7 @@ static struct kunit_suite vmsg_amp_suite = {
 	.name = "virtio_msg_amp",
 	.test_cases = vmsg_amp_cases,
 };
+
 kunit_test_suite(vmsg_amp_suite);
 
 MODULE_IMPORT_NS(VIRTIO_MSG);
