@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-msg AMP bus described by the device tree: a reserved-memory
+ * region shared with another processor, and mailbox channels or an
+ * interrupt as doorbells.
+ */
+
+/**
+ * DOC: Theory of Operation
+ *
+ * A node compatible with "virtio,msg-amp" (see
+ * Documentation/devicetree/bindings/virtio/virtio,msg-amp.yaml) names the
+ * shared region with a memory-region phandle to a reserved-memory node,
+ * found with of_reserved_mem_lookup() (never by node name), and mapped
+ * cacheable. Doorbells:
+ *
+ * - outbound: the mailbox channel named "tx"; without it the device side
+ *   must poll the region;
+ * - inbound: the mailbox channel named "rx", or the node's interrupt;
+ *   without either, or when poll-interval-ms is given, the region is
+ *   looked at every poll-interval-ms milliseconds.
+ *
+ * Removal: the devices go while the inbound doorbell still works
+ * (vmsg_amp_stop()), then the doorbells are freed, then the instance.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/mailbox_client.h>
+#include <linux/mod_devicetable.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/of_reserved_mem.h>
+#include <linux/platform_device.h>
+#include <linux/virtio_msg_amp.h>
+
+/* Polling period when nothing rings us and the node does not say. */
+#define VMSG_AMP_OF_DEFAULT_POLL_MS	10
+
+/**
+ * struct vmsg_amp_of - one bound node
+ * @dev: the platform device
+ * @amp: the bus instance; NULL until it exists, which inbound doorbells
+ *	check
+ * @cl: the mailbox client of both channels
+ * @tx: outbound doorbell channel, or NULL
+ * @rx: inbound doorbell channel, or NULL
+ * @irq: inbound doorbell interrupt, or -1
+ */
+struct vmsg_amp_of {
+	struct device *dev;
+	struct vmsg_amp *amp;
+	struct mbox_client cl;
+	struct mbox_chan *tx;
+	struct mbox_chan *rx;
+	int irq;
+};
+
+static void vmsg_amp_of_ring(void *priv)
+{
+	struct vmsg_amp_of *vo = priv;
+	int ret;
+
+	if (!vo->tx)
+		return;
+	/*
+	 * A doorbell carries no data. The framework queues it without
+	 * sleeping (tx_block is false); a full queue means doorbells are
+	 * pending already, which is as good as this one.
+	 */
+	ret = mbox_send_message(vo->tx, NULL);
+	if (ret < 0 && ret != -ENOBUFS)
+		dev_warn_ratelimited(vo->dev, "doorbell failed: %d\n", ret);
+}
+
+static const struct vmsg_amp_ops vmsg_amp_of_ops = {
+	.ring = vmsg_amp_of_ring,
+};
+
+static void vmsg_amp_of_rx(struct mbox_client *cl, void *msg)
+{
+	struct vmsg_amp_of *vo = container_of(cl, struct vmsg_amp_of, cl);
+	struct vmsg_amp *amp = READ_ONCE(vo->amp);
+
+	if (amp)
+		vmsg_amp_doorbell(amp);
+}
+
+static irqreturn_t vmsg_amp_of_irq(int irq, void *data)
+{
+	struct vmsg_amp_of *vo = data;
+	struct vmsg_amp *amp = READ_ONCE(vo->amp);
+
+	if (amp)
+		vmsg_amp_doorbell(amp);
+	return IRQ_HANDLED;
+}
+
+static void vmsg_amp_of_free_doorbells(struct vmsg_amp_of *vo)
+{
+	if (vo->irq >= 0)
+		free_irq(vo->irq, vo);
+	vo->irq = -1;
+	if (!IS_ERR_OR_NULL(vo->rx))
+		mbox_free_channel(vo->rx);
+	vo->rx = NULL;
+	if (!IS_ERR_OR_NULL(vo->tx))
+		mbox_free_channel(vo->tx);
+	vo->tx = NULL;
+}
+
+/* The channel named @name, NULL if the node has none, or an ERR_PTR(). */
+static struct mbox_chan *vmsg_amp_of_chan(struct vmsg_amp_of *vo,
+					  const char *name)
+{
+	if (of_property_match_string(vo->dev->of_node, "mbox-names", name) < 0)
+		return NULL;
+	return mbox_request_channel_byname(&vo->cl, name);
+}
+
+static int vmsg_amp_of_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct vmsg_amp_config cfg = {
+		.parent = dev,
+		.ops = &vmsg_amp_of_ops,
+	};
+	struct device_node *rnode;
+	struct reserved_mem *rmem;
+	struct vmsg_amp_of *vo;
+	struct vmsg_amp *amp;
+	u32 poll = 0;
+	int ret;
+
+	vo = devm_kzalloc(dev, sizeof(*vo), GFP_KERNEL);
+	if (!vo)
+		return -ENOMEM;
+	vo->dev = dev;
+	vo->irq = -1;
+	vo->cl.dev = dev;
+	vo->cl.tx_block = false;
+	vo->cl.rx_callback = vmsg_amp_of_rx;
+	cfg.priv = vo;
+
+	rnode = of_parse_phandle(dev->of_node, "memory-region", 0);
+	if (!rnode)
+		return dev_err_probe(dev, -EINVAL, "no memory-region\n");
+	rmem = of_reserved_mem_lookup(rnode);
+	of_node_put(rnode);
+	if (!rmem || !rmem->size)
+		return dev_err_probe(dev, -EINVAL,
+				     "memory-region is not reserved memory\n");
+	cfg.size = rmem->size;
+	cfg.base = devm_memremap(dev, rmem->base, rmem->size, MEMREMAP_WB);
+	if (IS_ERR(cfg.base))
+		return dev_err_probe(dev, PTR_ERR(cfg.base),
+				     "cannot map the shared region\n");
+
+	of_property_read_u32(dev->of_node, "poll-interval-ms", &poll);
+
+	vo->tx = vmsg_amp_of_chan(vo, "tx");
+	if (IS_ERR(vo->tx)) {
+		ret = dev_err_probe(dev, PTR_ERR(vo->tx), "tx mailbox\n");
+		vo->tx = NULL;
+		return ret;
+	}
+	vo->rx = vmsg_amp_of_chan(vo, "rx");
+	if (IS_ERR(vo->rx)) {
+		ret = dev_err_probe(dev, PTR_ERR(vo->rx), "rx mailbox\n");
+		vo->rx = NULL;
+		goto err_doorbells;
+	}
+	if (!vo->rx) {
+		ret = platform_get_irq_optional(pdev, 0);
+		if (ret == -EPROBE_DEFER)
+			goto err_doorbells;
+		vo->irq = ret >= 0 ? ret : -1;
+	}
+	if (!vo->rx && vo->irq < 0 && !poll) {
+		poll = VMSG_AMP_OF_DEFAULT_POLL_MS;
+		dev_info(dev, "no inbound doorbell: polling every %u ms\n",
+			 poll);
+	}
+	cfg.poll_ms = poll;
+
+	amp = vmsg_amp_create(&cfg);
+	if (IS_ERR(amp)) {
+		ret = PTR_ERR(amp);
+		goto err_doorbells;
+	}
+	WRITE_ONCE(vo->amp, amp);
+
+	if (vo->irq >= 0) {
+		ret = request_irq(vo->irq, vmsg_amp_of_irq, 0, dev_name(dev),
+				  vo);
+		if (ret) {
+			vo->irq = -1;
+			dev_err(dev, "interrupt: %d\n", ret);
+			goto err_amp;
+		}
+	}
+	/* What came before the inbound doorbell was there. */
+	vmsg_amp_doorbell(amp);
+	platform_set_drvdata(pdev, vo);
+	return 0;
+
+err_amp:
+	vmsg_amp_stop(amp);
+	vmsg_amp_of_free_doorbells(vo);
+	vmsg_amp_destroy(amp);
+	return ret;
+err_doorbells:
+	vmsg_amp_of_free_doorbells(vo);
+	return ret;
+}
+
+static void vmsg_amp_of_remove(struct platform_device *pdev)
+{
+	struct vmsg_amp_of *vo = platform_get_drvdata(pdev);
+
+	vmsg_amp_stop(vo->amp);
+	vmsg_amp_of_free_doorbells(vo);
+	vmsg_amp_destroy(vo->amp);
+}
+
+static const struct of_device_id vmsg_amp_of_ids[] = {
+	{ .compatible = "virtio,msg-amp" },
+	{ /* Sentinel */ }
+};
+MODULE_DEVICE_TABLE(of, vmsg_amp_of_ids);
+
+static struct platform_driver vmsg_amp_of_driver = {
+	.driver = {
+		.name = "virtio_msg_amp_of",
+		.of_match_table = vmsg_amp_of_ids,
+	},
+	.probe = vmsg_amp_of_probe,
+	.remove = vmsg_amp_of_remove,
+};
+module_platform_driver(vmsg_amp_of_driver);
+
+MODULE_IMPORT_NS(VIRTIO_MSG);
+MODULE_DESCRIPTION("virtio-msg AMP bus described by the device tree");
+MODULE_LICENSE("GPL");
