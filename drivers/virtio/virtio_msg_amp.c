@@ -349,29 +349,45 @@ EXPORT_SYMBOL_IF_KUNIT(vmsg_amp_parse_layout);
 
 /*
  * The memory window: the part of the region after the last area of the
- * layout, rounded up to 4096 bytes, up to the end of the region, and the
- * device side knows every byte of the region by its offset. This is the
- * one place that describes it.
- *
- * What the core needs to serve it: a per-bus description {kernel vaddr,
- * size, bus base} given once before virtio_msg_bus_start(), from which it
- * allocates the vrings and bounces every buffer with per-device DMA ops,
- * handing out bus base + offset as DMA addresses. Until the core takes
- * it, devices use the glue's parent device (see amp_dma_device()), which
- * is right for a device side that reaches driver memory itself (the
- * virtio-msg-amp-pci card) and not for one that sees only the region.
+ * layout, rounded up to a page (the layout promises 4096 bytes; a page is
+ * at least that), up to the end of the region. The device side knows every
+ * byte of the region by its offset, so the window's bus base is its
+ * offset. This is the one place that describes it.
  */
 static void amp_window_init(struct vmsg_amp *amp)
 {
-	u64 start = round_up(amp->g.end, SZ_4K);
+	u64 start = round_up(amp->g.end, PAGE_SIZE);
 
 	if (start >= amp->cfg.size) {
 		amp->window = (struct vmsg_amp_window){ };
 		return;
 	}
 	amp->window.vaddr = amp->cfg.base + start;
-	amp->window.size = amp->cfg.size - start;
+	amp->window.size = round_down(amp->cfg.size - start, PAGE_SIZE);
 	amp->window.bus_base = start;
+}
+
+/*
+ * Hand the window to the core, which then allocates the vrings in it and
+ * bounces every buffer through it (VMSG_AMP_F_WINDOW). Without this the
+ * devices would map driver memory the device side cannot see.
+ */
+static int amp_window_register(struct vmsg_amp *amp)
+{
+	struct virtio_msg_dma_window win = {
+		.vaddr = amp->window.vaddr,
+		.size = amp->window.size,
+		.bus_base = amp->window.bus_base,
+	};
+
+	if (!(amp->cfg.flags & VMSG_AMP_F_WINDOW))
+		return 0;
+	if (!win.size) {
+		dev_err(amp->cfg.parent,
+			"the layout leaves no memory window in the region\n");
+		return -ENOSPC;
+	}
+	return virtio_msg_bus_set_dma_window(&amp->bus, &win);
 }
 
 /* ------------------------------------------------------------------------
@@ -668,8 +684,9 @@ static int amp_notify_vq(struct virtio_msg_bus *bus, u16 dev_num,
 }
 
 /*
- * The DMA device of every device on the bus: the glue's parent, until the
- * core serves the window of amp_window_init().
+ * The DMA device of every device on a bus without VMSG_AMP_F_WINDOW: the
+ * glue's parent, for a device side that reaches driver memory itself (the
+ * virtio-msg-amp-pci card). With a window the core never asks.
  */
 static struct device *amp_dma_device(struct virtio_msg_bus *bus, u16 dev_num)
 {
@@ -1304,6 +1321,11 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 	ret = virtio_msg_bus_register(&amp->bus);
 	if (ret)
 		goto err_status;
+	ret = amp_window_register(amp);
+	if (ret) {
+		dev_err(cfg->parent, "no DMA window: %pe\n", ERR_PTR(ret));
+		goto err_unregister;
+	}
 
 	mutex_lock(&amp->link_lock);
 	amp->wait_since = jiffies;
@@ -1329,6 +1351,8 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 			 "device side not ready yet; waiting for it\n");
 	return amp;
 
+err_unregister:
+	virtio_msg_bus_unregister(&amp->bus);
 err_status:
 	amp_set_status(amp, VIRTIO_MSG_AMP_STATUS_SHUTDOWN);
 err_free:

@@ -155,6 +155,8 @@ static int vmsg_amp_of_probe(struct platform_device *pdev)
 		return dev_err_probe(dev, -EINVAL,
 				     "memory-region is not reserved memory\n");
 	cfg.size = rmem->size;
+	/* The other processor knows the region, by offsets, and nothing else. */
+	cfg.flags = VMSG_AMP_F_WINDOW;
 	cfg.base = devm_memremap(dev, rmem->base, rmem->size, MEMREMAP_WB);
 	if (IS_ERR(cfg.base))
 		return dev_err_probe(dev, PTR_ERR(cfg.base),

@@ -300,10 +300,13 @@ static int vmsg_amp_pci_probe_ivshmem(struct pci_dev *pdev)
 	vp->fifo[0].size = pci_resource_len(pdev, 2);
 	vp->fifo[0].doorbell = regs + VMSG_IVSHMEM_DOORBELL;
 	vp->fifo[0].doorbell_val = peer << 16;
+	/* An MSI-X message is a write by the device: lost without it. */
+	pci_set_master(pdev);
 	pci_set_drvdata(pdev, vp);
 	dev_info(&pdev->dev, "ivshmem region of %zu bytes, device side peer %u\n",
 		 vp->fifo[0].size, peer);
-	return vmsg_amp_pci_start(vp, 0, VMSG_IVSHMEM_PEER_ID_SIZE);
+	return vmsg_amp_pci_start(vp, VMSG_AMP_F_WINDOW,
+				  VMSG_IVSHMEM_PEER_ID_SIZE);
 }
 
 static int vmsg_amp_pci_probe_card(struct pci_dev *pdev)

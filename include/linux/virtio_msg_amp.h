@@ -40,12 +40,19 @@ struct vmsg_amp_ops {
  * else, and use no out-of-band notification.
  */
 #define VMSG_AMP_F_DOORBELL_PER_MSG	BIT(1)
+/*
+ * The device side reaches nothing but the region (a host process behind
+ * ivshmem, firmware behind a reserved-memory region): the vrings live in
+ * the driver side's window of the region and every buffer is bounced
+ * through it, with region offsets as bus addresses.
+ */
+#define VMSG_AMP_F_WINDOW		BIT(2)
 
 /**
  * struct vmsg_amp_config - one region, as a glue driver found it
  * @parent: the glue's device; parent of the bus and of its virtio devices,
- *	and for now the DMA device of those (see "Address space" in
- *	Documentation/driver-api/virtio/virtio_msg_amp.rst)
+ *	and their DMA device unless %VMSG_AMP_F_WINDOW is set (see "Address
+ *	space" in Documentation/driver-api/virtio/virtio_msg_amp.rst)
  * @base: kernel virtual address of the region, mapped cacheable or, with
  *	%VMSG_AMP_F_WC, write-combining; stays mapped until
  *	vmsg_amp_destroy() returns

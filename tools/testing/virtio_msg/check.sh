@@ -20,6 +20,10 @@ done
 lint=$VMSG_OUT/lint.result
 "$VMSG_BENCH/lint.sh" --results "$lint" || true
 
+# Every guest also gets an ivshmem-doorbell device served by vmsg-amp, for
+# the AMP suite (device numbers 0 to 4, as virtio_msg_amp.c expects).
+export VMSG_AMP=${VMSG_AMP---blk 16 --net --rng --console}
+
 logs=()
 for arch in $ARCHES; do
 	rm -f "$VMSG_OUT/$arch/console.log"
