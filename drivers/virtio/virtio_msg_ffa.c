@@ -157,9 +157,9 @@ struct vmsg_ffa {
 	struct virtio_msg_bus bus;
 	struct ffa_device *fdev;
 	const struct ffa_ops *ops;
-	struct mutex xfer_lock;
+	struct mutex xfer_lock;		/* one direct request in flight */
 
-	struct mutex state_lock;
+	struct mutex state_lock;	/* the fields up to @bus_features */
 	void *pool;
 	size_t pool_size;
 	struct sg_table sgt;
@@ -470,8 +470,8 @@ static int vmsg_ffa_bus_req(struct vmsg_ffa *ffa, u8 msg_id, const void *req,
 		return -EPROTO;
 	}
 	size -= VIRTIO_MSG_HDR_SIZE;
-	memcpy(resp, ans.bytes + VIRTIO_MSG_HDR_SIZE, min_t(size_t, size,
-							   resp_len));
+	memcpy(resp, ans.bytes + VIRTIO_MSG_HDR_SIZE,
+	       min_t(size_t, size, resp_len));
 	return size;
 }
 
@@ -502,9 +502,9 @@ static int vmsg_ffa_version(struct vmsg_ffa *ffa)
 		revision = le32_to_cpu(resp.old.transport_revision);
 		tfeatures = le32_to_cpu(resp.old.transport_features);
 		ffa->bus_features = le32_to_cpu(resp.old.bus_features);
-	} else if (size < 0) {
-		return size;
 	} else {
+		if (size < 0)
+			return size;
 		bus_version = le32_to_cpu(resp.cur.bus_version);
 		revision = le32_to_cpu(resp.cur.transport_revision);
 		tfeatures = le32_to_cpu(resp.cur.transport_features);
