@@ -4,6 +4,8 @@
 # ffa-test.sh notif|poll: virtio-msg over FF-A through the simulated
 # partition, in the guest. KTAP on stdout; every test is skipped where
 # the simulator cannot load (no FF-A: x86_64).
+# The checks are functions run through check().
+# shellcheck disable=SC2317
 mode=${1:-notif}
 dir=$(dirname "$0")
 out=/tmp/ffa-sim.$$.log
@@ -31,7 +33,7 @@ check() {
 }
 
 stat() {
-	awk -v k="$1" '$1 == k { print $2 }' $stats
+	awk -v k="$1" '$1 == k { print $2 }' "$stats"
 }
 
 # Wait up to $1 tenths of a second for the command to succeed.
@@ -60,11 +62,11 @@ if ! modprobe virtio_msg_ffa_sim notifications=$notif busy_every=5 \
 fi
 modprobe virtio_msg_ffa
 
-"$dir/vmsg-ffa-sim" --rng --blk 16 --isolation > $out 2>&1 &
+"$dir/vmsg-ffa-sim" --rng --blk 16 --isolation > "$out" 2>&1 &
 sim=$!
 
 part() {
-	for d in $drv/arm-ffa-*; do
+	for d in "$drv"/arm-ffa-*; do
 		[ -e "$d" ] && basename "$d" && return 0
 	done
 	return 1
@@ -98,20 +100,20 @@ d=$(disk)
 blk_ok() {
 	[ -n "$d" ] || return 1
 	dd if=/dev/urandom of=/tmp/ffa-pat bs=64k count=64 2>/dev/null
-	dd if=/tmp/ffa-pat of=/dev/$d bs=64k conv=fsync 2>/dev/null || return 1
+	dd if=/tmp/ffa-pat of=/dev/"$d" bs=64k conv=fsync 2>/dev/null || return 1
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	a=$(md5sum < /tmp/ffa-pat)
-	b=$(dd if=/dev/$d bs=64k count=64 2>/dev/null | md5sum)
+	b=$(dd if=/dev/"$d" bs=64k count=64 2>/dev/null | md5sum)
 	rm -f /tmp/ffa-pat
 	[ "$a" = "$b" ]
 }
 check "ffa_${mode}_blk_data" blk_ok
 
-check "ffa_${mode}_isolation" grep -q "isolation: ok" $out
+check "ffa_${mode}_isolation" grep -q "isolation: ok" "$out"
 
 events_ok() {
-	if [ $notif = 1 ]; then
+	if [ "$notif" = 1 ]; then
 		[ "$(stat notifications)" -gt 0 ]
 	else
 		[ "$(stat notifications)" = 0 ] && [ "$(stat polls)" -gt 0 ]
@@ -126,10 +128,10 @@ u0=$(stat area_unshares)
 r0=$(stat reclaims)
 unbind_ok() {
 	[ -n "$p" ] || return 1
-	echo "$p" > $drv/unbind || return 1
+	echo "$p" > "$drv"/unbind || return 1
 	[ "$(stat area_unshares)" = $((u0 + 1)) ] &&
 		[ "$(stat reclaims)" = $((r0 + 1)) ] || return 1
-	echo "$p" > $drv/bind || return 1
+	echo "$p" > "$drv"/bind || return 1
 	wait_for 300 have_disk
 }
 check "ffa_${mode}_unbind_rebind" unbind_ok
@@ -146,8 +148,8 @@ check "ffa_${mode}_unload" unload_ok
 
 kill $sim
 wait $sim
-echo "# stats:" $(tr '\n' ' ' < $stats)
-sed 's/^/# /' $out
-rm -f $out
+echo "# stats: $(tr '\n' ' ' < "$stats")"
+sed 's/^/# /' "$out"
+rm -f "$out"
 rmmod virtio_msg_ffa_sim
 exit $failed
