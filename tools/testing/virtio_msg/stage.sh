@@ -69,6 +69,30 @@ if [ -f "$VMSG_TOP/tools/virtio-msg/Makefile" ]; then
 		-exec cp {} "$root/opt/virtio_msg/tools/" \;
 fi
 
+# The simulated FF-A partition and its device side, where the kernel has
+# FF-A (arm64); the test script goes everywhere and skips without them.
+mkdir -p "$root/opt/virtio_msg/ffa"
+install -m 755 "$VMSG_BENCH/ffa_sim/ffa-test.sh" "$root/opt/virtio_msg/ffa/"
+if grep -q '^CONFIG_ARM_FFA_TRANSPORT=y' "$kdir/.config" &&
+   [ -d "$out/build/tools" ]; then
+	vmsg_log "$arch: building the simulated FF-A partition"
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude='*.mod*' "$VMSG_BENCH/ffa_sim/" "$out/build/ffa_sim/"
+	make -s -C "$kdir" M="$out/build/ffa_sim" ARCH="$arch" \
+		CROSS_COMPILE="$cross" VMSG_TOP="$out/build/src" W=1 modules
+	cp "$out/build/ffa_sim/virtio_msg_ffa_sim.ko" \
+		"$root/lib/modules/$kver/extra/"
+	depmod -b "$root" -F "$kdir/System.map" "$kver"
+	"${cross}gcc" -Wall -Wextra -Werror -O2 -std=gnu11 -D_GNU_SOURCE \
+		-static -I"$VMSG_TOP/tools/virtio-msg/include" \
+		-I"$VMSG_TOP/tools/virtio-msg/backends" \
+		-I"$VMSG_TOP/include/uapi" -I"$VMSG_BENCH/ffa_sim" \
+		-o "$root/opt/virtio_msg/ffa/vmsg-ffa-sim" \
+		"$VMSG_BENCH/ffa_sim/vmsg-ffa-sim.c" \
+		"$out/build/tools/backends/models/libmodels.a" \
+		"$out/build/tools/lib/libvirtio-msg.a"
+fi
+
 # initramfs
 cp "$VMSG_CACHE/busybox/$arch/bin/busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
