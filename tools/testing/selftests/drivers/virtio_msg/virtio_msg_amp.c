@@ -87,7 +87,7 @@ static bool below(const char *link, const char *top)
  * name (virtioN) and device ID of each, up to @max.
  */
 static int list_amp_devices(const char *top, char names[][32], int ids[],
-		       int max)
+			    int max)
 {
 	char p[PATH_MAX], buf[32];
 	struct dirent *de;
@@ -187,9 +187,10 @@ FIXTURE_SETUP(amp)
 	ssize_t n;
 
 	self->mounted = false;
-	self->a = self->b = NULL;
+	self->a = NULL;
+	self->b = NULL;
 	if (!find_ivshmem(self->pci, sizeof(self->pci)))
-		SKIP(return, "no ivshmem-doorbell device (the bench gives one when VMSG_AMP names vmsg-amp's devices)");
+		SKIP(return, "no ivshmem-doorbell device (VMSG_AMP)");
 	ASSERT_EQ(0, load_amp());
 	snprintf(link, sizeof(link), "%s/driver", self->pci);
 	n = readlink(link, drv, sizeof(drv) - 1);
