@@ -171,28 +171,39 @@ static void efd_ring(int efd)
 	(void)n;
 }
 
-static int listen_unix(const char *path)
+/* A stream socket and the address of @path in @sa: its fd, or -1. */
+static int unix_socket(const char *path, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa->sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
+
+/* Close @fd keeping errno; -1. */
+static int close_fail(int fd)
+{
+	int err = errno;
+
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = unix_socket(path, &sa);
+
 	if (fd < 0)
 		return -1;
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(fd, LISTEN_BACKLOG)) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
+	    listen(fd, LISTEN_BACKLOG))
+		return close_fail(fd);
 	return fd;
 }
 
@@ -557,24 +568,13 @@ static int client_take(struct vmsg_ivshm_client *c, int64_t id, int fd,
 
 static int connect_unix(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	struct sockaddr_un sa;
+	int fd = unix_socket(path, &sa);
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return close_fail(fd);
 	return fd;
 }
 
