@@ -109,7 +109,7 @@ static int list_amp_devices(const char *top, char names[][32], int ids[],
 		snprintf(p, sizeof(p), VIRTIO_DEVS "/%s/device", de->d_name);
 		if (lb_read_file(p, buf, sizeof(buf)))
 			continue;
-		snprintf(names[n], 32, "%s", de->d_name);
+		snprintf(names[n], 32, "%.31s", de->d_name);
 		ids[n++] = strtoul(buf, NULL, 0);
 	}
 	closedir(dir);
@@ -149,7 +149,7 @@ static bool class_entry(const char *class_dir, const char *top,
 			continue;
 		snprintf(p, sizeof(p), "%s/%s/device", class_dir, de->d_name);
 		if (below(p, top)) {
-			snprintf(name, len, "%s", de->d_name);
+			snprintf(name, len, "%.31s", de->d_name);
 			found = true;
 		}
 	}
@@ -396,7 +396,7 @@ TEST_F_TIMEOUT(amp, net, 300)
 			continue;
 		snprintf(p, sizeof(p), "/sys/class/net/%s/device", de->d_name);
 		if (below(p, self->pci))
-			snprintf(ifs[n++], IFNAMSIZ, "%s", de->d_name);
+			snprintf(ifs[n++], IFNAMSIZ, "%.15s", de->d_name);
 	}
 	closedir(dir);
 	ASSERT_EQ(2, n);
