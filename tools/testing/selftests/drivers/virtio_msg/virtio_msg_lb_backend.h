@@ -430,6 +430,11 @@ static inline bool lb_backend_cli_ok(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, system(cmd));
 	snprintf(cmd, sizeof(cmd), "%s --wire v3 >/dev/null 2>&1", prog);
 	EXPECT_EQ(2, WEXITSTATUS(system(cmd)));
+	/* No device node: say which module to load. */
+	snprintf(cmd, sizeof(cmd),
+		 "%s --device /nonexistent 2>&1 >/dev/null | grep -q 'modprobe virtio_msg_loopback'",
+		 prog);
+	EXPECT_EQ(0, system(cmd));
 	return true;
 }
 #endif /* __KSELFTEST_HARNESS_H */
