@@ -49,8 +49,9 @@ modules:
 check:
 	$(BENCH)/check.sh
 
+# The demo also serves a disk and two network devices over AMP from the host.
 demo:
-	$(BENCH)/guest.sh demo $(VMSG_ARCH)
+	VMSG_AMP="$${VMSG_AMP---blk 16 --net}" $(BENCH)/guest.sh demo $(VMSG_ARCH)
 
 lint:
 	$(BENCH)/lint.sh

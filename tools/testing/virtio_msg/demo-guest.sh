@@ -42,6 +42,38 @@ vdevs_of() {
 	done
 }
 
+# blk_roundtrip DISK: 8 MiB of random bytes written, read back cold and
+# compared; leaves them in /tmp/pattern and their checksum in $want.
+blk_roundtrip() {
+	dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
+	want=$(sha256sum < /tmp/pattern | cut -d' ' -f1)
+	dd if=/tmp/pattern of="$1" bs=1M conv=fsync 2>/dev/null
+	echo 3 > /proc/sys/vm/drop_caches
+	got=$(dd if="$1" bs=1M count=8 2>/dev/null | sha256sum | cut -d' ' -f1)
+	echo "written  $want"
+	echo "read     $got"
+	[ "$want" = "$got" ] && ok "checksums match" || bad "checksums differ"
+}
+
+# ping_pair IF1 IF2 NET: IF2 in a network namespace of its own, so that a
+# ping from NET.1 to NET.2 crosses the bus.
+ping_pair() {
+	if [ -z "$2" ]; then
+		bad "want two virtio-net interfaces, found: $*"
+		return
+	fi
+	unshare -n sleep 600 &
+	nspid=$!
+	pids="$pids $nspid"
+	usleep 200000
+	ip link set dev "$2" netns "$nspid" &&
+		ip addr add "$3.1/24" dev "$1" && ip link set "$1" up &&
+		nsenter -t "$nspid" -n ip addr add "$3.2/24" dev "$2" &&
+		nsenter -t "$nspid" -n ip link set "$2" up &&
+		ping -c 3 -W 5 "$3.2" && ok "ping across $1 -> $2" ||
+		bad "ping between $1 and $2"
+}
+
 say "loading the virtio-msg loopback bus"
 modprobe virtio_msg_loopback allow_console=1 && ok "$(lsmod | grep -c virtio_msg) modules" ||
 	bad "modprobe virtio_msg_loopback"
@@ -84,14 +116,7 @@ disk=/dev/${disk##*/}
 
 say "block: write 8 MiB, read it back, compare checksums"
 if [ -b "$disk" ]; then
-	dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
-	want=$(sha256sum < /tmp/pattern | cut -d' ' -f1)
-	dd if=/tmp/pattern of="$disk" bs=1M conv=fsync 2>/dev/null
-	echo 3 > /proc/sys/vm/drop_caches
-	got=$(dd if="$disk" bs=1M count=8 2>/dev/null | sha256sum | cut -d' ' -f1)
-	echo "written  $want"
-	echo "read     $got"
-	[ "$want" = "$got" ] && ok "checksums match" || bad "checksums differ"
+	blk_roundtrip "$disk"
 	mkdir -p /mnt
 	mke2fs -q "$disk" > /dev/null && mount -t ext2 "$disk" /mnt &&
 		cp /tmp/pattern /mnt/pattern && umount /mnt &&
@@ -112,21 +137,7 @@ for d in $(vdevs_of virtio_net); do
 done
 ip link show
 set -- $nics
-if [ $# -ge 2 ]; then
-	# One interface per network namespace, so the ping crosses the bus.
-	unshare -n sleep 600 &
-	nspid=$!
-	pids="$pids $nspid"
-	usleep 200000
-	ip link set dev "$2" netns "$nspid" &&
-		ip addr add 10.99.0.1/24 dev "$1" && ip link set "$1" up &&
-		nsenter -t "$nspid" -n ip addr add 10.99.0.2/24 dev "$2" &&
-		nsenter -t "$nspid" -n ip link set "$2" up &&
-		ping -c 3 -W 5 10.99.0.2 && ok "ping across $1 -> $2" ||
-		bad "ping between the two interfaces"
-else
-	bad "want two virtio-net interfaces, found:$nics"
-fi
+ping_pair "$1" "$2" 10.99.0
 
 say "rng: bytes from /dev/hwrng"
 echo "current rng: $(cat /sys/class/misc/hw_random/rng_current)"
@@ -179,6 +190,51 @@ say "stopping the backends"
 for p in $pids; do kill "$p" 2>/dev/null; done
 wait
 modprobe -r virtio_msg_loopback && ok "modules unloaded" || bad "unload"
+
+# With an ivshmem-doorbell device (make demo gives one), the same drivers
+# over the AMP bus: vmsg-amp on the host serves a disk and two network
+# devices from the shared region.
+amp_pci=""
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ] &&
+		amp_pci=$(readlink -f "$d")
+done
+# The entries of class directory $1 whose device is on the AMP bus.
+amp_entries() {
+	for e in "$1"/*; do
+		case "$(readlink -f "$e/device" 2>/dev/null)" in
+		"$amp_pci"/*) echo "${e##*/}" ;;
+		esac
+	done
+}
+amp_ready() {
+	[ -n "$(amp_entries /sys/block)" ] &&
+		[ "$(amp_entries /sys/class/net | wc -l)" -ge 2 ]
+}
+if [ -n "$amp_pci" ]; then
+	say "AMP: the devices of vmsg-amp on the host, over shared memory"
+	modprobe virtio_msg_amp_pci && wait_for amp_ready &&
+		ok "virtio_msg_amp_pci: $(amp_entries /sys/block) and" \
+		   "$(amp_entries /sys/class/net | xargs) via ${amp_pci##*/}" ||
+		bad "no AMP disk and network devices"
+	say "AMP block: write 8 MiB, read it back, compare checksums"
+	amp_disk=$(amp_entries /sys/block | head -n 1)
+	[ -n "$amp_disk" ] && blk_roundtrip "/dev/$amp_disk" ||
+		bad "no AMP disk"
+	say "AMP net: ping between the two interfaces"
+	ping_pair $(amp_entries /sys/class/net) 10.98.0
+	for d in /sys/bus/virtio/devices/virtio*; do
+		case "$(readlink -f "$d")" in
+		"$amp_pci"/*)
+			echo "$(basename "$d"): DMA window" \
+				"$(cat $d/virtio_msg/dma_window_size) bytes," \
+				"bounced $(cat $d/virtio_msg/dma_bounce_bytes) now" ;;
+		esac
+	done
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait
+	rmmod virtio_msg_amp_pci && ok "AMP glue unloaded" || bad "AMP unload"
+fi
 
 echo
 if [ $failed -eq 0 ]; then
