@@ -112,18 +112,6 @@ enum vmsg_amp_link {
 };
 
 /**
- * struct vmsg_amp_window - the part of the region the driver side owns
- * @vaddr: its kernel virtual address
- * @size: its size in bytes (0: the layout leaves nothing)
- * @bus_base: the address the device side knows its first byte by
- */
-struct vmsg_amp_window {
-	void *vaddr;
-	size_t size;
-	u64 bus_base;
-};
-
-/**
  * struct vmsg_amp - one bus instance over one region
  * @bus: the instance as the core sees it
  * @cfg: what the glue gave vmsg_amp_create()
@@ -135,7 +123,6 @@ struct vmsg_amp_window {
  * @peer_elems: the device-to-driver message queue
  * @own_notif: the driver side's notification words (tx, rx, mask)
  * @peer_notif: the device side's notification words
- * @window: the driver side's memory window, see amp_window_init()
  * @tx_lock: protects @tx_open, @tx_tail, @tx_blocked, @rx_active,
  *	@db_msgs, @db_room, @tx_toggle, @tx_words, @peer_head_seen and the
  *	driver queue and tx words in the region; a spinlock taken with
@@ -190,7 +177,6 @@ struct vmsg_amp {
 	const u8 *peer_elems;
 	__le64 *own_notif;
 	const __le64 *peer_notif;
-	struct vmsg_amp_window window;
 
 	/* The send path and the driver queue; see @tx_lock above. */
 	spinlock_t tx_lock;
@@ -353,35 +339,23 @@ EXPORT_SYMBOL_IF_KUNIT(vmsg_amp_parse_layout);
  * at least that), up to the end of the region. The device side knows every
  * byte of the region by its offset, so the window's bus base is its
  * offset. This is the one place that describes it.
- */
-static void amp_window_init(struct vmsg_amp *amp)
-{
-	u64 start = round_up(amp->g.end, PAGE_SIZE);
-
-	if (start >= amp->cfg.size) {
-		amp->window = (struct vmsg_amp_window){ };
-		return;
-	}
-	amp->window.vaddr = amp->cfg.base + start;
-	amp->window.size = round_down(amp->cfg.size - start, PAGE_SIZE);
-	amp->window.bus_base = start;
-}
-
-/*
- * Hand the window to the core, which then allocates the vrings in it and
- * bounces every buffer through it (VMSG_AMP_F_WINDOW). Without this the
+ *
+ * With VMSG_AMP_F_WINDOW it goes to the core, which then allocates the
+ * vrings in it and bounces every buffer through it. Without this the
  * devices would map driver memory the device side cannot see.
  */
 static int amp_window_register(struct vmsg_amp *amp)
 {
-	struct virtio_msg_dma_window win = {
-		.vaddr = amp->window.vaddr,
-		.size = amp->window.size,
-		.bus_base = amp->window.bus_base,
-	};
+	u64 start = round_up(amp->g.end, PAGE_SIZE);
+	struct virtio_msg_dma_window win = { };
 
 	if (!(amp->cfg.flags & VMSG_AMP_F_WINDOW))
 		return 0;
+	if (start < amp->cfg.size) {
+		win.vaddr = amp->cfg.base + start;
+		win.size = round_down(amp->cfg.size - start, PAGE_SIZE);
+		win.bus_base = start;
+	}
 	if (!win.size) {
 		dev_err(amp->cfg.parent,
 			"the layout leaves no memory window in the region\n");
@@ -1289,7 +1263,6 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 		amp->own_notif = cfg->base + amp->g.drv_notif;
 		amp->peer_notif = cfg->base + amp->g.dev_notif;
 	}
-	amp_window_init(amp);
 
 	amp->rx_buf = kmalloc(amp->g.elem_size, GFP_KERNEL);
 	if (!amp->rx_buf) {
