@@ -36,6 +36,7 @@
 #include <linux/of.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/platform_device.h>
+#include <linux/virtio_msg.h>
 #include <linux/virtio_msg_amp.h>
 
 /* Polling period when nothing rings us and the node does not say. */
@@ -245,6 +246,6 @@ static struct platform_driver vmsg_amp_of_driver = {
 };
 module_platform_driver(vmsg_amp_of_driver);
 
-MODULE_IMPORT_NS(VIRTIO_MSG);
+MODULE_IMPORT_NS(VIRTIO_MSG_NS);
 MODULE_DESCRIPTION("virtio-msg AMP bus described by the device tree");
 MODULE_LICENSE("GPL");

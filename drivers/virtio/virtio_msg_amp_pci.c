@@ -47,6 +47,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/sizes.h>
+#include <linux/virtio_msg.h>
 #include <linux/virtio_msg_amp.h>
 
 static unsigned int probe_wait_ms = 200;
@@ -403,6 +404,6 @@ static struct pci_driver vmsg_amp_pci_driver = {
 };
 module_pci_driver(vmsg_amp_pci_driver);
 
-MODULE_IMPORT_NS(VIRTIO_MSG);
+MODULE_IMPORT_NS(VIRTIO_MSG_NS);
 MODULE_DESCRIPTION("virtio-msg AMP bus over ivshmem-doorbell and the virtio-msg-amp-pci card");
 MODULE_LICENSE("GPL");

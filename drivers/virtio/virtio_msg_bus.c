@@ -567,7 +567,7 @@ void virtio_msg_bus_receive(struct virtio_msg_bus *bus, const void *buf,
 out:
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_receive, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_receive, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_transfer() - send a bus request and wait for its response
@@ -614,7 +614,7 @@ int virtio_msg_bus_transfer(struct virtio_msg_bus *bus,
 	mutex_unlock(&core->chan.lock);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_transfer, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_transfer, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_tx_ready() - tell the core the bus has room again
@@ -638,7 +638,7 @@ void virtio_msg_bus_tx_ready(struct virtio_msg_bus *bus)
 			vmsg_dev_tx_ready(vmdev);
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_tx_ready, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_tx_ready, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_start() - let devices come
@@ -674,7 +674,7 @@ int virtio_msg_bus_start(struct virtio_msg_bus *bus)
 	spin_unlock_irqrestore(&core->ev_lock, flags);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_start, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_start, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_set_params() - state what the bus learned from its peer
@@ -732,7 +732,7 @@ int virtio_msg_bus_set_params(struct virtio_msg_bus *bus,
 	spin_unlock_irqrestore(&core->ev_lock, flags);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_set_params, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_set_params, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_set_dma_window() - say where the bus's peer reaches memory
@@ -775,7 +775,7 @@ int virtio_msg_bus_set_dma_window(struct virtio_msg_bus *bus,
 		vmsg_dma_window_put(win);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_set_dma_window, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_set_dma_window, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_add_device() - announce a device number on the bus
@@ -803,7 +803,7 @@ int virtio_msg_bus_add_device(struct virtio_msg_bus *bus, u16 dev_num)
 	rcu_read_unlock();
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_add_device, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_add_device, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_remove_device() - withdraw a device number
@@ -827,7 +827,7 @@ void virtio_msg_bus_remove_device(struct virtio_msg_bus *bus, u16 dev_num)
 		vmsg_bus_withdraw(core, dev_num);
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_remove_device, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_remove_device, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_peer_lost() - the peer is gone for good
@@ -854,7 +854,7 @@ void virtio_msg_bus_peer_lost(struct virtio_msg_bus *bus)
 	}
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_peer_lost, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_peer_lost, VIRTIO_MSG_NS);
 
 /* A device of a registered bus, or NULL; under rcu_read_lock(). */
 static struct virtio_msg_device *vmsg_bus_find_dev(struct virtio_msg_bus *bus,
@@ -908,7 +908,7 @@ void virtio_msg_bus_peer_restarted(struct virtio_msg_bus *bus)
 out:
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_peer_restarted, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_peer_restarted, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_fail_request() - fail a request the peer will not answer
@@ -951,7 +951,7 @@ int virtio_msg_bus_fail_request(struct virtio_msg_bus *bus, bool bus_request,
 	rcu_read_unlock();
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_fail_request, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_fail_request, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_notify_used() - a device used buffers, said out of band
@@ -977,7 +977,7 @@ void virtio_msg_bus_notify_used(struct virtio_msg_bus *bus, u16 dev_num,
 		vmsg_dev_notify_used(vmdev, vq_index);
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_notify_used, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_notify_used, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_poll_device() - something happened to a device: look
@@ -1000,7 +1000,7 @@ void virtio_msg_bus_poll_device(struct virtio_msg_bus *bus, u16 dev_num)
 		vmsg_dev_poll(vmdev);
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_poll_device, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_poll_device, VIRTIO_MSG_NS);
 
 #ifdef CONFIG_PM_SLEEP
 /**
@@ -1040,7 +1040,7 @@ int virtio_msg_bus_suspend(struct virtio_msg_bus *bus)
 			virtio_device_restore(&vmdev->vdev);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_suspend, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_suspend, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_resume() - tell the bus, then restore every device
@@ -1067,7 +1067,7 @@ int virtio_msg_bus_resume(struct virtio_msg_bus *bus)
 	}
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_resume, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_resume, VIRTIO_MSG_NS);
 #endif /* CONFIG_PM_SLEEP */
 
 /**
@@ -1125,7 +1125,7 @@ int virtio_msg_bus_register(struct virtio_msg_bus *bus)
 	WRITE_ONCE(bus->core, core);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_register, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_register, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_unregister() - remove every device of a bus and detach it
@@ -1185,4 +1185,4 @@ void virtio_msg_bus_unregister(struct virtio_msg_bus *bus)
 	vmsg_dma_window_put(core->window);
 	kfree(core);
 }
-EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_unregister, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_unregister, VIRTIO_MSG_NS);

@@ -1040,6 +1040,6 @@ static struct ffa_driver vmsg_ffa_driver = {
 };
 module_ffa_driver(vmsg_ffa_driver);
 
-MODULE_IMPORT_NS(VIRTIO_MSG);
+MODULE_IMPORT_NS(VIRTIO_MSG_NS);
 MODULE_DESCRIPTION("virtio-msg FF-A bus: virtio devices served by FF-A partitions");
 MODULE_LICENSE("GPL");

@@ -2088,5 +2088,5 @@ static void __exit vmsg_lb_exit(void)
 module_exit(vmsg_lb_exit);
 
 MODULE_DESCRIPTION("virtio-msg loopback bus for userspace device backends");
-MODULE_IMPORT_NS(VIRTIO_MSG);
+MODULE_IMPORT_NS(VIRTIO_MSG_NS);
 MODULE_LICENSE("GPL");

@@ -18,6 +18,20 @@
 #include <linux/types.h>
 #include <uapi/linux/virtio_msg.h>
 
+/*
+ * The symbol namespace of the core's exports, and that of the symbols
+ * exported for KUnit. Linux 6.13 made namespaces string literals; before,
+ * the export and import macros stringified a bare name. The out-of-tree
+ * build defines VIRTIO_MSG_NS_STRING on 6.13 and later.
+ */
+#ifdef VIRTIO_MSG_NS_STRING
+#define VIRTIO_MSG_NS		"VIRTIO_MSG"
+#define VIRTIO_MSG_KUNIT_NS	"EXPORTED_FOR_KUNIT_TESTING"
+#else
+#define VIRTIO_MSG_NS		VIRTIO_MSG
+#define VIRTIO_MSG_KUNIT_NS	EXPORTED_FOR_KUNIT_TESTING
+#endif
+
 struct virtio_msg_bus;
 struct virtio_msg_bus_core;
 

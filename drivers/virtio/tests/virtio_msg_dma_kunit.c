@@ -494,7 +494,7 @@ static struct kunit_suite vmsg_dma_suite = {
 
 kunit_test_suite(vmsg_dma_suite);
 
-MODULE_IMPORT_NS(VIRTIO_MSG);
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(VIRTIO_MSG_NS);
+MODULE_IMPORT_NS(VIRTIO_MSG_KUNIT_NS);
 MODULE_DESCRIPTION("KUnit tests for DMA through a virtio-msg bus's window");
 MODULE_LICENSE("GPL");

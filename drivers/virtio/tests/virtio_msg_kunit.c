@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/virtio_msg.h>
 
 #include "../virtio_msg_internal.h"
 
@@ -1872,6 +1873,6 @@ static struct kunit_suite virtio_msg_test_suite = {
 
 kunit_test_suite(virtio_msg_test_suite);
 
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(VIRTIO_MSG_KUNIT_NS);
 MODULE_DESCRIPTION("KUnit tests for the virtio-msg message helpers");
 MODULE_LICENSE("GPL");

@@ -3135,7 +3135,7 @@ static struct kunit_suite vmsg_transport_suite = {
 
 kunit_test_suite(vmsg_transport_suite);
 
-MODULE_IMPORT_NS(VIRTIO_MSG);
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(VIRTIO_MSG_NS);
+MODULE_IMPORT_NS(VIRTIO_MSG_KUNIT_NS);
 MODULE_DESCRIPTION("KUnit tests for the virtio-msg transport core");
 MODULE_LICENSE("GPL");
