@@ -1017,103 +1017,11 @@ static const struct virtio_msg_bus_ops vmsg_lb_bus_ops_deferred = {
 	.queue_layout	= vmsg_lb_queue_layout,
 };
 
-/*
- * The device types a backend may present, and the feature bits their
- * drivers may negotiate. A backend is a process, less trusted than the
- * kernel: only drivers that treat what the device says as input (sizes
- * checked, indexes bounded, no physical addresses taken from it) are
- * listed, and only the features whose driver code does the same. See
- * "Device types" in Documentation/userspace-api/virtio_msg_loopback.rst.
- *
- * Transport bits: those virtio_ring implements, except
- * VIRTIO_F_NOTIFICATION_DATA (no backend uses it) and VIRTIO_F_SR_IOV
- * (PCI only).
- */
-#define VMSG_LB_F(bit)		BIT_ULL(bit)
-#define VMSG_LB_TRANSPORT_FEATURES					\
-	(VMSG_LB_F(VIRTIO_F_VERSION_1) |				\
-	 VMSG_LB_F(VIRTIO_F_ACCESS_PLATFORM) |				\
-	 VMSG_LB_F(VIRTIO_F_RING_PACKED) |				\
-	 VMSG_LB_F(VIRTIO_F_ORDER_PLATFORM) |				\
-	 VMSG_LB_F(VIRTIO_F_RING_RESET) |				\
-	 VMSG_LB_F(VIRTIO_RING_F_EVENT_IDX) |				\
-	 VMSG_LB_F(VIRTIO_RING_F_INDIRECT_DESC))
-
-static const struct virtio_msg_device_policy vmsg_lb_devices[] = {
-	{
-		/*
-		 * First, so that instances without allow_console start
-		 * after it. Linux 6.12's virtio_console does not survive a
-		 * device that breaks while it writes (a use-after-free in
-		 * put_chars(), a BUG_ON in remove_vqs()), so consoles are for
-		 * trusted backends only. One port only: MULTIPORT sizes the
-		 * driver's queue arrays from a device-chosen port count, and
-		 * its control messages create ports. See also "Consoles" in
-		 * the documentation: an hvc write waits for the device with
-		 * interrupts off.
-		 */
-		.device_id = VIRTIO_ID_CONSOLE,
-		.features = VMSG_LB_TRANSPORT_FEATURES |
-			    VMSG_LB_F(VIRTIO_CONSOLE_F_SIZE),
-	},
-	{
-		/*
-		 * Left out: SIZE_MAX (a value below a page reaches a WARN
-		 * in the block layer), TOPOLOGY (a device-chosen shift),
-		 * ZONED (device-written zone reports), DISCARD,
-		 * WRITE_ZEROES and SECURE_ERASE (not needed yet), and the
-		 * legacy BARRIER and SCSI.
-		 */
-		.device_id = VIRTIO_ID_BLOCK,
-		.features = VMSG_LB_TRANSPORT_FEATURES |
-			    VMSG_LB_F(VIRTIO_BLK_F_SEG_MAX) |
-			    VMSG_LB_F(VIRTIO_BLK_F_GEOMETRY) |
-			    VMSG_LB_F(VIRTIO_BLK_F_RO) |
-			    VMSG_LB_F(VIRTIO_BLK_F_BLK_SIZE) |
-			    VMSG_LB_F(VIRTIO_BLK_F_FLUSH) |
-			    VMSG_LB_F(VIRTIO_BLK_F_CONFIG_WCE) |
-			    VMSG_LB_F(VIRTIO_BLK_F_MQ),
-	},
-	{
-		/*
-		 * Packets from the device go through the same header checks
-		 * as those from tun, hence the offloads. Left out: the
-		 * control queue and all that needs it (the driver waits for
-		 * its answers holding RTNL), STANDBY (would enslave another
-		 * interface with the same MAC address), hash reports, RSC
-		 * and UFO/USO. Also STATUS: in Linux 6.12 a status with
-		 * ANNOUNCE set makes the driver send a control command,
-		 * which reaches a BUG_ON without the control queue (found
-		 * by the fuzzer); without STATUS the link is always up.
-		 */
-		.device_id = VIRTIO_ID_NET,
-		.features = VMSG_LB_TRANSPORT_FEATURES |
-			    VMSG_LB_F(VIRTIO_NET_F_CSUM) |
-			    VMSG_LB_F(VIRTIO_NET_F_GUEST_CSUM) |
-			    VMSG_LB_F(VIRTIO_NET_F_MTU) |
-			    VMSG_LB_F(VIRTIO_NET_F_MAC) |
-			    VMSG_LB_F(VIRTIO_NET_F_GUEST_TSO4) |
-			    VMSG_LB_F(VIRTIO_NET_F_GUEST_TSO6) |
-			    VMSG_LB_F(VIRTIO_NET_F_GUEST_ECN) |
-			    VMSG_LB_F(VIRTIO_NET_F_HOST_TSO4) |
-			    VMSG_LB_F(VIRTIO_NET_F_HOST_TSO6) |
-			    VMSG_LB_F(VIRTIO_NET_F_HOST_ECN) |
-			    VMSG_LB_F(VIRTIO_NET_F_MRG_RXBUF) |
-			    VMSG_LB_F(VIRTIO_NET_F_SPEED_DUPLEX),
-	},
-	{
-		.device_id = VIRTIO_ID_RNG,
-		.features = VMSG_LB_TRANSPORT_FEATURES,
-	},
-	{ }
-};
-
 static const struct virtio_msg_bus_desc vmsg_lb_desc = {
 	.name		= "loopback",
 	.ops		= &vmsg_lb_bus_ops,
 	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
 	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
-	.devices	= vmsg_lb_devices,
 };
 
 static const struct virtio_msg_bus_desc vmsg_lb_desc_deferred = {
@@ -1121,7 +1029,6 @@ static const struct virtio_msg_bus_desc vmsg_lb_desc_deferred = {
 	.ops		= &vmsg_lb_bus_ops_deferred,
 	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
 	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
-	.devices	= vmsg_lb_devices,
 };
 
 /* ------------------------------------------------------------------------
@@ -1943,7 +1850,7 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 						   &vmsg_lb_desc;
 	lb->bus.max_devices = lb->max_devs;
 	/* The console entry is the first: skip it unless allowed. */
-	lb->bus.devices = vmsg_lb_devices + !READ_ONCE(allow_console);
+	lb->bus.devices = virtio_msg_hardened_devices(READ_ONCE(allow_console));
 	ret = virtio_msg_bus_register(&lb->bus);
 	if (ret)
 		goto err_del;

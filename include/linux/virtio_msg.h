@@ -314,6 +314,8 @@ struct virtio_msg_dma_window {
 	u64 shm_size;
 };
 
+const struct virtio_msg_device_policy *virtio_msg_hardened_devices(bool console);
+
 /**
  * virtio_msg_bus_register() - register a bus instance with the core
  * @bus: the instance; @bus->parent and @bus->desc set, the rest optional
