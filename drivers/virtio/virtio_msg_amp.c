@@ -60,13 +60,20 @@
 #include <kunit/visibility.h>
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
 #include <linux/iopoll.h>
 #include <linux/jiffies.h>
+#include <linux/kstrtox.h>
+#include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
@@ -90,6 +97,11 @@ module_param(heartbeat_ms, uint, 0644);
 MODULE_PARM_DESC(heartbeat_ms,
 		 "Period of the bus PING that checks a running device side is alive (ms, 0: off, default 1000)");
 
+static bool trusted_device_side;
+module_param(trusted_device_side, bool, 0644);
+MODULE_PARM_DESC(trusted_device_side,
+		 "Buses created from now on serve every device type with every feature: the device side is as trusted as this kernel (default N: blk, net, rng and console, with the features of virtio_msg_hardened_devices())");
+
 /* Messages one receive pass takes before it leaves the rest to a work item. */
 #define VMSG_AMP_RX_BUDGET		64
 /* Notification bits one receive pass handles, for the same reason. */
@@ -101,6 +113,8 @@ MODULE_PARM_DESC(heartbeat_ms,
 /* Link checks while a hand-shake is due, then while the peer is away. */
 #define VMSG_AMP_LINK_FAST_MS		50
 #define VMSG_AMP_LINK_SLOW_MS		1000
+/* Most PINGs one write to the debugfs "ping" file sends. */
+#define VMSG_AMP_PING_MAX		100000
 /* How often the layout magic is looked for while a region is new. */
 #define VMSG_AMP_LAYOUT_POLL_US		10000
 
@@ -110,6 +124,47 @@ enum vmsg_amp_link {
 	VMSG_AMP_LINK_RUN,
 	VMSG_AMP_LINK_DEAD,
 };
+
+static const char * const amp_link_names[] = {
+	[VMSG_AMP_LINK_STALE]	= "stale",
+	[VMSG_AMP_LINK_READY]	= "ready",
+	[VMSG_AMP_LINK_RUN]	= "run",
+	[VMSG_AMP_LINK_DEAD]	= "dead",
+};
+
+/* Counters of an instance, in debugfs (see "Statistics" in the doc). */
+enum vmsg_amp_stat {
+	AMP_STAT_MSGS_SENT,
+	AMP_STAT_MSGS_RECEIVED,
+	AMP_STAT_DOORBELLS_RUNG,
+	AMP_STAT_DOORBELLS_TAKEN,
+	AMP_STAT_NOTIF_SENT,
+	AMP_STAT_NOTIF_RECEIVED,
+	AMP_STAT_QUEUE_FULL,
+	AMP_STAT_TX_READY,
+	AMP_STAT_PEER_LOST,
+	AMP_STAT_PEER_BACK,
+	AMP_STAT_FAULTS,
+	AMP_NR_STATS
+};
+
+static const char * const amp_stat_names[AMP_NR_STATS] = {
+	[AMP_STAT_MSGS_SENT]		= "messages_sent",
+	[AMP_STAT_MSGS_RECEIVED]	= "messages_received",
+	[AMP_STAT_DOORBELLS_RUNG]	= "doorbells_rung",
+	[AMP_STAT_DOORBELLS_TAKEN]	= "doorbells_taken",
+	[AMP_STAT_NOTIF_SENT]		= "notifications_sent",
+	[AMP_STAT_NOTIF_RECEIVED]	= "notifications_received",
+	[AMP_STAT_QUEUE_FULL]		= "queue_full",
+	[AMP_STAT_TX_READY]		= "tx_ready",
+	[AMP_STAT_PEER_LOST]		= "peer_lost",
+	[AMP_STAT_PEER_BACK]		= "peer_back",
+	[AMP_STAT_FAULTS]		= "faults",
+};
+
+/* debugfs: one directory per instance, named amp<id>. */
+static struct dentry *amp_debugfs_root;
+static DEFINE_IDA(amp_ida);
 
 /**
  * struct vmsg_amp - one bus instance over one region
@@ -164,7 +219,17 @@ enum vmsg_amp_link {
  * @hb_work: the heartbeat
  * @hb_seq: data of the last PING
  * @poll_work: receive passes when the glue has no interrupt
- * @nr_tx_ready: calls of virtio_msg_bus_tx_ready(), for the tests
+ * @stats: counters, updated without locks; AMP_STAT_TX_READY is also
+ *	read by the tests
+ * @id: instance number, names the debugfs directory
+ * @debugfs: that directory
+ * @ping_lock: serialises runs of the debugfs "ping" file and protects
+ *	their results, @ping_done to @ping_err; a mutex, the runs sleep
+ * @ping_done: PINGs answered in the last run
+ * @ping_ns: their total round-trip time
+ * @ping_min_ns: the shortest
+ * @ping_max_ns: the longest
+ * @ping_err: what ended the last run early, or 0
  */
 struct vmsg_amp {
 	struct virtio_msg_bus bus;
@@ -217,12 +282,27 @@ struct vmsg_amp {
 	struct delayed_work hb_work;
 	u32 hb_seq;
 	struct delayed_work poll_work;
-	atomic_long_t nr_tx_ready;
+	atomic_long_t stats[AMP_NR_STATS];
+	int id;
+	struct dentry *debugfs;
+	/* Runs of the debugfs "ping" file; see @ping_lock above. */
+	struct mutex ping_lock;
+	unsigned int ping_done;
+	u64 ping_ns;
+	u64 ping_min_ns;
+	u64 ping_max_ns;
+	int ping_err;
 };
 
 static struct vmsg_amp *to_amp(struct virtio_msg_bus *bus)
 {
 	return container_of(bus, struct vmsg_amp, bus);
+}
+
+static void amp_count(struct vmsg_amp *amp, enum vmsg_amp_stat stat,
+		      unsigned long n)
+{
+	atomic_long_add(n, &amp->stats[stat]);
 }
 
 /* ------------------------------------------------------------------------
@@ -446,6 +526,7 @@ static void amp_set_status(struct vmsg_amp *amp, u16 status)
 
 static void amp_ring(struct vmsg_amp *amp, unsigned int n)
 {
+	amp_count(amp, AMP_STAT_DOORBELLS_RUNG, n);
 	while (n--)
 		amp->cfg.ops->ring(amp->cfg.priv);
 }
@@ -472,9 +553,11 @@ static void amp_kick_link(struct vmsg_amp *amp)
  */
 static void amp_fault(struct vmsg_amp *amp, const char *why)
 {
-	if (!atomic_xchg(&amp->fault, 1))
+	if (!atomic_xchg(&amp->fault, 1)) {
+		amp_count(amp, AMP_STAT_FAULTS, 1);
 		dev_warn_ratelimited(amp->cfg.parent,
 				     "device side broken: %s\n", why);
+	}
 	amp_kick_link(amp);
 }
 
@@ -560,6 +643,7 @@ static int amp_enqueue(struct vmsg_amp *amp, const struct virtio_msg_hdr *msg)
 	amp_store_release(amp, &amp->own->tail, next);
 	amp->tx_tail = next;
 	amp->db_msgs++;
+	amp_count(amp, AMP_STAT_MSGS_SENT, 1);
 	return 0;
 }
 
@@ -582,8 +666,12 @@ static int amp_tx(struct vmsg_amp *amp, const struct virtio_msg_hdr *msg,
 		ret = amp_enqueue(amp, msg);
 	else
 		amp->tx_toggle[bit / 64] |= BIT_ULL(bit % 64);
-	if (ret == -EAGAIN)
+	if (!msg && !ret)
+		amp_count(amp, AMP_STAT_NOTIF_SENT, 1);
+	if (ret == -EAGAIN) {
 		amp->tx_blocked = true;
+		amp_count(amp, AMP_STAT_QUEUE_FULL, 1);
+	}
 	/* During a receive pass, its end rings for everything. */
 	if (!amp->rx_active)
 		rings = amp_flush(amp);
@@ -719,6 +807,7 @@ static bool amp_rx_queue(struct vmsg_amp *amp)
 		/* Release: the copy is done before the peer may reuse it. */
 		amp_store_release(amp, &amp->own->head, head);
 		amp->rx_head = head;
+		amp_count(amp, AMP_STAT_MSGS_RECEIVED, 1);
 		virtio_msg_bus_receive(&amp->bus, amp->rx_buf, len);
 		if (atomic_read(&amp->fault))
 			return false;
@@ -764,6 +853,7 @@ static bool amp_rx_notif(struct vmsg_amp *amp)
 		amp->rx_words[w] ^= take;
 		WRITE_ONCE(amp->own_notif[nn + w], cpu_to_le64(amp->rx_words[w]));
 		left -= hweight64(take);
+		amp_count(amp, AMP_STAT_NOTIF_RECEIVED, hweight64(take));
 
 		while (take) {
 			unsigned int bit = w * 64 + __ffs64(take), dev;
@@ -817,7 +907,7 @@ static void amp_rx_room(struct vmsg_amp *amp)
 		wake_up_all(&amp->tx_wq);
 	}
 	if (blocked) {
-		atomic_long_inc(&amp->nr_tx_ready);
+		amp_count(amp, AMP_STAT_TX_READY, 1);
 		virtio_msg_bus_tx_ready(&amp->bus);
 	}
 }
@@ -940,6 +1030,7 @@ static void amp_peer_gone(struct vmsg_amp *amp)
 	amp_set_open(amp, false);
 	if (amp->started && !amp->lost) {
 		amp->lost = true;
+		amp_count(amp, AMP_STAT_PEER_LOST, 1);
 		virtio_msg_bus_peer_lost(&amp->bus);
 	}
 }
@@ -968,6 +1059,7 @@ static void amp_go_run(struct vmsg_amp *amp)
 		virtio_msg_bus_start(&amp->bus);
 	} else if (amp->lost) {
 		amp->lost = false;
+		amp_count(amp, AMP_STAT_PEER_BACK, 1);
 		dev_info_ratelimited(amp->cfg.parent, "device side back\n");
 		virtio_msg_bus_peer_restarted(&amp->bus);
 	}
@@ -1108,8 +1200,8 @@ static void amp_link_work(struct work_struct *work)
 				   msecs_to_jiffies(next));
 }
 
-/* PING the peer: 0 when it answered with our data. Process context. */
-static int amp_ping(struct vmsg_amp *amp)
+/* PING the peer: 0 when it answered with @data. Process context. */
+static int amp_ping(struct vmsg_amp *amp, u32 data)
 {
 	struct {
 		struct virtio_msg_hdr hdr;
@@ -1120,7 +1212,7 @@ static int amp_ping(struct vmsg_amp *amp)
 	req.hdr.type = VIRTIO_MSG_TYPE_BUS;
 	req.hdr.msg_id = VIRTIO_MSG_BUS_PING;
 	req.hdr.msg_size = cpu_to_le16(sizeof(req));
-	req.ping.data = cpu_to_le32(++amp->hb_seq);
+	req.ping.data = cpu_to_le32(data);
 	ret = virtio_msg_bus_transfer(&amp->bus, &req.hdr, &resp.hdr,
 				      sizeof(resp));
 	if (ret < 0)
@@ -1149,7 +1241,7 @@ static void amp_hb_work(struct work_struct *work)
 	raw = amp_peer_status(amp, &magic_ok);
 	if ((raw & VIRTIO_MSG_AMP_STATUS_MASK) == VIRTIO_MSG_AMP_STATUS_RUN &&
 	    !(raw & VIRTIO_MSG_AMP_STATUS_DEBUGGABLE)) {
-		ret = amp_ping(amp);
+		ret = amp_ping(amp, ++amp->hb_seq);
 		/* -ENODEV: lost or going away, which others handle. */
 		if (ret && ret != -ENODEV && ret != -EINTR)
 			amp_fault(amp, "no answer to PING");
@@ -1184,6 +1276,119 @@ static const struct virtio_msg_bus_desc vmsg_amp_desc_oob = {
 	.flags		= VMSG_AMP_BUS_FLAGS | VIRTIO_MSG_BUS_F_OOB_NOTIFY |
 			  VIRTIO_MSG_BUS_F_NO_NOTIFICATION_DATA,
 };
+
+/* ------------------------------------------------------------------------
+ * Statistics
+ */
+
+static int amp_stats_show(struct seq_file *m, void *v)
+{
+	struct vmsg_amp *amp = m->private;
+	unsigned int i;
+
+	seq_printf(m, "parent %s\n", dev_name(amp->cfg.parent));
+	/* A racy look is fine: it is for people and benchmarks. */
+	seq_printf(m, "link %s\n", amp_link_names[READ_ONCE(amp->link)]);
+	for (i = 0; i < AMP_NR_STATS; i++)
+		seq_printf(m, "%s %lu\n", amp_stat_names[i],
+			   atomic_long_read(&amp->stats[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(amp_stats);
+
+/*
+ * Writing N to "ping" sends N bus PINGs, one after the other, and times
+ * them; reading it shows the last run. A measurement of the queues alone,
+ * without virtqueues or devices.
+ */
+static ssize_t amp_ping_write(struct file *file, const char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	struct vmsg_amp *amp = file_inode(file)->i_private;
+	u64 t0, t1, total = 0, min = U64_MAX, max = 0;
+	unsigned int n, i, done = 0;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &n);
+	if (ret)
+		return ret;
+	if (!n || n > VMSG_AMP_PING_MAX)
+		return -EINVAL;
+	if (mutex_lock_interruptible(&amp->ping_lock))
+		return -EINTR;
+	for (i = 0; i < n; i++) {
+		t0 = ktime_get_ns();
+		ret = amp_ping(amp, i);
+		t1 = ktime_get_ns();
+		if (ret)
+			break;
+		done++;
+		total += t1 - t0;
+		min = min(min, t1 - t0);
+		max = max(max, t1 - t0);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	amp->ping_done = done;
+	amp->ping_ns = total;
+	amp->ping_min_ns = done ? min : 0;
+	amp->ping_max_ns = max;
+	amp->ping_err = ret;
+	mutex_unlock(&amp->ping_lock);
+	return ret ?: len;
+}
+
+static int amp_ping_show(struct seq_file *m, void *v)
+{
+	struct vmsg_amp *amp = m->private;
+
+	mutex_lock(&amp->ping_lock);
+	seq_printf(m, "pings %u\nerror %d\ntotal_ns %llu\nmin_ns %llu\nmax_ns %llu\n",
+		   amp->ping_done, amp->ping_err, amp->ping_ns,
+		   amp->ping_min_ns, amp->ping_max_ns);
+	mutex_unlock(&amp->ping_lock);
+	return 0;
+}
+
+static int amp_ping_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, amp_ping_show, inode->i_private);
+}
+
+static const struct file_operations amp_ping_fops = {
+	.owner		= THIS_MODULE,
+	.open		= amp_ping_open,
+	.read		= seq_read,
+	.write		= amp_ping_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+/* Failures are not fatal: debugfs is optional. */
+static void amp_debugfs_add(struct vmsg_amp *amp)
+{
+	char name[16];
+
+	amp->id = ida_alloc(&amp_ida, GFP_KERNEL);
+	if (amp->id < 0)
+		return;
+	snprintf(name, sizeof(name), "amp%d", amp->id);
+	amp->debugfs = debugfs_create_dir(name, amp_debugfs_root);
+	debugfs_create_file("stats", 0444, amp->debugfs, amp, &amp_stats_fops);
+	debugfs_create_file("ping", 0600, amp->debugfs, amp, &amp_ping_fops);
+}
+
+static void amp_debugfs_remove(struct vmsg_amp *amp)
+{
+	debugfs_remove_recursive(amp->debugfs);
+	amp->debugfs = NULL;
+	if (amp->id >= 0)
+		ida_free(&amp_ida, amp->id);
+	amp->id = -1;
+}
 
 /* ------------------------------------------------------------------------
  * The glue's API
@@ -1240,6 +1445,7 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 	amp = kzalloc(sizeof(*amp), GFP_KERNEL);
 	if (!amp)
 		return ERR_PTR(-ENOMEM);
+	amp->id = -1;
 	amp->cfg = *cfg;
 
 	/* The magic (read above) before the rest of the header. */
@@ -1273,6 +1479,7 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 	spin_lock_init(&amp->tx_lock);
 	spin_lock_init(&amp->rx_lock);
 	mutex_init(&amp->link_lock);
+	mutex_init(&amp->ping_lock);
 	init_waitqueue_head(&amp->tx_wq);
 	init_waitqueue_head(&amp->link_wq);
 	INIT_WORK(&amp->rx_work, amp_rx_work);
@@ -1287,6 +1494,9 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 
 	amp->bus.parent = cfg->parent;
 	amp->bus.max_msg_size = amp->g.elem_size;
+	/* The other processor is no more trusted than a device. */
+	if (!READ_ONCE(trusted_device_side))
+		amp->bus.devices = virtio_msg_hardened_devices(true);
 	if (amp->g.num_notif && !(cfg->flags & VMSG_AMP_F_DOORBELL_PER_MSG))
 		amp->bus.desc = &vmsg_amp_desc_oob;
 	else
@@ -1299,6 +1509,7 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 		dev_err(cfg->parent, "no DMA window: %pe\n", ERR_PTR(ret));
 		goto err_unregister;
 	}
+	amp_debugfs_add(amp);
 
 	mutex_lock(&amp->link_lock);
 	amp->wait_since = jiffies;
@@ -1333,7 +1544,7 @@ err_free:
 	kfree(amp);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(vmsg_amp_create, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(vmsg_amp_create, VIRTIO_MSG_NS);
 
 /**
  * vmsg_amp_doorbell() - the device side rang: look at the region
@@ -1347,9 +1558,10 @@ EXPORT_SYMBOL_NS_GPL(vmsg_amp_create, VIRTIO_MSG);
  */
 void vmsg_amp_doorbell(struct vmsg_amp *amp)
 {
+	amp_count(amp, AMP_STAT_DOORBELLS_TAKEN, 1);
 	amp_rx(amp);
 }
-EXPORT_SYMBOL_NS_GPL(vmsg_amp_doorbell, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(vmsg_amp_doorbell, VIRTIO_MSG_NS);
 
 /**
  * vmsg_amp_stop() - remove every device and tell the device side
@@ -1394,8 +1606,9 @@ void vmsg_amp_stop(struct vmsg_amp *amp)
 
 	amp_set_status(amp, VIRTIO_MSG_AMP_STATUS_SHUTDOWN);
 	amp_ring_status(amp);
+	amp_debugfs_remove(amp);
 }
-EXPORT_SYMBOL_NS_GPL(vmsg_amp_stop, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(vmsg_amp_stop, VIRTIO_MSG_NS);
 
 /**
  * vmsg_amp_destroy() - free an instance
@@ -1414,7 +1627,7 @@ void vmsg_amp_destroy(struct vmsg_amp *amp)
 	kfree(amp->rx_buf);
 	kfree(amp);
 }
-EXPORT_SYMBOL_NS_GPL(vmsg_amp_destroy, VIRTIO_MSG);
+EXPORT_SYMBOL_NS_GPL(vmsg_amp_destroy, VIRTIO_MSG_NS);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* The bus of an instance, whose ops the tests call directly. */
@@ -1427,11 +1640,24 @@ EXPORT_SYMBOL_IF_KUNIT(vmsg_amp_kunit_bus);
 /* How often the instance told the core that room appeared. */
 unsigned long vmsg_amp_kunit_tx_ready(struct vmsg_amp *amp)
 {
-	return atomic_long_read(&amp->nr_tx_ready);
+	return atomic_long_read(&amp->stats[AMP_STAT_TX_READY]);
 }
 EXPORT_SYMBOL_IF_KUNIT(vmsg_amp_kunit_tx_ready);
 #endif
 
-MODULE_IMPORT_NS(VIRTIO_MSG);
+static int __init vmsg_amp_init(void)
+{
+	amp_debugfs_root = debugfs_create_dir("virtio_msg_amp", NULL);
+	return 0;
+}
+module_init(vmsg_amp_init);
+
+static void __exit vmsg_amp_exit(void)
+{
+	debugfs_remove_recursive(amp_debugfs_root);
+}
+module_exit(vmsg_amp_exit);
+
+MODULE_IMPORT_NS(VIRTIO_MSG_NS);
 MODULE_DESCRIPTION("virtio-msg AMP bus: messages through shared memory and doorbells");
 MODULE_LICENSE("GPL");

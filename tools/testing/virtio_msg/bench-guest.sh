@@ -174,6 +174,8 @@ done
 [ -n "$nb" ] && echo 0 > $nbdir/power && rmdir $nbdir
 
 # --- net: TCP between two namespaces, over vmsg-net and over veth.
+# Each figure goes through $net_run (run, or amp_run for the AMP bus).
+net_run=run
 # net_pair ID ADDR_A ADDR_B IF_A IF_B: IF_B goes to a namespace of its
 # own with the server; the client stays here with IF_A.
 net_pair() {
@@ -193,8 +195,8 @@ net_pair() {
 	fi
 	nsenter -t "$ns" -n "$B/vmsg_bench_net" server &
 	srv=$!
-	run "net_stream_$id" "$B/vmsg_bench_net" stream -t "$SECS" "$b"
-	run "net_rr_$id" "$B/vmsg_bench_net" rr -t "$SECS" "$b"
+	$net_run "net_stream_$id" "$B/vmsg_bench_net" stream -t "$SECS" "$b"
+	$net_run "net_rr_$id" "$B/vmsg_bench_net" rr -t "$SECS" "$b"
 	kill $srv
 }
 
@@ -227,5 +229,166 @@ fi
 
 for p in $pids; do kill "$p" 2>/dev/null; done
 wait
+pids=""
 modprobe -r virtio_msg_loopback || emit "meta na modprobe -r virtio_msg_loopback failed"
+
+# --- the AMP bus: the same loads over an ivshmem-doorbell device served by
+# vmsg-amp on the host (make bench starts it), with the bus's own counters
+# (debugfs) around each window: messages through the queues, doorbells
+# both ways, and how many of each per message.
+amp_pci=""
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ] &&
+		amp_pci=$(readlink -f "$d")
+done
+# The virtio devices of driver $1 on the AMP bus.
+amp_vdevs_of() {
+	for d in /sys/bus/virtio/drivers/"$1"/virtio*; do
+		case "$(readlink -f "$d")" in "$amp_pci"/*) echo "$d" ;; esac
+	done
+}
+amp_ready() {
+	[ -n "$(amp_vdevs_of virtio_blk)" ] && [ -n "$(amp_vdevs_of virtio_rng)" ] &&
+		[ "$(amp_vdevs_of virtio_net | wc -l)" -ge 2 ]
+}
+# The debugfs statistics of the AMP instance of $amp_pci.
+amp_stats_file() {
+	for f in /sys/kernel/debug/virtio_msg_amp/amp*/stats; do
+		grep -qx "parent ${amp_pci##*/}" "$f" 2>/dev/null && echo "$f"
+	done
+}
+# "sent received rung taken notif_sent notif_received" now.
+amp_counters() {
+	awk '$1 == "messages_sent" { s = $2 } $1 == "messages_received" { r = $2 }
+	     $1 == "doorbells_rung" { dr = $2 } $1 == "doorbells_taken" { dt = $2 }
+	     $1 == "notifications_sent" { ns = $2 }
+	     $1 == "notifications_received" { nr = $2 }
+	     END { print s + 0, r + 0, dr + 0, dt + 0, ns + 0, nr + 0 }' "$amp_stats"
+}
+# amp_run ID PROGRAM ARGS...: run(), with what the bus did meanwhile.
+amp_run() {
+	local rid="$1" before after out t0 t1
+	shift
+	before=$(amp_counters)
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	if out=$("$@" 2>/tmp/bench.err) && [ -n "$out" ]; then
+		t1=$(cut -d' ' -f1 /proc/uptime)
+		after=$(amp_counters)
+		emit "$rid $out $(echo "$before $after $t0 $t1" | awk '{
+			m = ($7 - $1) + ($8 - $2); d = ($9 - $3) + ($10 - $4)
+			n = ($11 - $5) + ($12 - $6); t = $14 - $13
+			if (t <= 0) t = 1
+			printf "amp_msgs=%d amp_doorbells=%d amp_notif=%d", m, d, n
+			printf " amp_msgs_s=%.0f", m / t
+			if (m > 0) printf " amp_doorbells_per_msg=%.3f", d / m
+			if (m + n > 0) printf " amp_doorbells_per_event=%.3f", d / (m + n)
+		}')"
+	else
+		emit "$rid na $(basename "$1") failed: $(head -n 1 /tmp/bench.err)"
+	fi
+}
+amp_na() {
+	for i in rtt_amp blk_randread_4k_qd1_amp blk_randread_4k_qd32_amp \
+		 blk_randwrite_4k_qd1_amp blk_randwrite_4k_qd32_amp \
+		 blk_seqread_128k_qd1_amp net_stream_amp net_rr_amp; do
+		emit "$i na $*"
+	done
+}
+
+amp_stats=""
+if [ -z "$amp_pci" ]; then
+	amp_na "no ivshmem-doorbell device (make bench gives one unless VMSG_AMP is empty)"
+elif ! modprobe virtio_msg_amp_pci || ! wait_for amp_ready; then
+	amp_na "the AMP devices did not come (virtio_msg_amp_pci)"
+else
+	amp_stats=$(amp_stats_file)
+fi
+if [ -n "$amp_stats" ]; then
+	emit "meta amp_pci=${amp_pci##*/} amp_devices=$(ls -d /sys/bus/virtio/devices/virtio* |
+		while read -r d; do readlink -f "$d"; done | grep -c "^$amp_pci/")"
+	# The queues alone: bus PINGs one after the other, in batches of 100
+	# for a window, timed by the kernel (debugfs "ping").
+	ping=${amp_stats%/stats}/ping
+	end=$(($(cut -d. -f1 /proc/uptime) + SECS))
+	: > /tmp/amp_ping
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ] &&
+		echo 100 > "$ping" 2>/tmp/bench.err; do
+		cat "$ping" >> /tmp/amp_ping
+	done
+	if [ -s /tmp/amp_ping ]; then
+		emit "amp_ping $(awk '$1 == "pings" { n += $2 }
+			$1 == "total_ns" { t += $2 }
+			$1 == "min_ns" && (min == "" || $2 < min) { min = $2 }
+			$1 == "max_ns" && $2 > max { max = $2 }
+			END { if (n == 0 || t == 0) { print "pings=0"; exit }
+			      printf "pings=%d avg_us=%.1f min_us=%.1f max_us=%.1f msgs_s=%.0f\n",
+				n, t / n / 1000, min / 1000, max / 1000, 2 * n / (t / 1e9) }' /tmp/amp_ping)"
+	else
+		emit "amp_ping na writing $ping failed: $(head -n 1 /tmp/bench.err)"
+	fi
+
+	# The loopback's rng went with its module: the AMP one is left.
+	for r in $(cat /sys/class/misc/hw_random/rng_available 2>/dev/null); do
+		case "$r" in virtio_rng.*) echo "$r" > $cur 2>/dev/null ;; esac
+	done
+	case "$(cat $cur 2>/dev/null)" in
+	virtio_rng.*)
+		amp_run rtt_amp "$B/vmsg_bench_read" -s 64 -t "$SECS" /dev/hwrng ;;
+	*)
+		emit "rtt_amp na the current hwrng is '$(cat $cur 2>/dev/null)'" ;;
+	esac
+
+	vd=""
+	for d in $(amp_vdevs_of virtio_blk); do
+		for b in "$d"/block/*; do
+			[ -e "$b" ] && vd=/dev/${b##*/}
+		done
+	done
+	if [ -b "$vd" ]; then
+		amp_run fill_amp "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$vd"
+		for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
+			 randwrite:4096:32 seqread:131072:1; do
+			mode=${w%%:*}
+			bs=${w#*:}
+			jobs=${bs#*:}
+			bs=${bs%:*}
+			amp_run "blk_${mode}_$((bs / 1024))k_qd${jobs}_amp" \
+				"$B/vmsg_bench_blk" -m "$mode" -b "$bs" -j "$jobs" \
+				-t "$SECS" -S $SPAN "$vd"
+		done
+	else
+		amp_na "no AMP disk"
+	fi
+
+	set --
+	for d in $(amp_vdevs_of virtio_net); do
+		for n in "$d"/net/*; do
+			[ -e "$n" ] && set -- "$@" "${n##*/}"
+		done
+	done
+	if [ $# -ge 2 ]; then
+		net_run=amp_run
+		net_pair amp 10.97.0.1 10.97.0.2 "$1" "$2"
+		net_run=run
+	else
+		emit "net_stream_amp na want two AMP virtio-net interfaces, found $#"
+		emit "net_rr_amp na want two AMP virtio-net interfaces, found $#"
+	fi
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait
+	emit "amp_totals $(tr ' ' '=' < "$amp_stats" | tr '\n' ' ')"
+	rmmod virtio_msg_amp_pci || emit "meta na rmmod virtio_msg_amp_pci failed"
+fi
+
+# The ceiling of a bus that copies every byte: memcpy of the same blocks,
+# from RAM and out of the shared region (read-only: the bus is gone).
+for bs in 4096 131072; do
+	run "memcpy_$((bs / 1024))k" "$B/vmsg_bench_memcpy" -b $bs -t "$SECS"
+	if [ -n "$amp_pci" ] && [ -e "$amp_pci/resource2" ]; then
+		run "memcpy_region_$((bs / 1024))k" "$B/vmsg_bench_memcpy" \
+			-b $bs -t "$SECS" -r "$amp_pci/resource2"
+	else
+		emit "memcpy_region_$((bs / 1024))k na no ivshmem-doorbell device"
+	fi
+done
 exit 0

@@ -5,6 +5,8 @@
 # guest of ARCH (bench-guest.sh), and their table. The environment sets:
 #
 #   BENCH_TIME   seconds per measurement window (3)
+#   VMSG_AMP     the devices vmsg-amp serves the guest over the AMP bus
+#                ("--blk 64 --net --rng"; empty: no AMP rows)
 #
 # Writes $VMSG_OUT/bench/ARCH/bench.txt (printed) and bench.json, next to
 # the guest's console.log. Figures, not results: the exit status is
@@ -20,12 +22,20 @@ mkdir -p "$out"
 rm -f "$out/bench.txt" "$out/bench.json"
 
 export VMSG_BENCH_SECONDS=$secs
-# Two dozen windows, setting up and filling the disks; the host's limit
+# About three dozen windows, setting up and filling the disks; the host's limit
 # leaves room for booting and powering off.
-export VMSG_BENCH_TIMEOUT=$((secs * 40 + 300))
+export VMSG_BENCH_TIMEOUT=$((secs * 60 + 420))
 vmsg_log "$arch: benchmarks, $secs s per measurement"
 "$VMSG_BENCH/stage.sh" "$arch"
-python3 "$VMSG_BENCH/vmsg_run.py" boot --mode bench \
+# The AMP rows: a disk as big as the loopback's, an rng, two net devices.
+amp=()
+VMSG_AMP=${VMSG_AMP---blk 64 --net --rng}
+if [ -n "$VMSG_AMP" ]; then
+	make -s -C "$VMSG_TOP/tools/virtio-msg" OUTPUT="$VMSG_OUT/host-tools" \
+		"$VMSG_OUT/host-tools/backends/vmsg-amp"
+	amp=(--amp-bin "$VMSG_OUT/host-tools/backends/vmsg-amp" --amp "$VMSG_AMP")
+fi
+python3 "$VMSG_BENCH/vmsg_run.py" boot --mode bench "${amp[@]}" \
 	--timeout $((VMSG_BENCH_TIMEOUT + 600)) "$arch" "$VMSG_OUT/$arch/kernel" \
 	"$VMSG_OUT/$arch/initramfs.cpio" "$out/console.log"
 

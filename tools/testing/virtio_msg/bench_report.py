@@ -6,9 +6,11 @@
 
 Writes OUTDIR/bench.txt (for people) and OUTDIR/bench.json (for tools)
 and prints the text. Every row is a figure of the virtio-msg loopback
-bus, the same measurement on a reference in the same guest, and their
-ratio (figure / reference). A row whose figure or reference could not
-be measured says "n/a" and why. Figures only: nothing here passes or
+bus or (rows "AMP: ...") of the AMP bus, the same measurement on a
+reference in the same guest, and their ratio (figure / reference); the
+AMP bus's own counters (messages through its queues per second,
+doorbells per message) have no reference. A row whose figure or
+reference could not be measured says "n/a" and why. Figures only: nothing here passes or
 fails, and the exit status is 0 whenever the log could be read.
 """
 
@@ -57,7 +59,54 @@ def row_specs():
         ("net_rr_p50", "net TCP request/response p50", "net_rr_vmsg",
          "net_rr_veth", "veth pair", "p50_us", "us", "lower"),
     ]
+    rows += [
+        ("amp_ping_avg", "AMP: bus PING round trip through the queues",
+         "amp_ping", "rtt_pipe", "pipe ping-pong", "avg_us", "us", "lower"),
+        ("amp_ping_rate", "AMP: messages/s through the queues, PINGs back to back",
+         "amp_ping", None, None, "msgs_s", "msg/s", "higher"),
+        ("amp_rtt_p50", "AMP: request round trip p50 (64 B hwrng read)",
+         "rtt_amp", "rtt_pipe", "pipe ping-pong", "p50_us", "us", "lower"),
+        ("amp_rtt_p99", "AMP: request round trip p99", "rtt_amp",
+         "rtt_pipe", "pipe ping-pong", "p99_us", "us", "lower"),
+    ]
+    for wid, what, key, unit in BLK:
+        rows.append(("amp_blk_%s" % wid, "AMP: " + what,
+                     "blk_%s_amp" % wid, "blk_%s_nullb" % wid,
+                     "null_blk, memory-backed", key, unit, "higher"))
+    rows += [
+        ("amp_blk_seqread_vs_memcpy",
+         "AMP: blk 128 KiB sequential read against its copy ceiling",
+         "blk_seqread_128k_qd1_amp", "memcpy_region_128k",
+         "memcpy of 128 KiB out of the region", "mb_s", "MB/s", "higher"),
+        ("amp_net_stream", "AMP: net TCP throughput, 1 stream",
+         "net_stream_amp", "net_stream_veth", "veth pair", "mbit_s",
+         "Mbit/s", "higher"),
+        ("amp_net_rr", "AMP: net TCP request/response (64 B)", "net_rr_amp",
+         "net_rr_veth", "veth pair", "tps", "trans/s", "higher"),
+        ("memcpy_region_128k", "memcpy of 128 KiB out of the shared region",
+         "memcpy_region_128k", "memcpy_128k", "memcpy RAM to RAM", "mb_s",
+         "MB/s", "higher"),
+        ("memcpy_region_4k", "memcpy of 4 KiB out of the shared region",
+         "memcpy_region_4k", "memcpy_4k", "memcpy RAM to RAM", "mb_s",
+         "MB/s", "higher"),
+    ]
     return rows
+
+
+# The AMP bus's counters around its windows: (figure id, during what).
+AMP_WINDOWS = [
+    ("rtt_amp", "64 B hwrng reads"),
+    ("blk_randread_4k_qd1_amp", "blk 4 KiB random read, QD1"),
+    ("blk_randread_4k_qd32_amp", "blk 4 KiB random read, QD32"),
+    ("blk_seqread_128k_qd1_amp", "blk 128 KiB sequential read"),
+    ("net_stream_amp", "net TCP stream"),
+]
+AMP_COUNTERS = [
+    ("amp_msgs_s", "messages/s through the queues", "msg/s", "higher"),
+    ("amp_doorbells_per_msg", "doorbells per message", "", "lower"),
+    ("amp_doorbells_per_event",
+     "doorbells per message or vring notification", "", "lower"),
+]
 
 
 def parse(path):
@@ -129,12 +178,23 @@ def build(found):
                 "better": "lower"})
     for rid, what, fid, refid, rname, key, unit, better in row_specs():
         fv, fwhy = value(found, fid, key)
-        rv, rwhy = value(found, refid, key)
+        rv, rwhy = value(found, refid, key) if refid else (None,
+                                                           "no reference")
         rows.append({
             "id": rid, "what": what, "figure": fv, "figure_na": fwhy,
             "unit": unit, "reference_name": rname, "reference": rv,
             "reference_na": rwhy, "better": better,
             "ratio": fv / rv if fv is not None and rv else None})
+    for key, what, unit, better in AMP_COUNTERS:
+        for fid, during in AMP_WINDOWS:
+            v, why = value(found, fid, key)
+            rows.append({
+                "id": "%s_%s" % (key, fid), "bus": "amp",
+                "what": "AMP: %s, during %s" % (what, during),
+                "figure": v, "unit": unit, "figure_na": why,
+                "reference": None, "reference_name": None,
+                "reference_na": "no reference", "ratio": None,
+                "better": better})
     return rows
 
 
