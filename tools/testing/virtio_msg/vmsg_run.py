@@ -8,7 +8,9 @@
       With --amp-bin VMSG_AMP [--amp "ARGS"], start vmsg-amp (the AMP device
       side, an ivshmem server) first, give the guest an ivshmem-doorbell
       device connected to it, stop it afterwards and append its output to
-      LOG ("@@vmsg amp: ..." lines).
+      LOG ("@@vmsg amp: ..." lines). In mode "check" it runs as two
+      processes with a host control channel (below); in the other modes as
+      one process.
   vmsg_run.py splats LOG
       Print the kernel splats in a guest log; exit 1 if there is any.
   vmsg_run.py report --suites FILE [--lint FILE] ARCH=LOG...
@@ -18,12 +20,41 @@
 A suite fails when one of its KTAP cases fails, when it is missing from
 the log or cut short (guest crash or hang), or when its program exits
 non-zero. A guest fails when its kernel log shows any splat.
+
+The host control channel (mode "check" with --amp-bin): the guest cannot
+kill a host process, so it asks the runner on its console. vmsg-amp runs
+as a long-lived server (--server-only, which owns the region and marks
+the device side PEER_DEAD when the device process goes) and a device
+process (--connect) with the --amp devices; a --blk given in MiB becomes
+a file of that size next to LOG (LOG.disk), so that what the guest wrote
+survives a restart of the device process. The guest's kernel command line
+gets vmsg.hostctl=amp. The console is read through a pipe, and a line
+holding
+
+  @@vmsg hostctl amp ID COMMAND [OPTIONS] ;
+
+anywhere in it (kernel messages may share the line) is acted on once per
+ID, commands one at a time in the order they came:
+
+  kill              SIGKILL the device process
+  stop              SIGTERM it (it writes SHUTDOWN first)
+  start [OPTIONS]   stop the device process if one runs, then start a new
+                    one with the --amp devices and OPTIONS, from an
+                    allowlist only: --hostile MODE (see vmsg-amp --help)
+  trigger           SIGUSR1 the device process (a --hostile mode acts)
+
+Each command is logged ("@@vmsg host: hostctl ID ..."); the guest learns
+nothing back but what it sees (devices going or coming, the region).
+Everything the processes print goes to LOG at the end, prefixed
+"@@vmsg amp: " ("@@vmsg amp: device N: " for the Nth device process).
 """
 
 import argparse
 import os
+import queue
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -64,6 +95,184 @@ BEGIN_RE = re.compile(r"@@vmsg begin (\S+)(?: (\S+))?")
 END_RE = re.compile(r"@@vmsg end (\S+)(?: (\S+))?(?: rc=(-?\d+))?")
 
 
+HOSTCTL_RE = re.compile(rb"@@vmsg hostctl amp (\S+) (kill|stop|start|trigger)"
+                        rb"((?: [^ ;\r\n]+)*) ;")
+# The only options a guest may add to a device process it starts.
+HOSTILE_MODES = {
+    "layout-zero-offset", "layout-misaligned", "layout-out-of-bounds",
+    "layout-overlap", "layout-feature", "bad-tail", "bad-head",
+    "magic-flip", "flood",
+}
+AMP_READY_S = 10
+
+
+def wait_for_output(path, what, proc, timeout, count=1):
+    """Wait until file PATH holds WHAT COUNT times; False if PROC died."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open(path, "rb") as f:
+            if f.read().count(what) >= count:
+                return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+class AmpHost:
+    """vmsg-amp as a server and a restartable device process."""
+
+    def __init__(self, args):
+        self.bin = args.amp_bin
+        self.base = args.log
+        self.sock = args.log + ".ivshmem.sock"
+        self.dsock = args.log + ".device.sock"
+        self.devargs = shlex.split(args.amp)
+        self.server = None
+        self.dev = None
+        self.devs = []          # (process, output file), in start order
+        self.cmds = queue.Queue()
+        self.seen = set()
+        self.lock = threading.Lock()
+        self.log = None
+        self.worker = None
+        # A disk in memory would not survive the device process.
+        for i, a in enumerate(self.devargs[:-1]):
+            if a == "--blk" and self.devargs[i + 1].isdigit():
+                disk = args.log + ".disk"
+                with open(disk, "wb") as f:
+                    f.truncate(int(self.devargs[i + 1]) << 20)
+                self.devargs[i + 1] = disk
+
+    def start(self):
+        """Start the server and a device process; QEMU's arguments."""
+        out = open(self.base + ".amp", "wb")
+        self.server = subprocess.Popen(
+            [self.bin, "--server-only", "--socket", self.sock,
+             "--device-socket", self.dsock],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        if not wait_for_output(self.base + ".amp", b"ready", self.server,
+                               AMP_READY_S):
+            print("vmsg: vmsg-amp --server-only did not start",
+                  file=sys.stderr)
+        self.start_device([])
+        self.worker = threading.Thread(target=self.work, daemon=True)
+        self.worker.start()
+        return ["-chardev", "socket,path=%s,id=vmsgamp" % self.sock,
+                "-device", "ivshmem-doorbell,chardev=vmsgamp,vectors=1"]
+
+    def start_device(self, extra):
+        path = "%s.amp.%d" % (self.base, len(self.devs) + 1)
+        out = open(path, "wb")
+        proc = subprocess.Popen(
+            [self.bin, "--connect", self.dsock] + self.devargs + extra,
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        self.devs.append((proc, path))
+        self.dev = proc
+        if wait_for_output(path, b"ready", proc, AMP_READY_S):
+            return "started pid %d" % proc.pid
+        return "device process did not start (rc=%s)" % proc.poll()
+
+    def stop_device(self, sig):
+        """Signal the device process, reap it, let the server see it go."""
+        proc, self.dev = self.dev, None
+        if proc is None:
+            return "no device process"
+        with open(self.base + ".amp", "rb") as f:
+            left = f.read().count(b"device side left")
+        with open(self.devs[-1][1], "rb") as f:
+            connected = b"ready" in f.read()
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        # The server must have dropped it before another may connect.
+        if connected:
+            wait_for_output(self.base + ".amp", b"device side left",
+                            self.server, AMP_READY_S, left + 1)
+        return "pid %d rc=%d" % (proc.pid, rc)
+
+    def act(self, cmd, opts):
+        if cmd == "kill":
+            return self.stop_device(signal.SIGKILL)
+        if cmd == "stop":
+            return self.stop_device(signal.SIGTERM)
+        if cmd == "trigger":
+            if self.dev is None or self.dev.poll() is not None:
+                return "no device process"
+            self.dev.send_signal(signal.SIGUSR1)
+            return "pid %d" % self.dev.pid
+        if (len(opts) % 2 or any(o != "--hostile" for o in opts[::2])
+                or any(m not in HOSTILE_MODES for m in opts[1::2])):
+            return "refused: options %s not allowed" % " ".join(opts)
+        if self.dev is not None:
+            self.stop_device(signal.SIGTERM)
+        return self.start_device(opts)
+
+    def work(self):
+        while True:
+            item = self.cmds.get()
+            if item is None:
+                return
+            ident, cmd, opts = item
+            what = self.act(cmd, opts)
+            self.note(b"@@vmsg host: hostctl %s %s%s: %s\n"
+                      % (ident.encode(), cmd.encode(),
+                         b"".join(b" " + o.encode() for o in opts),
+                         what.encode()))
+
+    def note(self, line):
+        with self.lock:
+            if self.log:
+                self.log.write(line)
+                self.log.flush()
+
+    def console(self, line):
+        """One console line: copy it to the log, act on a marker."""
+        with self.lock:
+            self.log.write(line)
+        m = HOSTCTL_RE.search(line)
+        if not m or m.group(1) in self.seen:
+            return
+        self.seen.add(m.group(1))
+        self.cmds.put((m.group(1).decode(errors="replace"),
+                       m.group(2).decode(),
+                       m.group(3).decode(errors="replace").split()))
+
+    def stop(self, log):
+        """Stop everything; append what each process printed to LOG."""
+        if self.worker:
+            # Commands the guest sent too late are of no use now.
+            while not self.cmds.empty():
+                self.cmds.get_nowait()
+            self.cmds.put(None)
+            self.worker.join(timeout=60)
+        with self.lock:
+            self.log = None
+        if self.dev is not None:
+            self.stop_device(signal.SIGTERM)
+        procs = [("", self.server, self.base + ".amp")]
+        procs += [("device %d: " % (i + 1), p, path)
+                  for i, (p, path) in enumerate(self.devs)]
+        self.server.terminate()
+        for prefix, proc, path in procs:
+            try:
+                rc = proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = proc.wait()
+            with open(path, "rb") as f:
+                for line in f.read().splitlines():
+                    log.write(b"@@vmsg amp: %s%s\n"
+                              % (prefix.encode(), line))
+            log.write(b"@@vmsg amp: %src=%d\n" % (prefix.encode(), rc))
+
+
 def amp_start(args):
     """Start vmsg-amp; return (process, QEMU arguments) once it is ready."""
     sock = args.log + ".ivshmem.sock"
@@ -100,16 +309,21 @@ def amp_stop(args, proc, log):
 
 
 def boot(args):
-    amp = None
+    amp = host = None
+    append = "console=%s loglevel=%d panic=-1 vmsg.mode=%s" % (
+        CONSOLE[args.arch], 7 if args.mode == "shell" else 4, args.mode)
     cmd = QEMU[args.arch] + [
         "-no-reboot", "-kernel", args.kernel, "-initrd", args.initrd,
         "-net", "none",
-        "-append", "console=%s loglevel=%d panic=-1 vmsg.mode=%s"
-        % (CONSOLE[args.arch], 7 if args.mode == "shell" else 4, args.mode),
     ]
-    if args.amp_bin:
+    if args.amp_bin and args.mode == "check":
+        host = AmpHost(args)
+        cmd += host.start()
+        append += " vmsg.hostctl=amp"
+    elif args.amp_bin:
         amp, amp_args = amp_start(args)
         cmd += amp_args
+    cmd += ["-append", append]
     if args.mode == "shell" and not amp:
         os.execvp(cmd[0], cmd + ["-nographic"])
     if args.mode == "shell":
@@ -121,24 +335,27 @@ def boot(args):
     start = time.monotonic()
     with open(args.log, "wb") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE if args.tee else log,
+                                stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
-        if args.tee:
-            copier = threading.Thread(target=tee, args=(proc.stdout, log))
-            copier.start()
+        if host:
+            host.log = log
+        copier = threading.Thread(target=tee,
+                                  args=(proc.stdout, log, args.tee, host))
+        copier.start()
         try:
             rc = proc.wait(timeout=args.timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
             rc = -1
-        if args.tee:
-            copier.join()
+        copier.join()
         if rc == -1:
             log.write(b"\n@@vmsg host: guest killed after %d s\n"
                       % args.timeout)
         if amp:
             amp_stop(args, amp, log)
+        if host:
+            host.stop(log)
     took = time.monotonic() - start
     with open(args.log + ".time", "w") as f:
         f.write("%.0f\n" % took)
@@ -147,11 +364,16 @@ def boot(args):
     return 0
 
 
-def tee(src, log):
-    """Copy the guest console to the log and, without kernel noise, to us."""
+def tee(src, log, show, host):
+    """Copy the guest console to the log and, if SHOW, without kernel
+    noise, to us; HOST, if any, copies it and acts on its markers."""
     for line in iter(src.readline, b""):
-        log.write(line)
-        if not line.startswith(b"[") and not line.startswith(b"@@vmsg"):
+        if host:
+            host.console(line)
+        else:
+            log.write(line)
+        if show and not line.startswith(b"[") and \
+                not line.startswith(b"@@vmsg"):
             sys.stdout.buffer.write(line)
             sys.stdout.flush()
 
