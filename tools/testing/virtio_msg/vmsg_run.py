@@ -9,6 +9,10 @@
       side, an ivshmem server) first, give the guest an ivshmem-doorbell
       device connected to it, stop it afterwards and append its output to
       LOG ("@@vmsg amp: ..." lines).
+      With --amp-dt-bin VMSG_AMP --dtc DTC [--amp-dt "ARGS"] (arm64), back
+      the guest's RAM with a shared file, give it a device tree with the
+      virtio-msg node of amp-dt.dtsi, and serve that node's region from the
+      host with vmsg-amp --region ("@@vmsg amp-dt: ..." lines in LOG).
   vmsg_run.py splats LOG
       Print the kernel splats in a guest log; exit 1 if there is any.
   vmsg_run.py report --suites FILE [--lint FILE] ARCH=LOG...
@@ -26,6 +30,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -99,6 +104,91 @@ def amp_stop(args, proc, log):
     log.write(b"@@vmsg amp: rc=%d\n" % rc)
 
 
+# The arm64 guest's RAM starts here on QEMU's virt machine.
+VIRT_RAM_BASE = 0x40000000
+AMP_DTSI = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "amp-dt.dtsi")
+
+
+def amp_dt_region():
+    """(guest physical address, size) of the region amp-dt.dtsi reserves."""
+    with open(AMP_DTSI) as f:
+        text = f.read()
+    m = re.search(r"reg = <(0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+) "
+                  r"(0x[0-9a-f]+)>", text)
+    return (int(m.group(1), 16) << 32 | int(m.group(2), 16),
+            int(m.group(3), 16) << 32 | int(m.group(4), 16))
+
+
+def amp_dt_start(args, cmd):
+    """
+    RAM in a shared file, QEMU's device tree with amp-dt.dtsi added, and
+    vmsg-amp serving the region in that file. Return (process, RAM file,
+    the QEMU command with all of it), or raise with what went wrong.
+    """
+    ram_size = cmd[cmd.index("-m") + 1]
+    mi = cmd.index("-M") + 1
+    cmd = list(cmd)
+    cmd[mi] += ",memory-backend=vmsgram"
+    fd, ram = tempfile.mkstemp(prefix="vmsg-amp-dt-", dir="/dev/shm"
+                               if os.path.isdir("/dev/shm") else None)
+    # vmsg-amp maps it before QEMU runs the guest: give it its size now.
+    os.ftruncate(fd, int(ram_size[:-1]) << {"M": 20, "G": 30}[ram_size[-1]])
+    os.close(fd)
+    cmd += ["-object", "memory-backend-file,id=vmsgram,size=%s,"
+            "mem-path=%s,share=on" % (ram_size, ram)]
+    base = args.log + ".amp-dt"
+    try:
+        # The machine's own tree, then ours on top of it.
+        subprocess.run(cmd + ["-machine", "dumpdtb=%s.qemu.dtb" % base,
+                              "-display", "none"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dts = subprocess.run([args.dtc, "-q", "-I", "dtb", "-O", "dts",
+                              base + ".qemu.dtb"], check=True,
+                             stdout=subprocess.PIPE).stdout
+        with open(AMP_DTSI, "rb") as f:
+            dts += b"\n" + f.read()
+        with open(base + ".dts", "wb") as f:
+            f.write(dts)
+        subprocess.run([args.dtc, "-q", "-I", "dts", "-O", "dtb", "-o",
+                        base + ".dtb", base + ".dts"], check=True)
+    except (OSError, subprocess.CalledProcessError):
+        os.unlink(ram)
+        raise
+    addr, size = amp_dt_region()
+    out = open(base, "wb")
+    proc = subprocess.Popen([args.amp_dt_bin, "--region", ram,
+                             "--offset", hex(addr - VIRT_RAM_BASE),
+                             "--size", str(size >> 20)]
+                            + shlex.split(args.amp_dt),
+                            stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT)
+    out.close()
+    for _ in range(100):
+        with open(base, "rb") as f:
+            if b"ready" in f.read():
+                break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    return proc, ram, cmd + ["-dtb", base + ".dtb"]
+
+
+def amp_dt_stop(args, proc, ram, log):
+    """Stop vmsg-amp --region, append its output to the log, drop the RAM."""
+    proc.terminate()
+    try:
+        rc = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+    os.unlink(ram)
+    with open(args.log + ".amp-dt", "rb") as f:
+        for line in f.read().splitlines():
+            log.write(b"@@vmsg amp-dt: " + line + b"\n")
+    log.write(b"@@vmsg amp-dt: rc=%d\n" % rc)
+
+
 def boot(args):
     amp = None
     cmd = QEMU[args.arch] + [
@@ -107,15 +197,22 @@ def boot(args):
         "-append", "console=%s loglevel=%d panic=-1 vmsg.mode=%s"
         % (CONSOLE[args.arch], 7 if args.mode == "shell" else 4, args.mode),
     ]
+    amp_dt = None
+    # Before the ivshmem device: dumping the tree runs QEMU once.
+    if args.amp_dt_bin:
+        amp_dt, ram, cmd = amp_dt_start(args, cmd)
     if args.amp_bin:
         amp, amp_args = amp_start(args)
         cmd += amp_args
-    if args.mode == "shell" and not amp:
+    if args.mode == "shell" and not amp and not amp_dt:
         os.execvp(cmd[0], cmd + ["-nographic"])
     if args.mode == "shell":
         rc = subprocess.call(cmd + ["-nographic"])
         with open(os.devnull, "wb") as null:
-            amp_stop(args, amp, null)
+            if amp:
+                amp_stop(args, amp, null)
+            if amp_dt:
+                amp_dt_stop(args, amp_dt, ram, null)
         return rc
     cmd += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
     start = time.monotonic()
@@ -139,6 +236,8 @@ def boot(args):
                       % args.timeout)
         if amp:
             amp_stop(args, amp, log)
+        if amp_dt:
+            amp_dt_stop(args, amp_dt, ram, log)
     took = time.monotonic() - start
     with open(args.log + ".time", "w") as f:
         f.write("%.0f\n" % took)
@@ -327,6 +426,12 @@ def main():
                    help="vmsg-amp to start for an ivshmem-doorbell device")
     b.add_argument("--amp", default="--rng",
                    help="vmsg-amp's device options (default --rng)")
+    b.add_argument("--amp-dt-bin",
+                   help="vmsg-amp to serve the region of amp-dt.dtsi (arm64)")
+    b.add_argument("--amp-dt", default="--rng",
+                   help="its device options (default --rng)")
+    b.add_argument("--dtc", default="dtc",
+                   help="the device-tree compiler for --amp-dt-bin")
     b.add_argument("--tee", action="store_true",
                    help="also print the console (without kernel lines)")
     r = sub.add_parser("report")
