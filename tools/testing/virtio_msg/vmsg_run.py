@@ -11,8 +11,8 @@
       LOG ("@@vmsg amp: ..." lines).
       With --amp-dt-bin VMSG_AMP --dtc DTC [--amp-dt "ARGS"] (arm64), back
       the guest's RAM with a shared file, give it a device tree with the
-      virtio-msg node of amp-dt.dtsi, and serve that node's region from the
-      host with vmsg-amp --region ("@@vmsg amp-dt: ..." lines in LOG).
+      virtio-msg nodes of amp-dt.dtsi, and serve each of their regions from
+      the host with a vmsg-amp --region ("@@vmsg amp-dt N: ..." in LOG).
   vmsg_run.py splats LOG
       Print the kernel splats in a guest log; exit 1 if there is any.
   vmsg_run.py report --suites FILE [--lint FILE] ARCH=LOG...
@@ -110,21 +110,21 @@ AMP_DTSI = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "amp-dt.dtsi")
 
 
-def amp_dt_region():
-    """(guest physical address, size) of the region amp-dt.dtsi reserves."""
+def amp_dt_regions():
+    """[(guest physical address, size)] of the regions amp-dt.dtsi reserves."""
     with open(AMP_DTSI) as f:
         text = f.read()
-    m = re.search(r"reg = <(0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+) "
-                  r"(0x[0-9a-f]+)>", text)
-    return (int(m.group(1), 16) << 32 | int(m.group(2), 16),
-            int(m.group(3), 16) << 32 | int(m.group(4), 16))
+    return [(int(m[0], 16) << 32 | int(m[1], 16),
+             int(m[2], 16) << 32 | int(m[3], 16))
+            for m in re.findall(r"reg = <(0x[0-9a-f]+) (0x[0-9a-f]+) "
+                                r"(0x[0-9a-f]+) (0x[0-9a-f]+)>", text)]
 
 
 def amp_dt_start(args, cmd):
     """
     RAM in a shared file, QEMU's device tree with amp-dt.dtsi added, and
-    vmsg-amp serving the region in that file. Return (process, RAM file,
-    the QEMU command with all of it), or raise with what went wrong.
+    a vmsg-amp serving each region in that file. Return (processes, RAM
+    file, the QEMU command with all of it), or raise with what went wrong.
     """
     ram_size = cmd[cmd.index("-m") + 1]
     mi = cmd.index("-M") + 1
@@ -155,38 +155,39 @@ def amp_dt_start(args, cmd):
     except (OSError, subprocess.CalledProcessError):
         os.unlink(ram)
         raise
-    addr, size = amp_dt_region()
-    out = open(base, "wb")
-    proc = subprocess.Popen([args.amp_dt_bin, "--region", ram,
-                             "--offset", hex(addr - VIRT_RAM_BASE),
-                             "--size", str(size >> 20)]
-                            + shlex.split(args.amp_dt),
-                            stdin=subprocess.DEVNULL, stdout=out,
-                            stderr=subprocess.STDOUT)
-    out.close()
-    for _ in range(100):
-        with open(base, "rb") as f:
-            if b"ready" in f.read():
+    procs = []
+    for i, (addr, size) in enumerate(amp_dt_regions()):
+        out = open("%s.%d" % (base, i), "wb")
+        procs.append(subprocess.Popen(
+            [args.amp_dt_bin, "--region", ram,
+             "--offset", hex(addr - VIRT_RAM_BASE), "--size", str(size >> 20)]
+            + shlex.split(args.amp_dt), stdin=subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT))
+        out.close()
+        for _ in range(100):
+            with open("%s.%d" % (base, i), "rb") as f:
+                if b"ready" in f.read():
+                    break
+            if procs[-1].poll() is not None:
                 break
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    return proc, ram, cmd + ["-dtb", base + ".dtb"]
+            time.sleep(0.1)
+    return procs, ram, cmd + ["-dtb", base + ".dtb"]
 
 
-def amp_dt_stop(args, proc, ram, log):
-    """Stop vmsg-amp --region, append its output to the log, drop the RAM."""
-    proc.terminate()
-    try:
-        rc = proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        rc = proc.wait()
+def amp_dt_stop(args, procs, ram, log):
+    """Stop each vmsg-amp --region, append its output to the log, drop RAM."""
+    for i, proc in enumerate(procs):
+        proc.terminate()
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        with open("%s.amp-dt.%d" % (args.log, i), "rb") as f:
+            for line in f.read().splitlines():
+                log.write(b"@@vmsg amp-dt %d: %s\n" % (i, line))
+        log.write(b"@@vmsg amp-dt %d: rc=%d\n" % (i, rc))
     os.unlink(ram)
-    with open(args.log + ".amp-dt", "rb") as f:
-        for line in f.read().splitlines():
-            log.write(b"@@vmsg amp-dt: " + line + b"\n")
-    log.write(b"@@vmsg amp-dt: rc=%d\n" % rc)
 
 
 def boot(args):

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The AMP bus from the device tree: the arm64 test guest's tree has a
- * "virtio,msg-amp" node (tools/testing/virtio_msg/amp-dt.dtsi) whose
- * reserved region, in the guest's RAM, vmsg-amp serves from the host with
- * "--region ... --blk 16 --rng" (device numbers 0 and 1). The node has no
- * doorbells, so both sides poll. The tests load virtio_msg_amp_of, find
- * the devices under the node's platform device, move data through them,
- * and unbind and bind the platform driver with the disk open. Skipped
- * where the tree has no such node (x86_64, or a guest booted without it).
+ * The AMP bus from the device tree: the arm64 test guest's tree has two
+ * "virtio,msg-amp" nodes (tools/testing/virtio_msg/amp-dt.dtsi) whose
+ * reserved regions, in the guest's RAM, vmsg-amp serves from the host with
+ * "--region ... --blk 16 --rng" (device numbers 0 and 1). One node has no
+ * doorbells, so both sides poll (variant "poll"); the other has mailbox
+ * doorbells through virtio_msg_amp_test_mbox, a controller without
+ * hardware that counts the "tx" doorbells and rings "rx" from a timer
+ * (variant "mbox"). The tests load virtio_msg_amp_of (and the controller,
+ * after it, so that the node waits for its mailbox), find the devices
+ * under the node's platform device, move data through them, and unbind
+ * and bind the platform driver with the disk open. Skipped where the tree
+ * has no such node (x86_64, or a guest booted without it).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,7 +33,9 @@
 #define RNG_DRIVER	"/sys/bus/virtio/drivers/virtio_rng/"
 #define OF_DRIVER	"virtio_msg_amp_of"
 #define OF_DRIVER_DIR	"/sys/bus/platform/drivers/" OF_DRIVER "/"
+#define MBOX_DRIVER	"virtio_msg_amp_test_mbox"
 #define COMPATIBLE	"virtio,msg-amp"
+#define MBOX_COMPATIBLE	"virtio,msg-amp-test-mbox"
 #define AMP_WAIT_MS	60000
 #define NR_DT_DEVS	2	/* blk, rng */
 #define DISK_BLOCKS	1024	/* 4 MiB of the 16 MiB disk */
@@ -37,10 +43,12 @@
 enum { ID_BLK = 2, ID_RNG = 4 };
 
 /*
- * The platform device of the first node compatible with COMPATIBLE: its
- * name and its resolved sysfs path; false if the tree has none.
+ * The platform device of the first node compatible with @compatible, with
+ * an mboxes property or without as @mboxes says: its name and its resolved
+ * sysfs path; false if the tree has none.
  */
-static bool find_node(char *name, size_t nlen, char *path, size_t plen)
+static bool find_node(const char *compatible, bool mboxes, char *name,
+		      size_t nlen, char *path, size_t plen)
 {
 	char p[PATH_MAX], compat[256];
 	struct dirent *de;
@@ -66,7 +74,11 @@ static bool find_node(char *name, size_t nlen, char *path, size_t plen)
 		if (n <= 0)
 			continue;
 		compat[n] = '\0';
-		if (strcmp(compat, COMPATIBLE))
+		if (strcmp(compat, compatible))
+			continue;
+		snprintf(p, sizeof(p), PLATFORM_DEVS "/%s/of_node/mboxes",
+			 de->d_name);
+		if (!access(p, F_OK) != mboxes)
 			continue;
 		snprintf(p, sizeof(p), PLATFORM_DEVS "/%s", de->d_name);
 		found = realpath(p, path) && strlen(path) < plen &&
@@ -199,6 +211,32 @@ static void bound_driver(const char *name, char *drv, size_t len)
 	snprintf(drv, len, "%.63s", base ? base + 1 : target);
 }
 
+/* Wait for the platform device @name to have @want bound, bounded. */
+static bool wait_driver(const char *name, const char *want, int ms)
+{
+	long end = lb_now_ms() + ms;
+	char drv[64];
+
+	do {
+		bound_driver(name, drv, sizeof(drv));
+		if (!strcmp(drv, want))
+			return true;
+		usleep(50 * 1000);
+	} while (lb_now_ms() < end);
+	return false;
+}
+
+/* Counter @attr of the test mailbox controller @top, or -1. */
+static long mbox_count(const char *top, const char *attr)
+{
+	char p[PATH_MAX + 32], buf[32];
+
+	snprintf(p, sizeof(p), "%s/%s", top, attr);
+	if (lb_read_file(p, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 0);
+}
+
 /* The hwrng sources listed in rng_available, as one string. */
 static int rng_sources(char *buf, size_t len)
 {
@@ -232,21 +270,45 @@ static bool new_word(const char *have, const char *had, char *word,
 FIXTURE(dt) {
 	char name[64];
 	char top[PATH_MAX];
+	char mbox_name[64];
+	char mbox[PATH_MAX];
 	uint8_t *a, *b;
+};
+
+FIXTURE_VARIANT(dt) {
+	bool mboxes;
+};
+
+/* The node as a board without doorbells describes it: polled. */
+FIXTURE_VARIANT_ADD(dt, poll) {
+	.mboxes = false,
+};
+
+/* Mailbox doorbells both ways, through the test controller. */
+FIXTURE_VARIANT_ADD(dt, mbox) {
+	.mboxes = true,
 };
 
 FIXTURE_SETUP(dt)
 {
-	char drv[64];
-
 	self->a = NULL;
 	self->b = NULL;
-	if (!find_node(self->name, sizeof(self->name), self->top,
-		       sizeof(self->top)))
-		SKIP(return, "no \"" COMPATIBLE "\" node in the device tree (VMSG_AMP_DT, arm64)");
+	if (!find_node(COMPATIBLE, variant->mboxes, self->name,
+		       sizeof(self->name), self->top, sizeof(self->top)))
+		SKIP(return, "no %s node %s mboxes (VMSG_AMP_DT, arm64)",
+		     COMPATIBLE, variant->mboxes ? "with" : "without");
 	ASSERT_EQ(0, system("modprobe " OF_DRIVER));
-	bound_driver(self->name, drv, sizeof(drv));
-	ASSERT_STREQ(OF_DRIVER, drv) TH_LOG("%s is not bound", self->name);
+	if (variant->mboxes) {
+		/* After the glue: the node waits for its controller. */
+		ASSERT_TRUE(find_node(MBOX_COMPATIBLE, false, self->mbox_name,
+				      sizeof(self->mbox_name), self->mbox,
+				      sizeof(self->mbox)));
+		ASSERT_EQ(0, system("modprobe " MBOX_DRIVER));
+		ASSERT_TRUE(wait_driver(self->mbox_name, MBOX_DRIVER,
+					AMP_WAIT_MS));
+	}
+	ASSERT_TRUE(wait_driver(self->name, OF_DRIVER, AMP_WAIT_MS))
+		TH_LOG("%s is not bound", self->name);
 	ASSERT_EQ(NR_DT_DEVS, wait_devices(self->top, NR_DT_DEVS, AMP_WAIT_MS));
 	ASSERT_EQ(0, posix_memalign((void **)&self->a, BLK, 256 * BLK));
 	ASSERT_EQ(0, posix_memalign((void **)&self->b, BLK, 256 * BLK));
@@ -259,9 +321,9 @@ FIXTURE_TEARDOWN(dt)
 }
 
 /*
- * The node is as amp-dt.dtsi wrote it (a region, polling, no doorbell),
- * and the devices vmsg-amp serves are there with their drivers, their
- * rings and buffers in the region.
+ * The node is as amp-dt.dtsi wrote it (a region; polling or mailboxes, no
+ * interrupt), and the devices vmsg-amp serves are there with their
+ * drivers, their rings and buffers in the region.
  */
 TEST_F_TIMEOUT(dt, devices, 120)
 {
@@ -272,10 +334,10 @@ TEST_F_TIMEOUT(dt, devices, 120)
 	snprintf(p, sizeof(p), "%s/of_node/memory-region", self->top);
 	EXPECT_EQ(0, access(p, F_OK));
 	snprintf(p, sizeof(p), "%s/of_node/poll-interval-ms", self->top);
-	EXPECT_EQ(0, access(p, F_OK));
-	snprintf(p, sizeof(p), "%s/of_node/mboxes", self->top);
+	EXPECT_EQ(!variant->mboxes, !access(p, F_OK));
+	snprintf(p, sizeof(p), "%s/of_node/interrupts", self->top);
 	EXPECT_NE(0, access(p, F_OK));
-	/* Polling only: the glue took no interrupt for the node. */
+	/* The glue took no interrupt for the node. */
 	f = fopen("/proc/interrupts", "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(buf, sizeof(buf), f))
@@ -335,6 +397,39 @@ TEST_F_TIMEOUT(dt, rng, 120)
 	ASSERT_EQ(sizeof(buf2), read(fd, buf2, sizeof(buf2)));
 	close(fd);
 	EXPECT_NE(0, memcmp(buf1, buf2, sizeof(buf1)));
+}
+
+/*
+ * The mailbox doorbells: each request the driver side sends rings "tx"
+ * (no more than once per message, since rings still queued are merged),
+ * and the answers come in only through "rx", the node having no
+ * poll-interval-ms. A controller that never reports transmit completion
+ * still gets every doorbell: the glue acknowledges them.
+ */
+TEST_F_TIMEOUT(dt, doorbells, 120)
+{
+	long tx0, rx0, tx1, rx1;
+	char disk;
+	int fd, i;
+
+	if (!variant->mboxes)
+		SKIP(return, "no mailbox on this node");
+	disk = dt_disk(self->top);
+	ASSERT_NE(0, disk);
+	tx0 = mbox_count(self->mbox, "tx_rings");
+	rx0 = mbox_count(self->mbox, "rx_rings");
+	ASSERT_LT(0, tx0) TH_LOG("no doorbell rang during the hand-shake");
+	ASSERT_LT(0, rx0);
+	/* Direct reads: each is one request through the bus, not cached. */
+	fd = blk_open(disk, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(BLK, pread(fd, self->b, BLK, (off_t)i * BLK));
+	close(fd);
+	tx1 = mbox_count(self->mbox, "tx_rings");
+	rx1 = mbox_count(self->mbox, "rx_rings");
+	EXPECT_LE(tx0 + 20, tx1) TH_LOG("%ld doorbells for 20 reads", tx1 - tx0);
+	EXPECT_LT(rx0, rx1);
 }
 
 /*
@@ -428,9 +523,15 @@ int main(int argc, char **argv)
 {
 	int ret = test_harness_run(argc, argv);
 
-	/* Leave no second entropy source or disk to the suites after us. */
+	/*
+	 * Leave no second entropy source or disk to the suites after us;
+	 * the controller goes once the glue let go of its channels.
+	 */
 	if (!access("/sys/module/" OF_DRIVER, F_OK) &&
 	    system("rmmod " OF_DRIVER))
 		ksft_print_msg("rmmod %s failed\n", OF_DRIVER);
+	if (!access("/sys/module/" MBOX_DRIVER, F_OK) &&
+	    system("rmmod " MBOX_DRIVER))
+		ksft_print_msg("rmmod %s failed\n", MBOX_DRIVER);
 	return ret;
 }
