@@ -16,9 +16,10 @@
  *
  * - outbound: the mailbox channel named "tx"; without it the device side
  *   must poll the region. A doorbell carries no data and is merged with
- *   one still waiting in the framework's queue; on a controller that
- *   signals no transmit completion, the glue acknowledges each one itself
- *   as soon as the controller took it, so that the next can go;
+ *   one still waiting in the framework's queue. It is done once the
+ *   controller took it: unless the controller signals completion by
+ *   interrupt, the glue acknowledges it itself (knows_txdone), which is
+ *   what a controller without any completion signal needs;
  * - inbound: the mailbox channel named "rx", or the node's interrupt;
  *   without either, or when poll-interval-ms is given, the region is
  *   looked at every poll-interval-ms milliseconds.
@@ -60,8 +61,8 @@
  * @cl: the mailbox client of both channels
  * @tx: outbound doorbell channel, or NULL
  * @rx: inbound doorbell channel, or NULL
- * @tx_ack: @tx's controller signals no transmit completion: the glue
- *	acknowledges each doorbell once the controller took it
+ * @tx_ack: the glue acknowledges each doorbell once the controller took
+ *	it (every controller but those with a completion interrupt)
  * @tx_flags: %VMSG_AMP_OF_TX_QUEUED, set by a ring that queued a doorbell
  *	and cleared when the framework hands it to the controller; rings
  *	meanwhile are merged with it (they come before it reaches the peer)
@@ -182,6 +183,13 @@ static int vmsg_amp_of_probe(struct platform_device *pdev)
 	vo->irq = -1;
 	vo->cl.dev = dev;
 	vo->cl.tx_block = false;
+	/*
+	 * A doorbell is done once written. Without this, a controller that
+	 * reports no completion would, once a channel of it has been freed
+	 * and requested again, be polled by the framework through a timer
+	 * that controller never set up.
+	 */
+	vo->cl.knows_txdone = true;
 	vo->cl.rx_callback = vmsg_amp_of_rx;
 	vo->cl.tx_prepare = vmsg_amp_of_tx_prepare;
 	cfg.priv = vo;
@@ -212,8 +220,7 @@ static int vmsg_amp_of_probe(struct platform_device *pdev)
 		return ret;
 	}
 	if (vo->tx)
-		vo->tx_ack = !vo->tx->mbox->txdone_irq &&
-			     !vo->tx->mbox->txdone_poll;
+		vo->tx_ack = !vo->tx->mbox->txdone_irq;
 	vo->rx = vmsg_amp_of_chan(vo, "rx");
 	if (IS_ERR(vo->rx)) {
 		ret = dev_err_probe(dev, PTR_ERR(vo->rx), "rx mailbox\n");
