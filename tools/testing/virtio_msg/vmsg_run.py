@@ -11,6 +11,10 @@
       LOG ("@@vmsg amp: ..." lines). In mode "check" it runs as two
       processes with a host control channel (below); in the other modes as
       one process.
+      With --amp-dt-bin VMSG_AMP --dtc DTC [--amp-dt "ARGS"] (arm64), back
+      the guest's RAM with a shared file, give it a device tree with the
+      virtio-msg nodes of amp-dt.dtsi, and serve each of their regions from
+      the host with a vmsg-amp --region ("@@vmsg amp-dt N: ..." in LOG).
   vmsg_run.py splats LOG
       Print the kernel splats in a guest log; exit 1 if there is any.
   vmsg_run.py report --suites FILE [--lint FILE] ARCH=LOG...
@@ -57,6 +61,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -308,6 +313,92 @@ def amp_stop(args, proc, log):
     log.write(b"@@vmsg amp: rc=%d\n" % rc)
 
 
+# The arm64 guest's RAM starts here on QEMU's virt machine.
+VIRT_RAM_BASE = 0x40000000
+AMP_DTSI = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "amp-dt.dtsi")
+
+
+def amp_dt_regions():
+    """[(guest physical address, size)] of the regions amp-dt.dtsi reserves."""
+    with open(AMP_DTSI) as f:
+        text = f.read()
+    return [(int(m[0], 16) << 32 | int(m[1], 16),
+             int(m[2], 16) << 32 | int(m[3], 16))
+            for m in re.findall(r"reg = <(0x[0-9a-f]+) (0x[0-9a-f]+) "
+                                r"(0x[0-9a-f]+) (0x[0-9a-f]+)>", text)]
+
+
+def amp_dt_start(args, cmd):
+    """
+    RAM in a shared file, QEMU's device tree with amp-dt.dtsi added, and
+    a vmsg-amp serving each region in that file. Return (processes, RAM
+    file, the QEMU command with all of it), or raise with what went wrong.
+    """
+    ram_size = cmd[cmd.index("-m") + 1]
+    mi = cmd.index("-M") + 1
+    cmd = list(cmd)
+    cmd[mi] += ",memory-backend=vmsgram"
+    fd, ram = tempfile.mkstemp(prefix="vmsg-amp-dt-", dir="/dev/shm"
+                               if os.path.isdir("/dev/shm") else None)
+    # vmsg-amp maps it before QEMU runs the guest: give it its size now.
+    os.ftruncate(fd, int(ram_size[:-1]) << {"M": 20, "G": 30}[ram_size[-1]])
+    os.close(fd)
+    cmd += ["-object", "memory-backend-file,id=vmsgram,size=%s,"
+            "mem-path=%s,share=on" % (ram_size, ram)]
+    base = args.log + ".amp-dt"
+    try:
+        # The machine's own tree, then ours on top of it.
+        subprocess.run(cmd + ["-machine", "dumpdtb=%s.qemu.dtb" % base,
+                              "-display", "none"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dts = subprocess.run([args.dtc, "-q", "-I", "dtb", "-O", "dts",
+                              base + ".qemu.dtb"], check=True,
+                             stdout=subprocess.PIPE).stdout
+        with open(AMP_DTSI, "rb") as f:
+            dts += b"\n" + f.read()
+        with open(base + ".dts", "wb") as f:
+            f.write(dts)
+        subprocess.run([args.dtc, "-q", "-I", "dts", "-O", "dtb", "-o",
+                        base + ".dtb", base + ".dts"], check=True)
+    except (OSError, subprocess.CalledProcessError):
+        os.unlink(ram)
+        raise
+    procs = []
+    for i, (addr, size) in enumerate(amp_dt_regions()):
+        out = open("%s.%d" % (base, i), "wb")
+        procs.append(subprocess.Popen(
+            [args.amp_dt_bin, "--region", ram,
+             "--offset", hex(addr - VIRT_RAM_BASE), "--size", str(size >> 20)]
+            + shlex.split(args.amp_dt), stdin=subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT))
+        out.close()
+        for _ in range(100):
+            with open("%s.%d" % (base, i), "rb") as f:
+                if b"ready" in f.read():
+                    break
+            if procs[-1].poll() is not None:
+                break
+            time.sleep(0.1)
+    return procs, ram, cmd + ["-dtb", base + ".dtb"]
+
+
+def amp_dt_stop(args, procs, ram, log):
+    """Stop each vmsg-amp --region, append its output to the log, drop RAM."""
+    for i, proc in enumerate(procs):
+        proc.terminate()
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        with open("%s.amp-dt.%d" % (args.log, i), "rb") as f:
+            for line in f.read().splitlines():
+                log.write(b"@@vmsg amp-dt %d: %s\n" % (i, line))
+        log.write(b"@@vmsg amp-dt %d: rc=%d\n" % (i, rc))
+    os.unlink(ram)
+
+
 def boot(args):
     amp = host = None
     append = "console=%s loglevel=%d panic=-1 vmsg.mode=%s" % (
@@ -316,6 +407,10 @@ def boot(args):
         "-no-reboot", "-kernel", args.kernel, "-initrd", args.initrd,
         "-net", "none",
     ]
+    amp_dt = None
+    # Before the ivshmem device: dumping the tree runs QEMU once.
+    if args.amp_dt_bin:
+        amp_dt, ram, cmd = amp_dt_start(args, cmd)
     if args.amp_bin and args.mode == "check":
         host = AmpHost(args)
         cmd += host.start()
@@ -324,12 +419,15 @@ def boot(args):
         amp, amp_args = amp_start(args)
         cmd += amp_args
     cmd += ["-append", append]
-    if args.mode == "shell" and not amp:
+    if args.mode == "shell" and not amp and not amp_dt:
         os.execvp(cmd[0], cmd + ["-nographic"])
     if args.mode == "shell":
         rc = subprocess.call(cmd + ["-nographic"])
         with open(os.devnull, "wb") as null:
-            amp_stop(args, amp, null)
+            if amp:
+                amp_stop(args, amp, null)
+            if amp_dt:
+                amp_dt_stop(args, amp_dt, ram, null)
         return rc
     cmd += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
     start = time.monotonic()
@@ -356,6 +454,8 @@ def boot(args):
             amp_stop(args, amp, log)
         if host:
             host.stop(log)
+        if amp_dt:
+            amp_dt_stop(args, amp_dt, ram, log)
     took = time.monotonic() - start
     with open(args.log + ".time", "w") as f:
         f.write("%.0f\n" % took)
@@ -549,6 +649,12 @@ def main():
                    help="vmsg-amp to start for an ivshmem-doorbell device")
     b.add_argument("--amp", default="--rng",
                    help="vmsg-amp's device options (default --rng)")
+    b.add_argument("--amp-dt-bin",
+                   help="vmsg-amp to serve the region of amp-dt.dtsi (arm64)")
+    b.add_argument("--amp-dt", default="--rng",
+                   help="its device options (default --rng)")
+    b.add_argument("--dtc", default="dtc",
+                   help="the device-tree compiler for --amp-dt-bin")
     b.add_argument("--tee", action="store_true",
                    help="also print the console (without kernel lines)")
     r = sub.add_parser("report")

@@ -6,13 +6,16 @@
  * and console devices through it (the same device models as the loopback
  * backends).
  *
- * Three ways to run it:
+ * Four ways to run it:
  *  - one process (default): server and devices together;
  *  - --server-only with --device-socket: a long-lived server that owns
  *    the region and the doorbells, and marks the device side PEER_DEAD
  *    when its process goes;
  *  - --connect: the devices, in a process that connects to such a server
- *    and may be stopped and started again while the guest runs.
+ *    and may be stopped and started again while the guest runs;
+ *  - --region: no ivshmem and no doorbells; the region is a range of a
+ *    file (a guest's RAM, where its device tree reserves it), and both
+ *    sides poll it.
  *
  * --hostile MODE makes the device side break the layout's rules on
  * purpose, for the end-to-end tests of the driver side: at start (the
@@ -22,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,9 +80,13 @@ static const char *const hostile_names[] = {
 	[HOSTILE_FLOOD] = "flood",
 };
 
+/* --region: how often the region is looked at, by default. */
+#define AMP_REGION_POLL_MS	2
+
 struct opts {
-	const char *socket, *device_socket, *connect, *shm;
+	const char *socket, *device_socket, *connect, *shm, *region;
 	unsigned long size_mib, vectors, elements, element_size, notif;
+	unsigned long offset, poll_ms;
 	unsigned int wire;
 	bool server_only, quiet;
 	enum hostile hostile;
@@ -119,9 +127,13 @@ static void usage(FILE *f, const char *prog)
 		"Usage: %s --socket PATH [options] DEVICES\n"
 		"       %s --server-only --socket PATH --device-socket PATH [options]\n"
 		"       %s --connect PATH [options] DEVICES\n"
+		"       %s --region FILE --offset BYTES [options] DEVICES\n"
 		"Serve virtio devices over the virtio-msg AMP bus to a QEMU guest with\n"
 		"  -chardev socket,path=PATH,id=ivs\n"
 		"  -device ivshmem-doorbell,chardev=ivs,vectors=1\n"
+		"or, with --region, to a guest whose RAM is the file FILE\n"
+		"(memory-backend-file,share=on) and whose device tree reserves\n"
+		"--size MiB at --offset in it for a \"virtio,msg-amp\" node.\n"
 		"\n"
 		"Devices, numbered from 0 in this order:\n"
 		"      --blk FILE|MIB    a disk backed by FILE, or by MIB MiB of memory\n"
@@ -139,6 +151,12 @@ static void usage(FILE *f, const char *prog)
 		"  -m, --shm PATH          the region in file PATH (default: anonymous)\n"
 		"  -S, --size MIB          region size, a power of two (default %u)\n"
 		"      --vectors N         eventfds per peer, as QEMU's vectors= (default 1)\n"
+		"\n"
+		"Without ivshmem:\n"
+		"      --region FILE       the region is in FILE, which must exist;\n"
+		"                          no doorbells: both sides poll\n"
+		"      --offset BYTES      where the region starts in FILE (4 KiB aligned)\n"
+		"      --poll-ms N         look at the region every N ms (default %u)\n"
 		"\n"
 		"Layout:\n"
 		"      --elements N        elements per message queue (default %u)\n"
@@ -161,14 +179,16 @@ static void usage(FILE *f, const char *prog)
 		"\n"
 		"Prints \"ready\" once serving, and a line per guest that connects or\n"
 		"leaves. SIGTERM or SIGINT writes SHUTDOWN, rings and exits with status 0.\n",
-		prog, prog, prog, AMP_DEFAULT_SIZE_MIB, VMSG_AMP_DEFAULT_ELEMENTS,
+		prog, prog, prog, prog, AMP_DEFAULT_SIZE_MIB,
+		AMP_REGION_POLL_MS, VMSG_AMP_DEFAULT_ELEMENTS,
 		VMSG_AMP_DEFAULT_ELEMENT_SIZE, AMP_FLOOD_MS);
 }
 
 enum {
 	OPT_DEVICE_SOCKET = 0x100, OPT_SERVER_ONLY, OPT_VECTORS,
 	OPT_ELEMENTS, OPT_ELEMENT_SIZE, OPT_NOTIF, OPT_WIRE,
-	OPT_BLK, OPT_NET, OPT_RNG, OPT_CONSOLE, OPT_HOSTILE,
+	OPT_BLK, OPT_NET, OPT_RNG, OPT_CONSOLE, OPT_HOSTILE, OPT_REGION,
+	OPT_OFFSET, OPT_POLL_MS,
 };
 
 static int parse_hostile(const char *arg, enum hostile *h)
@@ -216,6 +236,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "console", no_argument, NULL, OPT_CONSOLE },
 		{ "hostile", required_argument, NULL, OPT_HOSTILE },
+		{ "region", required_argument, NULL, OPT_REGION },
+		{ "offset", required_argument, NULL, OPT_OFFSET },
+		{ "poll-ms", required_argument, NULL, OPT_POLL_MS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -280,6 +303,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_HOSTILE:
 			bad |= parse_hostile(optarg, &o->hostile);
 			break;
+		case OPT_REGION:
+			o->region = optarg;
+			break;
+		case OPT_OFFSET:
+			bad |= parse_num("offset", optarg, 0, LONG_MAX,
+					 &o->offset);
+			break;
+		case OPT_POLL_MS:
+			bad |= parse_num("poll-ms", optarg, 1, 1000,
+					 &o->poll_ms);
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -294,7 +328,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return 3;
 	}
 	if (optind != argc || (o->size_mib & (o->size_mib - 1)) ||
-	    !o->socket == !o->connect || (o->server_only && !o->device_socket) ||
+	    (!!o->socket + !!o->connect + !!o->region) != 1 ||
+	    (o->region && (o->shm || o->server_only)) ||
+	    (o->offset & (VMSG_AMP_WINDOW_ALIGN - 1)) ||
+	    (!o->region && o->offset) ||
+	    (o->server_only && !o->device_socket) ||
 	    (o->device_socket && !o->server_only) ||
 	    (o->server_only && (o->blk || o->net || o->rng || o->console ||
 				o->hostile)) ||
@@ -344,6 +382,50 @@ static int map_region(struct state *s, int fd)
 	}
 	s->region = p;
 	return 0;
+}
+
+/*
+ * --region: @size bytes at @o->offset of an existing file, a guest's RAM,
+ * which the guest itself may not have written yet; the file is never
+ * grown, since QEMU sized it.
+ */
+static int map_file_range(struct state *s, size_t size)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	fd = open(s->o.region, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "%s: %s\n", s->o.region, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_size < 0 || s->o.offset > (unsigned long)st.st_size ||
+	    size > (unsigned long)st.st_size - s->o.offset) {
+		fprintf(stderr, "%s: %lu MiB at %#lx do not fit in %lld bytes\n",
+			s->o.region, (unsigned long)(size >> 20), s->o.offset,
+			(long long)st.st_size);
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 s->o.offset);
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "%s: %s\n", s->o.region, strerror(errno));
+		return -1;
+	}
+	s->region = p;
+	s->size = size;
+	return 0;
+}
+
+/* --region: nothing to ring; the driver side polls the region. */
+static void ring_none(void *ctx)
+{
+	(void)ctx;
 }
 
 static void ring_server(void *ctx)
@@ -455,7 +537,7 @@ static int create_amp(struct state *s, uint32_t peer_id)
 		.num_notif = s->o.notif,
 		.vq_notif_per_device = 1,
 		.peer_id = peer_id,
-		.ring = s->srv ? ring_server : ring_client,
+		.ring = s->srv ? ring_server : s->cli ? ring_client : ring_none,
 		.ring_ctx = s,
 	};
 
@@ -662,7 +744,8 @@ static int serve(struct state *s, const sigset_t *wait_mask)
 			n = nsrv = vmsg_ivshm_server_pollfds(s->srv, pfd);
 		pfd[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = csock, .events = POLLIN };
-		timeout = more ? 0 : AMP_TICK_MS;
+		timeout = more ? 0 : s->o.region ? (int)s->o.poll_ms :
+				     AMP_TICK_MS;
 		ret = ppoll(pfd, n, &(struct timespec){
 				.tv_sec = timeout / 1000,
 				.tv_nsec = (timeout % 1000) * 1000000L },
@@ -715,6 +798,11 @@ static int start(struct state *s)
 	};
 	int fd;
 
+	if (s->o.region) {
+		if (map_file_range(s, (size_t)s->o.size_mib << 20))
+			return -1;
+		return create_amp(s, 0);
+	}
 	if (s->o.connect) {
 		s->cli = vmsg_ivshm_client_connect(s->o.connect, s->o.vectors,
 						   AMP_CONNECT_MS);
@@ -748,6 +836,7 @@ int main(int argc, char **argv)
 		.o = {
 			.size_mib = AMP_DEFAULT_SIZE_MIB,
 			.vectors = 1,
+			.poll_ms = AMP_REGION_POLL_MS,
 		},
 	};
 	struct vmsg_amp_stats st;
