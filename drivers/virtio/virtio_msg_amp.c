@@ -309,25 +309,13 @@ static void amp_count(struct vmsg_amp *amp, enum vmsg_amp_stat stat,
  * The layout
  */
 
-/**
- * vmsg_amp_parse_layout() - validate a copy of the layout header
- * @l: the header, copied out of the region
- * @size: size of the region
- * @header_extra: bytes after the header that belong to it
- * @g: filled with the geometry when the header is valid
- *
- * Applies every rule of "Layout header" in
- * Documentation/driver-api/virtio/virtio_msg_amp.rst. All arithmetic is
- * in 64 bits on values below 2^32, and offsets are checked against @size
- * before they are added to anything.
- *
- * Context: any.
- * Return: 0, or -EINVAL for a header that breaks a rule, -EOPNOTSUPP for
- * an unknown version or unknown features.
+/*
+ * vmsg_amp_parse_layout(), which also says in @why which rule the header
+ * broke, for the log: whoever wrote the device side needs to know.
  */
-VISIBLE_IF_KUNIT int vmsg_amp_parse_layout(const struct virtio_msg_amp_layout *l,
-					   size_t size, size_t header_extra,
-					   struct vmsg_amp_geom *g)
+static int amp_check_layout(const struct virtio_msg_amp_layout *l,
+			    size_t size, size_t header_extra,
+			    struct vmsg_amp_geom *g, const char **why)
 {
 	struct {
 		u64 off;
@@ -338,14 +326,20 @@ VISIBLE_IF_KUNIT int vmsg_amp_parse_layout(const struct virtio_msg_amp_layout *l
 	unsigned int i, j, n = 0;
 	u64 notif_len;
 
+	*why = "region too small";
 	if (header_extra > SZ_4K || size < sizeof(*l) + header_extra)
 		return -EINVAL;
+	*why = "bad magic or length";
 	if (le16_to_cpu(l->magic) != VIRTIO_MSG_AMP_LAYOUT_MAGIC ||
 	    le16_to_cpu(l->length) != sizeof(*l))
 		return -EINVAL;
-	if (le16_to_cpu(l->version) != VIRTIO_MSG_AMP_LAYOUT_VERSION ||
-	    features & ~VIRTIO_MSG_AMP_F_ALL)
+	*why = "unknown version";
+	if (le16_to_cpu(l->version) != VIRTIO_MSG_AMP_LAYOUT_VERSION)
 		return -EOPNOTSUPP;
+	*why = "unknown features";
+	if (features & ~VIRTIO_MSG_AMP_F_ALL)
+		return -EOPNOTSUPP;
+	*why = "reserved field not 0";
 	if (l->reserved)
 		return -EINVAL;
 
@@ -360,12 +354,15 @@ VISIBLE_IF_KUNIT int vmsg_amp_parse_layout(const struct virtio_msg_amp_layout *l
 	g->drv_head = le64_to_cpu(l->drv_queue_head_offset);
 	g->drv_elems = le64_to_cpu(l->drv_queue_elements_offset);
 
+	*why = "message queue too small";
 	if (g->num_elems < VIRTIO_MSG_AMP_MIN_ELEMENTS ||
 	    g->elem_size < VIRTIO_MSG_MAX_SIZE_MIN)
 		return -EINVAL;
+	*why = "too many notification words";
 	if (g->num_notif > VIRTIO_MSG_AMP_MAX_NOTIF)
 		return -EINVAL;
 	if (g->num_notif) {
+		*why = "bad notification bits per device";
 		/* 1, 2, 4, 8 or 16 */
 		if (!g->vq_bits || g->vq_bits > 16 || !is_power_of_2(g->vq_bits))
 			return -EINVAL;
@@ -395,21 +392,51 @@ VISIBLE_IF_KUNIT int vmsg_amp_parse_layout(const struct virtio_msg_amp_layout *l
 
 	for (i = 0; i < n; i++) {
 		/* Every area but the header has a non-zero offset. */
+		*why = "zero offset";
 		if (i && !a[i].off)
 			return -EINVAL;
+		*why = "misaligned offset";
 		if (!IS_ALIGNED(a[i].off, a[i].align))
 			return -EINVAL;
 		/* In bounds, without adding before checking. */
+		*why = "area out of bounds";
 		if (a[i].off > size || a[i].len > size - a[i].off)
 			return -EINVAL;
 		g->end = max(g->end, a[i].off + a[i].len);
 	}
+	*why = "areas overlap";
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
 			if (a[i].off < a[j].off + a[j].len &&
 			    a[j].off < a[i].off + a[i].len)
 				return -EINVAL;
+	*why = NULL;
 	return 0;
+}
+
+/**
+ * vmsg_amp_parse_layout() - validate a copy of the layout header
+ * @l: the header, copied out of the region
+ * @size: size of the region
+ * @header_extra: bytes after the header that belong to it
+ * @g: filled with the geometry when the header is valid
+ *
+ * Applies every rule of "Layout header" in
+ * Documentation/driver-api/virtio/virtio_msg_amp.rst. All arithmetic is
+ * in 64 bits on values below 2^32, and offsets are checked against @size
+ * before they are added to anything.
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for a header that breaks a rule, -EOPNOTSUPP for
+ * an unknown version or unknown features.
+ */
+VISIBLE_IF_KUNIT int vmsg_amp_parse_layout(const struct virtio_msg_amp_layout *l,
+					   size_t size, size_t header_extra,
+					   struct vmsg_amp_geom *g)
+{
+	const char *why;
+
+	return amp_check_layout(l, size, header_extra, g, &why);
 }
 EXPORT_SYMBOL_IF_KUNIT(vmsg_amp_parse_layout);
 
@@ -1424,6 +1451,7 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 {
 	const struct virtio_msg_amp_layout *l = cfg->base;
 	struct vmsg_amp *amp;
+	const char *why;
 	bool magic_ok;
 	u16 magic, st;
 	int ret;
@@ -1451,10 +1479,11 @@ struct vmsg_amp *vmsg_amp_create(const struct vmsg_amp_config *cfg)
 	/* The magic (read above) before the rest of the header. */
 	amp_rmb(amp);
 	memcpy(&amp->hdr, l, sizeof(amp->hdr));
-	ret = vmsg_amp_parse_layout(&amp->hdr, cfg->size, cfg->header_extra,
-				    &amp->g);
+	ret = amp_check_layout(&amp->hdr, cfg->size, cfg->header_extra,
+			       &amp->g, &why);
 	if (ret) {
-		dev_err(cfg->parent, "invalid virtio-msg AMP layout: %d\n", ret);
+		dev_err(cfg->parent, "invalid virtio-msg AMP layout: %s (%pe)\n",
+			why, ERR_PTR(ret));
 		goto err_free;
 	}
 	if ((cfg->flags & VMSG_AMP_F_DOORBELL_PER_MSG) && amp->g.num_notif)

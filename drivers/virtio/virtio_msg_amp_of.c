@@ -15,7 +15,11 @@
  * cacheable. Doorbells:
  *
  * - outbound: the mailbox channel named "tx"; without it the device side
- *   must poll the region;
+ *   must poll the region. A doorbell carries no data and is merged with
+ *   one still waiting in the framework's queue. It is done once the
+ *   controller took it: unless the controller signals completion by
+ *   interrupt, the glue acknowledges it itself (knows_txdone), which is
+ *   what a controller without any completion signal needs;
  * - inbound: the mailbox channel named "rx", or the node's interrupt;
  *   without either, or when poll-interval-ms is given, the region is
  *   looked at every poll-interval-ms milliseconds.
@@ -26,11 +30,14 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/mailbox_client.h>
+#include <linux/mailbox_controller.h>
+#include <linux/minmax.h>
 #include <linux/mod_devicetable.h>
 #include <linux/module.h>
 #include <linux/of.h>
@@ -41,6 +48,11 @@
 
 /* Polling period when nothing rings us and the node does not say. */
 #define VMSG_AMP_OF_DEFAULT_POLL_MS	10
+/* The largest poll-interval-ms the binding allows. */
+#define VMSG_AMP_OF_MAX_POLL_MS		10000
+
+/* vmsg_amp_of.tx_flags: a doorbell waits in the framework's queue. */
+#define VMSG_AMP_OF_TX_QUEUED		0
 
 /**
  * struct vmsg_amp_of - one bound node
@@ -50,6 +62,11 @@
  * @cl: the mailbox client of both channels
  * @tx: outbound doorbell channel, or NULL
  * @rx: inbound doorbell channel, or NULL
+ * @tx_ack: the glue acknowledges each doorbell once the controller took
+ *	it (every controller but those with a completion interrupt)
+ * @tx_flags: %VMSG_AMP_OF_TX_QUEUED, set by a ring that queued a doorbell
+ *	and cleared when the framework hands it to the controller; rings
+ *	meanwhile are merged with it (they come before it reaches the peer)
  * @irq: inbound doorbell interrupt, or -1
  */
 struct vmsg_amp_of {
@@ -58,8 +75,20 @@ struct vmsg_amp_of {
 	struct mbox_client cl;
 	struct mbox_chan *tx;
 	struct mbox_chan *rx;
+	bool tx_ack;
+	unsigned long tx_flags;
 	int irq;
 };
+
+/* Called by the framework, under the channel's lock, before send_data. */
+static void vmsg_amp_of_tx_prepare(struct mbox_client *cl, void *msg)
+{
+	struct vmsg_amp_of *vo = container_of(cl, struct vmsg_amp_of, cl);
+
+	clear_bit(VMSG_AMP_OF_TX_QUEUED, &vo->tx_flags);
+	/* A ring that finds the bit clear rings again: this one may be old. */
+	smp_mb__after_atomic();
+}
 
 static void vmsg_amp_of_ring(void *priv)
 {
@@ -69,13 +98,24 @@ static void vmsg_amp_of_ring(void *priv)
 	if (!vo->tx)
 		return;
 	/*
-	 * A doorbell carries no data. The framework queues it without
-	 * sleeping (tx_block is false); a full queue means doorbells are
-	 * pending already, which is as good as this one.
+	 * What the caller published is visible before the flag is looked
+	 * at: a doorbell still queued reaches the peer after it, so this
+	 * one can be merged with it. Without that, the framework's queue
+	 * (MBOX_TX_QUEUE_LEN) would fill up on a busy bus.
 	 */
+	smp_mb();
+	if (test_and_set_bit(VMSG_AMP_OF_TX_QUEUED, &vo->tx_flags))
+		return;
+	/* A doorbell carries no data; tx_block is false: this never sleeps. */
 	ret = mbox_send_message(vo->tx, NULL);
-	if (ret < 0 && ret != -ENOBUFS)
+	if (ret < 0) {
+		clear_bit(VMSG_AMP_OF_TX_QUEUED, &vo->tx_flags);
 		dev_warn_ratelimited(vo->dev, "doorbell failed: %d\n", ret);
+		return;
+	}
+	/* Otherwise the channel would stay busy with this one for ever. */
+	if (vo->tx_ack)
+		mbox_client_txdone(vo->tx, 0);
 }
 
 static const struct vmsg_amp_ops vmsg_amp_of_ops = {
@@ -144,7 +184,15 @@ static int vmsg_amp_of_probe(struct platform_device *pdev)
 	vo->irq = -1;
 	vo->cl.dev = dev;
 	vo->cl.tx_block = false;
+	/*
+	 * A doorbell is done once written. Without this, a controller that
+	 * reports no completion would, once a channel of it has been freed
+	 * and requested again, be polled by the framework through a timer
+	 * that controller never set up.
+	 */
+	vo->cl.knows_txdone = true;
 	vo->cl.rx_callback = vmsg_amp_of_rx;
+	vo->cl.tx_prepare = vmsg_amp_of_tx_prepare;
 	cfg.priv = vo;
 
 	rnode = of_parse_phandle(dev->of_node, "memory-region", 0);
@@ -164,6 +212,7 @@ static int vmsg_amp_of_probe(struct platform_device *pdev)
 				     "cannot map the shared region\n");
 
 	of_property_read_u32(dev->of_node, "poll-interval-ms", &poll);
+	poll = min(poll, VMSG_AMP_OF_MAX_POLL_MS);
 
 	vo->tx = vmsg_amp_of_chan(vo, "tx");
 	if (IS_ERR(vo->tx)) {
@@ -171,6 +220,8 @@ static int vmsg_amp_of_probe(struct platform_device *pdev)
 		vo->tx = NULL;
 		return ret;
 	}
+	if (vo->tx)
+		vo->tx_ack = !vo->tx->mbox->txdone_irq;
 	vo->rx = vmsg_amp_of_chan(vo, "rx");
 	if (IS_ERR(vo->rx)) {
 		ret = dev_err_probe(dev, PTR_ERR(vo->rx), "rx mailbox\n");

@@ -23,6 +23,10 @@ lint=$VMSG_OUT/lint.result
 # Every guest also gets an ivshmem-doorbell device served by vmsg-amp, for
 # the AMP suite (device numbers 0 to 4, as virtio_msg_amp.c expects).
 export VMSG_AMP=${VMSG_AMP---blk 16 --net --rng --console}
+# The arm64 guest also has the AMP bus in its device tree, polled, with a
+# region in its RAM that vmsg-amp serves (virtio_msg_amp_dt expects a disk
+# and an entropy source there); guest.sh ignores it for x86_64.
+export VMSG_AMP_DT=${VMSG_AMP_DT---blk 16 --rng}
 
 logs=()
 for arch in $ARCHES; do

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# guest.sh MODE ARCH: stage and boot a guest of ARCH (VMSG_AMP: see below).
+# guest.sh MODE ARCH: stage and boot a guest of ARCH (VMSG_AMP, VMSG_AMP_DT:
+# see below).
 #   check  run every suite non-interactively; log in $VMSG_OUT/ARCH/console.log
 #   demo   run the demo, showing its output; exit 0 only if it all worked
 #   shell  interactive shell on the serial console (Ctrl-A X quits QEMU)
@@ -22,6 +23,17 @@ if [ -n "${VMSG_AMP:-}" ]; then
 	make -s -C "$VMSG_TOP/tools/virtio-msg" OUTPUT="$VMSG_OUT/host-tools" \
 		"$VMSG_OUT/host-tools/backends/vmsg-amp"
 	amp=(--amp-bin "$VMSG_OUT/host-tools/backends/vmsg-amp" --amp "$VMSG_AMP")
+fi
+# VMSG_AMP_DT="DEVICE OPTIONS" (arm64 only, ignored elsewhere): back the
+# guest's RAM with a shared file, add the virtio-msg node of amp-dt.dtsi to
+# its device tree and serve that node's region with vmsg-amp --region.
+if [ -n "${VMSG_AMP_DT:-}" ] && [ "$arch" = arm64 ]; then
+	make -s -C "$VMSG_TOP/tools/virtio-msg" OUTPUT="$VMSG_OUT/host-tools" \
+		"$VMSG_OUT/host-tools/backends/vmsg-amp"
+	kdir=${VMSG_KDIR:-$("$VMSG_BENCH/kernel.sh" "$arch")}
+	# The test kernel's own dtc, so that no package is needed for it.
+	amp+=(--amp-dt-bin "$VMSG_OUT/host-tools/backends/vmsg-amp"
+	      --amp-dt "$VMSG_AMP_DT" --dtc "$kdir/scripts/dtc/dtc")
 fi
 python3 "$VMSG_BENCH/vmsg_run.py" boot --mode "$mode" $tee "${amp[@]}" \
 	--timeout "${VMSG_TIMEOUT:-1200}" "$arch" "$out/kernel" \

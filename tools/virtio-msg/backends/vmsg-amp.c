@@ -6,17 +6,26 @@
  * and console devices through it (the same device models as the loopback
  * backends).
  *
- * Three ways to run it:
+ * Four ways to run it:
  *  - one process (default): server and devices together;
  *  - --server-only with --device-socket: a long-lived server that owns
  *    the region and the doorbells, and marks the device side PEER_DEAD
  *    when its process goes;
  *  - --connect: the devices, in a process that connects to such a server
- *    and may be stopped and started again while the guest runs.
+ *    and may be stopped and started again while the guest runs;
+ *  - --region: no ivshmem and no doorbells; the region is a range of a
+ *    file (a guest's RAM, where its device tree reserves it), and both
+ *    sides poll it.
+ *
+ * --hostile MODE makes the device side break the layout's rules on
+ * purpose, for the end-to-end tests of the driver side: at start (the
+ * layout modes) or when it gets SIGUSR1 (the others). Test use only.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +33,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_msg.h>
@@ -39,12 +49,47 @@
 #define AMP_TICK_MS		200
 #define AMP_CONNECT_MS		5000
 #define AMP_MAX_DEVS		5
+/* --hostile flood: this long, this many doorbells per round. */
+#define AMP_FLOOD_MS		3000
+#define AMP_FLOOD_BURST		64
+
+enum hostile {
+	HOSTILE_NONE,
+	/* At start: a layout that breaks one rule (magic last, as usual). */
+	HOSTILE_ZERO_OFFSET,
+	HOSTILE_MISALIGNED,
+	HOSTILE_OUT_OF_BOUNDS,
+	HOSTILE_OVERLAP,
+	HOSTILE_FEATURE,
+	/* On SIGUSR1, while running. */
+	HOSTILE_BAD_TAIL,
+	HOSTILE_BAD_HEAD,
+	HOSTILE_MAGIC_FLIP,
+	HOSTILE_FLOOD,
+};
+
+static const char *const hostile_names[] = {
+	[HOSTILE_ZERO_OFFSET] = "layout-zero-offset",
+	[HOSTILE_MISALIGNED] = "layout-misaligned",
+	[HOSTILE_OUT_OF_BOUNDS] = "layout-out-of-bounds",
+	[HOSTILE_OVERLAP] = "layout-overlap",
+	[HOSTILE_FEATURE] = "layout-feature",
+	[HOSTILE_BAD_TAIL] = "bad-tail",
+	[HOSTILE_BAD_HEAD] = "bad-head",
+	[HOSTILE_MAGIC_FLIP] = "magic-flip",
+	[HOSTILE_FLOOD] = "flood",
+};
+
+/* --region: how often the region is looked at, by default. */
+#define AMP_REGION_POLL_MS	2
 
 struct opts {
-	const char *socket, *device_socket, *connect, *shm;
+	const char *socket, *device_socket, *connect, *shm, *region;
 	unsigned long size_mib, vectors, elements, element_size, notif;
+	unsigned long offset, poll_ms;
 	unsigned int wire;
 	bool server_only, quiet;
+	enum hostile hostile;
 	const char *blk;
 	bool net, rng, console;
 };
@@ -63,14 +108,17 @@ struct state {
 	struct vmsg_rng rng;
 	struct vmsg_con con;
 	struct vmsg_serve_dev rng_served;
+	bool hostile_fired;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, hostile_go;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		hostile_go = 1;
+	else
+		stop = 1;
 }
 
 static void usage(FILE *f, const char *prog)
@@ -79,9 +127,13 @@ static void usage(FILE *f, const char *prog)
 		"Usage: %s --socket PATH [options] DEVICES\n"
 		"       %s --server-only --socket PATH --device-socket PATH [options]\n"
 		"       %s --connect PATH [options] DEVICES\n"
+		"       %s --region FILE --offset BYTES [options] DEVICES\n"
 		"Serve virtio devices over the virtio-msg AMP bus to a QEMU guest with\n"
 		"  -chardev socket,path=PATH,id=ivs\n"
 		"  -device ivshmem-doorbell,chardev=ivs,vectors=1\n"
+		"or, with --region, to a guest whose RAM is the file FILE\n"
+		"(memory-backend-file,share=on) and whose device tree reserves\n"
+		"--size MiB at --offset in it for a \"virtio,msg-amp\" node.\n"
 		"\n"
 		"Devices, numbered from 0 in this order:\n"
 		"      --blk FILE|MIB    a disk backed by FILE, or by MIB MiB of memory\n"
@@ -100,6 +152,12 @@ static void usage(FILE *f, const char *prog)
 		"  -S, --size MIB          region size, a power of two (default %u)\n"
 		"      --vectors N         eventfds per peer, as QEMU's vectors= (default 1)\n"
 		"\n"
+		"Without ivshmem:\n"
+		"      --region FILE       the region is in FILE, which must exist;\n"
+		"                          no doorbells: both sides poll\n"
+		"      --offset BYTES      where the region starts in FILE (4 KiB aligned)\n"
+		"      --poll-ms N         look at the region every N ms (default %u)\n"
+		"\n"
 		"Layout:\n"
 		"      --elements N        elements per message queue (default %u)\n"
 		"      --element-size N    bytes per element, the largest message\n"
@@ -109,17 +167,44 @@ static void usage(FILE *f, const char *prog)
 		"  -q, --quiet             print nothing but errors\n"
 		"  -h, --help              show this help\n"
 		"\n"
+		"Test only, a device side that breaks the rules (not with --server-only):\n"
+		"      --hostile MODE      at start, a layout with one rule broken:\n"
+		"                          layout-zero-offset, layout-misaligned,\n"
+		"                          layout-out-of-bounds, layout-overlap,\n"
+		"                          layout-feature; on SIGUSR1, while running:\n"
+		"                          bad-tail, bad-head (an index out of range in\n"
+		"                          the device queue head), magic-flip (the\n"
+		"                          layout magic changed), flood (%u ms of\n"
+		"                          doorbells and notification bits)\n"
+		"\n"
 		"Prints \"ready\" once serving, and a line per guest that connects or\n"
 		"leaves. SIGTERM or SIGINT writes SHUTDOWN, rings and exits with status 0.\n",
-		prog, prog, prog, AMP_DEFAULT_SIZE_MIB, VMSG_AMP_DEFAULT_ELEMENTS,
-		VMSG_AMP_DEFAULT_ELEMENT_SIZE);
+		prog, prog, prog, prog, AMP_DEFAULT_SIZE_MIB,
+		AMP_REGION_POLL_MS, VMSG_AMP_DEFAULT_ELEMENTS,
+		VMSG_AMP_DEFAULT_ELEMENT_SIZE, AMP_FLOOD_MS);
 }
 
 enum {
 	OPT_DEVICE_SOCKET = 0x100, OPT_SERVER_ONLY, OPT_VECTORS,
 	OPT_ELEMENTS, OPT_ELEMENT_SIZE, OPT_NOTIF, OPT_WIRE,
-	OPT_BLK, OPT_NET, OPT_RNG, OPT_CONSOLE,
+	OPT_BLK, OPT_NET, OPT_RNG, OPT_CONSOLE, OPT_HOSTILE, OPT_REGION,
+	OPT_OFFSET, OPT_POLL_MS,
 };
+
+static int parse_hostile(const char *arg, enum hostile *h)
+{
+	unsigned int i;
+
+	for (i = HOSTILE_NONE + 1; i < sizeof(hostile_names) /
+	     sizeof(hostile_names[0]); i++) {
+		if (!strcmp(arg, hostile_names[i])) {
+			*h = i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "unknown hostile mode: %s\n", arg);
+	return -1;
+}
 
 static int parse_num(const char *name, const char *arg, unsigned long min,
 		     unsigned long max, unsigned long *val)
@@ -150,6 +235,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "net", no_argument, NULL, OPT_NET },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "console", no_argument, NULL, OPT_CONSOLE },
+		{ "hostile", required_argument, NULL, OPT_HOSTILE },
+		{ "region", required_argument, NULL, OPT_REGION },
+		{ "offset", required_argument, NULL, OPT_OFFSET },
+		{ "poll-ms", required_argument, NULL, OPT_POLL_MS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -211,6 +300,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_CONSOLE:
 			o->console = true;
 			break;
+		case OPT_HOSTILE:
+			bad |= parse_hostile(optarg, &o->hostile);
+			break;
+		case OPT_REGION:
+			o->region = optarg;
+			break;
+		case OPT_OFFSET:
+			bad |= parse_num("offset", optarg, 0, LONG_MAX,
+					 &o->offset);
+			break;
+		case OPT_POLL_MS:
+			bad |= parse_num("poll-ms", optarg, 1, 1000,
+					 &o->poll_ms);
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -225,9 +328,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return 3;
 	}
 	if (optind != argc || (o->size_mib & (o->size_mib - 1)) ||
-	    !o->socket == !o->connect || (o->server_only && !o->device_socket) ||
+	    (!!o->socket + !!o->connect + !!o->region) != 1 ||
+	    (o->region && (o->shm || o->server_only)) ||
+	    (o->offset & (VMSG_AMP_WINDOW_ALIGN - 1)) ||
+	    (!o->region && o->offset) ||
+	    (o->server_only && !o->device_socket) ||
 	    (o->device_socket && !o->server_only) ||
-	    (o->server_only && (o->blk || o->net || o->rng || o->console)) ||
+	    (o->server_only && (o->blk || o->net || o->rng || o->console ||
+				o->hostile)) ||
 	    (!o->server_only && !o->blk && !o->net && !o->rng &&
 	     !o->console)) {
 		usage(stderr, argv[0]);
@@ -274,6 +382,50 @@ static int map_region(struct state *s, int fd)
 	}
 	s->region = p;
 	return 0;
+}
+
+/*
+ * --region: @size bytes at @o->offset of an existing file, a guest's RAM,
+ * which the guest itself may not have written yet; the file is never
+ * grown, since QEMU sized it.
+ */
+static int map_file_range(struct state *s, size_t size)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	fd = open(s->o.region, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "%s: %s\n", s->o.region, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_size < 0 || s->o.offset > (unsigned long)st.st_size ||
+	    size > (unsigned long)st.st_size - s->o.offset) {
+		fprintf(stderr, "%s: %lu MiB at %#lx do not fit in %lld bytes\n",
+			s->o.region, (unsigned long)(size >> 20), s->o.offset,
+			(long long)st.st_size);
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 s->o.offset);
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "%s: %s\n", s->o.region, strerror(errno));
+		return -1;
+	}
+	s->region = p;
+	s->size = size;
+	return 0;
+}
+
+/* --region: nothing to ring; the driver side polls the region. */
+static void ring_none(void *ctx)
+{
+	(void)ctx;
 }
 
 static void ring_server(void *ctx)
@@ -385,7 +537,7 @@ static int create_amp(struct state *s, uint32_t peer_id)
 		.num_notif = s->o.notif,
 		.vq_notif_per_device = 1,
 		.peer_id = peer_id,
-		.ring = s->srv ? ring_server : ring_client,
+		.ring = s->srv ? ring_server : s->cli ? ring_client : ring_none,
 		.ring_ctx = s,
 	};
 
@@ -395,6 +547,170 @@ static int create_amp(struct state *s, uint32_t peer_id)
 		return -1;
 	}
 	return setup_devices(s);
+}
+
+/*
+ * The hostile modes. They touch only words this side owns (the header,
+ * its queue head, its notification words), at offsets it wrote itself
+ * and checks again, as a broken device side could.
+ */
+#define LAYOUT_OFF(f)	offsetof(struct virtio_msg_amp_layout, f)
+
+static uint16_t reg16(const struct state *s, size_t off)
+{
+	return le16toh(__atomic_load_n((uint16_t *)(s->region + off),
+				       __ATOMIC_ACQUIRE));
+}
+
+static void put16(struct state *s, size_t off, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)(s->region + off), htole16(v),
+			 __ATOMIC_RELEASE);
+}
+
+static uint64_t reg64(const struct state *s, size_t off)
+{
+	return le64toh(__atomic_load_n((uint64_t *)(s->region + off),
+				       __ATOMIC_ACQUIRE));
+}
+
+static void put64(struct state *s, size_t off, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)(s->region + off), htole64(v),
+			 __ATOMIC_RELEASE);
+}
+
+static void ring_peer(struct state *s)
+{
+	if (s->srv)
+		ring_server(s);
+	else
+		ring_client(s);
+}
+
+static void hostile_say(struct state *s, const char *what)
+{
+	printf("hostile %s: %s\n", hostile_names[s->o.hostile], what);
+	fflush(stdout);
+}
+
+/* Break one rule of the header just written: magic off, change, magic on. */
+static void hostile_layout(struct state *s)
+{
+	uint64_t dev_head = reg64(s, LAYOUT_OFF(dev_queue_head_offset));
+
+	put16(s, LAYOUT_OFF(magic), 0);
+	switch (s->o.hostile) {
+	case HOSTILE_ZERO_OFFSET:
+		put64(s, LAYOUT_OFF(dev_queue_elements_offset), 0);
+		break;
+	case HOSTILE_MISALIGNED:
+		put64(s, LAYOUT_OFF(dev_queue_head_offset), dev_head + 1);
+		break;
+	case HOSTILE_OUT_OF_BOUNDS:
+		put64(s, LAYOUT_OFF(drv_queue_elements_offset), s->size - 8);
+		break;
+	case HOSTILE_OVERLAP:
+		put64(s, LAYOUT_OFF(drv_queue_head_offset), dev_head + 4);
+		break;
+	case HOSTILE_FEATURE:
+		put16(s, LAYOUT_OFF(features),
+		      reg16(s, LAYOUT_OFF(features)) | 0x8000);
+		break;
+	default:
+		break;
+	}
+	put16(s, LAYOUT_OFF(magic), VIRTIO_MSG_AMP_LAYOUT_MAGIC);
+	ring_peer(s);
+	hostile_say(s, "layout written");
+}
+
+/* The device queue head: its offset, or 0 if the header lost it. */
+static size_t hostile_dev_head(const struct state *s)
+{
+	uint64_t off = reg64(s, LAYOUT_OFF(dev_queue_head_offset));
+
+	if (off < VMSG_AMP_HEADER_AREA || off % 2 || off > s->size ||
+	    s->size - off < sizeof(struct virtio_msg_amp_queue_head))
+		return 0;
+	return off;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Doorbells and every notification bit toggled, while still serving. */
+static void hostile_flood(struct state *s)
+{
+	uint8_t nn = s->region[LAYOUT_OFF(num_notif)];
+	uint64_t notif = reg64(s, LAYOUT_OFF(dev_notif_offset));
+	unsigned long rings = 0;
+	long end = now_ms() + AMP_FLOOD_MS;
+	unsigned int i, w;
+
+	if (!nn || nn > VIRTIO_MSG_AMP_MAX_NOTIF || notif % 8 ||
+	    notif > s->size || s->size - notif < 8UL * nn)
+		nn = 0;
+	while (!stop && now_ms() < end) {
+		for (w = 0; w < nn; w++)
+			put64(s, notif + 8 * w,
+			      reg64(s, notif + 8 * w) ^ ~0ULL);
+		for (i = 0; i < AMP_FLOOD_BURST; i++, rings++)
+			ring_peer(s);
+		vmsg_amp_poll(s->amp);
+		/* A flood, but one that leaves the host's CPUs usable. */
+		nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
+	}
+	printf("hostile flood: %lu doorbells, %u notification words\n",
+	       rings, nn);
+	fflush(stdout);
+}
+
+/*
+ * SIGUSR1 came. The index modes stop serving and keep their index in
+ * place (the library would write a valid one with its next message);
+ * magic-flip goes on serving with the magic changed; flood floods, then
+ * serves as before.
+ */
+static void hostile_fire(struct state *s)
+{
+	size_t head = hostile_dev_head(s);
+	uint16_t n = reg16(s, LAYOUT_OFF(num_queue_elements));
+
+	hostile_go = 0;
+	if (!s->amp)
+		return;
+	switch (s->o.hostile) {
+	case HOSTILE_BAD_TAIL:
+	case HOSTILE_BAD_HEAD:
+		if (!head)
+			return;
+		if (!s->hostile_fired)
+			hostile_say(s, "index out of range");
+		s->hostile_fired = true;
+		put16(s, head + (s->o.hostile == HOSTILE_BAD_TAIL ?
+				 offsetof(struct virtio_msg_amp_queue_head, tail) :
+				 offsetof(struct virtio_msg_amp_queue_head, head)),
+		      n + 1);
+		ring_peer(s);
+		return;
+	case HOSTILE_MAGIC_FLIP:
+		put16(s, LAYOUT_OFF(magic), (uint16_t)~VIRTIO_MSG_AMP_LAYOUT_MAGIC);
+		ring_peer(s);
+		hostile_say(s, "magic flipped");
+		return;
+	case HOSTILE_FLOOD:
+		hostile_say(s, "flooding");
+		hostile_flood(s);
+		return;
+	default:
+		return;
+	}
 }
 
 /* Serve until a signal; 0, or -1 when the server went away. */
@@ -412,7 +728,13 @@ static int serve(struct state *s, const sigset_t *wait_mask)
 		csock = vmsg_ivshm_client_fd(s->cli);
 	}
 	while (!stop) {
-		if (s->amp) {
+		if (hostile_go)
+			hostile_fire(s);
+		if (s->hostile_fired) {
+			/* Keep the broken index there: rewrite it every tick. */
+			hostile_go = 1;
+			more = false;
+		} else if (s->amp) {
 			more = vmsg_amp_poll(s->amp) > 0;
 			if (s->o.net && vmsg_net_resume_tx(&s->net))
 				more = true;
@@ -422,7 +744,8 @@ static int serve(struct state *s, const sigset_t *wait_mask)
 			n = nsrv = vmsg_ivshm_server_pollfds(s->srv, pfd);
 		pfd[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = csock, .events = POLLIN };
-		timeout = more ? 0 : AMP_TICK_MS;
+		timeout = more ? 0 : s->o.region ? (int)s->o.poll_ms :
+				     AMP_TICK_MS;
 		ret = ppoll(pfd, n, &(struct timespec){
 				.tv_sec = timeout / 1000,
 				.tv_nsec = (timeout % 1000) * 1000000L },
@@ -454,11 +777,14 @@ static void catch_signals(sigset_t *wait_mask)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, wait_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sigdelset(wait_mask, SIGTERM);
 	sigdelset(wait_mask, SIGINT);
+	sigdelset(wait_mask, SIGUSR1);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -472,6 +798,11 @@ static int start(struct state *s)
 	};
 	int fd;
 
+	if (s->o.region) {
+		if (map_file_range(s, (size_t)s->o.size_mib << 20))
+			return -1;
+		return create_amp(s, 0);
+	}
 	if (s->o.connect) {
 		s->cli = vmsg_ivshm_client_connect(s->o.connect, s->o.vectors,
 						   AMP_CONNECT_MS);
@@ -505,6 +836,7 @@ int main(int argc, char **argv)
 		.o = {
 			.size_mib = AMP_DEFAULT_SIZE_MIB,
 			.vectors = 1,
+			.poll_ms = AMP_REGION_POLL_MS,
 		},
 	};
 	struct vmsg_amp_stats st;
@@ -516,6 +848,11 @@ int main(int argc, char **argv)
 		return ret - 1;
 	catch_signals(&wait_mask);
 	ret = start(&s);
+	if (!ret && s.o.hostile >= HOSTILE_ZERO_OFFSET &&
+	    s.o.hostile <= HOSTILE_FEATURE)
+		hostile_layout(&s);
+	else if (!ret && s.o.hostile)
+		hostile_say(&s, "armed, waiting for SIGUSR1");
 	if (!ret) {
 		if (!s.o.quiet) {
 			printf("ready\n");

@@ -57,6 +57,7 @@ struct vmsg_amp {
 	uint64_t notif_rx[VIRTIO_MSG_AMP_MAX_NOTIF];
 	bool wait_leave_run;		/* stale RUN found at (re)start */
 	bool drv_stopped;		/* driver said SHUTDOWN/PEER_DEAD */
+	bool drv_ran;			/* driver showed RUN since our RUN */
 	bool ring_pending;		/* sent since the last doorbell */
 	bool queue_stuck;		/* a send gave up on a full queue */
 	bool started;			/* a hand-shake completed once */
@@ -575,14 +576,22 @@ int vmsg_amp_poll(struct vmsg_amp *amp)
 		if (amp->started)
 			amp->stats.restarts++;
 		amp->started = true;
+		amp->drv_ran = false;
 		set_status(amp, VIRTIO_MSG_AMP_STATUS_RUN);
 		ring(amp);
 		break;
 	case VIRTIO_MSG_AMP_STATUS_RUN:
+		if (d == DRV_RUN)
+			amp->drv_ran = true;
+		/*
+		 * READY is a restart only once the driver side has gone RUN
+		 * since our RUN: until then it has not seen our RUN yet (a
+		 * driver that polls looks at the region only now and then).
+		 */
 		if (d == DRV_ABSENT || d == DRV_BAD ||
 		    (d == DRV_RUN && amp->drv_stopped)) {
 			peer_broken(amp);
-		} else if (d == DRV_INIT || d == DRV_READY) {
+		} else if (d == DRV_INIT || (d == DRV_READY && amp->drv_ran)) {
 			peer_restarted(amp);
 			return vmsg_amp_poll(amp);
 		} else if (d == DRV_STOPPED) {

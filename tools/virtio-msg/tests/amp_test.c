@@ -620,6 +620,48 @@ out:
 	return ok;
 }
 
+/*
+ * A driver side that polls: it shows READY for a while after the device
+ * side went RUN, until it looks at the region again. That is no restart.
+ */
+bool amp_slow_driver(void)
+{
+	struct vmsg_amp_stats st;
+	struct drv d;
+	bool ok = false;
+	int i;
+
+	CHECK(drv_open(&d, 0));
+	drv_set_status(&d, VIRTIO_MSG_AMP_STATUS_INIT);
+	p16(d.mem + d.drv_head, VIRTIO_MSG_AMP_QUEUE_MAGIC);
+	vmsg_amp_poll(d.amp);
+	drv_set_status(&d, VIRTIO_MSG_AMP_STATUS_READY);
+	for (i = 0; i < 3; i++) {
+		vmsg_amp_poll(d.amp);
+		CHECK(dev_status(&d) == VIRTIO_MSG_AMP_STATUS_RUN);
+	}
+	vmsg_amp_get_stats(d.amp, &st);
+	CHECK(st.restarts == 0);
+	drv_set_status(&d, VIRTIO_MSG_AMP_STATUS_RUN);
+	vmsg_amp_poll(d.amp);
+	CHECK(get_devices_ok(&d));
+	/* Once it ran, READY again is a restart. */
+	drv_set_status(&d, VIRTIO_MSG_AMP_STATUS_READY);
+	d.tail = d.head = 0;
+	p16(d.mem + d.drv_head + 4, 0);
+	p16(d.mem + d.drv_head + 6, 0);
+	vmsg_amp_poll(d.amp);
+	vmsg_amp_get_stats(d.amp, &st);
+	CHECK(st.restarts == 1);
+	CHECK(dev_status(&d) == VIRTIO_MSG_AMP_STATUS_RUN);
+	drv_set_status(&d, VIRTIO_MSG_AMP_STATUS_RUN);
+	CHECK(get_devices_ok(&d));
+	ok = guard_intact(&d);
+out:
+	drv_close(&d);
+	return ok;
+}
+
 /* Driver restarts (INIT, READY), a stale RUN, a device restart. */
 bool amp_restart(void)
 {

@@ -2893,6 +2893,7 @@ static const struct test tests[] = {
 	T(amp_hostile_sizes),
 	T(amp_flood),
 	T(amp_restart),
+	T(amp_slow_driver),
 	T(amp_notification_words),
 	T(amp_bad_config),
 	T(amp_ivshmem_protocol),

@@ -5,8 +5,13 @@
  * "--blk 16 --net --rng --console": device numbers 0 to 4). The tests
  * load virtio_msg_amp_pci, find the devices under the PCI device, and move
  * data through each of them: every vring and buffer lives in, or is
- * bounced through, the shared region. The last test unloads the module
+ * bounced through, the shared region. unload_live unloads the module
  * with the disk open and loads it again.
+ *
+ * The host_* and hostile_* tests need the runner's host control channel
+ * (vmsg.hostctl=amp on the kernel command line; see vmsg_run.py): they
+ * ask the runner to kill, stop or start the device process, hostile
+ * ones included, and check what the guest sees. Without it they skip.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -21,12 +26,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <linux/virtio_msg_amp.h>
 
 #include "../../kselftest_harness.h"
 #include "virtio_msg_lb_backend.h"
@@ -40,6 +51,14 @@
 #define NR_AMP_DEVS	5	/* blk, net, net, rng, console */
 #define MNT_PATH	"/tmp/vmsg-amp-mnt"
 #define ETH_P_VMSG	0x88b5	/* IEEE 802 local experimental */
+#define AMP_PCI_DRV	"/sys/bus/pci/drivers/" AMP_DRIVER
+/* For a child doing I/O to return once its device is gone. */
+#define IO_RETURN_MS	60000
+/* For the host to act on a request and the region to show it. */
+#define HOSTCTL_MS	30000
+/* Where host_restarted leaves data across a restart (16 MiB disk). */
+#define KEEP_OFF	(12 * 1024 * 1024)
+#define KEEP_LEN	(1024 * 1024)
 
 enum { ID_NET = 1, ID_BLK = 2, ID_CONSOLE = 3, ID_RNG = 4 };
 
@@ -175,30 +194,196 @@ static int write_str(const char *path, const char *val)
 	return ret;
 }
 
+/*
+ * The host control channel. A request is a line on the console that the
+ * runner acts on once per ID: written through /dev/kmsg, since a kernel
+ * record reaches the serial console whole, where a write to the tty may
+ * be cut by a kernel message. The guest learns the outcome only from
+ * what it sees: devices that go or come, the region's header.
+ */
+static bool hostctl_on(void)
+{
+	char buf[2048];
+
+	return !lb_read_file("/proc/cmdline", buf, sizeof(buf)) &&
+	       strstr(buf, "vmsg.hostctl=amp");
+}
+
+static void host_request(const char *cmd)
+{
+	static unsigned int seq, tag;
+	char line[200];
+	int fd, n, skip = 0;
+
+	if (!tag && getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
+		tag = getpid();
+	n = snprintf(line, sizeof(line), "<3>@@vmsg hostctl amp %08x.%d.%u %s ;\n",
+		     tag, getpid(), ++seq, cmd);
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		skip = 3;	/* no level there */
+	}
+	if (fd < 0)
+		return;
+	if (write(fd, line + skip, n - skip) < 0)
+		perror("hostctl");
+	close(fd);
+}
+
+/* The kernel log from now on, for kmsg_wait(). */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Wait up to @ms for a kernel record, since kmsg_open(), holding @what. */
+static bool kmsg_wait(int fd, const char *what, int ms)
+{
+	long end = lb_now_ms() + ms;
+	char rec[1024];
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n > 0) {
+			rec[n] = '\0';
+			if (strstr(rec, what))
+				return true;
+			continue;
+		}
+		/* EPIPE: records were overwritten; go on with the next. */
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (lb_now_ms() >= end)
+			return false;
+		usleep(50 * 1000);
+	}
+}
+
 FIXTURE(amp) {
 	char pci[PATH_MAX];
 	bool mounted;
 	uint8_t *a, *b;
 };
 
-FIXTURE_SETUP(amp)
+static bool amp_bound(const char *pci)
 {
 	char link[PATH_MAX + 16], drv[PATH_MAX];
 	ssize_t n;
 
+	snprintf(link, sizeof(link), "%s/driver", pci);
+	n = readlink(link, drv, sizeof(drv) - 1);
+	if (n <= 0)
+		return false;
+	drv[n] = '\0';
+	return !!strstr(drv, AMP_DRIVER);
+}
+
+/* Bind or unbind the PCI device: 0 or -errno (the probe's, for bind). */
+static int amp_pci_driver(const char *pci, const char *what)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), AMP_PCI_DRV "/%s", what);
+	return write_str(p, strrchr(pci, '/') + 1);
+}
+
+/*
+ * Aligned 32-bit loads only: the mapping may be device memory (arm64),
+ * where the unaligned accesses of a memcpy() fault.
+ */
+static void copy_words(void *dst, const void *src, size_t len)
+{
+	const uint32_t *s = src;
+	uint32_t w;
+	size_t i;
+
+	for (i = 0; i < len; i += 4) {
+		w = __atomic_load_n(&s[i / 4], __ATOMIC_RELAXED);
+		memcpy((uint8_t *)dst + i, &w, len - i < 4 ? len - i : 4);
+	}
+}
+
+/*
+ * The first @len bytes of the region (BAR2, through sysfs) while no
+ * driver holds it: 0 or -errno. The device is enabled for the read only,
+ * and the mapping does not outlive it (a driver that claims the BAR may
+ * revoke it).
+ */
+static int region_peek(const char *pci, void *buf, size_t len)
+{
+	char p[PATH_MAX + 16];
+	int fd, ret = 0;
+	void *m;
+
+	snprintf(p, sizeof(p), "%s/enable", pci);
+	if (write_str(p, "1"))
+		return -EIO;
+	snprintf(p, sizeof(p), "%s/resource2", pci);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+	} else {
+		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) {
+			ret = -errno;
+		} else {
+			copy_words(buf, m, len);
+			munmap(m, 4096);
+		}
+		close(fd);
+	}
+	snprintf(p, sizeof(p), "%s/enable", pci);
+	write_str(p, "0");
+	return ret;
+}
+
+#define HDR_LEN	(sizeof(struct virtio_msg_amp_layout) + 4)
+
+/*
+ * Wait until the region holds a header with its magic that is (@same)
+ * or is not (!@same) @ref, for up to @ms: whether it came.
+ */
+static bool wait_header(const char *pci, const uint8_t *ref, bool same, int ms)
+{
+	long end = lb_now_ms() + ms;
+	uint8_t h[HDR_LEN];
+
+	do {
+		if (!region_peek(pci, h, sizeof(h)) &&
+		    h[0] == (VIRTIO_MSG_AMP_LAYOUT_MAGIC & 0xff) &&
+		    h[1] == VIRTIO_MSG_AMP_LAYOUT_MAGIC >> 8 &&
+		    !memcmp(h, ref, sizeof(h)) == same)
+			return true;
+		usleep(100 * 1000);
+	} while (lb_now_ms() < end);
+	return false;
+}
+
+/* The module loaded, bound to @pci, every device there. */
+static void amp_up(struct __test_metadata *_metadata, const char *pci)
+{
+	ASSERT_EQ(0, load_amp());
+	ASSERT_TRUE(amp_bound(pci))
+		TH_LOG("%s did not bind the ivshmem device", AMP_DRIVER);
+	ASSERT_EQ(NR_AMP_DEVS, wait_devices(pci, NR_AMP_DEVS, AMP_WAIT_MS));
+}
+
+FIXTURE_SETUP(amp)
+{
 	self->mounted = false;
 	self->a = NULL;
 	self->b = NULL;
 	if (!find_ivshmem(self->pci, sizeof(self->pci)))
 		SKIP(return, "no ivshmem-doorbell device (VMSG_AMP)");
-	ASSERT_EQ(0, load_amp());
-	snprintf(link, sizeof(link), "%s/driver", self->pci);
-	n = readlink(link, drv, sizeof(drv) - 1);
-	ASSERT_LT(0, n) TH_LOG("%s did not bind the ivshmem device", AMP_DRIVER);
-	drv[n] = '\0';
-	ASSERT_NE(NULL, strstr(drv, AMP_DRIVER));
-	ASSERT_EQ(NR_AMP_DEVS, wait_devices(self->pci, NR_AMP_DEVS,
-					    AMP_WAIT_MS));
+	amp_up(_metadata, self->pci);
 	ASSERT_EQ(0, posix_memalign((void **)&self->a, BLK, 256 * BLK));
 	ASSERT_EQ(0, posix_memalign((void **)&self->b, BLK, 256 * BLK));
 }
@@ -361,7 +546,7 @@ TEST_F_TIMEOUT(amp, debugfs_stats, 120)
 }
 
 /* Entropy from the host's getrandom(), through the region. */
-TEST_F_TIMEOUT(amp, rng, 120)
+static void check_rng(struct __test_metadata *_metadata)
 {
 	char avail[512], cur[64], *tok, *save, name[64] = "";
 	uint8_t buf1[256], buf2[256];
@@ -385,6 +570,11 @@ TEST_F_TIMEOUT(amp, rng, 120)
 	EXPECT_NE(0, memcmp(buf1, buf2, sizeof(buf1)));
 }
 
+TEST_F_TIMEOUT(amp, rng, 120)
+{
+	check_rng(_metadata);
+}
+
 /* The disk's letter, or 0. */
 static char amp_disk(const char *pci)
 {
@@ -393,6 +583,45 @@ static char amp_disk(const char *pci)
 	if (!class_entry("/sys/block", pci, "vd", name, sizeof(name)))
 		return 0;
 	return name[2];
+}
+
+/* A direct read of the disk's first block: whether it worked. */
+static bool disk_reads(const char *pci)
+{
+	char disk = amp_disk(pci), path[32];
+	bool ok = false;
+	uint8_t *buf;
+	int fd;
+
+	if (!disk || posix_memalign((void **)&buf, BLK, BLK))
+		return false;
+	snprintf(path, sizeof(path), "/dev/vd%c", disk);
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0) {
+		ok = pread(fd, buf, BLK, 0) == BLK;
+		close(fd);
+	}
+	free(buf);
+	return ok;
+}
+
+/*
+ * Wait up to @ms until every device is there and the disk reads (@up),
+ * or until the disk fails to read (!@up): whether it came.
+ */
+static bool wait_disk(const char *pci, bool up, int ms)
+{
+	long end = lb_now_ms() + ms;
+
+	do {
+		if (!up && !disk_reads(pci))
+			return true;
+		if (up && wait_devices(pci, NR_AMP_DEVS, 0) == NR_AMP_DEVS &&
+		    disk_reads(pci))
+			return true;
+		usleep(200 * 1000);
+	} while (lb_now_ms() < end);
+	return false;
 }
 
 /* 4 KiB and 1 MiB direct I/O, read back; then ext2 across a remount. */
@@ -500,32 +729,44 @@ static int packet_socket(int ifindex)
 	return s;
 }
 
-/*
- * Frames of every size up to the MTU, from one device to the other
- * (vmsg-amp wires them back to back), received intact and in order.
- */
-TEST_F_TIMEOUT(amp, net, 300)
+/* The two network interfaces below @pci, up: 0 or -1. */
+static int amp_ifs(const char *pci, char ifs[2][IFNAMSIZ])
 {
-	char ifs[2][IFNAMSIZ], p[PATH_MAX];
-	uint8_t frame[1514], got[1600];
+	char p[PATH_MAX];
 	struct dirent *de;
-	int n = 0, tx, rx, i, len, ok = 0;
-	struct pollfd pfd;
 	DIR *dir;
+	int n = 0;
 
 	dir = opendir("/sys/class/net");
-	ASSERT_NE(NULL, dir);
+	if (!dir)
+		return -1;
 	while ((de = readdir(dir)) && n < 2) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(p, sizeof(p), "/sys/class/net/%s/device", de->d_name);
-		if (below(p, self->pci))
+		if (below(p, pci))
 			snprintf(ifs[n++], IFNAMSIZ, "%.15s", de->d_name);
 	}
 	closedir(dir);
-	ASSERT_EQ(2, n);
-	ASSERT_EQ(0, link_up(ifs[0]));
-	ASSERT_EQ(0, link_up(ifs[1]));
+	if (n != 2 || link_up(ifs[0]) || link_up(ifs[1]))
+		return -1;
+	return 0;
+}
+
+/*
+ * @count frames of every size up to the MTU, from one device to the other
+ * (vmsg-amp wires them back to back): how many came intact and in order.
+ */
+static int net_frames(struct __test_metadata *_metadata, const char *pci,
+		      int count)
+{
+	char ifs[2][IFNAMSIZ];
+	uint8_t frame[1514], got[1600];
+	int tx, rx, i, len, ok = 0;
+	struct pollfd pfd;
+
+	if (amp_ifs(pci, ifs))
+		return -1;
 	tx = packet_socket(if_nametoindex(ifs[0]));
 	rx = packet_socket(if_nametoindex(ifs[1]));
 	ASSERT_LE(0, tx);
@@ -535,7 +776,7 @@ TEST_F_TIMEOUT(amp, net, 300)
 	memset(frame + 6, 0x02, 6);
 	frame[12] = ETH_P_VMSG >> 8;
 	frame[13] = ETH_P_VMSG & 0xff;
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < count; i++) {
 		len = 60 + (i * 37) % (sizeof(frame) - 60 + 1);
 		blk_fill(frame + 14, len - 14, i);
 		ASSERT_EQ(len, send(tx, frame, len, 0));
@@ -548,9 +789,14 @@ TEST_F_TIMEOUT(amp, net, 300)
 		    !memcmp(got + 14, frame + 14, len - 14))
 			ok++;
 	}
-	EXPECT_EQ(200, ok);
 	close(tx);
 	close(rx);
+	return ok;
+}
+
+TEST_F_TIMEOUT(amp, net, 300)
+{
+	EXPECT_EQ(200, net_frames(_metadata, self->pci, 200));
 }
 
 /* Bytes written to the console come back (vmsg-amp's console echoes). */
@@ -635,6 +881,447 @@ TEST_F_TIMEOUT(amp, unload_live, 300)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(BLK, pread(fd, self->b, BLK, 0));
 	close(fd);
+}
+
+/*
+ * Back to the default device side, bound, with every device; best effort,
+ * for a test that stopped half-way.
+ */
+static void host_restore(const char *pci)
+{
+	long end;
+
+	host_request("start");
+	end = lb_now_ms() + HOSTCTL_MS;
+	while (!amp_bound(pci) && lb_now_ms() < end) {
+		sleep(1);
+		amp_pci_driver(pci, "bind");
+	}
+	wait_disk(pci, true, AMP_WAIT_MS);
+}
+
+/*
+ * The device process killed, stopped, restarted and hostile: a fixture of
+ * their own, run as a suite of its own (make check's suites file). They
+ * need the runner's control channel, and each test puts the default
+ * device side back, or its teardown does.
+ */
+FIXTURE(amp_host) {
+	char pci[PATH_MAX];
+	bool host_dirty;	/* the device side may not be the default */
+	uint8_t *a, *b;
+};
+
+FIXTURE_SETUP(amp_host)
+{
+	self->host_dirty = false;
+	self->a = NULL;
+	self->b = NULL;
+	if (!find_ivshmem(self->pci, sizeof(self->pci)))
+		SKIP(return, "no ivshmem-doorbell device (VMSG_AMP)");
+	if (!hostctl_on())
+		SKIP(return, "no host control channel (vmsg.hostctl)");
+	amp_up(_metadata, self->pci);
+	ASSERT_EQ(0, posix_memalign((void **)&self->a, BLK, 256 * BLK));
+	ASSERT_EQ(0, posix_memalign((void **)&self->b, BLK, 256 * BLK));
+}
+
+FIXTURE_TEARDOWN(amp_host)
+{
+	if (self->host_dirty)
+		host_restore(self->pci);
+	free(self->a);
+	free(self->b);
+}
+
+/* A child doing I/O until one fails: what ends it is its exit status. */
+enum { IO_FAILED = 0, IO_SETUP = 2, IO_NEVER_FAILED = 3, IO_WRONG = 4 };
+
+/*
+ * Direct reads or writes of 64 KiB over the first 8 MiB of vd@disk, until
+ * one returns an error or a short count (which is how a vanished disk
+ * answers), for IO_RETURN_MS at most.
+ */
+static pid_t blk_worker(char disk, bool writer, unsigned int seed)
+{
+	const size_t len = 64 << 10;
+	long end = lb_now_ms() + IO_RETURN_MS;
+	unsigned int i;
+	uint8_t *buf;
+	ssize_t r;
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid)
+		return pid;
+	fd = blk_open(disk, writer ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		_exit(errno == ENOENT || errno == ENXIO ? IO_FAILED : IO_SETUP);
+	if (posix_memalign((void **)&buf, BLK, len))
+		_exit(IO_SETUP);
+	blk_fill(buf, len, seed);
+	for (i = seed; lb_now_ms() < end; i++) {
+		off_t off = (off_t)(i % 128) * len;
+
+		r = writer ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+		if (r != (ssize_t)len)
+			_exit(IO_FAILED);
+	}
+	_exit(IO_NEVER_FAILED);
+}
+
+/* Frames from @ifname, one a millisecond, until sending fails. */
+static pid_t net_worker(const char *ifname)
+{
+	long end = lb_now_ms() + IO_RETURN_MS;
+	uint8_t frame[600];
+	pid_t pid;
+	int s;
+
+	pid = fork();
+	if (pid)
+		return pid;
+	s = packet_socket(if_nametoindex(ifname));
+	if (s < 0)
+		_exit(errno == ENODEV || errno == ENXIO ? IO_FAILED : IO_SETUP);
+	memset(frame, 0xff, 6);
+	memset(frame + 6, 0x02, 6);
+	frame[12] = ETH_P_VMSG >> 8;
+	frame[13] = ETH_P_VMSG & 0xff;
+	blk_fill(frame + 14, sizeof(frame) - 14, 5);
+	while (lb_now_ms() < end) {
+		if (send(s, frame, sizeof(frame), 0) < 0 && errno != ENOBUFS &&
+		    errno != EAGAIN)
+			_exit(IO_FAILED);
+		usleep(1000);
+	}
+	_exit(IO_NEVER_FAILED);
+}
+
+/*
+ * Every worker returns, with an I/O that failed: none may hang (a task
+ * stuck in the kernel is what this is about) or see wrong data.
+ */
+static void reap_workers(struct __test_metadata *_metadata, pid_t *pids,
+			 int n)
+{
+	int i, st;
+
+	for (i = 0; i < n; i++) {
+		st = lb_child_status(pids[i], IO_RETURN_MS + 10000);
+		EXPECT_EQ(IO_FAILED, st)
+			TH_LOG("worker %d: %s (%d)", i,
+			       st == -1 ? "hung" : st == IO_NEVER_FAILED ?
+			       "its I/O never failed" : "setup failed", st);
+	}
+}
+
+/*
+ * Ask for @cmd, then wait until the devices work (@up), or are broken
+ * (!@up): whether they did in time. A device side that dies leaves its
+ * devices broken, every request failing, but registered: they are
+ * removed, and new ones found, when a device side is there again (see
+ * "Behaviour" in Documentation/driver-api/virtio/virtio_msg_amp.rst).
+ */
+static bool host_do(const char *pci, const char *cmd, bool up)
+{
+	host_request(cmd);
+	return wait_disk(pci, up, AMP_WAIT_MS);
+}
+
+/* A new device process with @extra options, its devices up. */
+static bool host_restart(const char *pci, const char *extra)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "start%s%s", extra ? " " : "",
+		 extra ? extra : "");
+	return host_do(pci, "stop", false) && host_do(pci, cmd, true);
+}
+
+/* One block of the disk reads. */
+static void check_disk(struct __test_metadata *_metadata, const char *pci)
+{
+	char disk = amp_disk(pci);
+	uint8_t *buf;
+	int fd;
+
+	ASSERT_NE(0, disk);
+	ASSERT_EQ(0, posix_memalign((void **)&buf, BLK, BLK));
+	fd = blk_open(disk, O_RDONLY);
+	EXPECT_LE(0, fd);
+	if (fd >= 0) {
+		EXPECT_EQ(BLK, pread(fd, buf, BLK, 0));
+		close(fd);
+	}
+	free(buf);
+}
+
+/*
+ * SIGKILL with readers and writers on the disk and traffic on net: every
+ * I/O returns, the devices break, nothing hangs; started again, new
+ * devices replace them.
+ */
+TEST_F_TIMEOUT(amp_host, host_killed_under_io, 400)
+{
+	char disk = amp_disk(self->pci), ifs[2][IFNAMSIZ];
+	pid_t pids[5];
+	int n = 0, i;
+
+	ASSERT_NE(0, disk);
+	ASSERT_EQ(0, amp_ifs(self->pci, ifs));
+	self->host_dirty = true;
+	for (i = 0; i < 4; i++)
+		pids[n++] = blk_worker(disk, i & 1, 10 + i);
+	pids[n++] = net_worker(ifs[0]);
+	/* Let the I/O get going: requests in flight when the host dies. */
+	usleep(1500 * 1000);
+	host_request("kill");
+	/* The disk's readers and writers all return, with errors. */
+	reap_workers(_metadata, pids, n - 1);
+	EXPECT_TRUE(wait_disk(self->pci, false, AMP_WAIT_MS));
+	/* The bus outlives its peer: the PCI device stays bound. */
+	EXPECT_TRUE(amp_bound(self->pci));
+
+	/* The broken devices go, new ones come: so does the interface. */
+	ASSERT_TRUE(host_do(self->pci, "start", true));
+	reap_workers(_metadata, pids + n - 1, 1);
+	check_disk(_metadata, self->pci);
+	EXPECT_EQ(20, net_frames(_metadata, self->pci, 20));
+	self->host_dirty = false;
+}
+
+/*
+ * Killed and started again: the same devices come back without any
+ * module reloaded, the disk still holds what was written before the kill
+ * (vmsg_run.py backs it with a file), net and rng work.
+ */
+TEST_F_TIMEOUT(amp_host, host_restarted, 400)
+{
+	char disk = amp_disk(self->pci);
+	uint64_t sum, back;
+	unsigned int seed;
+	int fd, i;
+
+	ASSERT_NE(0, disk);
+	self->host_dirty = true;
+	seed = lb_now_ms();
+	fd = blk_open(disk, O_RDWR);
+	ASSERT_LE(0, fd);
+	sum = FNV_INIT;
+	for (i = 0; i < KEEP_LEN / (256 * BLK); i++) {
+		blk_fill(self->a, 256 * BLK, seed + i);
+		sum = fnv1a(sum, self->a, 256 * BLK);
+		ASSERT_EQ(256 * BLK, pwrite(fd, self->a, 256 * BLK,
+					    KEEP_OFF + (off_t)i * 256 * BLK));
+	}
+	EXPECT_EQ(0, fsync(fd));
+	close(fd);
+
+	ASSERT_TRUE(host_do(self->pci, "kill", false));
+	EXPECT_TRUE(amp_bound(self->pci));
+	ASSERT_TRUE(host_do(self->pci, "start", true));
+	EXPECT_TRUE(amp_bound(self->pci));
+
+	disk = amp_disk(self->pci);
+	ASSERT_NE(0, disk);
+	fd = blk_open(disk, O_RDONLY);
+	ASSERT_LE(0, fd);
+	back = FNV_INIT;
+	for (i = 0; i < KEEP_LEN / (256 * BLK); i++) {
+		ASSERT_EQ(256 * BLK, pread(fd, self->b, 256 * BLK,
+					   KEEP_OFF + (off_t)i * 256 * BLK));
+		back = fnv1a(back, self->b, 256 * BLK);
+	}
+	close(fd);
+	EXPECT_EQ(sum, back) TH_LOG("the data written before the kill is lost");
+	EXPECT_EQ(20, net_frames(_metadata, self->pci, 20));
+	check_rng(_metadata);
+	self->host_dirty = false;
+}
+
+/* SIGTERM: the device side writes SHUTDOWN, the devices break; then back. */
+TEST_F_TIMEOUT(amp_host, host_stopped_cleanly, 300)
+{
+	char disk = amp_disk(self->pci);
+	pid_t pid;
+	int kfd;
+
+	ASSERT_NE(0, disk);
+	self->host_dirty = true;
+	kfd = kmsg_open();
+	pid = blk_worker(disk, false, 3);
+	usleep(500 * 1000);
+	ASSERT_TRUE(host_do(self->pci, "stop", false));
+	reap_workers(_metadata, &pid, 1);
+	/* The orderly path, not a death noticed by the heartbeat. */
+	EXPECT_TRUE(kmsg_wait(kfd, "device side shut down", 5000));
+	close(kfd);
+	EXPECT_TRUE(amp_bound(self->pci));
+	ASSERT_TRUE(host_do(self->pci, "start", true));
+	check_disk(_metadata, self->pci);
+	check_rng(_metadata);
+	self->host_dirty = false;
+}
+
+/*
+ * A device side whose layout breaks @why's rule: with the PCI device
+ * unbound, the host starts it; binding fails, the kernel log names the
+ * rule, no device appears. A good device side then binds again.
+ */
+static void check_bad_layout(struct __test_metadata *_metadata,
+			     const char *pci, bool *dirty, const char *mode,
+			     const char *why)
+{
+	uint8_t good[HDR_LEN];
+	char cmd[64], line[128];
+	int kfd, ret;
+
+	*dirty = true;
+	ASSERT_EQ(0, amp_pci_driver(pci, "unbind"));
+	ASSERT_EQ(0, wait_devices(pci, 0, AMP_WAIT_MS));
+	ASSERT_EQ(0, region_peek(pci, good, sizeof(good)));
+
+	snprintf(cmd, sizeof(cmd), "start --hostile %s", mode);
+	host_request(cmd);
+	ASSERT_TRUE(wait_header(pci, good, false, HOSTCTL_MS))
+		TH_LOG("the host did not write the %s layout", mode);
+	kfd = kmsg_open();
+	ret = amp_pci_driver(pci, "bind");
+	EXPECT_NE(0, ret) TH_LOG("%s: bound", mode);
+	EXPECT_FALSE(amp_bound(pci));
+	snprintf(line, sizeof(line), "invalid virtio-msg AMP layout: %s", why);
+	EXPECT_TRUE(kmsg_wait(kfd, line, 5000)) TH_LOG("no \"%s\"", line);
+	close(kfd);
+	EXPECT_EQ(0, wait_devices(pci, 0, 1000));
+
+	host_request("start");
+	ASSERT_TRUE(wait_header(pci, good, true, HOSTCTL_MS))
+		TH_LOG("the good layout did not come back");
+	ASSERT_EQ(0, amp_pci_driver(pci, "bind"));
+	ASSERT_EQ(NR_AMP_DEVS, wait_devices(pci, NR_AMP_DEVS,
+					    AMP_WAIT_MS));
+	check_disk(_metadata, pci);
+	*dirty = false;
+}
+
+TEST_F_TIMEOUT(amp_host, hostile_layout_zero_offset, 300)
+{
+	check_bad_layout(_metadata, self->pci, &self->host_dirty,
+			 "layout-zero-offset", "zero offset");
+}
+
+TEST_F_TIMEOUT(amp_host, hostile_layout_misaligned, 300)
+{
+	check_bad_layout(_metadata, self->pci, &self->host_dirty,
+			 "layout-misaligned", "misaligned offset");
+}
+
+TEST_F_TIMEOUT(amp_host, hostile_layout_out_of_bounds, 300)
+{
+	check_bad_layout(_metadata, self->pci, &self->host_dirty,
+			 "layout-out-of-bounds", "area out of bounds");
+}
+
+TEST_F_TIMEOUT(amp_host, hostile_layout_overlap, 300)
+{
+	check_bad_layout(_metadata, self->pci, &self->host_dirty,
+			 "layout-overlap", "areas overlap");
+}
+
+TEST_F_TIMEOUT(amp_host, hostile_layout_feature, 300)
+{
+	check_bad_layout(_metadata, self->pci, &self->host_dirty,
+			 "layout-feature", "unknown features");
+}
+
+/*
+ * A device side that breaks a rule while running (@mode, on the trigger):
+ * the bus declares it dead, naming @why; its devices break and their
+ * I/O fails; a good device side brings them back.
+ */
+static void check_hostile_run(struct __test_metadata *_metadata,
+			      const char *pci, bool *dirty, const char *mode,
+			      const char *why)
+{
+	char cmd[64], disk;
+	pid_t pid;
+	int kfd;
+
+	*dirty = true;
+	snprintf(cmd, sizeof(cmd), "--hostile %s", mode);
+	ASSERT_TRUE(host_restart(pci, cmd));
+	disk = amp_disk(pci);
+	ASSERT_NE(0, disk);
+	pid = blk_worker(disk, false, 7);
+	usleep(500 * 1000);
+	kfd = kmsg_open();
+	host_request("trigger");
+	reap_workers(_metadata, &pid, 1);
+	EXPECT_TRUE(wait_disk(pci, false, AMP_WAIT_MS));
+	EXPECT_TRUE(kmsg_wait(kfd, why, 5000)) TH_LOG("no \"%s\"", why);
+	EXPECT_TRUE(kmsg_wait(kfd, "device side declared dead", 5000));
+	close(kfd);
+	EXPECT_TRUE(amp_bound(pci));
+
+	ASSERT_TRUE(host_do(pci, "start", true));
+	check_disk(_metadata, pci);
+	check_rng(_metadata);
+	*dirty = false;
+}
+
+TEST_F_TIMEOUT(amp_host, hostile_bad_tail, 300)
+{
+	check_hostile_run(_metadata, self->pci, &self->host_dirty,
+			  "bad-tail",
+			  "device side broken: producer index out of range");
+}
+
+TEST_F_TIMEOUT(amp_host, hostile_bad_head, 300)
+{
+	check_hostile_run(_metadata, self->pci, &self->host_dirty,
+			  "bad-head",
+			  "device side broken: consumer index out of range");
+}
+
+TEST_F_TIMEOUT(amp_host, hostile_magic_flip, 300)
+{
+	check_hostile_run(_metadata, self->pci, &self->host_dirty,
+			  "magic-flip",
+			  "device side broken: magic changed");
+}
+
+/*
+ * Doorbells (and notification bits, if the layout has any) as fast as
+ * the host rings them: legal, only wasteful. The devices stay and work
+ * all along.
+ */
+TEST_F_TIMEOUT(amp_host, hostile_flood, 300)
+{
+	char disk;
+	long end;
+	int fd, reads = 0;
+
+	self->host_dirty = true;
+	ASSERT_TRUE(host_restart(self->pci, "--hostile flood"));
+	disk = amp_disk(self->pci);
+	ASSERT_NE(0, disk);
+	fd = blk_open(disk, O_RDONLY);
+	ASSERT_LE(0, fd);
+	host_request("trigger");
+	/* Longer than the flood, even if the host is slow to start it. */
+	end = lb_now_ms() + 8000;
+	while (lb_now_ms() < end) {
+		ASSERT_EQ(BLK, pread(fd, self->b, BLK, (off_t)(reads % 64) * BLK));
+		reads++;
+	}
+	close(fd);
+	EXPECT_EQ(NR_AMP_DEVS, wait_devices(self->pci, NR_AMP_DEVS, 0));
+	check_rng(_metadata);
+	EXPECT_EQ(20, net_frames(_metadata, self->pci, 20));
+	ASSERT_TRUE(host_restart(self->pci, NULL));
+	self->host_dirty = false;
 }
 
 TEST_HARNESS_MAIN
