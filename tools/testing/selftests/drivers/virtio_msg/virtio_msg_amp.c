@@ -42,9 +42,9 @@
 #include "../../kselftest_harness.h"
 #include "virtio_msg_lb_backend.h"
 #include "virtio_msg_lb_blk.h"
+#include "virtio_msg_amp_sysfs.h"
 
 #define PCI_DEVS	"/sys/bus/pci/devices"
-#define VIRTIO_DEVS	"/sys/bus/virtio/devices"
 #define RNG_SYSFS	"/sys/class/misc/hw_random/"
 #define AMP_DRIVER	"virtio_msg_amp_pci"
 #define AMP_WAIT_MS	60000
@@ -91,66 +91,6 @@ static bool find_ivshmem(char *path, size_t len)
 	return found;
 }
 
-/* Is the sysfs entry @link (a symlink) below the device at @top? */
-static bool below(const char *link, const char *top)
-{
-	char real[PATH_MAX];
-	size_t n = strlen(top);
-
-	return realpath(link, real) && !strncmp(real, top, n) &&
-	       real[n] == '/';
-}
-
-/*
- * The virtio devices below @top with a driver bound: how many, and the
- * name (virtioN) and device ID of each, up to @max.
- */
-static int list_amp_devices(const char *top, char names[][32], int ids[],
-			    int max)
-{
-	char p[PATH_MAX], buf[32];
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
-
-	dir = opendir(VIRTIO_DEVS);
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir)) && n < max) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), VIRTIO_DEVS "/%s", de->d_name);
-		if (!below(p, top))
-			continue;
-		snprintf(p, sizeof(p), VIRTIO_DEVS "/%s/driver", de->d_name);
-		if (access(p, F_OK))
-			continue;
-		snprintf(p, sizeof(p), VIRTIO_DEVS "/%s/device", de->d_name);
-		if (lb_read_file(p, buf, sizeof(buf)))
-			continue;
-		snprintf(names[n], 32, "%.31s", de->d_name);
-		ids[n++] = strtoul(buf, NULL, 0);
-	}
-	closedir(dir);
-	return n;
-}
-
-/* Wait for @want devices with drivers below @top: the count seen last. */
-static int wait_devices(const char *top, int want, int ms)
-{
-	char names[NR_AMP_DEVS * 2][32];
-	int ids[NR_AMP_DEVS * 2], n;
-	long end = lb_now_ms() + ms;
-
-	do {
-		n = list_amp_devices(top, names, ids, NR_AMP_DEVS * 2);
-		if (n == want)
-			return n;
-		usleep(100 * 1000);
-	} while (lb_now_ms() < end);
-	return n;
-}
-
 /* The name of the entry of @class_dir whose device is below @top. */
 static bool class_entry(const char *class_dir, const char *top,
 			const char *prefix, char *name, size_t len)
@@ -179,19 +119,6 @@ static bool class_entry(const char *class_dir, const char *top,
 static int load_amp(void)
 {
 	return system("modprobe " AMP_DRIVER);
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /*

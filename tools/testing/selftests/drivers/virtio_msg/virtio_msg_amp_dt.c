@@ -26,9 +26,9 @@
 #include "../../kselftest_harness.h"
 #include "virtio_msg_lb_backend.h"
 #include "virtio_msg_lb_blk.h"
+#include "virtio_msg_amp_sysfs.h"
 
 #define PLATFORM_DEVS	"/sys/bus/platform/devices"
-#define VIRTIO_DEVS	"/sys/bus/virtio/devices"
 #define RNG_SYSFS	"/sys/class/misc/hw_random/"
 #define RNG_DRIVER	"/sys/bus/virtio/drivers/virtio_rng/"
 #define OF_DRIVER	"virtio_msg_amp_of"
@@ -90,72 +90,13 @@ static bool find_node(const char *compatible, bool mboxes, char *name,
 	return found;
 }
 
-/* Is the sysfs entry @link (a symlink) below the device at @top? */
-static bool below(const char *link, const char *top)
-{
-	char real[PATH_MAX];
-	size_t n = strlen(top);
-
-	return realpath(link, real) && !strncmp(real, top, n) &&
-	       real[n] == '/';
-}
-
-/*
- * The virtio devices below @top with a driver bound: how many, and the
- * name (virtioN) and device ID of each, up to @max.
- */
-static int list_devices(const char *top, char names[][32], int ids[], int max)
-{
-	char p[PATH_MAX], buf[32];
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
-
-	dir = opendir(VIRTIO_DEVS);
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir)) && n < max) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), VIRTIO_DEVS "/%s", de->d_name);
-		if (!below(p, top))
-			continue;
-		snprintf(p, sizeof(p), VIRTIO_DEVS "/%s/driver", de->d_name);
-		if (access(p, F_OK))
-			continue;
-		snprintf(p, sizeof(p), VIRTIO_DEVS "/%s/device", de->d_name);
-		if (lb_read_file(p, buf, sizeof(buf)))
-			continue;
-		snprintf(names[n], 32, "%.31s", de->d_name);
-		ids[n++] = strtoul(buf, NULL, 0);
-	}
-	closedir(dir);
-	return n;
-}
-
-/* Wait for @want devices with drivers below @top: the count seen last. */
-static int wait_devices(const char *top, int want, int ms)
-{
-	char names[NR_DT_DEVS * 2][32];
-	int ids[NR_DT_DEVS * 2], n;
-	long end = lb_now_ms() + ms;
-
-	do {
-		n = list_devices(top, names, ids, NR_DT_DEVS * 2);
-		if (n == want)
-			return n;
-		usleep(100 * 1000);
-	} while (lb_now_ms() < end);
-	return n;
-}
-
 /* The name (virtioN) of the device with ID @id below @top, or false. */
 static bool find_device(const char *top, int id, char *name, size_t len)
 {
 	char names[NR_DT_DEVS * 2][32];
 	int ids[NR_DT_DEVS * 2], n, i;
 
-	n = list_devices(top, names, ids, NR_DT_DEVS * 2);
+	n = list_amp_devices(top, names, ids, NR_DT_DEVS * 2);
 	for (i = 0; i < n; i++) {
 		if (ids[i] == id) {
 			snprintf(name, len, "%s", names[i]);
@@ -179,19 +120,6 @@ static char dt_disk(const char *top)
 			return 'a' + i;
 	}
 	return 0;
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /* The driver bound to the platform device @name, or "" for none. */
@@ -344,7 +272,7 @@ TEST_F_TIMEOUT(dt, devices, 120)
 		EXPECT_EQ(NULL, strstr(buf, self->name)) TH_LOG("%s", buf);
 	fclose(f);
 
-	n = list_devices(self->top, names, ids, NR_DT_DEVS);
+	n = list_amp_devices(self->top, names, ids, NR_DT_DEVS);
 	ASSERT_EQ(NR_DT_DEVS, n);
 	for (i = 0; i < n; i++) {
 		blk += ids[i] == ID_BLK;
