@@ -456,6 +456,28 @@ static inline int lb_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* The loopback's stall watchdog: ms without a read before the peer is lost. */
+#define LB_STALL_PARAM \
+	"/sys/module/virtio_msg_loopback/parameters/stall_timeout_ms"
+
+/* Write the string @val to @path (a sysfs attribute): 0 or -errno. */
+static inline int lb_write_file(const char *path, const char *val)
+{
+	ssize_t len = strlen(val), n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	return n == len ? 0 : -EIO;
+}
+
 /*
  * Whether the sysfs device @path (a /sys/class/.../device or
  * /sys/bus/virtio/devices/... link) sits on a virtio-msg loopback bus,

@@ -262,26 +262,13 @@ static void unpin_lb_wq(void)
 
 #define ALLOW_CONSOLE	"/sys/module/virtio_msg_loopback/parameters/allow_console"
 
-static int write_str(const char *path, const char *val)
-{
-	ssize_t len = strlen(val);
-	int fd, ret;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, len) == len ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 /* Consoles are opt-in (allow_console), read when the backend opens. */
 static int allow_consoles(bool allow)
 {
 	if (access(ALLOW_CONSOLE, F_OK) &&
 	    system("modprobe virtio_msg_loopback >/dev/null 2>&1"))
 		return -1;
-	return write_str(ALLOW_CONSOLE, allow ? "Y" : "N");
+	return lb_write_file(ALLOW_CONSOLE, allow ? "Y" : "N");
 }
 
 FIXTURE(console) {
@@ -447,7 +434,6 @@ TEST_F_TIMEOUT(console, stop, 120)
 	EXPECT_EQ(0, live_hvcs() & (1U << self->hvc));
 }
 
-#define STALL_PARAM	"/sys/module/virtio_msg_loopback/parameters/stall_timeout_ms"
 /* Well below the soft-lockup detector's 20 s. */
 #define STALL_BOUND_MS	10000
 
@@ -481,10 +467,10 @@ TEST_F_TIMEOUT(console, stopped_backend, 120)
 	if (!getenv("VMSG_HVC_BREAK_FIXED"))
 		SKIP(return, "virtio_console frees a broken hvc write twice");
 	/* A parameter missing is a failure, but first the freeze it causes. */
-	if (lb_read_file(STALL_PARAM, old, sizeof(old)))
-		TH_LOG("no %s", STALL_PARAM);
-	else if (write_str(STALL_PARAM, "2000\n"))
-		TH_LOG("cannot set %s", STALL_PARAM);
+	if (lb_read_file(LB_STALL_PARAM, old, sizeof(old)))
+		TH_LOG("no %s", LB_STALL_PARAM);
+	else if (lb_write_file(LB_STALL_PARAM, "2000\n"))
+		TH_LOG("cannot set %s", LB_STALL_PARAM);
 
 	/* The device works. */
 	ASSERT_EQ(1, write(self->fd, &c, 1));
@@ -515,7 +501,7 @@ TEST_F_TIMEOUT(console, stopped_backend, 120)
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	TH_LOG("the writer returned after %ld ms", took);
 	if (old[0])
-		EXPECT_EQ(0, write_str(STALL_PARAM, old));
+		EXPECT_EQ(0, lb_write_file(LB_STALL_PARAM, old));
 	EXPECT_NE(0, old[0]);
 }
 
