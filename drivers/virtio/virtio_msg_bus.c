@@ -126,9 +126,13 @@ static void vmsg_bus_reap(struct virtio_msg_bus_core *core)
 	struct virtio_msg_device *vmdev;
 	unsigned long idx;
 
-	xa_for_each(&core->devs, idx, vmdev)
-		if (READ_ONCE(vmdev->removing))
-			vmsg_bus_destroy(core, vmdev, false);
+	xa_for_each(&core->devs, idx, vmdev) {
+		/* Pairs with vmsg_bus_withdraw(): remove_orderly is set. */
+		if (smp_load_acquire(&vmdev->removing))
+			vmsg_bus_destroy(core, vmdev,
+					 READ_ONCE(vmdev->remove_orderly) &&
+					 !READ_ONCE(vmdev->broken));
+	}
 }
 
 static void vmsg_bus_scan(struct virtio_msg_bus_core *core);
@@ -222,10 +226,14 @@ static int vmsg_bus_queue_add(struct virtio_msg_bus_core *core, u16 dev_num)
 
 /*
  * Withdraw a device number, without allocating: the device (if it exists)
- * is marked gone and for removal, and additions of the number still
- * queued are dropped. Any context; under rcu_read_lock().
+ * is marked for removal, and additions of the number still queued are
+ * dropped. An @orderly removal leaves the device working while its driver
+ * lets go of it, for at most the bus's deadline; otherwise it is marked
+ * gone at once. A surprise removal overrides an orderly one, never the
+ * other way round. Any context; under rcu_read_lock().
  */
-static void vmsg_bus_withdraw(struct virtio_msg_bus_core *core, u16 dev_num)
+static void vmsg_bus_withdraw(struct virtio_msg_bus_core *core, u16 dev_num,
+			      bool orderly)
 {
 	struct vmsg_bus_event *ev, *tmp;
 	struct virtio_msg_device *vmdev;
@@ -234,8 +242,14 @@ static void vmsg_bus_withdraw(struct virtio_msg_bus_core *core, u16 dev_num)
 
 	vmdev = xa_load(&core->devs, dev_num);
 	if (vmdev) {
-		vmsg_dev_mark_gone(vmdev, -ENODEV);
-		WRITE_ONCE(vmdev->removing, true);
+		if (!orderly) {
+			WRITE_ONCE(vmdev->remove_orderly, false);
+			vmsg_dev_mark_gone(vmdev, -ENODEV);
+		} else if (!READ_ONCE(vmdev->removing)) {
+			WRITE_ONCE(vmdev->remove_orderly, true);
+		}
+		/* Release: vmsg_bus_reap() sees remove_orderly as set here. */
+		smp_store_release(&vmdev->removing, true);
 	}
 
 	spin_lock_irqsave(&core->ev_lock, flags);
@@ -428,7 +442,8 @@ static void vmsg_bus_event_device(struct virtio_msg_bus_core *core,
 		vmsg_bus_queue_add(core, dev_num);
 		break;
 	case VIRTIO_MSG_BUS_DEVICE_REMOVED:
-		vmsg_bus_withdraw(core, dev_num);
+		/* The driver quiesces and resets it, the device still serves. */
+		vmsg_bus_withdraw(core, dev_num, true);
 		break;
 	default:
 		/* Reserved and implementation-defined states: ignored. */
@@ -824,10 +839,38 @@ void virtio_msg_bus_remove_device(struct virtio_msg_bus *bus, u16 dev_num)
 	rcu_read_lock();
 	core = READ_ONCE(bus->core);
 	if (core)
-		vmsg_bus_withdraw(core, dev_num);
+		vmsg_bus_withdraw(core, dev_num, false);
 	rcu_read_unlock();
 }
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_remove_device, VIRTIO_MSG_NS);
+
+/**
+ * virtio_msg_bus_unplug_device() - withdraw a device the peer still serves
+ * @bus: the instance
+ * @dev_num: the device number
+ *
+ * An orderly removal: the virtio device is unregistered from a workqueue
+ * while it keeps working, so that its driver's remove completes what the
+ * device holds and resets it over the channel, as a driver does when the
+ * peer announces EVENT_DEVICE(REMOVED). If that takes longer than the
+ * bus's deadline, the device is broken then. An addition of the number
+ * still queued is dropped; a later virtio_msg_bus_remove_device() or
+ * virtio_msg_bus_peer_lost() turns it into a surprise removal. Cannot
+ * fail; unplugging an unknown number is harmless.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_unplug_device(struct virtio_msg_bus *bus, u16 dev_num)
+{
+	struct virtio_msg_bus_core *core;
+
+	rcu_read_lock();
+	core = READ_ONCE(bus->core);
+	if (core)
+		vmsg_bus_withdraw(core, dev_num, true);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_unplug_device, VIRTIO_MSG_NS);
 
 /**
  * virtio_msg_bus_peer_lost() - the peer is gone for good

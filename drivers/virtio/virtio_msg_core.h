@@ -273,7 +273,9 @@ struct vmsg_vq {
  *	than the bus's deadline, so that its driver stops waiting for it
  * @ready: register_virtio_device() has returned, events may reach it
  * @removing: withdrawn by the bus or the peer; the bus's @ev_work
- *	destroys it
+ *	destroys it. Set with release semantics after @remove_orderly.
+ * @remove_orderly: the device side still serves the device while it is
+ *	withdrawn: its driver's remove drains the queues over the channel
  * @broken: requests and notifications fail; the device must be reset
  *	or removed. Written under @cb_lock, read locklessly.
  * @dma_dev_set: ops->dma_device() succeeded; release_device() is owed
@@ -324,6 +326,7 @@ struct virtio_msg_device {
 
 	bool ready;
 	bool removing;
+	bool remove_orderly;
 	bool broken;
 	bool dma_dev_set;
 	struct device *win_dev;

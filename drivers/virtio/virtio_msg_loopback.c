@@ -146,6 +146,10 @@ struct vmsg_lb_slot {
 	u8 data[VMSG_LB_MAX_MSG_SIZE];
 };
 
+/* Values of vmsg_lb.devs. */
+#define LB_DEV_SERVED	xa_mk_value(1)
+#define LB_DEV_LEAVING	xa_mk_value(2)
+
 /**
  * struct vmsg_lb - one bus instance, i.e. one open file
  * @bus: the instance as the core sees it
@@ -158,9 +162,10 @@ struct vmsg_lb_slot {
  *	device addition and removal, SET_PARAMS, ->dma_device and
  *	->release_device; a mutex because it is held across allocations and
  *	device registration
- * @devs: device number -> xa_mk_value(1) for the numbers the backend added
- *	and has not removed, which it may serve; lookups take its internal
- *	lock (or RCU) only
+ * @devs: device number -> LB_DEV_SERVED for the numbers the backend added
+ *	and has not removed, LB_DEV_LEAVING for those it removes in an
+ *	orderly way until the core releases their device; it may serve
+ *	both. Lookups take its internal lock (or RCU) only.
  * @held: device number -> struct vmsg_lb_dev, the DMA device the core took
  *	with ->dma_device for its virtio device of that number and has not
  *	given back with ->release_device. A new one is made for every virtio
@@ -860,7 +865,7 @@ static struct device *vmsg_lb_dma_device(struct virtio_msg_bus *bus,
 	int ret;
 
 	mutex_lock(&lb->lock);
-	if (!xa_load(&lb->devs, dev_num)) {
+	if (xa_load(&lb->devs, dev_num) != LB_DEV_SERVED) {
 		ret = -ENODEV;	/* removed since the core heard of it */
 		goto out_unlock;
 	}
@@ -915,6 +920,9 @@ static void vmsg_lb_release_device(struct virtio_msg_bus *bus, u16 dev_num)
 
 	mutex_lock(&lb->lock);
 	lbdev = xa_erase(&lb->held, dev_num);
+	/* A leaving number's orderly removal is over. */
+	if (lbdev && xa_load(&lb->devs, dev_num) == LB_DEV_LEAVING)
+		xa_erase(&lb->devs, dev_num);
 	/* A number the backend removed stops counting only now. */
 	if (lbdev && !xa_load(&lb->devs, dev_num))
 		lb->nr_devs--;
@@ -1076,7 +1084,7 @@ static long vmsg_lb_get_info(struct vmsg_lb *lb, void __user *uarg)
 }
 
 static int vmsg_lb_get_device_arg(struct virtio_msg_lb_device *d,
-				  void __user *uarg)
+				  void __user *uarg, u32 valid_flags)
 {
 	u32 usize;
 	int ret;
@@ -1085,7 +1093,8 @@ static int vmsg_lb_get_device_arg(struct virtio_msg_lb_device *d,
 			      uarg, &usize);
 	if (ret)
 		return ret;
-	if (d->flags || d->reserved || d->dev_num > VIRTIO_MSG_LB_MAX_DEV_NUM)
+	if ((d->flags & ~valid_flags) || d->reserved ||
+	    d->dev_num > VIRTIO_MSG_LB_MAX_DEV_NUM)
 		return -EINVAL;
 	d->dev_num = array_index_nospec(d->dev_num,
 					VIRTIO_MSG_LB_MAX_DEV_NUM + 1);
@@ -1095,16 +1104,18 @@ static int vmsg_lb_get_device_arg(struct virtio_msg_lb_device *d,
 static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 {
 	struct virtio_msg_lb_device d;
+	void *entry;
 	bool counted;
 	int ret;
 
-	ret = vmsg_lb_get_device_arg(&d, uarg);
+	ret = vmsg_lb_get_device_arg(&d, uarg, 0);
 	if (ret)
 		return ret;
 
 	mutex_lock(&lb->lock);
-	if (xa_load(&lb->devs, d.dev_num)) {
-		ret = -EEXIST;
+	entry = xa_load(&lb->devs, d.dev_num);
+	if (entry) {
+		ret = entry == LB_DEV_LEAVING ? -EBUSY : -EEXIST;
 		goto out_unlock;
 	}
 	/* A number whose old device the core still holds is counted. */
@@ -1113,7 +1124,7 @@ static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	ret = xa_insert(&lb->devs, d.dev_num, xa_mk_value(1),
+	ret = xa_insert(&lb->devs, d.dev_num, LB_DEV_SERVED,
 			GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto out_unlock;
@@ -1216,22 +1227,49 @@ static long vmsg_lb_set_params(struct vmsg_lb *lb, void __user *uarg)
 	return ret;
 }
 
+/*
+ * An orderly removal, under @lb->lock: the number stays served, but
+ * leaving, until the core releases its device. Without a device there is
+ * nothing to drain, and no release would end the leaving: such a number
+ * goes at once. Returns whether the number was left to the core.
+ */
+static bool vmsg_lb_unplug_locked(struct vmsg_lb *lb, u16 dev_num)
+{
+	lockdep_assert_held(&lb->lock);
+	if (!xa_load(&lb->held, dev_num))
+		return false;
+	/* Replacing an existing entry allocates nothing. */
+	xa_store(&lb->devs, dev_num, LB_DEV_LEAVING, GFP_KERNEL);
+	virtio_msg_bus_unplug_device(&lb->bus, dev_num);
+	return true;
+}
+
 static long vmsg_lb_remove_device(struct vmsg_lb *lb, void __user *uarg)
 {
 	struct virtio_msg_lb_device d;
 	struct vmsg_lb_dev *lbdev;
+	void *entry;
 	int ret;
 
-	ret = vmsg_lb_get_device_arg(&d, uarg);
+	ret = vmsg_lb_get_device_arg(&d, uarg, VIRTIO_MSG_LB_REMOVE_ORDERLY);
 	if (ret)
 		return ret;
 
 	mutex_lock(&lb->lock);
-	/* From here on the backend can neither access nor answer for it. */
-	if (!xa_erase(&lb->devs, d.dev_num)) {
+	entry = xa_load(&lb->devs, d.dev_num);
+	if (!entry) {
 		mutex_unlock(&lb->lock);
 		return -ENOENT;
 	}
+	if (d.flags & VIRTIO_MSG_LB_REMOVE_ORDERLY) {
+		if (entry == LB_DEV_LEAVING ||
+		    vmsg_lb_unplug_locked(lb, d.dev_num)) {
+			mutex_unlock(&lb->lock);
+			return 0;
+		}
+	}
+	/* From here on the backend can neither access nor answer for it. */
+	xa_erase(&lb->devs, d.dev_num);
 	lbdev = xa_load(&lb->held, d.dev_num);
 	if (lbdev)
 		vmsg_lb_dev_kill(lbdev);
@@ -1239,6 +1277,25 @@ static long vmsg_lb_remove_device(struct vmsg_lb *lb, void __user *uarg)
 		lb->nr_devs--;	/* else at ->release_device */
 	virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
 	mutex_unlock(&lb->lock);
+	return 0;
+}
+
+static long vmsg_lb_get_device(struct vmsg_lb *lb, void __user *uarg)
+{
+	struct virtio_msg_lb_device d;
+	void *entry;
+	int ret;
+
+	ret = vmsg_lb_get_device_arg(&d, uarg, 0);
+	if (ret)
+		return ret;
+	entry = xa_load(&lb->devs, d.dev_num);
+	if (!entry)
+		return -ENOENT;
+	d.flags = entry == LB_DEV_LEAVING ? VIRTIO_MSG_LB_DEVICE_LEAVING : 0;
+	/* The size userspace gave is at least VER0: write back only that. */
+	if (copy_to_user(uarg, &d, VIRTIO_MSG_LB_DEVICE_SIZE_VER0))
+		return -EFAULT;
 	return 0;
 }
 
@@ -1453,6 +1510,8 @@ static long vmsg_lb_ioctl(struct file *file, unsigned int cmd,
 		return vmsg_lb_add_device(lb, uarg);
 	case VIRTIO_MSG_LB_IOC_REMOVE_DEVICE:
 		return vmsg_lb_remove_device(lb, uarg);
+	case VIRTIO_MSG_LB_IOC_GET_DEVICE:
+		return vmsg_lb_get_device(lb, uarg);
 	case VIRTIO_MSG_LB_IOC_MEM_READ:
 		return vmsg_lb_mem(lb, uarg, false);
 	case VIRTIO_MSG_LB_IOC_MEM_WRITE:

@@ -500,6 +500,23 @@ int virtio_msg_bus_add_device(struct virtio_msg_bus *bus, u16 dev_num);
 void virtio_msg_bus_remove_device(struct virtio_msg_bus *bus, u16 dev_num);
 
 /**
+ * virtio_msg_bus_unplug_device() - withdraw a device the peer still serves
+ * @bus: the instance
+ * @dev_num: the device number
+ *
+ * An orderly removal: the virtio device is unregistered from a workqueue
+ * while it keeps working, so that its driver's remove completes what the
+ * device holds and resets it over the channel. If that takes longer than
+ * the bus's deadline, the device is broken then. An addition of the
+ * number still queued is dropped; a later virtio_msg_bus_remove_device()
+ * or virtio_msg_bus_peer_lost() turns it into a surprise removal. Cannot
+ * fail; unplugging an unknown number is harmless.
+ *
+ * Context: any.
+ */
+void virtio_msg_bus_unplug_device(struct virtio_msg_bus *bus, u16 dev_num);
+
+/**
  * virtio_msg_bus_peer_lost() - the peer is gone for good
  * @bus: the instance
  *

@@ -63,11 +63,13 @@ struct virtio_msg_lb_info {
 #define VIRTIO_MSG_LB_INFO_SIZE_VER0	24
 
 /**
- * struct virtio_msg_lb_device - VIRTIO_MSG_LB_IOC_ADD_DEVICE and
- *	VIRTIO_MSG_LB_IOC_REMOVE_DEVICE argument
+ * struct virtio_msg_lb_device - VIRTIO_MSG_LB_IOC_ADD_DEVICE,
+ *	VIRTIO_MSG_LB_IOC_REMOVE_DEVICE and VIRTIO_MSG_LB_IOC_GET_DEVICE
+ *	argument
  * @size: sizeof(struct virtio_msg_lb_device)
  * @dev_num: device number, 0 to VIRTIO_MSG_LB_MAX_DEV_NUM
- * @flags: 0; no flags are defined
+ * @flags: ADD_DEVICE: 0. REMOVE_DEVICE: 0 or VIRTIO_MSG_LB_REMOVE_ORDERLY.
+ *	GET_DEVICE: in 0, out VIRTIO_MSG_LB_DEVICE_LEAVING or 0.
  * @reserved: 0
  */
 struct virtio_msg_lb_device {
@@ -78,6 +80,15 @@ struct virtio_msg_lb_device {
 };
 
 #define VIRTIO_MSG_LB_DEVICE_SIZE_VER0	16
+
+/*
+ * REMOVE_DEVICE flag: the backend keeps serving the device while its
+ * driver lets go of it (see VIRTIO_MSG_LB_IOC_REMOVE_DEVICE).
+ */
+#define VIRTIO_MSG_LB_REMOVE_ORDERLY	0x1
+
+/* GET_DEVICE flag: an orderly removal of the device is under way. */
+#define VIRTIO_MSG_LB_DEVICE_LEAVING	0x1
 
 /**
  * struct virtio_msg_lb_mem - VIRTIO_MSG_LB_IOC_MEM_READ and
@@ -172,7 +183,8 @@ struct virtio_msg_lb_params {
  * device type is one the bus allows. A number removed a moment ago may be
  * added again at once: its old virtio device goes first. Errors: EINVAL
  * (bad size, flags, reserved or dev_num), E2BIG, EEXIST (number in use on
- * this instance), ENOSPC (max_devices reached, removed numbers whose
+ * this instance), EBUSY (the number is leaving: its orderly removal is
+ * under way), ENOSPC (max_devices reached, removed numbers whose
  * virtio device still exists included), ENOMEM (also when the driver side
  * has too many device events queued), EFAULT.
  */
@@ -183,12 +195,26 @@ struct virtio_msg_lb_params {
 /**
  * define VIRTIO_MSG_LB_IOC_REMOVE_DEVICE - remove a device number
  *
- * Argument: struct virtio_msg_lb_device. Requests pending for the device
- * fail, the virtio device is unregistered in the background, and memory
- * access for the number stops at once, MEM_READ/MEM_WRITE already running
- * on other threads included. The number counts against max_devices until
- * the virtio device is gone. Errors: EINVAL, E2BIG, ENOENT (no such device
- * on this instance), EFAULT.
+ * Argument: struct virtio_msg_lb_device. Without flags, a surprise
+ * removal: requests pending for the device fail, the virtio device is
+ * unregistered in the background, and memory access for the number stops
+ * at once, MEM_READ/MEM_WRITE already running on other threads included.
+ *
+ * With VIRTIO_MSG_LB_REMOVE_ORDERLY the device keeps working: the virtio
+ * device is unregistered in the background while the backend still
+ * answers and reaches the device's memory, so that the driver's remove
+ * completes the requests the device holds and resets it. The number is
+ * then "leaving" (see VIRTIO_MSG_LB_IOC_GET_DEVICE) until the virtio
+ * device is gone, when it disappears from the instance by itself. The
+ * backend serves until then; if the driver side needs longer than its
+ * deadline, the device is broken as in a surprise removal. An orderly
+ * removal of a leaving number changes nothing; a surprise removal of one
+ * turns it into a surprise removal.
+ *
+ * Either way the number counts against max_devices until the virtio
+ * device is gone. Errors: EINVAL (also unknown flags, so that a kernel
+ * without orderly removal says so), E2BIG, ENOENT (no such device on this
+ * instance), EFAULT.
  */
 #define VIRTIO_MSG_LB_IOC_REMOVE_DEVICE \
 	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x02, \
@@ -235,5 +261,18 @@ struct virtio_msg_lb_params {
 #define VIRTIO_MSG_LB_IOC_SET_PARAMS \
 	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x05, \
 	     VIRTIO_MSG_LB_PARAMS_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_GET_DEVICE - whether a device number is served
+ *
+ * Argument: struct virtio_msg_lb_device, @flags 0. Returns 0 while the
+ * backend serves the number, with @flags set to
+ * VIRTIO_MSG_LB_DEVICE_LEAVING during an orderly removal. Errors: ENOENT
+ * (the number is not on this instance, or its orderly removal is over),
+ * EINVAL, E2BIG, EFAULT; ENOTTY from a kernel without orderly removal.
+ */
+#define VIRTIO_MSG_LB_IOC_GET_DEVICE \
+	_IOC(_IOC_READ | _IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x06, \
+	     VIRTIO_MSG_LB_DEVICE_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_VIRTIO_MSG_LOOPBACK_H */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -279,6 +280,37 @@ int vmsg_lb_remove_device(struct vmsg_lb *lb, uint16_t dev_num)
 		ret = -errno;
 	vmsg_transport_remove(lb->t, dev_num);
 	return ret;
+}
+
+int vmsg_lb_unplug_device(struct vmsg_lb *lb, uint16_t dev_num)
+{
+	struct virtio_msg_lb_device req = {
+		.size = sizeof(req),
+		.dev_num = dev_num,
+		.flags = VIRTIO_MSG_LB_REMOVE_ORDERLY,
+	};
+
+	if (!vmsg_transport_find(lb->t, dev_num))
+		return -ENOENT;
+	if (!ioctl(lb->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, &req))
+		return 0;
+	/* A kernel without orderly removal refuses the flag. */
+	if (errno == EINVAL)
+		return vmsg_lb_remove_device(lb, dev_num);
+	return -errno;
+}
+
+bool vmsg_lb_unplug_done(struct vmsg_lb *lb, uint16_t dev_num)
+{
+	struct virtio_msg_lb_device req = {
+		.size = sizeof(req),
+		.dev_num = dev_num,
+	};
+
+	if (!vmsg_transport_find(lb->t, dev_num))
+		return true;
+	/* Served, leaving or not, until the kernel lets go of it. */
+	return ioctl(lb->fd, VIRTIO_MSG_LB_IOC_GET_DEVICE, &req) != 0;
 }
 
 int vmsg_lb_process(struct vmsg_lb *lb)
@@ -567,6 +599,76 @@ static bool lb_serve_wire(struct vmsg_lb *lb, const char *path,
 	return true;
 }
 
+/*
+ * Bound on an orderly removal, for a kernel that never lets go: the
+ * driver side breaks a device whose removal outlasts its own deadline.
+ */
+#define LB_UNPLUG_MS	30000
+/* How often the devices' state is asked while they are leaving. */
+#define LB_UNPLUG_POLL_MS	20
+
+static long lb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Stopping: remove the devices in an orderly way and serve them until the
+ * driver side has let go of all of them, so that their drivers complete
+ * what the devices hold instead of failing it. A second SIGTERM or SIGINT
+ * ends the wait.
+ */
+static void lb_serve_unplug(struct vmsg_lb *lb, struct vmsg_serve_dev *devs,
+			    size_t nr_devs, const sigset_t *wait_mask,
+			    const struct vmsg_serve_hooks *hooks)
+{
+	const struct timespec tick = {
+		.tv_nsec = LB_UNPLUG_POLL_MS * 1000000L,
+	};
+	struct pollfd pfd[2] = {
+		{ .fd = lb->fd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
+	};
+	long end = lb_now_ms() + LB_UNPLUG_MS;
+	bool leaving;
+	size_t i;
+	int ret;
+
+	lb_serve_stop = 0;
+	for (i = 0; i < nr_devs; i++)
+		if (devs[i].dev)
+			vmsg_lb_unplug_device(lb, devs[i].dev_num);
+	while (!lb_serve_stop && lb_now_ms() < end) {
+		leaving = false;
+		for (i = 0; i < nr_devs; i++)
+			if (!vmsg_lb_unplug_done(lb, devs[i].dev_num))
+				leaving = true;
+		if (!leaving)
+			return;
+		ret = vmsg_lb_process(lb);
+		if (ret < 0)
+			return;
+		if (hooks && hooks->work && hooks->work(hooks->priv))
+			ret = 1;
+		if (ret > 0)
+			continue;
+		if (hooks && hooks->wait_fd)
+			pfd[1].fd = hooks->wait_fd(hooks->priv);
+		ret = ppoll(pfd, 2, &tick, wait_mask);
+		if (ret < 0 && errno != EINTR)
+			return;
+		if (ret <= 0)
+			continue;
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
+			return;
+		if (pfd[1].fd >= 0 && pfd[1].revents)
+			hooks->fd_ready(hooks->priv);
+	}
+}
+
 enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 					struct vmsg_serve_dev *devs,
 					size_t nr_devs, FILE *status,
@@ -626,7 +728,10 @@ enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 	if (ret) {
 		fprintf(stderr, "loopback: %s\n", strerror(-ret));
 		result = VMSG_LB_FAILED;
+	} else {
+		lb_serve_unplug(lb, devs, nr_devs, &wait_mask, hooks);
 	}
+	/* Whatever is still there goes now, in a surprise removal. */
 	for (i = 0; i < nr_devs; i++)
 		vmsg_lb_remove_device(lb, devs[i].dev_num);
 	vmsg_lb_close(lb);

@@ -137,6 +137,32 @@ struct vmsg_dev *vmsg_lb_add_device(struct vmsg_lb *lb, uint16_t dev_num,
 int vmsg_lb_remove_device(struct vmsg_lb *lb, uint16_t dev_num);
 
 /**
+ * vmsg_lb_unplug_device() - withdraw a device while still serving it
+ * @lb: instance
+ * @dev_num: device number
+ *
+ * An orderly removal: the driver side lets go of the device (its driver
+ * completes what the device holds and resets it) while the caller goes on
+ * serving it, until vmsg_lb_unplug_done() says it is over. On a kernel
+ * without orderly removal this is vmsg_lb_remove_device().
+ *
+ * Return: 0, or a negative errno (-ENOENT for an unknown number).
+ */
+int vmsg_lb_unplug_device(struct vmsg_lb *lb, uint16_t dev_num);
+
+/**
+ * vmsg_lb_unplug_done() - whether the driver side let go of a device
+ * @lb: instance
+ * @dev_num: device number given to vmsg_lb_unplug_device()
+ *
+ * Once it returns true, destroy the device with vmsg_lb_remove_device(),
+ * which then only frees it.
+ *
+ * Return: true when the number is no longer served.
+ */
+bool vmsg_lb_unplug_done(struct vmsg_lb *lb, uint16_t dev_num);
+
+/**
  * vmsg_lb_process() - handle every message waiting, without blocking
  * @lb: instance
  *

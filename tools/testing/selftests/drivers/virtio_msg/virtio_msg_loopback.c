@@ -268,6 +268,51 @@ TEST_F(lb, add_remove)
 	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 6));
 }
 
+/*
+ * GET_DEVICE and the orderly flag of REMOVE_DEVICE: flags checked, an
+ * added number is served, an orderly removal ends by itself (here no
+ * driver ever got the device, so nothing holds it for long).
+ */
+TEST_F_TIMEOUT(lb, orderly_remove, 60)
+{
+	struct virtio_msg_lb_device d = { .size = sizeof(d), .dev_num = 7 };
+	long end;
+	int ret;
+
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_DEVICE, &d));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 7));
+	d.flags = 0;
+	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_DEVICE, &d));
+	EXPECT_EQ(0, d.flags);
+	d.flags = VIRTIO_MSG_LB_DEVICE_LEAVING;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_DEVICE, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.flags = VIRTIO_MSG_LB_REMOVE_ORDERLY << 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, &d));
+	EXPECT_EQ(EINVAL, errno);
+
+	d.flags = VIRTIO_MSG_LB_REMOVE_ORDERLY;
+	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, &d));
+	/* Again while it may still be leaving: nothing changes. */
+	d.flags = VIRTIO_MSG_LB_REMOVE_ORDERLY;
+	ret = ioctl(self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, &d);
+	EXPECT_TRUE(!ret || errno == ENOENT);
+	end = lb_now_ms() + 30000;
+	do {
+		d.flags = 0;
+		ret = ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_DEVICE, &d);
+		if (ret)
+			break;
+		EXPECT_EQ(VIRTIO_MSG_LB_DEVICE_LEAVING, d.flags);
+		usleep(50 * 1000);
+	} while (lb_now_ms() < end);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ENOENT, errno);
+	/* The number is free again. */
+	EXPECT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 7));
+}
+
 TEST_F(lb, nonblock_and_poll)
 {
 	struct pollfd pfd = { .events = POLLIN | POLLOUT };

@@ -279,6 +279,77 @@ TEST_F_TIMEOUT(blk, full_ring_peer_killed, 120)
 	EXPECT_TRUE(blk_wait_gone(self->disk, BLK_WAIT_MS));
 }
 
+#define HELD_READERS	8
+
+/*
+ * SIGTERM is an orderly stop: vmsg-blk withdraws its disk but serves it
+ * until the driver has let go of it, so the reads the device holds then
+ * complete with their data instead of failing; a surprise removal would
+ * fail them with EIO. The backend is stopped (SIGSTOP, stall watchdog
+ * off) while the reads are issued, so that all of them are in flight
+ * when the SIGTERM arrives.
+ */
+TEST_F_TIMEOUT(blk, stop_completes_held_reads, 120)
+{
+	char *const args[] = { self->prog, "--size", "8", "--dev-num", "12",
+			       BLK_WIRE, NULL };
+	pid_t readers[HELD_READERS];
+	int i, n, fd, ok = 0;
+	long end;
+
+	ASSERT_EQ(0, lb_read_file(LB_STALL_PARAM, self->stall_old,
+				  sizeof(self->stall_old)))
+		TH_LOG("no %s", LB_STALL_PARAM);
+	ASSERT_EQ(0, lb_write_file(LB_STALL_PARAM, "0\n"));
+	self->disk = blk_start(&self->be, args);
+	ASSERT_NE(0, self->disk)
+		TH_LOG("no virtio disk appeared");
+	fd = blk_open(self->disk, O_RDWR);
+	ASSERT_LE(0, fd);
+	blk_fill(self->a, HELD_READERS * BLK, 21);
+	ASSERT_EQ(HELD_READERS * BLK,
+		  pwrite(fd, self->a, HELD_READERS * BLK, 0));
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+
+	ASSERT_EQ(0, kill(self->be.pid, SIGSTOP));
+	for (i = 0; i < HELD_READERS; i++) {
+		readers[i] = fork();
+		ASSERT_LE(0, readers[i]);
+		if (!readers[i]) {
+			int rfd = blk_open(self->disk, O_RDONLY);
+
+			if (rfd < 0)
+				_exit(3);
+			if (pread(rfd, self->b, BLK, (off_t)i * BLK) != BLK)
+				_exit(errno == EIO ? 4 : 2);
+			_exit(memcmp(self->a + i * BLK, self->b, BLK) ? 1 : 0);
+		}
+	}
+	end = lb_now_ms() + BLK_WAIT_MS;
+	do {
+		usleep(50 * 1000);
+		n = blk_inflight_reads(self->disk);
+	} while (n < HELD_READERS && lb_now_ms() < end);
+	EXPECT_EQ(HELD_READERS, n) TH_LOG("%d reads in flight", n);
+
+	/* Taken when it runs again; one SIGTERM only, a second ends the wait. */
+	ASSERT_EQ(0, kill(self->be.pid, SIGTERM));
+	ASSERT_EQ(0, kill(self->be.pid, SIGCONT));
+	for (i = 0; i < HELD_READERS; i++) {
+		n = lb_child_status(readers[i], BLK_WAIT_MS);
+		if (!n)
+			ok++;
+		else
+			TH_LOG("reader %d ended with %d", i, n);
+	}
+	EXPECT_EQ(HELD_READERS, ok);
+	EXPECT_EQ(0, lb_child_status(self->be.pid, LB_STOP_MS))
+		TH_LOG("the backend did not stop cleanly");
+	self->be.pid = -1;
+	EXPECT_TRUE(blk_wait_gone(self->disk, BLK_WAIT_MS));
+}
+
 /* Size of file @i of the file system test: odd sizes, up to 1.4 MiB. */
 static size_t fs_file_size(int i)
 {
