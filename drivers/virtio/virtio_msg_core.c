@@ -81,12 +81,16 @@ static int __init vmsg_init(void)
 {
 	vmsg_wq = alloc_workqueue("virtio_msg", WQ_UNBOUND | WQ_MEM_RECLAIM |
 				  WQ_HIGHPRI, 0);
-	return vmsg_wq ? 0 : -ENOMEM;
+	if (!vmsg_wq)
+		return -ENOMEM;
+	vmsg_debugfs_init();
+	return 0;
 }
 module_init(vmsg_init);
 
 static void __exit vmsg_exit(void)
 {
+	vmsg_debugfs_exit();
 	destroy_workqueue(vmsg_wq);
 }
 module_exit(vmsg_exit);

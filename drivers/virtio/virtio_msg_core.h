@@ -281,7 +281,8 @@ struct vmsg_vq {
  * @dma_dev_set: ops->dma_device() succeeded; release_device() is owed
  * @win_dev: the DMA device the core made on the bus's window, parent of
  *	@vdev; NULL when the bus has no window
- * @stats: counters, shown in sysfs
+ * @stats: counters, shown in debugfs
+ * @debugfs: the device's directory of counters, or NULL or an error
  */
 struct virtio_msg_device {
 	struct virtio_device vdev;
@@ -331,6 +332,7 @@ struct virtio_msg_device {
 	bool dma_dev_set;
 	struct device *win_dev;
 	struct vmsg_stats stats;
+	struct dentry *debugfs;
 };
 
 static inline struct virtio_msg_device *to_vmsg_dev(struct virtio_device *vdev)
@@ -454,6 +456,11 @@ void vmsg_dev_event(struct virtio_msg_device *vmdev,
 void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev);
 void vmsg_dev_notify_used(struct virtio_msg_device *vmdev, u32 vq_index);
 void vmsg_dev_poll(struct virtio_msg_device *vmdev);
+
+void vmsg_dev_debugfs_add(struct virtio_msg_device *vmdev);
+void vmsg_dev_debugfs_remove(struct virtio_msg_device *vmdev);
+void vmsg_debugfs_init(void);
+void vmsg_debugfs_exit(void);
 extern const struct attribute_group *vmsg_dev_groups[];
 
 #endif /* _DRIVERS_VIRTIO_VIRTIO_MSG_CORE_H */

@@ -570,6 +570,14 @@ static void vmsg_reset(struct virtio_device *vdev)
 {
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
 
+	/*
+	 * register_virtio_device() names the device and then resets it,
+	 * before the driver's probe: the first moment the counters can go
+	 * under that name, and early enough to watch a probe that hangs.
+	 */
+	if (!READ_ONCE(vmdev->ready) && !vmdev->debugfs)
+		vmsg_dev_debugfs_add(vmdev);
+
 	mutex_lock(&vmdev->chan.lock);
 	/* A reset may change the configuration space: re-read it. */
 	if (!vmsg_reset_locked(vmdev))
@@ -1836,6 +1844,7 @@ int vmsg_dev_register(struct virtio_msg_device *vmdev)
 				     "device %u: registration failed: %d\n",
 				     vmdev->dev_num, ret);
 		vmsg_dev_mark_gone(vmdev, -ENODEV);
+		vmsg_dev_debugfs_remove(vmdev);
 		vmsg_dev_unpublish(vmdev);
 		release = vmdev->dma_dev_set && bus->desc->ops->release_device;
 		dev_num = vmdev->dev_num;
@@ -1886,6 +1895,7 @@ void vmsg_dev_destroy(struct virtio_msg_device *vmdev, bool orderly)
 	else
 		queue_delayed_work(vmsg_wq, &vmdev->remove_watchdog,
 				   msecs_to_jiffies(vmsg_deadline_ms(bus)));
+	vmsg_dev_debugfs_remove(vmdev);
 	/* Hold the device across unregistration, which drops a reference. */
 	get_device(&vmdev->vdev.dev);
 	unregister_virtio_device(&vmdev->vdev);
@@ -1910,108 +1920,14 @@ void vmsg_dev_destroy(struct virtio_msg_device *vmdev, bool orderly)
 }
 
 /*
- * Statistics in sysfs: <virtio device>/virtio_msg/, documented in
- * Documentation/ABI/testing/sysfs-bus-virtio-devices-virtio_msg.
+ * What the device is, in sysfs: <virtio device>/virtio_msg/, documented
+ * in Documentation/ABI/testing/sysfs-bus-virtio-devices-virtio_msg. The
+ * counters are in debugfs (virtio_msg_debugfs.c).
  */
 static struct virtio_msg_device *vmsg_attr_dev(struct device *dev)
 {
 	return to_vmsg_dev(dev_to_virtio(dev));
 }
-
-static ssize_t vmsg_sent_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	struct dev_ext_attribute *ea =
-		container_of(attr, struct dev_ext_attribute, attr);
-	unsigned long i = (unsigned long)ea->var;
-
-	return sysfs_emit(buf, "%lu\n",
-			  atomic_long_read(&vmsg_attr_dev(dev)->stats.sent[i]));
-}
-
-static ssize_t vmsg_received_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	struct dev_ext_attribute *ea =
-		container_of(attr, struct dev_ext_attribute, attr);
-	unsigned long i = (unsigned long)ea->var;
-
-	return sysfs_emit(buf, "%lu\n",
-			  atomic_long_read(&vmsg_attr_dev(dev)->stats.received[i]));
-}
-
-#define VMSG_SENT_ATTR(_name, _idx)					\
-	static struct dev_ext_attribute vmsg_attr_sent_##_name = {	\
-		__ATTR(sent_##_name, 0444, vmsg_sent_show, NULL),	\
-		(void *)(_idx)						\
-	}
-#define VMSG_RECEIVED_ATTR(_name, _idx)					\
-	static struct dev_ext_attribute vmsg_attr_received_##_name = {	\
-		__ATTR(received_##_name, 0444, vmsg_received_show, NULL), \
-		(void *)(_idx)						\
-	}
-VMSG_SENT_ATTR(get_device_info, VMSG_STAT_GET_DEVICE_INFO);
-VMSG_RECEIVED_ATTR(get_device_info, VMSG_STAT_GET_DEVICE_INFO);
-VMSG_SENT_ATTR(get_device_features, VMSG_STAT_GET_DEVICE_FEATURES);
-VMSG_RECEIVED_ATTR(get_device_features, VMSG_STAT_GET_DEVICE_FEATURES);
-VMSG_SENT_ATTR(set_driver_features, VMSG_STAT_SET_DRIVER_FEATURES);
-VMSG_RECEIVED_ATTR(set_driver_features, VMSG_STAT_SET_DRIVER_FEATURES);
-VMSG_SENT_ATTR(get_config, VMSG_STAT_GET_CONFIG);
-VMSG_RECEIVED_ATTR(get_config, VMSG_STAT_GET_CONFIG);
-VMSG_SENT_ATTR(set_config, VMSG_STAT_SET_CONFIG);
-VMSG_RECEIVED_ATTR(set_config, VMSG_STAT_SET_CONFIG);
-VMSG_SENT_ATTR(get_device_status, VMSG_STAT_GET_DEVICE_STATUS);
-VMSG_RECEIVED_ATTR(get_device_status, VMSG_STAT_GET_DEVICE_STATUS);
-VMSG_SENT_ATTR(set_device_status, VMSG_STAT_SET_DEVICE_STATUS);
-VMSG_RECEIVED_ATTR(set_device_status, VMSG_STAT_SET_DEVICE_STATUS);
-VMSG_SENT_ATTR(get_vqueue, VMSG_STAT_GET_VQUEUE);
-VMSG_RECEIVED_ATTR(get_vqueue, VMSG_STAT_GET_VQUEUE);
-VMSG_SENT_ATTR(set_vqueue, VMSG_STAT_SET_VQUEUE);
-VMSG_RECEIVED_ATTR(set_vqueue, VMSG_STAT_SET_VQUEUE);
-VMSG_SENT_ATTR(reset_vqueue, VMSG_STAT_RESET_VQUEUE);
-VMSG_RECEIVED_ATTR(reset_vqueue, VMSG_STAT_RESET_VQUEUE);
-VMSG_SENT_ATTR(get_shm, VMSG_STAT_GET_SHM);
-VMSG_RECEIVED_ATTR(get_shm, VMSG_STAT_GET_SHM);
-VMSG_RECEIVED_ATTR(event_config, VMSG_STAT_EVENT_CONFIG);
-VMSG_SENT_ATTR(event_avail, VMSG_STAT_EVENT_AVAIL);
-VMSG_RECEIVED_ATTR(event_used, VMSG_STAT_EVENT_USED);
-
-/* The other counters: var is the counter's offset in struct vmsg_stats. */
-static ssize_t vmsg_counter_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	struct dev_ext_attribute *ea =
-		container_of(attr, struct dev_ext_attribute, attr);
-	atomic_long_t *counter = (void *)&vmsg_attr_dev(dev)->stats +
-				 (unsigned long)ea->var;
-
-	return sysfs_emit(buf, "%lu\n",
-			  (unsigned long)atomic_long_read(counter));
-}
-
-#define VMSG_COUNTER_ATTR(_name, _off)					\
-	static struct dev_ext_attribute vmsg_attr_##_name = {		\
-		__ATTR(_name, 0444, vmsg_counter_show, NULL),		\
-		(void *)(_off)						\
-	}
-
-VMSG_COUNTER_ATTR(requests, offsetof(struct vmsg_stats, requests));
-VMSG_COUNTER_ATTR(timeouts, offsetof(struct vmsg_stats, timeouts));
-VMSG_COUNTER_ATTR(bad_messages, offsetof(struct vmsg_stats, bad_messages));
-VMSG_COUNTER_ATTR(late_replies, offsetof(struct vmsg_stats, late_replies));
-VMSG_COUNTER_ATTR(unmatched, offsetof(struct vmsg_stats, unmatched));
-VMSG_COUNTER_ATTR(kicks_deferred, offsetof(struct vmsg_stats, kicks_deferred));
-VMSG_COUNTER_ATTR(kicks_coalesced,
-		  offsetof(struct vmsg_stats, kicks_coalesced));
-VMSG_COUNTER_ATTR(events_dropped, offsetof(struct vmsg_stats, events_dropped));
-
-static ssize_t probe_round_trips_show(struct device *dev,
-				      struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n",
-			  vmsg_attr_dev(dev)->stats.probe_round_trips);
-}
-static DEVICE_ATTR_RO(probe_round_trips);
 
 static ssize_t device_number_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
@@ -2034,7 +1950,7 @@ static ssize_t uuid_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(uuid);
 
-/* The window DMA counters; only devices on a bus with a window have them. */
+/* The DMA window's size; only devices on a bus with a window have it. */
 static ssize_t dma_window_size_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
@@ -2045,90 +1961,17 @@ static ssize_t dma_window_size_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(dma_window_size);
 
-static ssize_t dma_window_used_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	struct virtio_msg_device *vmdev = vmsg_attr_dev(dev);
-
-	return sysfs_emit(buf, "%llu\n",
-			  vmsg_dma_window_used(vmdev->core->window));
-}
-static DEVICE_ATTR_RO(dma_window_used);
-
-/* var is the counter's offset in the device's struct vmsg_dma_ctx. */
-static ssize_t vmsg_dma_counter_show(struct device *dev,
-				     struct device_attribute *attr, char *buf)
-{
-	struct dev_ext_attribute *ea =
-		container_of(attr, struct dev_ext_attribute, attr);
-	atomic_long_t *counter =
-		(void *)vmsg_dma_dev_ctx(vmsg_attr_dev(dev)->win_dev) +
-		(unsigned long)ea->var;
-
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(counter));
-}
-
-#define VMSG_DMA_COUNTER_ATTR(_name)					\
-	static struct dev_ext_attribute vmsg_attr_dma_##_name = {	\
-		__ATTR(dma_##_name, 0444, vmsg_dma_counter_show, NULL),	\
-		(void *)offsetof(struct vmsg_dma_ctx, _name)		\
-	}
-
-VMSG_DMA_COUNTER_ATTR(coherent_bytes);
-VMSG_DMA_COUNTER_ATTR(bounce_bytes);
-VMSG_DMA_COUNTER_ATTR(map_failures);
-VMSG_DMA_COUNTER_ATTR(bad_unmaps);
-
 static struct attribute *vmsg_dev_attrs[] = {
 	&dev_attr_device_number.attr,
 	&dev_attr_wire.attr,
 	&dev_attr_uuid.attr,
-	&dev_attr_probe_round_trips.attr,
-	&vmsg_attr_requests.attr.attr,
-	&vmsg_attr_timeouts.attr.attr,
-	&vmsg_attr_bad_messages.attr.attr,
-	&vmsg_attr_late_replies.attr.attr,
-	&vmsg_attr_unmatched.attr.attr,
-	&vmsg_attr_kicks_deferred.attr.attr,
-	&vmsg_attr_kicks_coalesced.attr.attr,
-	&vmsg_attr_events_dropped.attr.attr,
-	&vmsg_attr_sent_get_device_info.attr.attr,
-	&vmsg_attr_received_get_device_info.attr.attr,
-	&vmsg_attr_sent_get_device_features.attr.attr,
-	&vmsg_attr_received_get_device_features.attr.attr,
-	&vmsg_attr_sent_set_driver_features.attr.attr,
-	&vmsg_attr_received_set_driver_features.attr.attr,
-	&vmsg_attr_sent_get_config.attr.attr,
-	&vmsg_attr_received_get_config.attr.attr,
-	&vmsg_attr_sent_set_config.attr.attr,
-	&vmsg_attr_received_set_config.attr.attr,
-	&vmsg_attr_sent_get_device_status.attr.attr,
-	&vmsg_attr_received_get_device_status.attr.attr,
-	&vmsg_attr_sent_set_device_status.attr.attr,
-	&vmsg_attr_received_set_device_status.attr.attr,
-	&vmsg_attr_sent_get_vqueue.attr.attr,
-	&vmsg_attr_received_get_vqueue.attr.attr,
-	&vmsg_attr_sent_set_vqueue.attr.attr,
-	&vmsg_attr_received_set_vqueue.attr.attr,
-	&vmsg_attr_sent_reset_vqueue.attr.attr,
-	&vmsg_attr_received_reset_vqueue.attr.attr,
-	&vmsg_attr_sent_get_shm.attr.attr,
-	&vmsg_attr_received_get_shm.attr.attr,
-	&vmsg_attr_received_event_config.attr.attr,
-	&vmsg_attr_sent_event_avail.attr.attr,
-	&vmsg_attr_received_event_used.attr.attr,
 	&dev_attr_dma_window_size.attr,
-	&dev_attr_dma_window_used.attr,
-	&vmsg_attr_dma_coherent_bytes.attr.attr,
-	&vmsg_attr_dma_bounce_bytes.attr.attr,
-	&vmsg_attr_dma_map_failures.attr.attr,
-	&vmsg_attr_dma_bad_unmaps.attr.attr,
 	NULL
 };
 
 /*
  * Only a device that reported a UUID (v2, not all zero) has the uuid
- * file, and only one on a bus with a DMA window has the dma_* files.
+ * file, and only one on a bus with a DMA window has dma_window_size.
  */
 static umode_t vmsg_dev_attr_visible(struct kobject *kobj,
 				     struct attribute *attr, int n)

@@ -62,14 +62,14 @@ has_vdev() { [ -n "$(vdevs_of "$1")" ]; }
 # requests, and the control messages both ways (every sent_* and
 # received_* but the data path's kicks and used events).
 probe_counters() {
-	local s="$1/virtio_msg" msgs=0 f
+	local s="/sys/kernel/debug/virtio_msg/${1##*/}" msgs=0 f
 	for f in "$s"/sent_* "$s"/received_*; do
 		case "${f##*/}" in
 		sent_event_avail|received_event_used) continue ;;
 		esac
 		msgs=$((msgs + $(cat "$f")))
 	done
-	echo "dev=${1##*/} wire=$(cat "$s/wire") bus=loopback" \
+	echo "dev=${1##*/} wire=$(cat "$1/virtio_msg/wire") bus=loopback" \
 		"probe_round_trips=$(cat "$s/probe_round_trips")" \
 		"requests=$(cat "$s/requests") messages=$msgs" \
 		"kicks=$(cat "$s/sent_event_avail")" \

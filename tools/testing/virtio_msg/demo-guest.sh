@@ -177,8 +177,8 @@ fi
 
 say "virtio-msg statistics per device"
 for d in /sys/bus/virtio/devices/virtio*; do
-	s=$d/virtio_msg
-	[ -d "$s" ] || continue
+	[ -d "$d/virtio_msg" ] || continue
+	s=/sys/kernel/debug/virtio_msg/$(basename "$d")
 	drv=$(basename "$(readlink -f "$d/driver")")
 	echo "$(basename "$d") ($drv): probe round trips $(cat $s/probe_round_trips)," \
 		"requests $(cat $s/requests), timeouts $(cat $s/timeouts)," \
@@ -228,7 +228,7 @@ if [ -n "$amp_pci" ]; then
 		"$amp_pci"/*)
 			echo "$(basename "$d"): DMA window" \
 				"$(cat $d/virtio_msg/dma_window_size) bytes," \
-				"bounced $(cat $d/virtio_msg/dma_bounce_bytes) now" ;;
+				"bounced $(cat /sys/kernel/debug/virtio_msg/$(basename "$d")/dma_bounce_bytes) now" ;;
 		esac
 	done
 	for p in $pids; do kill "$p" 2>/dev/null; done

@@ -456,6 +456,9 @@ static inline int lb_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* The core's per-device counters: <this>/virtio<N>/<counter>. */
+#define VMSG_DEBUGFS	"/sys/kernel/debug/virtio_msg"
+
 /* The loopback's stall watchdog: ms without a read before the peer is lost. */
 #define LB_STALL_PARAM \
 	"/sys/module/virtio_msg_loopback/parameters/stall_timeout_ms"

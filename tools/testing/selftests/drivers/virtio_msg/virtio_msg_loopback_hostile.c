@@ -145,12 +145,17 @@ static bool find_vdev(const char *inst, unsigned int dev_num, char *dir,
 	return found;
 }
 
-/* A counter of the device at @dir, or -1 when it cannot be read. */
+/*
+ * A counter of the device at @dir (in debugfs, under the virtio device's
+ * name), or -1 when it cannot be read.
+ */
 static long counter(const char *dir, const char *name)
 {
+	const char *dev = strrchr(dir, '/');
 	char path[PATH_MAX + 64];
 
-	snprintf(path, sizeof(path), "%s/virtio_msg/%s", dir, name);
+	snprintf(path, sizeof(path), VMSG_DEBUGFS "/%s/%s",
+		 dev ? dev + 1 : dir, name);
 	return read_long(path);
 }
 

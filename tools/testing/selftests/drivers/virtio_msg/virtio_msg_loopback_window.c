@@ -43,19 +43,28 @@ static bool in_window(uint64_t addr, uint64_t len)
 	return addr >= WIN_BASE && addr + len <= WIN_BASE + WIN_SIZE;
 }
 
-/* A counter of the window DMA statistics of the first device of @drv. */
+/*
+ * A window DMA figure of the first device of @drv, or -1 when it cannot be
+ * read: the window's size is in sysfs, the counters are in debugfs.
+ */
 static long dma_stat(const char *drv, const char *name)
 {
-	char pattern[256], buf[64];
+	char pattern[256], path[PATH_MAX], buf[64];
+	const char *dev;
 	glob_t g;
 	long val = -1;
 
-	snprintf(pattern, sizeof(pattern),
-		 "/sys/bus/virtio/drivers/%s/virtio*/virtio_msg/%s", drv,
-		 name);
+	snprintf(pattern, sizeof(pattern), "/sys/bus/virtio/drivers/%s/virtio*",
+		 drv);
 	if (glob(pattern, 0, NULL, &g))
 		return -1;
-	if (!lb_read_file(g.gl_pathv[0], buf, sizeof(buf)))
+	dev = strrchr(g.gl_pathv[0], '/') + 1;
+	if (!strcmp(name, "dma_window_size"))
+		snprintf(path, sizeof(path), "%s/virtio_msg/%s",
+			 g.gl_pathv[0], name);
+	else
+		snprintf(path, sizeof(path), VMSG_DEBUGFS "/%s/%s", dev, name);
+	if (!lb_read_file(path, buf, sizeof(buf)))
 		val = strtol(buf, NULL, 10);
 	globfree(&g);
 	return val;
