@@ -44,7 +44,8 @@ ID, commands one at a time in the order they came:
   stop              SIGTERM it (it writes SHUTDOWN first)
   start [OPTIONS]   stop the device process if one runs, then start a new
                     one with the --amp devices and OPTIONS, from an
-                    allowlist only: --hostile MODE (see vmsg-amp --help)
+                    allowlist only: --hostile MODE (see vmsg-amp --help),
+                    --notif N (1 to 64 notification words)
   trigger           SIGUSR1 the device process (a --hostile mode acts)
 
 Each command is logged ("@@vmsg host: hostctl ID ..."); the guest learns
@@ -102,11 +103,16 @@ END_RE = re.compile(r"@@vmsg end (\S+)(?: (\S+))?(?: rc=(-?\d+))?")
 
 HOSTCTL_RE = re.compile(rb"@@vmsg hostctl amp (\S+) (kill|stop|start|trigger)"
                         rb"((?: [^ ;\r\n]+)*) ;")
-# The only options a guest may add to a device process it starts.
 HOSTILE_MODES = {
     "layout-zero-offset", "layout-misaligned", "layout-out-of-bounds",
     "layout-overlap", "layout-feature", "bad-tail", "bad-head",
     "magic-flip", "flood",
+}
+# The only options a guest may add to a device process it starts, each
+# with the check of its value.
+HOSTCTL_OPTIONS = {
+    "--hostile": lambda v: v in HOSTILE_MODES,
+    "--notif": lambda v: v.isdigit() and 1 <= int(v) <= 64,
 }
 AMP_READY_S = 10
 
@@ -212,8 +218,9 @@ class AmpHost:
                 return "no device process"
             self.dev.send_signal(signal.SIGUSR1)
             return "pid %d" % self.dev.pid
-        if (len(opts) % 2 or any(o != "--hostile" for o in opts[::2])
-                or any(m not in HOSTILE_MODES for m in opts[1::2])):
+        if (len(opts) % 2 or
+                any(o not in HOSTCTL_OPTIONS or not HOSTCTL_OPTIONS[o](v)
+                    for o, v in zip(opts[::2], opts[1::2]))):
             return "refused: options %s not allowed" % " ".join(opts)
         if self.dev is not None:
             self.stop_device(signal.SIGTERM)

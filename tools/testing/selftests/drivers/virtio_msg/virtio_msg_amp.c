@@ -414,38 +414,56 @@ static long long debugfs_value(const char *file, const char *name)
 	return v;
 }
 
+#define AMP_DEBUGFS	"/sys/kernel/debug/virtio_msg_amp"
+
+/*
+ * The debugfs directory of the AMP instance on @pci into @dir: 0, -ENOENT
+ * without debugfs, -ESRCH when no instance names @pci as its parent.
+ */
+static int amp_debugfs_dir(const char *pci, char *dir, size_t len)
+{
+	char want[PATH_MAX + 16], line[PATH_MAX + 16], stats[PATH_MAX];
+	struct dirent *de;
+	int ret = -ESRCH;
+	DIR *d;
+	FILE *f;
+
+	d = opendir(AMP_DEBUGFS);
+	if (!d)
+		return -ENOENT;
+	snprintf(want, sizeof(want), "parent %s\n", strrchr(pci, '/') + 1);
+	while (ret && (de = readdir(d))) {
+		if (strncmp(de->d_name, "amp", 3))
+			continue;
+		snprintf(stats, sizeof(stats), AMP_DEBUGFS "/%s/stats",
+			 de->d_name);
+		f = fopen(stats, "r");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f) && !strcmp(line, want)) {
+			snprintf(dir, len, AMP_DEBUGFS "/%s", de->d_name);
+			ret = 0;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return ret;
+}
+
 /*
  * The bus's debugfs directory: its counters move with the traffic, and
  * PINGs written to "ping" go through the queues and are answered.
  */
 TEST_F_TIMEOUT(amp, debugfs_stats, 120)
 {
-	char dir[PATH_MAX] = "", stats[PATH_MAX + 8], ping[PATH_MAX + 8];
-	char want[PATH_MAX + 16], line[PATH_MAX + 16];
+	char dir[PATH_MAX], stats[PATH_MAX + 8], ping[PATH_MAX + 8];
 	long long sent, received;
-	struct dirent *de;
-	DIR *d;
-	FILE *f;
+	int ret;
 
-	d = opendir("/sys/kernel/debug/virtio_msg_amp");
-	if (!d)
+	ret = amp_debugfs_dir(self->pci, dir, sizeof(dir));
+	if (ret == -ENOENT)
 		SKIP(return, "no debugfs");
-	snprintf(want, sizeof(want), "parent %s\n", strrchr(self->pci, '/') + 1);
-	while (!dir[0] && (de = readdir(d))) {
-		if (strncmp(de->d_name, "amp", 3))
-			continue;
-		snprintf(stats, sizeof(stats),
-			 "/sys/kernel/debug/virtio_msg_amp/%s/stats", de->d_name);
-		f = fopen(stats, "r");
-		if (!f)
-			continue;
-		if (fgets(line, sizeof(line), f) && !strcmp(line, want))
-			snprintf(dir, sizeof(dir),
-				 "/sys/kernel/debug/virtio_msg_amp/%s", de->d_name);
-		fclose(f);
-	}
-	closedir(d);
-	ASSERT_NE(0, dir[0]) TH_LOG("no instance with %s", want);
+	ASSERT_EQ(0, ret) TH_LOG("no instance on %s", self->pci);
 	snprintf(stats, sizeof(stats), "%s/stats", dir);
 	snprintf(ping, sizeof(ping), "%s/ping", dir);
 
@@ -1251,6 +1269,65 @@ TEST_F_TIMEOUT(amp_host, hostile_flood, 300)
 	check_rng(_metadata);
 	EXPECT_EQ(20, net_frames(_metadata, self->pci, 20));
 	ASSERT_TRUE(host_restart(self->pci, NULL));
+	self->host_dirty = false;
+}
+
+/*
+ * The flood again with notification words in the layout (a layout change:
+ * the device is bound again around it). Every bit of every word toggles
+ * as fast as the host can, on top of the doorbells: the bus takes the
+ * bits, counted in its debugfs statistics, and the devices stay and work.
+ */
+TEST_F_TIMEOUT(amp_host, hostile_notif_flood, 400)
+{
+	char dir[PATH_MAX], stats[PATH_MAX + 8], disk;
+	uint8_t good[HDR_LEN];
+	long long before;
+	long end;
+	int fd, reads = 0;
+
+	self->host_dirty = true;
+	ASSERT_EQ(0, amp_pci_driver(self->pci, "unbind"));
+	ASSERT_EQ(0, wait_devices(self->pci, 0, AMP_WAIT_MS));
+	ASSERT_EQ(0, region_peek(self->pci, good, sizeof(good)));
+	host_request("start --hostile flood --notif 2");
+	ASSERT_TRUE(wait_header(self->pci, good, false, HOSTCTL_MS))
+		TH_LOG("the host did not write a layout with notification words");
+	ASSERT_EQ(0, amp_pci_driver(self->pci, "bind"));
+	ASSERT_EQ(NR_AMP_DEVS, wait_devices(self->pci, NR_AMP_DEVS,
+					    AMP_WAIT_MS));
+	if (amp_debugfs_dir(self->pci, dir, sizeof(dir)))
+		SKIP(return, "no debugfs statistics");
+	snprintf(stats, sizeof(stats), "%s/stats", dir);
+	before = debugfs_value(stats, "notifications_received");
+
+	disk = amp_disk(self->pci);
+	ASSERT_NE(0, disk);
+	fd = blk_open(disk, O_RDONLY);
+	ASSERT_LE(0, fd);
+	host_request("trigger");
+	/* Longer than the flood, even if the host is slow to start it. */
+	end = lb_now_ms() + 8000;
+	while (lb_now_ms() < end) {
+		ASSERT_EQ(BLK, pread(fd, self->b, BLK, (off_t)(reads % 64) * BLK));
+		reads++;
+	}
+	close(fd);
+	EXPECT_LT(before, debugfs_value(stats, "notifications_received"))
+		TH_LOG("no notification bit was taken");
+	EXPECT_EQ(NR_AMP_DEVS, wait_devices(self->pci, NR_AMP_DEVS, 0));
+	check_rng(_metadata);
+	EXPECT_EQ(20, net_frames(_metadata, self->pci, 20));
+
+	/* The usual layout again. */
+	ASSERT_EQ(0, amp_pci_driver(self->pci, "unbind"));
+	ASSERT_EQ(0, wait_devices(self->pci, 0, AMP_WAIT_MS));
+	host_request("start");
+	ASSERT_TRUE(wait_header(self->pci, good, true, HOSTCTL_MS))
+		TH_LOG("the usual layout did not come back");
+	ASSERT_EQ(0, amp_pci_driver(self->pci, "bind"));
+	ASSERT_EQ(NR_AMP_DEVS, wait_devices(self->pci, NR_AMP_DEVS,
+					    AMP_WAIT_MS));
 	self->host_dirty = false;
 }
 
