@@ -23,8 +23,13 @@
  *                  error (an ERROR naming another message)
  *   error 0|1      answer every request meant for the device side with an
  *                  ERROR naming it, at once
- *   flood 0|1      EVENT_POLL never runs dry (events for a device that
- *                  does not exist), each answer rings the notification
+ *   flood N        N more events for a device that does not exist,
+ *                  handed out by EVENT_POLL once the real ones are; each
+ *                  rings the notification, and so does the command, so
+ *                  that the drain starts without other traffic. flood 0
+ *                  drops what is left. The stats count the events handed
+ *                  out (flooded) and those left (flood_left), so that a
+ *                  test can wait until all were drained.
  *   release ID     drop area ID if mapped, and queue AREA_RELEASE for it
  *   down 0|1       the partition is aborted: every direct request fails
  *                  with -ECANCELED, the areas and queued events are lost,
@@ -136,8 +141,9 @@ struct sim_share {
  *	waits for them
  * @notif_lock: the notification callback, taken in atomic context as
  *	the FF-A driver does
- * @storm, @bad, @error, @flood, @down: the hostile modes of the control
- *	file; read without a lock, a mode takes effect from the next request
+ * @storm, @bad, @error, @down: the hostile modes of the control file;
+ *	read without a lock, a mode takes effect from the next request
+ * @flood_left: flood events not handed out yet, under @lock
  */
 struct ffa_sim {
 	struct ffa_device *fdev;
@@ -178,7 +184,7 @@ struct ffa_sim {
 	bool storm;
 	enum sim_bad bad;
 	bool error;
-	bool flood;
+	unsigned long flood_left;
 	bool down;
 };
 
@@ -354,7 +360,10 @@ static size_t sim_version(u8 *out, const struct virtio_msg_hdr *req,
 	return sim_error(out, req);
 }
 
-/* One more event, for no device, and one more notification. */
+/*
+ * One more event, for no device, and one more notification. Called with
+ * @sim.lock held and @sim.flood_left already taken from.
+ */
 static size_t sim_flood_event(u8 *out)
 {
 	struct virtio_msg_hdr *h = (void *)out;
@@ -472,9 +481,13 @@ static size_t sim_bus(u8 *out, const u8 *in, size_t len)
 			spin_unlock_irqrestore(&sim.lock, flags);
 			return n;
 		}
+		if (sim.flood_left) {
+			sim.flood_left--;
+			n = sim_flood_event(out);
+			spin_unlock_irqrestore(&sim.lock, flags);
+			return n;
+		}
 		spin_unlock_irqrestore(&sim.lock, flags);
-		if (READ_ONCE(sim.flood))
-			return sim_flood_event(out);
 		return sim_bus_resp(out, req, req->msg_id, NULL, 0);
 	default:
 		return sim_error(out, req);
@@ -884,6 +897,7 @@ static ssize_t sim_control_write(struct file *f, const char __user *ubuf,
 				 size_t len, loff_t *ppos)
 {
 	char buf[32], *cmd, *arg;
+	unsigned long flags, nr;
 	unsigned int id;
 	bool on;
 	int ret;
@@ -904,6 +918,20 @@ static ssize_t sim_control_write(struct file *f, const char __user *ubuf,
 				   arg);
 		if (ret >= 0)
 			WRITE_ONCE(sim.bad, ret);
+	} else if (!strcmp(cmd, "flood")) {
+		ret = kstrtoul(arg, 0, &nr);
+		if (ret)
+			return ret;
+		spin_lock_irqsave(&sim.lock, flags);
+		/* Saturated: a huge count means "without end", not a wrap. */
+		if (nr)
+			sim.flood_left = min(sim.flood_left, ULONG_MAX - nr) + nr;
+		else
+			sim.flood_left = 0;
+		spin_unlock_irqrestore(&sim.lock, flags);
+		/* Start the drain: nothing else may ring or poll soon. */
+		if (nr)
+			queue_work(system_unbound_wq, &sim.notif_work);
 	} else if (!strcmp(cmd, "release")) {
 		ret = kstrtouint(arg, 0, &id);
 		if (!ret)
@@ -916,8 +944,6 @@ static ssize_t sim_control_write(struct file *f, const char __user *ubuf,
 			WRITE_ONCE(sim.storm, on);
 		else if (!strcmp(cmd, "error"))
 			WRITE_ONCE(sim.error, on);
-		else if (!strcmp(cmd, "flood"))
-			WRITE_ONCE(sim.flood, on);
 		else if (!strcmp(cmd, "down"))
 			sim_set_down(on);
 		else
@@ -1129,6 +1155,12 @@ static struct miscdevice sim_misc = {
 
 static int sim_stats_show(struct seq_file *m, void *v)
 {
+	unsigned long flags, flooded, flood_left;
+
+	spin_lock_irqsave(&sim.lock, flags);
+	flooded = sim.nr_flooded;
+	flood_left = sim.flood_left;
+	spin_unlock_irqrestore(&sim.lock, flags);
 	seq_printf(m, "messages %lu\nbusy %lu\nshares %lu\nreclaims %lu\n",
 		   sim.nr_msgs, sim.nr_busy, sim.nr_shares, sim.nr_reclaims);
 	seq_printf(m, "area_shares %lu\narea_unshares %lu\nreleases %lu\n",
@@ -1137,8 +1169,9 @@ static int sim_stats_show(struct seq_file *m, void *v)
 		   sim.nr_notifs, sim.nr_polls, sim.nr_errors);
 	seq_printf(m, "resets %lu\nversions %lu\nisolation %lu\n",
 		   sim.nr_resets, sim.nr_versions, sim.nr_isolation);
-	seq_printf(m, "mangled %lu\ninjected %lu\nflooded %lu\naborted %lu\n",
-		   sim.nr_mangled, sim.nr_injected, sim.nr_flooded,
+	seq_printf(m, "mangled %lu\ninjected %lu\nflooded %lu\n",
+		   sim.nr_mangled, sim.nr_injected, flooded);
+	seq_printf(m, "flood_left %lu\naborted %lu\n", flood_left,
 		   sim.nr_aborted);
 	return 0;
 }
