@@ -9,7 +9,9 @@
  * DOC: Theory of Operation
  *
  * One bus instance per FF-A partition that registers the virtio-msg
- * device-role UUID. Everything the partition sends is untrusted.
+ * device-role UUID. Everything the partition sends is untrusted, and
+ * unless trusted_device_side is set the core creates only the device
+ * types, with the features, of virtio_msg_hardened_devices().
  *
  * Messages: direct messaging only (FFA_MSG_SEND_DIRECT_REQ2 with the
  * explicit UUID). The message goes into the register block, the answer
@@ -114,6 +116,11 @@ static bool use_notifications = true;
 module_param(use_notifications, bool, 0444);
 MODULE_PARM_DESC(use_notifications,
 		 "Use FF-A notifications for events when the partition offers them (default Y)");
+
+static bool trusted_device_side;
+module_param(trusted_device_side, bool, 0644);
+MODULE_PARM_DESC(trusted_device_side,
+		 "Partitions bound from now on serve every device type with every feature: the partition is as trusted as this kernel (default N: blk, net, rng and console, with the features of virtio_msg_hardened_devices())");
 
 /* The one area this bus shares; the IDs start at 1. */
 #define VMSG_FFA_AREA_ID	1
@@ -940,6 +947,12 @@ static int vmsg_ffa_probe(struct ffa_device *fdev)
 	INIT_DELAYED_WORK(&ffa->recover_work, vmsg_ffa_recover_work);
 	ffa->bus.parent = &fdev->dev;
 	ffa->bus.desc = &vmsg_ffa_desc;
+	/*
+	 * A partition is no more trusted than a device: another world's
+	 * software, which this kernel cannot vouch for.
+	 */
+	if (!READ_ONCE(trusted_device_side))
+		ffa->bus.devices = virtio_msg_hardened_devices(true);
 	ffa_dev_set_drvdata(fdev, ffa);
 
 	ret = vmsg_ffa_pool_alloc(ffa);

@@ -23,7 +23,7 @@ params=/sys/module/virtio_msg_ffa/parameters
 core_params=/sys/module/virtio_msg/parameters
 n=0
 failed=0
-TESTS=17
+TESTS=18
 
 ok() {
 	n=$((n + 1))
@@ -248,6 +248,41 @@ unbind_ok() {
 }
 check "ffa_${mode}_unbind_rebind" unbind_ok
 
+# Bit $1 of the negotiated features of each network device, one a line.
+net_bit() {
+	for v in /sys/bus/virtio/devices/virtio*; do
+		below_ffa "$v" && [ "$(cat "$v/device")" = 0x0001 ] &&
+			cut -c$(($1 + 1)) "$v/features"
+	done
+}
+
+# The partition is treated as a device: the network devices offer STATUS
+# (bit 16), which virtio_msg_hardened_devices() leaves out, and MAC (bit
+# 5). Bound with trusted_device_side set, the same devices negotiate
+# STATUS; bound again without, they do not.
+hardened_ok() {
+	tp=$params/trusted_device_side
+	[ "$(cat "$tp")" = N ] || why "trusted_device_side is not N"
+	st=$?
+	[ "$(net_bit 5 | tr -d '\n')" = 11 ] || why "MAC not negotiated"
+	st=$((st + $?))
+	[ "$(net_bit 16 | tr -d '\n')" = 00 ] || why "STATUS got through"
+	st=$((st + $?))
+	echo Y > "$tp"
+	bounded 600 unbind && rebind || why "no rebind, trusted"
+	st=$((st + $?))
+	[ "$(net_bit 16 | tr -d '\n')" = 11 ] ||
+		why "trusted, STATUS still hidden"
+	st=$((st + $?))
+	echo N > "$tp"
+	bounded 600 unbind && rebind || why "no rebind"
+	st=$((st + $?))
+	[ "$(net_bit 16 | tr -d '\n')" = 00 ] ||
+		why "STATUS got through again"
+	st=$((st + $?))
+	[ "$st" = 0 ]
+}
+check "ffa_${mode}_hardened" hardened_ok
 
 # A busy storm: with devices live, a kick fails after busy_retries busy
 # answers (and is kept); the disk's I/O resumes once the storm ends.
