@@ -9,7 +9,9 @@
  * DOC: Theory of Operation
  *
  * One bus instance per FF-A partition that registers the virtio-msg
- * device-role UUID. Everything the partition sends is untrusted.
+ * device-role UUID. Everything the partition sends is untrusted, and
+ * unless trusted_device_side is set the core creates only the device
+ * types, with the features, of virtio_msg_hardened_devices().
  *
  * Messages: direct messaging only (FFA_MSG_SEND_DIRECT_REQ2 with the
  * explicit UUID). The message goes into the register block, the answer
@@ -21,6 +23,16 @@
  * sleep, so the bus has no send_event: the core sends kicks from its
  * work item.
  *
+ * An hvc console write spins with interrupts off until the device used
+ * its buffer, and the kick that gets it there goes out from another CPU
+ * through @xfer_lock. So nothing holds the lock while it waits for a
+ * timer (the busy delay is slept without it), and the bus's work items
+ * run unbound, never on a CPU they cannot leave. They deliver the
+ * partition's events, whose callbacks may take the lock that spinning
+ * writer holds; their workqueue, virtio_msg_ffa, has a cpumask in sysfs
+ * to keep them on the writer's CPU when the device side shares the
+ * machine (the simulator).
+ *
  * Indirect messaging (FFA_MSG_SEND2) needs the framework notification of
  * a full RX buffer, which a 6.12 FF-A client cannot request: a partition
  * that does not take direct requests is refused. Where the kernel has
@@ -30,7 +42,9 @@
  * Events: the partition cannot send to us on its own. It rings an FF-A
  * notification (EVENT_CONFIGURE(NOTIF)) and we drain its events with
  * EVENT_POLL, at most event_poll_max per pass; without notifications we
- * configure POLL and drain every poll_interval_ms.
+ * configure POLL and drain every poll_interval_ms. After a full pass the
+ * next one waits a tick, notifications or not, so that a partition whose
+ * events never run dry cannot hold the work item.
  *
  * Memory: one pool (pool_kb, vmalloc()) is shared with memory_share as
  * area 1 and announced with AREA_SHARE. It is the core's DMA window, at
@@ -53,12 +67,15 @@
 
 #include <linux/arm_ffa.h>
 #include <linux/atomic.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/kmemleak.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
@@ -67,6 +84,8 @@
 #include <linux/virtio_msg.h>
 #include <linux/workqueue.h>
 #include <uapi/linux/virtio_msg_ffa.h>
+
+#include "virtio_msg_ffa_codec.h"
 
 static unsigned int pool_kb = 4096;
 module_param(pool_kb, uint, 0444);
@@ -98,6 +117,11 @@ module_param(use_notifications, bool, 0444);
 MODULE_PARM_DESC(use_notifications,
 		 "Use FF-A notifications for events when the partition offers them (default Y)");
 
+static bool trusted_device_side;
+module_param(trusted_device_side, bool, 0644);
+MODULE_PARM_DESC(trusted_device_side,
+		 "Partitions bound from now on serve every device type with every feature: the partition is as trusted as this kernel (default N: blk, net, rng and console, with the features of virtio_msg_hardened_devices())");
+
 /* The one area this bus shares; the IDs start at 1. */
 #define VMSG_FFA_AREA_ID	1
 /* Token of the bus's own requests, which never reach the core. */
@@ -113,18 +137,6 @@ MODULE_PARM_DESC(use_notifications,
 static const uuid_t vmsg_ffa_uuid =
 	UUID_INIT(0xc66028b5, 0x2498, 0x4aa1,
 		  0x9d, 0xe7, 0x77, 0xda, 0x61, 0x22, 0xab, 0xf0);
-
-/**
- * struct vmsg_ffa_msg - one message as the register block carries it
- * @hdr: the header
- * @bytes: the whole message, header included
- */
-struct vmsg_ffa_msg {
-	union {
-		struct virtio_msg_hdr hdr;
-		u8 bytes[VIRTIO_MSG_FFA_MAX_MSG_SIZE];
-	};
-};
 
 /**
  * struct vmsg_ffa - one partition
@@ -149,9 +161,14 @@ struct vmsg_ffa_msg {
  * @event_work: drains EVENT_POLL (notification, or the poll timer)
  * @release_work: reclaims an area the partition released
  * @recover_work: waits for a lost partition to come back
- * @nr_busy: busy answers, for the tests
+ * @nr_busy: busy answers
+ * @nr_busy_failed: requests failed after busy_retries busy answers
  * @nr_bad: malformed answers dropped
  * @nr_error: ERROR answers
+ * @nr_polls: EVENT_POLL requests sent
+ * @nr_events: events EVENT_POLL fetched
+ * @drain_max: the most events one drain fetched (event_work alone writes)
+ * @dbg: debugfs directory of the partition, holding the counters above
  */
 struct vmsg_ffa {
 	struct virtio_msg_bus bus;
@@ -177,9 +194,24 @@ struct vmsg_ffa {
 	struct delayed_work recover_work;
 
 	atomic_t nr_busy;
+	atomic_t nr_busy_failed;
 	atomic_t nr_bad;
 	atomic_t nr_error;
+	atomic_t nr_polls;
+	atomic_t nr_events;
+	unsigned int drain_max;
+	struct dentry *dbg;
 };
+
+/* debugfs: virtio_msg_ffa/<partition>/stats. */
+static struct dentry *vmsg_ffa_dbg_root;
+
+/*
+ * The work items of every partition: unbound (see DOC), with a cpumask
+ * in sysfs, so that the CPU an hvc console write spins on can be kept
+ * apart from the CPUs that serve it.
+ */
+static struct workqueue_struct *vmsg_ffa_wq;
 
 static struct vmsg_ffa *to_ffa(struct virtio_msg_bus *bus)
 {
@@ -195,39 +227,13 @@ static bool vmsg_ffa_polling(const struct vmsg_ffa *ffa)
 static void vmsg_ffa_queue_events(struct vmsg_ffa *ffa, unsigned long delay)
 {
 	if (!READ_ONCE(ffa->stopping))
-		mod_delayed_work(system_wq, &ffa->event_work, delay);
-}
-
-static void vmsg_ffa_to_regs(struct ffa_send_direct_data2 *regs,
-			     const void *msg, size_t len)
-{
-	u8 block[VIRTIO_MSG_FFA_REGS_SIZE] = { };
-	unsigned int i;
-
-	memcpy(block, msg, len);
-	for (i = 0; i < ARRAY_SIZE(regs->data); i++)
-		regs->data[i] = get_unaligned_le64(block + i * 8);
-}
-
-/* Returns false for the all-zero (busy) block. */
-static bool vmsg_ffa_from_regs(const struct ffa_send_direct_data2 *regs,
-			       struct vmsg_ffa_msg *out)
-{
-	u8 block[VIRTIO_MSG_FFA_REGS_SIZE];
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(regs->data); i++)
-		put_unaligned_le64(regs->data[i], block + i * 8);
-	if (!memchr_inv(block, 0, sizeof(block)))
-		return false;
-	memcpy(out->bytes, block, sizeof(out->bytes));
-	return true;
+		mod_delayed_work(vmsg_ffa_wq, &ffa->event_work, delay);
 }
 
 static void vmsg_ffa_gone(struct vmsg_ffa *ffa)
 {
 	if (!READ_ONCE(ffa->stopping))
-		mod_delayed_work(system_wq, &ffa->recover_work, 0);
+		mod_delayed_work(vmsg_ffa_wq, &ffa->recover_work, 0);
 }
 
 /**
@@ -253,24 +259,26 @@ static int vmsg_ffa_xfer(struct vmsg_ffa *ffa, const void *msg, size_t len,
 	u16 size;
 	int ret;
 
-	mutex_lock(&ffa->xfer_lock);
 	for (;;) {
 		vmsg_ffa_to_regs(&regs, msg, len);
+		mutex_lock(&ffa->xfer_lock);
 		ret = ffa->ops->msg_ops->sync_send_receive2(ffa->fdev,
 							    &vmsg_ffa_uuid,
 							    &regs);
+		mutex_unlock(&ffa->xfer_lock);
 		if (!ret && vmsg_ffa_from_regs(&regs, out))
 			break;
 		if (ret && ret != -EBUSY && ret != -EAGAIN)
 			break;
 		atomic_inc(&ffa->nr_busy);
 		if (tries++ >= READ_ONCE(busy_retries)) {
+			atomic_inc(&ffa->nr_busy_failed);
 			ret = -EBUSY;
 			break;
 		}
+		/* Without the lock: its timer may be on a CPU that spins. */
 		fsleep(READ_ONCE(busy_delay_us));
 	}
-	mutex_unlock(&ffa->xfer_lock);
 
 	if (ret == -ECANCELED || ret == -ENODEV) {
 		dev_warn_ratelimited(&ffa->fdev->dev,
@@ -293,25 +301,6 @@ static int vmsg_ffa_xfer(struct vmsg_ffa *ffa, const void *msg, size_t len,
 	return size;
 }
 
-static bool vmsg_ffa_is_bus_resp(const struct virtio_msg_hdr *h, u8 msg_id)
-{
-	return (h->type & ~VIRTIO_MSG_TYPE_RESERVED) ==
-	       (VIRTIO_MSG_TYPE_BUS | VIRTIO_MSG_TYPE_RESPONSE) &&
-	       h->msg_id == msg_id && !h->dev_num;
-}
-
-static bool vmsg_ffa_is_event(const struct virtio_msg_hdr *h)
-{
-	return !(h->type & VIRTIO_MSG_TYPE_RESPONSE) &&
-	       (h->msg_id & VIRTIO_MSG_ID_EVENT);
-}
-
-/* Whether a message expects an answer (a request, not an event). */
-static bool vmsg_ffa_expects_resp(const struct virtio_msg_hdr *h)
-{
-	return !(h->msg_id & VIRTIO_MSG_ID_EVENT);
-}
-
 /*
  * The ERROR answer to @req, as its payload names it. Returns 0 for no
  * ERROR, 1 for an ERROR naming @req, -EPROTO for another.
@@ -320,18 +309,13 @@ static int vmsg_ffa_check_error(struct vmsg_ffa *ffa,
 				const struct virtio_msg_hdr *req,
 				const struct vmsg_ffa_msg *ans, int size)
 {
-	const struct virtio_msg_ffa_error *err;
+	int ret = vmsg_ffa_error_names(req, ans, size);
 
-	if (!vmsg_ffa_is_bus_resp(&ans->hdr, VIRTIO_MSG_FFA_ERROR))
-		return 0;
-	atomic_inc(&ffa->nr_error);
-	err = (const void *)(ans->bytes + VIRTIO_MSG_HDR_SIZE);
-	if (size < VIRTIO_MSG_HDR_SIZE + sizeof(*err) ||
-	    le16_to_cpu(err->original_msg_id) != req->msg_id) {
+	if (ret)
+		atomic_inc(&ffa->nr_error);
+	if (ret < 0)
 		atomic_inc(&ffa->nr_bad);
-		return -EPROTO;
-	}
-	return 1;
+	return ret;
 }
 
 /* &virtio_msg_bus_ops.send. Context: process; sleeps. */
@@ -373,11 +357,11 @@ static int vmsg_ffa_send(struct virtio_msg_bus *bus,
 			virtio_msg_bus_receive(bus, ans.bytes, size);
 		return 0;
 	}
-	if (!(ans.hdr.type & VIRTIO_MSG_TYPE_RESPONSE)) {
+	if (!vmsg_ffa_answers(msg, &ans.hdr)) {
 		atomic_inc(&ffa->nr_bad);
 		dev_warn_ratelimited(&ffa->fdev->dev,
-				     "answer to 0x%02x is no response\n",
-				     msg->msg_id);
+				     "answer to 0x%02x is no response to it (0x%02x/0x%02x)\n",
+				     msg->msg_id, ans.hdr.type, ans.hdr.msg_id);
 		return -EPROTO;
 	}
 	virtio_msg_bus_receive(bus, ans.bytes, size);
@@ -487,44 +471,35 @@ static int vmsg_ffa_version(struct vmsg_ffa *ffa)
 		struct virtio_msg_ffa_version_resp cur;
 		struct virtio_msg_ffa_version_resp_old old;
 	} resp;
-	u32 bus_version, revision, tfeatures;
-	int size;
+	struct vmsg_ffa_version v;
+	bool old = false;
+	int size, ret;
 
 	size = vmsg_ffa_bus_req(ffa, VIRTIO_MSG_FFA_VERSION, &req, sizeof(req),
 				&resp, sizeof(resp), sizeof(resp.cur));
 	if (size == -EIO || size == -EPROTO) {
+		old = true;
 		size = vmsg_ffa_bus_req(ffa, VIRTIO_MSG_FFA_VERSION, &req,
 					VIRTIO_MSG_FFA_VERSION_REQ_SIZE_OLD,
 					&resp, sizeof(resp), sizeof(resp.old));
-		if (size < 0)
-			return size;
-		bus_version = le32_to_cpu(resp.old.bus_version);
-		revision = le32_to_cpu(resp.old.transport_revision);
-		tfeatures = le32_to_cpu(resp.old.transport_features);
-		ffa->bus_features = le32_to_cpu(resp.old.bus_features);
-	} else {
-		if (size < 0)
-			return size;
-		bus_version = le32_to_cpu(resp.cur.bus_version);
-		revision = le32_to_cpu(resp.cur.transport_revision);
-		tfeatures = le32_to_cpu(resp.cur.transport_features);
-		ffa->bus_features = le32_to_cpu(resp.cur.bus_features);
 	}
+	if (size < 0)
+		return size;
+	ret = vmsg_ffa_parse_version(&resp, min_t(size_t, size, sizeof(resp)),
+				     old, &v);
+	if (ret)
+		return ret;
+	ffa->bus_features = v.bus_features;
 
-	if (VIRTIO_MSG_FFA_BUS_MAJOR(bus_version) !=
-	    VIRTIO_MSG_FFA_BUS_MAJOR(VIRTIO_MSG_FFA_BUS_VERSION_1_0) ||
-	    revision != VIRTIO_MSG_REVISION || tfeatures) {
+	ret = vmsg_ffa_check_version(&v);
+	if (ret == -EPROTONOSUPPORT)
 		dev_err(&ffa->fdev->dev,
 			"partition speaks bus version 0x%08x, revision %u, features 0x%x\n",
-			bus_version, revision, tfeatures);
-		return -EPROTONOSUPPORT;
-	}
-	if (!(ffa->bus_features & VIRTIO_MSG_FFA_F_DIRECT_RX)) {
+			v.bus_version, v.revision, v.transport_features);
+	else if (ret)
 		dev_err(&ffa->fdev->dev,
 			"partition takes no direct requests (indirect messaging needs a newer kernel)\n");
-		return -EOPNOTSUPP;
-	}
-	return 0;
+	return ret;
 }
 
 /* A request whose answer is a result code; BUSY is retried, bounded. */
@@ -568,8 +543,13 @@ static void vmsg_ffa_notified(int notify_id, void *data)
 {
 	struct vmsg_ffa *ffa = data;
 
-	/* Called in atomic context (the FF-A driver holds a lock). */
-	vmsg_ffa_queue_events(ffa, 0);
+	/*
+	 * Called in atomic context (the FF-A driver holds a lock). A drain
+	 * already queued keeps its delay: a partition ringing without end
+	 * cannot take away the tick between two full passes.
+	 */
+	if (!READ_ONCE(ffa->stopping))
+		queue_delayed_work(vmsg_ffa_wq, &ffa->event_work, 0);
 }
 
 static void vmsg_ffa_notif_release(struct vmsg_ffa *ffa)
@@ -657,6 +637,8 @@ static void vmsg_ffa_pool_free(struct vmsg_ffa *ffa)
 		dev_warn(&ffa->fdev->dev,
 			 "%zu bytes still shared with the partition are never freed\n",
 			 ffa->pool_size);
+		/* Given up on purpose: not a leak to report. */
+		kmemleak_not_leak(ffa->pool);
 		return;
 	}
 	vfree(ffa->pool);
@@ -797,14 +779,13 @@ static void vmsg_ffa_event_work(struct work_struct *work)
 	if (READ_ONCE(ffa->lost))
 		return;
 	for (n = 0; n < max; n++) {
+		atomic_inc(&ffa->nr_polls);
 		size = vmsg_ffa_xfer(ffa, &poll, VIRTIO_MSG_HDR_SIZE, &ans);
 		if (size < 0) {
 			drained = true;
 			break;
 		}
-		if (vmsg_ffa_is_bus_resp(&ans.hdr, VIRTIO_MSG_FFA_EVENT_POLL) &&
-		    size == VIRTIO_MSG_HDR_SIZE &&
-		    le16_to_cpu(ans.hdr.token) == VMSG_FFA_OWN_TOKEN) {
+		if (vmsg_ffa_poll_empty(&ans, size, VMSG_FFA_OWN_TOKEN)) {
 			drained = true;
 			break;
 		}
@@ -816,9 +797,13 @@ static void vmsg_ffa_event_work(struct work_struct *work)
 			drained = true;
 			break;
 		}
+		atomic_inc(&ffa->nr_events);
 		virtio_msg_bus_receive(&ffa->bus, ans.bytes, size);
 	}
+	if (n > ffa->drain_max)
+		WRITE_ONCE(ffa->drain_max, n);
 
+	/* More may be pending: a tick from now, so that others get a turn. */
 	if (!drained)
 		vmsg_ffa_queue_events(ffa, 1);
 	else if (vmsg_ffa_polling(ffa))
@@ -831,14 +816,10 @@ static void vmsg_ffa_bus_message(struct virtio_msg_bus *bus,
 				 const struct virtio_msg_hdr *msg)
 {
 	struct vmsg_ffa *ffa = to_ffa(bus);
-	const struct virtio_msg_ffa_area_req *rel = (const void *)(msg + 1);
 
-	if (msg->msg_id == VIRTIO_MSG_FFA_AREA_RELEASE &&
-	    !(msg->type & VIRTIO_MSG_TYPE_RESPONSE) &&
-	    le16_to_cpu(msg->msg_size) >= VIRTIO_MSG_HDR_SIZE + sizeof(*rel) &&
-	    le16_to_cpu(rel->area_id) == VMSG_FFA_AREA_ID) {
+	if (vmsg_ffa_is_release(msg, VMSG_FFA_AREA_ID)) {
 		if (!READ_ONCE(ffa->stopping))
-			schedule_work(&ffa->release_work);
+			queue_work(vmsg_ffa_wq, &ffa->release_work);
 		return;
 	}
 	/* ERROR answers a direct request in place; anything else is bad. */
@@ -892,7 +873,7 @@ static void vmsg_ffa_recover_work(struct work_struct *work)
 	}
 	if (ret) {
 		if (ret != -ENOMEM)
-			mod_delayed_work(system_wq, &ffa->recover_work,
+			mod_delayed_work(vmsg_ffa_wq, &ffa->recover_work,
 					 msecs_to_jiffies(VMSG_FFA_RECOVER_MS));
 		goto out;
 	}
@@ -903,6 +884,20 @@ static void vmsg_ffa_recover_work(struct work_struct *work)
 out:
 	mutex_unlock(&ffa->state_lock);
 }
+
+static int vmsg_ffa_stats_show(struct seq_file *m, void *v)
+{
+	struct vmsg_ffa *ffa = m->private;
+
+	seq_printf(m, "busy %d\nbusy_failed %d\nbad %d\nerror %d\n",
+		   atomic_read(&ffa->nr_busy), atomic_read(&ffa->nr_busy_failed),
+		   atomic_read(&ffa->nr_bad), atomic_read(&ffa->nr_error));
+	seq_printf(m, "polls %d\nevents %d\ndrain_max %u\n",
+		   atomic_read(&ffa->nr_polls), atomic_read(&ffa->nr_events),
+		   READ_ONCE(ffa->drain_max));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vmsg_ffa_stats);
 
 static const struct virtio_msg_bus_ops vmsg_ffa_bus_ops = {
 	.send = vmsg_ffa_send,
@@ -952,6 +947,12 @@ static int vmsg_ffa_probe(struct ffa_device *fdev)
 	INIT_DELAYED_WORK(&ffa->recover_work, vmsg_ffa_recover_work);
 	ffa->bus.parent = &fdev->dev;
 	ffa->bus.desc = &vmsg_ffa_desc;
+	/*
+	 * A partition is no more trusted than a device: another world's
+	 * software, which this kernel cannot vouch for.
+	 */
+	if (!READ_ONCE(trusted_device_side))
+		ffa->bus.devices = virtio_msg_hardened_devices(true);
 	ffa_dev_set_drvdata(fdev, ffa);
 
 	ret = vmsg_ffa_pool_alloc(ffa);
@@ -968,7 +969,7 @@ static int vmsg_ffa_probe(struct ffa_device *fdev)
 	if (!ret) {
 		win.vaddr = ffa->pool;
 		win.size = ffa->pool_size;
-		win.bus_base = (u64)VMSG_FFA_AREA_ID << VIRTIO_MSG_FFA_AREA_SHIFT;
+		win.bus_base = vmsg_ffa_bus_addr(VMSG_FFA_AREA_ID, 0);
 		ret = virtio_msg_bus_set_dma_window(&ffa->bus, &win);
 	}
 	mutex_unlock(&ffa->state_lock);
@@ -979,6 +980,8 @@ static int vmsg_ffa_probe(struct ffa_device *fdev)
 	if (ret)
 		goto err_unregister;
 	vmsg_ffa_queue_events(ffa, 0);
+	ffa->dbg = debugfs_create_dir(dev_name(&fdev->dev), vmsg_ffa_dbg_root);
+	debugfs_create_file("stats", 0444, ffa->dbg, ffa, &vmsg_ffa_stats_fops);
 	dev_info(&fdev->dev, "virtio-msg bus: %s, %zu KiB shared as area %u\n",
 		 vmsg_ffa_polling(ffa) ? "polling" : "notifications",
 		 ffa->pool_size / SZ_1K, VMSG_FFA_AREA_ID);
@@ -1007,6 +1010,7 @@ static void vmsg_ffa_remove(struct ffa_device *fdev)
 	 * Devices go first, while events still flow: their drivers reset
 	 * them. Then nothing is queued again, and the memory comes back.
 	 */
+	debugfs_remove_recursive(ffa->dbg);
 	cancel_delayed_work_sync(&ffa->recover_work);
 	virtio_msg_bus_unregister(&ffa->bus);
 	WRITE_ONCE(ffa->stopping, true);
@@ -1038,7 +1042,32 @@ static struct ffa_driver vmsg_ffa_driver = {
 	.remove = vmsg_ffa_remove,
 	.id_table = vmsg_ffa_ids,
 };
-module_ffa_driver(vmsg_ffa_driver);
+
+static int __init vmsg_ffa_init(void)
+{
+	int ret;
+
+	vmsg_ffa_wq = alloc_workqueue("virtio_msg_ffa",
+				      WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_SYSFS, 0);
+	if (!vmsg_ffa_wq)
+		return -ENOMEM;
+	vmsg_ffa_dbg_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	ret = ffa_register(&vmsg_ffa_driver);
+	if (ret) {
+		debugfs_remove_recursive(vmsg_ffa_dbg_root);
+		destroy_workqueue(vmsg_ffa_wq);
+	}
+	return ret;
+}
+module_init(vmsg_ffa_init);
+
+static void __exit vmsg_ffa_exit(void)
+{
+	ffa_unregister(&vmsg_ffa_driver);
+	debugfs_remove_recursive(vmsg_ffa_dbg_root);
+	destroy_workqueue(vmsg_ffa_wq);
+}
+module_exit(vmsg_ffa_exit);
 
 MODULE_IMPORT_NS(VIRTIO_MSG_NS);
 MODULE_DESCRIPTION("virtio-msg FF-A bus: virtio devices served by FF-A partitions");

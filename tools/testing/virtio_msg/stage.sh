@@ -91,6 +91,9 @@ if grep -q '^CONFIG_ARM_FFA_TRANSPORT=y' "$kdir/.config" &&
 		"$VMSG_BENCH/ffa_sim/vmsg-ffa-sim.c" \
 		"$out/build/tools/backends/models/libmodels.a" \
 		"$out/build/tools/lib/libvirtio-msg.a"
+	"${cross}gcc" -Wall -Wextra -Werror -O2 -std=gnu11 -D_GNU_SOURCE \
+		-static -o "$root/opt/virtio_msg/ffa/ffa-check" \
+		"$VMSG_BENCH/ffa_sim/ffa-check.c"
 fi
 
 # initramfs

@@ -12,7 +12,30 @@
  * context, and reaches the driver's memory only through the areas it was
  * told of, translated from area_id << 48 | offset.
  *
- * Counters are in debugfs, virtio_msg_ffa_sim/stats.
+ * Counters are in debugfs, virtio_msg_ffa_sim/stats. A hostile partition
+ * is played on demand through virtio_msg_ffa_sim/control, one command per
+ * write:
+ *
+ *   storm 0|1      answer every direct request busy
+ *   bad MODE       mangle the device side's answers to transport
+ *                  requests: none, msg_id, dev_num, token, type (no
+ *                  response), long and short (msg_size out of range),
+ *                  error (an ERROR naming another message)
+ *   error 0|1      answer every request meant for the device side with an
+ *                  ERROR naming it, at once
+ *   flood N        N more events for a device that does not exist,
+ *                  handed out by EVENT_POLL once the real ones are; each
+ *                  rings the notification, and so does the command, so
+ *                  that the drain starts without other traffic. flood 0
+ *                  drops what is left. The stats count the events handed
+ *                  out (flooded) and those left (flood_left), so that a
+ *                  test can wait until all were drained.
+ *   release ID     drop area ID if mapped, and queue AREA_RELEASE for it
+ *   down 0|1       the partition is aborted: every direct request fails
+ *                  with -ECANCELED, the areas and queued events are lost,
+ *                  and the notification rings once so that the driver's
+ *                  next message comes soon; down 0 brings it back, as
+ *                  after a reset
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -29,6 +52,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/unaligned.h>
 #include <linux/uuid.h>
@@ -67,6 +91,30 @@ MODULE_PARM_DESC(user_timeout_ms,
 #define SIM_QUEUE	64
 #define SIM_EVENTS	256
 #define SIM_MSG		VIRTIO_MSG_FFA_MAX_MSG_SIZE
+/* The device number of the flood's events: no such device. */
+#define SIM_FLOOD_DEV	0x7ffe
+
+enum sim_bad {
+	SIM_BAD_NONE,
+	SIM_BAD_MSG_ID,
+	SIM_BAD_DEV_NUM,
+	SIM_BAD_TOKEN,
+	SIM_BAD_TYPE,
+	SIM_BAD_LONG,
+	SIM_BAD_SHORT,
+	SIM_BAD_ERROR,
+};
+
+static const char * const sim_bad_names[] = {
+	[SIM_BAD_NONE] = "none",
+	[SIM_BAD_MSG_ID] = "msg_id",
+	[SIM_BAD_DEV_NUM] = "dev_num",
+	[SIM_BAD_TOKEN] = "token",
+	[SIM_BAD_TYPE] = "type",
+	[SIM_BAD_LONG] = "long",
+	[SIM_BAD_SHORT] = "short",
+	[SIM_BAD_ERROR] = "error",
+};
 
 struct sim_msg {
 	u16 len;
@@ -93,6 +141,9 @@ struct sim_share {
  *	waits for them
  * @notif_lock: the notification callback, taken in atomic context as
  *	the FF-A driver does
+ * @storm, @bad, @error, @down: the hostile modes of the control file;
+ *	read without a lock, a mode takes effect from the next request
+ * @flood_left: flood events not handed out yet, under @lock
  */
 struct ffa_sim {
 	struct ffa_device *fdev;
@@ -127,7 +178,14 @@ struct ffa_sim {
 	unsigned long nr_area_shares, nr_area_unshares, nr_releases;
 	unsigned long nr_notifs, nr_polls, nr_errors, nr_resets;
 	unsigned long nr_versions, nr_isolation;
+	unsigned long nr_mangled, nr_injected, nr_flooded, nr_aborted;
 	struct dentry *dbg;
+
+	bool storm;
+	enum sim_bad bad;
+	bool error;
+	unsigned long flood_left;
+	bool down;
 };
 
 static struct ffa_sim sim;
@@ -302,6 +360,65 @@ static size_t sim_version(u8 *out, const struct virtio_msg_hdr *req,
 	return sim_error(out, req);
 }
 
+/*
+ * One more event, for no device, and one more notification. Called with
+ * @sim.lock held and @sim.flood_left already taken from.
+ */
+static size_t sim_flood_event(u8 *out)
+{
+	struct virtio_msg_hdr *h = (void *)out;
+
+	memset(out, 0, SIM_MSG);
+	h->msg_id = VIRTIO_MSG_EVENT_USED;
+	h->dev_num = cpu_to_le16(SIM_FLOOD_DEV);
+	h->msg_size = cpu_to_le16(VIRTIO_MSG_HDR_SIZE + sizeof(__le32));
+	sim.nr_flooded++;
+	queue_work(system_unbound_wq, &sim.notif_work);
+	return VIRTIO_MSG_HDR_SIZE + sizeof(__le32);
+}
+
+/* The device side's answer @out to @req, as the bad mode asks. */
+static size_t sim_mangle(u8 *out, size_t n, const struct virtio_msg_hdr *req)
+{
+	struct virtio_msg_hdr *h = (void *)out;
+
+	/* Transport requests only: the bus lets its devices be enumerated. */
+	if (req->type & VIRTIO_MSG_TYPE_BUS)
+		return n;
+	switch (READ_ONCE(sim.bad)) {
+	case SIM_BAD_NONE:
+		return n;
+	case SIM_BAD_MSG_ID:
+		h->msg_id ^= 0x01;
+		break;
+	case SIM_BAD_DEV_NUM:
+		h->dev_num = cpu_to_le16(le16_to_cpu(h->dev_num) ^ 0x40);
+		break;
+	case SIM_BAD_TOKEN:
+		h->token = cpu_to_le16(le16_to_cpu(h->token) ^ 0x5a5a);
+		break;
+	case SIM_BAD_TYPE:
+		h->type &= ~VIRTIO_MSG_TYPE_RESPONSE;
+		break;
+	case SIM_BAD_LONG:
+		h->msg_size = cpu_to_le16(VIRTIO_MSG_FFA_REGS_SIZE + 8);
+		break;
+	case SIM_BAD_SHORT:
+		h->msg_size = cpu_to_le16(VIRTIO_MSG_HDR_SIZE - 4);
+		break;
+	case SIM_BAD_ERROR: {
+		struct virtio_msg_hdr other = *req;
+
+		other.msg_id ^= 0x01;
+		/* Same token: an ERROR for this request, naming another. */
+		n = sim_error(out, &other);
+		break;
+	}
+	}
+	sim.nr_mangled++;
+	return n;
+}
+
 static size_t sim_bus(u8 *out, const u8 *in, size_t len)
 {
 	const struct virtio_msg_hdr *req = (const void *)in;
@@ -319,7 +436,14 @@ static size_t sim_bus(u8 *out, const u8 *in, size_t len)
 	case VIRTIO_MSG_FFA_AREA_UNSHARE:
 		return sim_area_unshare(out, req, payload, plen);
 	case VIRTIO_MSG_FFA_RESET:
+		/*
+		 * The bus state starts afresh: no area is mapped (a driver
+		 * that could not unshare one gave its memory up for good).
+		 */
 		sim.nr_resets++;
+		mutex_lock(&sim.mem_lock);
+		memset(sim.areas, 0, sizeof(sim.areas));
+		mutex_unlock(&sim.mem_lock);
 		spin_lock_irqsave(&sim.lock, flags);
 		sim.ev_count = 0;
 		spin_unlock_irqrestore(&sim.lock, flags);
@@ -357,6 +481,12 @@ static size_t sim_bus(u8 *out, const u8 *in, size_t len)
 			spin_unlock_irqrestore(&sim.lock, flags);
 			return n;
 		}
+		if (sim.flood_left) {
+			sim.flood_left--;
+			n = sim_flood_event(out);
+			spin_unlock_irqrestore(&sim.lock, flags);
+			return n;
+		}
 		spin_unlock_irqrestore(&sim.lock, flags);
 		return sim_bus_resp(out, req, req->msg_id, NULL, 0);
 	default:
@@ -374,6 +504,10 @@ static size_t sim_to_user(u8 *out, const u8 *in, size_t len)
 	long left;
 	size_t n;
 
+	if (!event && READ_ONCE(sim.error)) {
+		sim.nr_injected++;
+		return sim_error(out, req);
+	}
 	spin_lock_irqsave(&sim.lock, flags);
 	if (!sim.user) {
 		spin_unlock_irqrestore(&sim.lock, flags);
@@ -404,7 +538,8 @@ static size_t sim_to_user(u8 *out, const u8 *in, size_t len)
 		return VIRTIO_MSG_HDR_SIZE;
 	}
 
-	left = wait_event_timeout(sim.resp_wq, sim.answered || !sim.user,
+	left = wait_event_timeout(sim.resp_wq, sim.answered || !sim.user ||
+				  READ_ONCE(sim.down),
 				  msecs_to_jiffies(READ_ONCE(user_timeout_ms)));
 	spin_lock_irqsave(&sim.lock, flags);
 	sim.pending = false;
@@ -413,7 +548,7 @@ static size_t sim_to_user(u8 *out, const u8 *in, size_t len)
 		memcpy(out, sim.resp.b, sim.resp.len);
 		n = sim.resp.len;
 		spin_unlock_irqrestore(&sim.lock, flags);
-		return n;
+		return sim_mangle(out, n, req);
 	}
 	spin_unlock_irqrestore(&sim.lock, flags);
 	return sim_error(out, req);
@@ -436,7 +571,12 @@ static int sim_send_receive2(struct ffa_device *dev, const uuid_t *uuid,
 
 	mutex_lock(&sim.xfer_lock);
 	sim.nr_msgs++;
-	if (every && !(sim.nr_msgs % every)) {
+	if (READ_ONCE(sim.down)) {
+		sim.nr_aborted++;
+		mutex_unlock(&sim.xfer_lock);
+		return -ECANCELED;
+	}
+	if (READ_ONCE(sim.storm) || (every && !(sim.nr_msgs % every))) {
 		sim.nr_busy++;
 		mutex_unlock(&sim.xfer_lock);
 		memset(data, 0, sizeof(*data));
@@ -446,6 +586,12 @@ static int sim_send_receive2(struct ffa_device *dev, const uuid_t *uuid,
 		n = sim_bus(out, in, len);
 	else
 		n = sim_to_user(out, in, len);
+	/* Went down while it served the request: the request is aborted. */
+	if (READ_ONCE(sim.down)) {
+		sim.nr_aborted++;
+		mutex_unlock(&sim.xfer_lock);
+		return -ECANCELED;
+	}
 	mutex_unlock(&sim.xfer_lock);
 	if (n)
 		sim_msg_to_regs(data, out, n);
@@ -678,9 +824,140 @@ static int sim_push_event(const u8 *b, size_t len)
 	       len);
 	sim.ev_count++;
 	spin_unlock_irqrestore(&sim.lock, flags);
-	schedule_work(&sim.notif_work);
+	queue_work(system_unbound_wq, &sim.notif_work);
 	return 0;
 }
+
+/*
+ * Give area @id up, if mapped, and tell the driver with AREA_RELEASE;
+ * with @mapped_only, only an area that is mapped.
+ */
+static int sim_release_area(unsigned long id, bool mapped_only)
+{
+	struct {
+		struct virtio_msg_hdr h;
+		struct virtio_msg_ffa_area_req r;
+	} __packed ev = { };
+	bool mapped = false;
+
+	if (!id || id > U16_MAX)
+		return -EINVAL;
+	mutex_lock(&sim.mem_lock);
+	if (id < SIM_MAX_AREAS && sim.areas[id]) {
+		sim.areas[id] = NULL;
+		sim.nr_releases++;
+		mapped = true;
+	}
+	mutex_unlock(&sim.mem_lock);
+	if (mapped_only && !mapped)
+		return -ENOENT;
+	ev.h.type = VIRTIO_MSG_TYPE_BUS;
+	ev.h.msg_id = VIRTIO_MSG_FFA_AREA_RELEASE;
+	ev.h.msg_size = cpu_to_le16(sizeof(ev));
+	ev.r.area_id = cpu_to_le16(id);
+	return sim_push_event((u8 *)&ev, sizeof(ev));
+}
+
+/*
+ * An aborted partition loses its mappings, its queues and its event
+ * set-up; the SPMC still holds the memory transactions, which the driver
+ * reclaims.
+ */
+static void sim_set_down(bool down)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	if (!down) {
+		WRITE_ONCE(sim.down, false);
+		return;
+	}
+	WRITE_ONCE(sim.down, true);
+	/*
+	 * Ring once more: the driver learns of the abort from its next
+	 * message, which should not wait for traffic.
+	 */
+	queue_work(system_unbound_wq, &sim.notif_work);
+	flush_work(&sim.notif_work);
+	mutex_lock(&sim.mem_lock);
+	for (i = 0; i < SIM_MAX_AREAS; i++)
+		sim.areas[i] = NULL;
+	mutex_unlock(&sim.mem_lock);
+	spin_lock_irqsave(&sim.lock, flags);
+	sim.to_count = 0;
+	sim.ev_count = 0;
+	spin_unlock_irqrestore(&sim.lock, flags);
+	spin_lock_irqsave(&sim.notif_lock, flags);
+	sim.notif_on = false;
+	spin_unlock_irqrestore(&sim.notif_lock, flags);
+	wake_up(&sim.resp_wq);
+}
+
+static ssize_t sim_control_write(struct file *f, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	char buf[32], *cmd, *arg;
+	unsigned long flags, nr;
+	unsigned int id;
+	bool on;
+	int ret;
+
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	arg = strim(buf);
+	cmd = strsep(&arg, " ");
+	if (!arg)
+		return -EINVAL;
+	arg = skip_spaces(arg);
+
+	if (!strcmp(cmd, "bad")) {
+		ret = match_string(sim_bad_names, ARRAY_SIZE(sim_bad_names),
+				   arg);
+		if (ret >= 0)
+			WRITE_ONCE(sim.bad, ret);
+	} else if (!strcmp(cmd, "flood")) {
+		ret = kstrtoul(arg, 0, &nr);
+		if (ret)
+			return ret;
+		spin_lock_irqsave(&sim.lock, flags);
+		/* Saturated: a huge count means "without end", not a wrap. */
+		if (nr)
+			sim.flood_left = min(sim.flood_left, ULONG_MAX - nr) + nr;
+		else
+			sim.flood_left = 0;
+		spin_unlock_irqrestore(&sim.lock, flags);
+		/* Start the drain: nothing else may ring or poll soon. */
+		if (nr)
+			queue_work(system_unbound_wq, &sim.notif_work);
+	} else if (!strcmp(cmd, "release")) {
+		ret = kstrtouint(arg, 0, &id);
+		if (!ret)
+			ret = sim_release_area(id, false);
+	} else {
+		ret = kstrtobool(arg, &on);
+		if (ret)
+			return ret;
+		if (!strcmp(cmd, "storm"))
+			WRITE_ONCE(sim.storm, on);
+		else if (!strcmp(cmd, "error"))
+			WRITE_ONCE(sim.error, on);
+		else if (!strcmp(cmd, "down"))
+			sim_set_down(on);
+		else
+			ret = -EINVAL;
+	}
+	return ret < 0 ? ret : len;
+}
+
+static const struct file_operations sim_control_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = sim_control_write,
+	.llseek = noop_llseek,
+};
 
 static ssize_t sim_read(struct file *f, char __user *buf, size_t len,
 			loff_t *ppos)
@@ -815,12 +1092,6 @@ out:
 
 static long sim_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	struct virtio_msg_ffa_area_req rel;
-	struct {
-		struct virtio_msg_hdr h;
-		struct virtio_msg_ffa_area_req r;
-	} __packed ev = { };
-
 	switch (cmd) {
 	case VMSG_FFA_SIM_START:
 		schedule_work(&sim.reg_work);
@@ -832,20 +1103,7 @@ static long sim_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	case VMSG_FFA_SIM_RELEASE_AREA:
 		if (!arg || arg >= SIM_MAX_AREAS)
 			return -EINVAL;
-		mutex_lock(&sim.mem_lock);
-		if (!sim.areas[arg]) {
-			mutex_unlock(&sim.mem_lock);
-			return -ENOENT;
-		}
-		sim.areas[arg] = NULL;
-		sim.nr_releases++;
-		mutex_unlock(&sim.mem_lock);
-		rel.area_id = cpu_to_le16(arg);
-		ev.h.type = VIRTIO_MSG_TYPE_BUS;
-		ev.h.msg_id = VIRTIO_MSG_FFA_AREA_RELEASE;
-		ev.h.msg_size = cpu_to_le16(sizeof(ev));
-		ev.r = rel;
-		return sim_push_event((u8 *)&ev, sizeof(ev));
+		return sim_release_area(arg, true);
 	default:
 		return -ENOTTY;
 	}
@@ -897,6 +1155,12 @@ static struct miscdevice sim_misc = {
 
 static int sim_stats_show(struct seq_file *m, void *v)
 {
+	unsigned long flags, flooded, flood_left;
+
+	spin_lock_irqsave(&sim.lock, flags);
+	flooded = sim.nr_flooded;
+	flood_left = sim.flood_left;
+	spin_unlock_irqrestore(&sim.lock, flags);
 	seq_printf(m, "messages %lu\nbusy %lu\nshares %lu\nreclaims %lu\n",
 		   sim.nr_msgs, sim.nr_busy, sim.nr_shares, sim.nr_reclaims);
 	seq_printf(m, "area_shares %lu\narea_unshares %lu\nreleases %lu\n",
@@ -905,6 +1169,10 @@ static int sim_stats_show(struct seq_file *m, void *v)
 		   sim.nr_notifs, sim.nr_polls, sim.nr_errors);
 	seq_printf(m, "resets %lu\nversions %lu\nisolation %lu\n",
 		   sim.nr_resets, sim.nr_versions, sim.nr_isolation);
+	seq_printf(m, "mangled %lu\ninjected %lu\nflooded %lu\n",
+		   sim.nr_mangled, sim.nr_injected, flooded);
+	seq_printf(m, "flood_left %lu\naborted %lu\n", flood_left,
+		   sim.nr_aborted);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(sim_stats);
@@ -931,6 +1199,7 @@ static int __init sim_init(void)
 	}
 	sim.dbg = debugfs_create_dir("virtio_msg_ffa_sim", NULL);
 	debugfs_create_file("stats", 0444, sim.dbg, NULL, &sim_stats_fops);
+	debugfs_create_file("control", 0200, sim.dbg, NULL, &sim_control_fops);
 	return 0;
 }
 

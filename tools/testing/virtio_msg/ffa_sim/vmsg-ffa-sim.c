@@ -5,7 +5,10 @@
  * character device: messages with read() and write(), driver memory only
  * through the areas the driver announced (area_id << 48 | offset).
  *
- *   vmsg-ffa-sim [--rng] [--blk MIB] [--isolation] [-q]
+ *   vmsg-ffa-sim [--rng] [--blk MIB] [--net] [--console] [--isolation] [-q]
+ *
+ * Device numbers: rng 1, blk 2, the two network devices (wired back to
+ * back) 3 and 4, the console (it echoes) 5.
  *
  * Prints "ready" once the partition is registered; SIGTERM or SIGINT
  * ends it. --isolation checks, once the areas are announced, that memory
@@ -147,9 +150,11 @@ static bool isolation_check(struct sim_ctx *c)
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"Usage: %s [--rng] [--blk MIB] [--isolation] [-q]\n"
+		"Usage: %s [--rng] [--blk MIB] [--net] [--console] [--isolation] [-q]\n"
 		"Serve virtio devices through the simulated FF-A partition\n"
-		"(%s): rng as device 1, a memory disk as device 2.\n",
+		"(%s): rng as device 1, a memory disk as device 2, two\n"
+		"network devices wired back to back as 3 and 4, an echoing\n"
+		"console as 5.\n",
 		prog, VMSG_FFA_SIM_PATH);
 }
 
@@ -158,12 +163,18 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "rng", no_argument, NULL, 'r' },
 		{ "blk", required_argument, NULL, 'b' },
+		{ "net", no_argument, NULL, 'n' },
+		{ "console", no_argument, NULL, 'c' },
 		{ "isolation", no_argument, NULL, 'i' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	bool rng = false, isolation = false, quiet = false, checked = false;
+	bool net = false, console = false, more = false;
+	static struct vmsg_net net_st = VMSG_NET_DEFAULTS;
+	static struct vmsg_con con;
+	unsigned int i;
 	unsigned long blk_mib = 0;
 	struct vmsg_rng rng_st = { 0 };
 	struct vmsg_blk blk;
@@ -173,13 +184,19 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, status = 0;
 
-	while ((opt = getopt_long(argc, argv, "rb:iqh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "rb:nciqh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			rng = true;
 			break;
 		case 'b':
 			blk_mib = strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			net = true;
+			break;
+		case 'c':
+			console = true;
 			break;
 		case 'i':
 			isolation = true;
@@ -221,6 +238,32 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (net) {
+		net_st.ports[0].dev_num = 3;
+		net_st.ports[1].dev_num = 4;
+		if (vmsg_net_init(&net_st, 1500))
+			return 1;
+		for (i = 0; i < 2; i++) {
+			net_st.served[i].dev =
+				vmsg_transport_add(t, net_st.served[i].dev_num,
+						   net_st.served[i].model,
+						   net_st.served[i].priv);
+			if (!net_st.served[i].dev) {
+				perror("net");
+				return 1;
+			}
+		}
+	}
+	if (console) {
+		if (vmsg_con_init(&con, 5, false))
+			return 1;
+		con.served.dev = vmsg_transport_add(t, 5, con.served.model,
+						    con.served.priv);
+		if (!con.served.dev) {
+			perror("console");
+			return 1;
+		}
+	}
 	if (ioctl(c.fd, VMSG_FFA_SIM_START)) {
 		perror("VMSG_FFA_SIM_START");
 		return 1;
@@ -233,7 +276,10 @@ int main(int argc, char **argv)
 		struct pollfd p = { .fd = c.fd, .events = POLLIN };
 		ssize_t n;
 
-		if (poll(&p, 1, 200) <= 0)
+		/* Frames a kick left for later go before the next wait. */
+		if (net)
+			more = vmsg_net_resume_tx(&net_st);
+		if (poll(&p, 1, more ? 0 : 200) <= 0)
 			continue;
 		n = read(c.fd, buf, sizeof(buf));
 		if (n < 0) {
@@ -254,6 +300,10 @@ int main(int argc, char **argv)
 
 	vmsg_transport_destroy(t);
 	close(c.fd);
+	if (net)
+		vmsg_net_fini(&net_st, quiet ? NULL : stdout);
+	if (console)
+		vmsg_con_fini(&con, quiet ? NULL : stdout);
 	if (blk_mib)
 		vmsg_blk_close(&blk);
 	if (!quiet)
