@@ -362,12 +362,11 @@ rng_vdev() {
 # ends well before the request timeout (a minute) and nothing timed out.
 error_ok() {
 	v=$(rng_vdev) || return 1
-	vd=/sys/bus/virtio/devices/$v
 	rd=/sys/bus/virtio/drivers/virtio_rng
 	to=$(cat "$core_params"/request_timeout_ms)
 	echo "$v" > "$rd"/unbind || return 1
 	echo 60000 > "$core_params"/request_timeout_ms
-	t0=$(cat "$vd/virtio_msg/timeouts")
+	t0=$(cat "/sys/kernel/debug/virtio_msg/$v/timeouts")
 	e0=$(dstat error)
 	i0=$(stat injected)
 	ctl error 1
@@ -381,7 +380,7 @@ error_ok() {
 	st=$((st + $?))
 	[ "$(dstat error)" -gt "$e0" ] || why "no ERROR counted"
 	st=$((st + $?))
-	[ "$(cat "$vd/virtio_msg/timeouts")" = "$t0" ] ||
+	[ "$(cat "/sys/kernel/debug/virtio_msg/$v/timeouts")" = "$t0" ] ||
 		why "a request timed out"
 	st=$((st + $?))
 	# A probe cut short leaves the device's status as it was: start anew.
