@@ -51,6 +51,8 @@
 #define AMP_MAX_DEVS		5
 /* --hostile flood: this long, this many doorbells per round. */
 #define AMP_FLOOD_MS		3000
+/* Bound on the driver side letting go of removed devices, at a stop. */
+#define AMP_UNPLUG_MS		10000
 #define AMP_FLOOD_BURST		64
 
 enum hostile {
@@ -109,6 +111,7 @@ struct state {
 	struct vmsg_con con;
 	struct vmsg_serve_dev rng_served;
 	bool hostile_fired;
+	long unplug_end;	/* serving removed devices until then, or 0 */
 };
 
 static volatile sig_atomic_t stop, hostile_go;
@@ -178,7 +181,9 @@ static void usage(FILE *f, const char *prog)
 		"                          doorbells and notification bits)\n"
 		"\n"
 		"Prints \"ready\" once serving, and a line per guest that connects or\n"
-		"leaves. SIGTERM or SIGINT writes SHUTDOWN, rings and exits with status 0.\n",
+		"leaves. SIGTERM or SIGINT removes the devices (EVENT_DEVICE), serves them\n"
+		"until the driver side has reset them (at most 10 s, or until a second\n"
+		"signal), then writes SHUTDOWN, rings and exits with status 0.\n",
 		prog, prog, prog, prog, AMP_DEFAULT_SIZE_MIB,
 		AMP_REGION_POLL_MS, VMSG_AMP_DEFAULT_ELEMENTS,
 		VMSG_AMP_DEFAULT_ELEMENT_SIZE, AMP_FLOOD_MS);
@@ -728,6 +733,10 @@ static int serve(struct state *s, const sigset_t *wait_mask)
 		csock = vmsg_ivshm_client_fd(s->cli);
 	}
 	while (!stop) {
+		if (s->unplug_end &&
+		    (vmsg_transport_unplug_done(vmsg_amp_transport(s->amp)) ||
+		     now_ms() >= s->unplug_end))
+			break;
 		if (hostile_go)
 			hostile_fire(s);
 		if (s->hostile_fired) {
@@ -767,6 +776,25 @@ static int serve(struct state *s, const sigset_t *wait_mask)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Stopping while the driver side runs: announce every device removed and
+ * serve until the driver side has reset them all, so that their drivers
+ * complete what the devices hold instead of failing it; then SHUTDOWN.
+ * A second signal, or AMP_UNPLUG_MS, ends the wait.
+ */
+static void unplug(struct state *s, const sigset_t *wait_mask)
+{
+	if (!s->amp || s->hostile_fired ||
+	    vmsg_amp_status(s->amp) != VIRTIO_MSG_AMP_STATUS_RUN)
+		return;
+	if (vmsg_transport_unplug_all(vmsg_amp_transport(s->amp)))
+		return;
+	stop = 0;
+	s->unplug_end = now_ms() + AMP_UNPLUG_MS;
+	serve(s, wait_mask);
+	s->unplug_end = 0;
 }
 
 static void catch_signals(sigset_t *wait_mask)
@@ -859,6 +887,8 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 		ret = serve(&s, &wait_mask);
+		if (!ret)
+			unplug(&s, &wait_mask);
 	}
 	if (s.amp) {
 		vmsg_amp_get_stats(s.amp, &st);

@@ -19,6 +19,8 @@ struct tdev {
 	struct vmsg_transport *t;
 	uint16_t dev_num;
 	struct vmsg_dev *dev;
+	bool unplugging;	/* EVENT_DEVICE(REMOVED) sent */
+	bool unplug_reset;	/* ...and the driver reset it since */
 };
 
 struct vmsg_transport {
@@ -289,6 +291,49 @@ static int bus_request(struct vmsg_transport *t, const struct vmsg_msg *msg)
 	return t->ops->send(t->ctx, t->wbuf, size);
 }
 
+int vmsg_transport_unplug(struct vmsg_transport *t, uint16_t dev_num)
+{
+	struct tdev *d = tdev_find(t, dev_num, NULL);
+	size_t size = VIRTIO_MSG_HDR_SIZE +
+		      sizeof(struct virtio_msg_bus_event_device);
+	uint8_t *p = t->wbuf + VIRTIO_MSG_HDR_SIZE;
+
+	if (!d)
+		return -ENOENT;
+	if (d->unplugging)
+		return 0;
+	vmsg_put_le16(p, dev_num);
+	vmsg_put_le16(p + 2, VIRTIO_MSG_BUS_DEVICE_REMOVED);
+	vmsg_hdr_build(t->wbuf, VIRTIO_MSG_TYPE_BUS, VIRTIO_MSG_BUS_EVENT_DEVICE,
+		       0, 0, size);
+	d->unplugging = true;
+	d->unplug_reset = false;
+	return t->ops->send(t->ctx, t->wbuf, size);
+}
+
+int vmsg_transport_unplug_all(struct vmsg_transport *t)
+{
+	int ret = 0, err;
+	size_t i;
+
+	for (i = 0; i < t->nr_devs; i++) {
+		err = vmsg_transport_unplug(t, t->devs[i]->dev_num);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
+bool vmsg_transport_unplug_done(const struct vmsg_transport *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_devs; i++)
+		if (t->devs[i]->unplugging && !t->devs[i]->unplug_reset)
+			return false;
+	return true;
+}
+
 int vmsg_transport_dispatch(struct vmsg_transport *t, const void *buf,
 			    size_t len)
 {
@@ -304,6 +349,10 @@ int vmsg_transport_dispatch(struct vmsg_transport *t, const void *buf,
 	if (!d)
 		return -ENODEV;
 	n = vmsg_dev_handle(d->dev, buf, len, t->wbuf, t->max_msg_size);
+	/* A driver letting go of a removed device resets it. */
+	if (d->unplugging && msg.msg_id == VIRTIO_MSG_SET_DEVICE_STATUS &&
+	    !d->dev->status)
+		d->unplug_reset = true;
 	if (n < 0)
 		return n;
 	if (n > 0)

@@ -621,6 +621,53 @@ out:
 }
 
 /*
+ * An orderly stop: vmsg_transport_unplug_all() sends one bus
+ * EVENT_DEVICE(REMOVED) per device, and the removal is over only once
+ * the driver side has reset the device (a status write of 0 after it).
+ */
+bool amp_unplug(void)
+{
+	struct vmsg_transport *t;
+	uint8_t buf[512], p[4], out[512];
+	struct drv d;
+	bool ok = false;
+	size_t n;
+
+	CHECK(drv_open(&d, 0));
+	CHECK(drv_start(&d));
+	CHECK(get_devices_ok(&d));
+	t = vmsg_amp_transport(d.amp);
+	CHECK(vmsg_transport_unplug_done(t));
+	CHECK(vmsg_transport_unplug(t, RNG_DEV + 1) == -ENOENT);
+	CHECK(!vmsg_transport_unplug_all(t));
+	/* Once per device, however often it is asked. */
+	CHECK(!vmsg_transport_unplug(t, RNG_DEV));
+	vmsg_amp_poll(d.amp);
+	n = drv_recv(&d, buf);
+	CHECK(n == VIRTIO_MSG_HDR_SIZE + 4);
+	CHECK(buf[0] == VIRTIO_MSG_TYPE_BUS &&
+	      buf[1] == VIRTIO_MSG_BUS_EVENT_DEVICE);
+	CHECK(g16(buf + VIRTIO_MSG_HDR_SIZE) == RNG_DEV);
+	CHECK(g16(buf + VIRTIO_MSG_HDR_SIZE + 2) ==
+	      VIRTIO_MSG_BUS_DEVICE_REMOVED);
+	CHECK(!drv_recv(&d, buf));
+	CHECK(!vmsg_transport_unplug_done(t));
+	/* The device still serves: a request other than a reset is no end. */
+	p32(p, 1);
+	CHECK(drv_call(&d, 0, VIRTIO_MSG_SET_DEVICE_STATUS, RNG_DEV, p, 4,
+		       out) == 4);
+	CHECK(!vmsg_transport_unplug_done(t));
+	p32(p, 0);
+	CHECK(drv_call(&d, 0, VIRTIO_MSG_SET_DEVICE_STATUS, RNG_DEV, p, 4,
+		       out) == 4 && !g32(out));
+	CHECK(vmsg_transport_unplug_done(t));
+	ok = guard_intact(&d);
+out:
+	drv_close(&d);
+	return ok;
+}
+
+/*
  * A driver side that polls: it shows READY for a while after the device
  * side went RUN, until it looks at the region again. That is no restart.
  */

@@ -14,6 +14,7 @@ bool amp_hostile_sizes(void);
 bool amp_flood(void);
 bool amp_restart(void);
 bool amp_slow_driver(void);
+bool amp_unplug(void);
 bool amp_notification_words(void);
 bool amp_bad_config(void);
 bool amp_ivshmem_protocol(void);

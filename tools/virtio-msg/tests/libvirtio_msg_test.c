@@ -2894,6 +2894,7 @@ static const struct test tests[] = {
 	T(amp_flood),
 	T(amp_restart),
 	T(amp_slow_driver),
+	T(amp_unplug),
 	T(amp_notification_words),
 	T(amp_bad_config),
 	T(amp_ivshmem_protocol),

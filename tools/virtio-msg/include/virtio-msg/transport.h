@@ -143,6 +143,38 @@ int vmsg_transport_dispatch(struct vmsg_transport *t, const void *msg,
 			    size_t len);
 
 /**
+ * vmsg_transport_unplug() - announce the removal of a device, keep serving
+ * @t: instance
+ * @dev_num: device number
+ *
+ * Sends EVENT_DEVICE(REMOVED) for @dev_num. The driver side then lets go
+ * of the device in an orderly way: its driver completes what the device
+ * holds and resets it, so go on dispatching its messages until
+ * vmsg_transport_unplug_done() says so; the device stays until
+ * vmsg_transport_remove().
+ *
+ * Return: 0, -ENOENT for an unknown number, or the error from ops->send.
+ */
+int vmsg_transport_unplug(struct vmsg_transport *t, uint16_t dev_num);
+
+/**
+ * vmsg_transport_unplug_all() - vmsg_transport_unplug() every device
+ * @t: instance
+ *
+ * Return: 0, or the first error.
+ */
+int vmsg_transport_unplug_all(struct vmsg_transport *t);
+
+/**
+ * vmsg_transport_unplug_done() - whether removed devices were let go of
+ * @t: instance
+ *
+ * Return: true once the driver side has reset every device announced
+ * with vmsg_transport_unplug() since the announcement.
+ */
+bool vmsg_transport_unplug_done(const struct vmsg_transport *t);
+
+/**
  * vmsg_transport_reset_devices() - reset every device
  * @t: instance
  *
