@@ -18,11 +18,14 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 1 ] && [ $# -le 2 ] || vmsg_die "usage: $0 DEST [KSRC]"
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	vmsg_die "usage: $0 DEST [KSRC]"
+fi
 dest=$1
 ksrc=${2:-$(vmsg_ksrc)}
-[ -f "$ksrc/Makefile" ] && [ -f "$ksrc/drivers/virtio/Kconfig" ] ||
+if [ ! -f "$ksrc/Makefile" ] || [ ! -f "$ksrc/drivers/virtio/Kconfig" ]; then
 	vmsg_die "$ksrc: not a kernel source tree"
+fi
 [ ! -e "$dest" ] || vmsg_die "$dest exists"
 grep -q VIRTIO_MSG "$ksrc/drivers/virtio/Kconfig" &&
 	vmsg_die "$ksrc has virtio-msg already"
