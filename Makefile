@@ -82,6 +82,11 @@ KERNEL_CAN_SIGN = $(or $(filter pkcs11:%,$(SIG_KEY)), \
 MODINST_ARGS = INSTALL_MOD_PATH=$(MODROOT) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
 	$(if $(SIGN_KEY),CONFIG_MODULE_SIG_ALL= CONFIG_MODULE_COMPRESS_ALL=, \
 	$(if $(KERNEL_CAN_SIGN),,CONFIG_MODULE_SIG_ALL=))
+ifneq ($(SIGN_KEY),)
+ifeq ($(SIGN_CERT),)
+$(error SIGN_KEY needs SIGN_CERT, the key's certificate)
+endif
+endif
 MODDIR = $(MODROOT)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)
 MODULES = $(shell sed -n 's,^$(CURDIR)/\(.*\)\.o$$,\1.ko,p' $(CURDIR)/modules.order)
 
