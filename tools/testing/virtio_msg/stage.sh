@@ -30,7 +30,7 @@ mkdir -p "$root"/{bin,etc/virtio_msg,opt/virtio_msg,lib/modules/"$kver"/extra}
 vmsg_log "$arch: building modules against $kver"
 mkdir -p "$out/build"
 rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-	--exclude='*.mod*' "$VMSG_TOP/Kbuild" "$VMSG_TOP/drivers" \
+	--exclude='*.mod*' --exclude='*.order' "$VMSG_TOP/Kbuild" "$VMSG_TOP/drivers" \
 	"$VMSG_TOP/include" "$out/build/src/"
 make -s -C "$kdir" M="$out/build/src" ARCH="$arch" CROSS_COMPILE="$cross" \
 	W=1 modules
