@@ -18,6 +18,13 @@
 #                           references in the same guest (pipe, null_blk,
 #                           veth), S seconds per figure; table in
 #                           .out/bench/ARCH/bench.txt and bench.json
+#   make install [KDIR=...] [DESTDIR=...] [INSTALL_MOD_PATH=...] [PREFIX=...]
+#                           the modules into /lib/modules/KVER/updates (KDIR
+#                           defaults to the running kernel's build tree here),
+#                           then depmod; the backends into PREFIX/bin
+#                           (/usr/local); SIGN_KEY=key.pem SIGN_CERT=cert.der
+#                           signs the modules with a key of your own (MOK)
+#   make uninstall          the same arguments, removes what install put
 #   make shell ARCH=...     boot a guest with everything loaded, interactively
 #   make setup              install the Debian packages the bench needs
 #   make kernel ARCH=...    build (or reuse) the test kernel for ARCH
@@ -33,18 +40,84 @@ VMSG_ARCH := arm64
 CROSS_COMPILE ?= aarch64-linux-gnu-
 endif
 
+# Installing is for the machine's own kernel, never a test kernel.
+ifneq ($(filter install install_modules uninstall,$(MAKECMDGOALS)),)
+KDIR ?= /lib/modules/$(shell uname -r)/build
+endif
 # Deferred: only targets that need the kernel build (or reuse) it.
 KDIR ?= $(shell $(BENCH)/kernel.sh $(VMSG_ARCH))
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(VMSG_ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all modules clean check demo lint shell setup kernel fuzz bench
+.PHONY: all modules clean check demo lint shell setup kernel fuzz bench \
+	install install_modules install_tools uninstall
 
 all: modules
 
 modules:
 	$(KMAKE) modules
+
+# Installation: Kbuild's modules_install into INSTALL_MOD_DIR, under
+# DESTDIR and INSTALL_MOD_PATH. depmod runs here (Kbuild's is turned off),
+# and only for a live system: a staging tree holds a fraction of the
+# kernel's modules, and a headers package has no System.map for Kbuild's.
+PREFIX ?= /usr/local
+INSTALL_MOD_DIR ?= updates
+MODROOT = $(DESTDIR)$(INSTALL_MOD_PATH)
+KVER = $(shell cat $(KDIR)/include/config/kernel.release)
+kconf = $(patsubst "%",%,$(shell sed -n 's/^$(1)=//p' \
+	$(KDIR)/include/config/auto.conf))
+
+# A kernel with MODULE_SIG_ALL has Kbuild sign what it installs with the
+# kernel's own key, and Kbuild prints sign-file's errors (and goes on)
+# when that key is not there, as in every distribution's headers package.
+# Sign only when the key is there; SIGN_KEY and SIGN_CERT sign with
+# another key (a MOK) instead, after installing uncompressed modules:
+# a signature covers the file as the kernel loads it.
+SIG_KEY = $(call kconf,CONFIG_MODULE_SIG_KEY)
+KERNEL_CAN_SIGN = $(or $(filter pkcs11:%,$(SIG_KEY)), \
+	$(and $(wildcard $(if $(filter /%,$(SIG_KEY)),,$(KDIR)/)$(SIG_KEY)), \
+	      $(wildcard $(KDIR)/certs/signing_key.x509)))
+MODINST_ARGS = INSTALL_MOD_PATH=$(MODROOT) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+	$(if $(SIGN_KEY),CONFIG_MODULE_SIG_ALL= CONFIG_MODULE_COMPRESS_ALL=, \
+	$(if $(KERNEL_CAN_SIGN),,CONFIG_MODULE_SIG_ALL=))
+ifneq ($(SIGN_KEY),)
+ifeq ($(SIGN_CERT),)
+$(error SIGN_KEY needs SIGN_CERT, the key's certificate)
+endif
+endif
+MODDIR = $(MODROOT)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)
+MODULES = $(shell sed -n 's,^$(CURDIR)/\(.*\)\.o$$,\1.ko,p' $(CURDIR)/modules.order)
+
+install: install_modules install_tools
+
+install_modules: modules
+	@test -n "$(KVER)" || { echo "$(KDIR): no kernel release" >&2; exit 1; }
+	$(KMAKE) $(MODINST_ARGS) cmd_depmod=: quiet_cmd_depmod= modules_install
+ifneq ($(SIGN_KEY),)
+	$(foreach m,$(MODULES),$(KDIR)/scripts/sign-file \
+		$(or $(call kconf,CONFIG_MODULE_SIG_HASH),sha256) \
+		$(SIGN_KEY) $(SIGN_CERT) $(MODDIR)/$(m) &&) true
+else
+	@$(if $(filter y,$(call kconf,CONFIG_MODULE_SIG_ALL)), \
+	$(if $(KERNEL_CAN_SIGN),:,echo "modules not signed: $(KDIR) has no \
+	signing key (README, \"Secure Boot\")"),:)
+endif
+ifeq ($(MODROOT),)
+	depmod -a $(KVER)
+endif
+
+install_tools:
+	$(MAKE) -C tools/virtio-msg PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) install
+
+uninstall:
+	rm -f $(MODDIR)/drivers/virtio/virtio_msg*.ko* \
+		$(MODDIR)/drivers/virtio/tests/virtio_msg*.ko*
+ifeq ($(MODROOT),)
+	depmod -a $(KVER)
+endif
+	$(MAKE) -C tools/virtio-msg PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) uninstall
 
 check:
 	$(BENCH)/check.sh

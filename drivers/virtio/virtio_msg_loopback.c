@@ -2012,13 +2012,23 @@ static const struct file_operations vmsg_lb_fops = {
 };
 
 /*
+ * A fixed minor lets depmod list the node in modules.devname, so that
+ * /dev/virtio-msg-loopback exists before the module is loaded and opening
+ * it loads the module. The minor is one of those devices.txt reserves
+ * for local use (243 to 254); should another driver hold it, the node
+ * still comes up on a dynamic minor, only without that autoload.
+ */
+#define VMSG_LB_MINOR	246
+#define VMSG_LB_NAME	"virtio-msg-loopback"
+
+/*
  * Root only: a backend sees whatever the drivers of its devices map, and
  * the virtio drivers trust the device with the data they give it. Opening
  * also needs CAP_SYS_ADMIN.
  */
 static struct miscdevice vmsg_lb_misc = {
-	.minor	= MISC_DYNAMIC_MINOR,
-	.name	= "virtio-msg-loopback",
+	.minor	= VMSG_LB_MINOR,
+	.name	= VMSG_LB_NAME,
 	.fops	= &vmsg_lb_fops,
 	.mode	= 0600,
 };
@@ -2038,6 +2048,12 @@ static int __init vmsg_lb_init(void)
 	if (!vmsg_lb_wq)
 		return -ENOMEM;
 	ret = misc_register(&vmsg_lb_misc);
+	if (ret == -EBUSY && vmsg_lb_misc.minor != MISC_DYNAMIC_MINOR) {
+		pr_warn("misc minor %d is taken, using a dynamic one: opening /dev/%s will not load the module\n",
+			VMSG_LB_MINOR, VMSG_LB_NAME);
+		vmsg_lb_misc.minor = MISC_DYNAMIC_MINOR;
+		ret = misc_register(&vmsg_lb_misc);
+	}
 	if (ret)
 		destroy_workqueue(vmsg_lb_wq);
 	return ret;
@@ -2053,6 +2069,8 @@ static void __exit vmsg_lb_exit(void)
 }
 module_exit(vmsg_lb_exit);
 
+MODULE_ALIAS_MISCDEV(VMSG_LB_MINOR);
+MODULE_ALIAS("devname:" VMSG_LB_NAME);
 MODULE_DESCRIPTION("virtio-msg loopback bus for userspace device backends");
 MODULE_IMPORT_NS(VIRTIO_MSG_NS);
 MODULE_LICENSE("GPL");

@@ -54,7 +54,7 @@ for arch in x86_64 arm64; do
 	kdir=$("$VMSG_BENCH/kernel.sh" "$arch")
 	src=$work/src-$arch
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		--exclude='*.mod*' Kbuild drivers include "$src/"
+		--exclude='*.mod*' --exclude='*.order' Kbuild drivers include "$src/"
 	checker="C=2 CHECK=sparse"
 	# sparse runs on the x86_64 build; W=1 covers both.
 	[ "$arch" = x86_64 ] || checker=""

@@ -30,7 +30,7 @@ mkdir -p "$root"/{bin,etc/virtio_msg,opt/virtio_msg,lib/modules/"$kver"/extra}
 vmsg_log "$arch: building modules against $kver"
 mkdir -p "$out/build"
 rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-	--exclude='*.mod*' "$VMSG_TOP/Kbuild" "$VMSG_TOP/drivers" \
+	--exclude='*.mod*' --exclude='*.order' "$VMSG_TOP/Kbuild" "$VMSG_TOP/drivers" \
 	"$VMSG_TOP/include" "$out/build/src/"
 make -s -C "$kdir" M="$out/build/src" ARCH="$arch" CROSS_COMPILE="$cross" \
 	W=1 modules
@@ -40,20 +40,29 @@ make -s -C "$kdir" ARCH="$arch" CROSS_COMPILE="$cross" \
 depmod -b "$root" -F "$kdir/System.map" "$kver"
 
 # kselftests, in a shadow of the kernel's selftests tree so that lib.mk and
-# kselftest_harness.h are found at their in-tree relative paths.
+# kselftest_harness.h are found at their in-tree relative paths, built and
+# installed by the selftests' own install target: the guest gets
+# run_kselftest.sh and its list too. The suites run each program from
+# /opt/virtio_msg/selftests, the installed directory.
 vmsg_log "$arch: building kselftests and tools"
-ksft=$out/build/ksft/tools/testing/selftests
-mkdir -p "$ksft/drivers"
-rsync -a "$ksrc/tools/testing/selftests/lib.mk" \
+kshadow=$out/build/ksft
+ksft=$kshadow/tools/testing/selftests
+rm -rf "$kshadow"
+mkdir -p "$ksft/drivers" "$kshadow/scripts"
+rsync -a "$ksrc/tools/testing/selftests/Makefile" \
+	"$ksrc/tools/testing/selftests/lib.mk" \
+	"$ksrc/tools/testing/selftests/run_kselftest.sh" \
 	"$ksrc/tools/testing/selftests/kselftest.h" \
 	"$ksrc/tools/testing/selftests/kselftest_harness.h" \
 	"$ksrc/tools/testing/selftests/kselftest" "$ksft/"
-rsync -a --delete "$VMSG_TOP/tools/testing/selftests/drivers/virtio_msg" \
+rsync -a "$ksrc/scripts/subarch.include" "$kshadow/scripts/"
+rsync -a "$VMSG_TOP/tools/testing/selftests/drivers/virtio_msg" \
 	"$ksft/drivers/"
-mkdir -p "$root/opt/virtio_msg/selftests"
-make -s -C "$ksft/drivers/virtio_msg" ARCH="$arch" CROSS_COMPILE="$cross" \
-	OUTPUT="$root/opt/virtio_msg/selftests" \
-	KHDR_INCLUDES="-I$VMSG_TOP/include/uapi" LDFLAGS=-static
+make -s -C "$ksft" TARGETS=drivers/virtio_msg ARCH="$arch" \
+	CROSS_COMPILE="$cross" KHDR_INCLUDES="-I$VMSG_TOP/include/uapi" \
+	LDFLAGS=-static INSTALL_PATH="$root/opt/virtio_msg/kselftest" \
+	install >/dev/null
+ln -s kselftest/drivers/virtio_msg "$root/opt/virtio_msg/selftests"
 # The load generators of make bench (built, never run as tests).
 mkdir -p "$root/opt/virtio_msg/bench"
 make -s -C "$ksft/drivers/virtio_msg/bench" ARCH="$arch" \

@@ -687,14 +687,11 @@ enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 	if (!lb) {
 		int err = errno;
 
-		fprintf(stderr, "%s: %s\n", path, strerror(err));
-		/* Say what to do about the usual causes. */
-		if (err == ENOENT)
-			fprintf(stderr, "  is the loopback bus loaded? modprobe virtio_msg_loopback\n");
-		else if (err == EPERM || err == EACCES)
-			fprintf(stderr, "  serving devices needs root (CAP_SYS_ADMIN)\n");
-		else if (err == EMFILE)
-			fprintf(stderr, "  too many backends: see the max_instances module parameter\n");
+		if (err == EMFILE)
+			fprintf(stderr, "%s: %s: too many backends: see the max_instances module parameter\n",
+				path, strerror(err));
+		else
+			vmsg_report_open_error(path, err, "virtio_msg_loopback");
 		return VMSG_LB_NOT_SERVED;
 	}
 	/* Before any device: the driver side reads the layouts with it. */

@@ -4,6 +4,7 @@
  * received messages, and the bus messages every bus answers.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -358,4 +359,24 @@ int vmsg_transport_dispatch(struct vmsg_transport *t, const void *buf,
 	if (n > 0)
 		return t->ops->send(t->ctx, t->wbuf, n);
 	return 0;
+}
+
+void vmsg_report_open_error(const char *path, int err, const char *module)
+{
+	switch (err) {
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		/* No node, or a node left behind with no driver under it. */
+		fprintf(stderr, "%s: %s: is %s loaded? try: modprobe %s\n",
+			path, strerror(err), module, module);
+		break;
+	case EACCES:
+	case EPERM:
+		fprintf(stderr, "%s: %s: serving devices needs root (CAP_SYS_ADMIN, and access to the node)\n",
+			path, strerror(err));
+		break;
+	default:
+		fprintf(stderr, "%s: %s\n", path, strerror(err));
+	}
 }

@@ -217,7 +217,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	c.fd = open(VMSG_FFA_SIM_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (c.fd < 0) {
-		perror(VMSG_FFA_SIM_PATH);
+		vmsg_report_open_error(VMSG_FFA_SIM_PATH, errno,
+				       "virtio_msg_ffa_sim");
 		return 1;
 	}
 	t = vmsg_transport_create(&sim_ops, &c, VIRTIO_MSG_FFA_MAX_MSG_SIZE);

@@ -222,4 +222,16 @@ struct vmsg_serve_hooks {
 	void *priv;
 };
 
+/**
+ * vmsg_report_open_error() - say why a bus's device node did not open
+ * @path: the node
+ * @err: errno of the failed open(), or of the checks right after it
+ * @module: the kernel module that provides the node
+ *
+ * Prints "@path: <strerror>" to stderr and, for the usual causes, what
+ * to do about them: ENOENT and ENODEV mean the module is not loaded (or
+ * not installed), EACCES and EPERM a lack of privilege.
+ */
+void vmsg_report_open_error(const char *path, int err, const char *module);
+
 #endif /* _VIRTIO_MSG_TRANSPORT_H */

@@ -359,7 +359,7 @@ TEST_F_TIMEOUT(amp, devices, 120)
 			 names[i]);
 		ASSERT_EQ(0, lb_read_file(p, buf, sizeof(buf)))
 			TH_LOG("%s: no DMA window", names[i]);
-		EXPECT_LT(0, strtoull(buf, NULL, 0));
+		EXPECT_LT(0ULL, strtoull(buf, NULL, 0));
 	}
 	for (i = 0; i < NR_AMP_DEVS; i++)
 		count[want[i]]--;
@@ -381,7 +381,7 @@ static int net_feature(struct __test_metadata *_metadata, const char *pci,
 		if (ids[i] != ID_NET)
 			continue;
 		snprintf(p, sizeof(p), VIRTIO_DEVS "/%s/features", names[i]);
-		if (lb_read_file(p, feat, sizeof(feat)) || strlen(feat) <= bit)
+		if (lb_read_file(p, feat, sizeof(feat)) || strlen(feat) <= (size_t)bit)
 			return -1;
 		EXPECT_EQ(want, feat[bit]) TH_LOG("%s: feature %d", names[i], bit);
 		nets++;
@@ -528,8 +528,8 @@ static void check_rng(struct __test_metadata *_metadata)
 	EXPECT_EQ(0, strncmp(cur, name, strlen(name)));
 	fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(sizeof(buf1), read(fd, buf1, sizeof(buf1)));
-	ASSERT_EQ(sizeof(buf2), read(fd, buf2, sizeof(buf2)));
+	ASSERT_EQ((ssize_t)sizeof(buf1), read(fd, buf1, sizeof(buf1)));
+	ASSERT_EQ((ssize_t)sizeof(buf2), read(fd, buf2, sizeof(buf2)));
 	close(fd);
 	EXPECT_NE(0, memcmp(buf1, buf2, sizeof(buf1)));
 }

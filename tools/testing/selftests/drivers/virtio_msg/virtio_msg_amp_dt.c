@@ -282,7 +282,7 @@ TEST_F_TIMEOUT(dt, devices, 120)
 		ASSERT_EQ(0, lb_read_file(p, buf, sizeof(buf)))
 			TH_LOG("%s: no DMA window", names[i]);
 		/* At most the 4 MiB region, less the layout's areas. */
-		EXPECT_LT(0, strtoull(buf, NULL, 0));
+		EXPECT_LT(0ULL, strtoull(buf, NULL, 0));
 		EXPECT_GT(4ULL << 20, strtoull(buf, NULL, 0));
 	}
 	EXPECT_EQ(1, blk);
@@ -321,8 +321,8 @@ TEST_F_TIMEOUT(dt, rng, 120)
 	EXPECT_EQ(0, strncmp(cur, name, strlen(name)));
 	fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(sizeof(buf1), read(fd, buf1, sizeof(buf1)));
-	ASSERT_EQ(sizeof(buf2), read(fd, buf2, sizeof(buf2)));
+	ASSERT_EQ((ssize_t)sizeof(buf1), read(fd, buf1, sizeof(buf1)));
+	ASSERT_EQ((ssize_t)sizeof(buf2), read(fd, buf2, sizeof(buf2)));
 	close(fd);
 	EXPECT_NE(0, memcmp(buf1, buf2, sizeof(buf1)));
 }

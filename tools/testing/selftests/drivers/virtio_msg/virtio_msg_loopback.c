@@ -67,12 +67,12 @@ TEST_F(lb, info)
 
 	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
 	EXPECT_EQ(sizeof(info), info.size);
-	EXPECT_EQ(VIRTIO_MSG_LB_ABI_VERSION, info.abi_version);
-	EXPECT_LE(VIRTIO_MSG_MAX_SIZE_MIN, info.max_msg_size);
-	EXPECT_GE(VIRTIO_MSG_MAX_SIZE_MAX, info.max_msg_size);
-	EXPECT_LT(0, info.queue_len);
-	EXPECT_LT(0, info.max_devices);
-	EXPECT_EQ(0, info.reserved);
+	EXPECT_EQ((__u32)VIRTIO_MSG_LB_ABI_VERSION, info.abi_version);
+	EXPECT_LE((__u32)VIRTIO_MSG_MAX_SIZE_MIN, info.max_msg_size);
+	EXPECT_GE((__u32)VIRTIO_MSG_MAX_SIZE_MAX, info.max_msg_size);
+	EXPECT_LT(0U, info.queue_len);
+	EXPECT_LT(0U, info.max_devices);
+	EXPECT_EQ(0U, info.reserved);
 }
 
 /*
@@ -130,11 +130,11 @@ static void check_length(struct __test_metadata *_metadata, int fd,
 
 TEST_F(lb, cmd_length)
 {
-	EXPECT_EQ(VIRTIO_MSG_LB_INFO_SIZE_VER0,
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_INFO_SIZE_VER0,
 		  sizeof(struct virtio_msg_lb_info));
-	EXPECT_EQ(VIRTIO_MSG_LB_DEVICE_SIZE_VER0,
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_DEVICE_SIZE_VER0,
 		  sizeof(struct virtio_msg_lb_device));
-	EXPECT_EQ(VIRTIO_MSG_LB_MEM_SIZE_VER0,
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_MEM_SIZE_VER0,
 		  sizeof(struct virtio_msg_lb_mem));
 
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_GET_INFO,
@@ -196,7 +196,7 @@ TEST_F(lb, set_params)
 {
 	struct virtio_msg_lb_params p = { .size = sizeof(p) };
 
-	EXPECT_EQ(VIRTIO_MSG_LB_PARAMS_SIZE_VER1, sizeof(p));
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_PARAMS_SIZE_VER1, sizeof(p));
 	/* Zeroed: wire 0 is no generation. */
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS,
 		     sizeof(p), VIRTIO_MSG_LB_PARAMS_SIZE_VER0, EINVAL);
@@ -557,7 +557,7 @@ TEST_F_TIMEOUT(lb, mem_isolation, 60)
 	buf_len = get_le32(desc + 8);
 	memcpy(&flags, desc + 12, 2);
 	ASSERT_EQ(VRING_DESC_F_WRITE, le16toh(flags) & VRING_DESC_F_WRITE);
-	ASSERT_LT(0, buf_len);
+	ASSERT_LT(0U, buf_len);
 	if (buf_len > sizeof(buf))
 		buf_len = sizeof(buf);
 
@@ -592,7 +592,7 @@ TEST_F_TIMEOUT(lb, mem_isolation, 60)
 	used_idx = htole16(1);
 	ASSERT_EQ(0, lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7,
 			    rng.used + 2, &used_idx, sizeof(used_idx)));
-	ASSERT_EQ(sizeof(ev), write(self->fd, ev, sizeof(ev)));
+	ASSERT_EQ((ssize_t)sizeof(ev), write(self->fd, ev, sizeof(ev)));
 	for (i = 0; i < 100; i++) {
 		if (lb_mem(self->fd, VIRTIO_MSG_LB_IOC_MEM_WRITE, 7, buf_addr,
 			   buf, buf_len))
@@ -715,7 +715,7 @@ TEST_F_TIMEOUT(lb, mem_vs_unmap, 90)
 			ASSERT_EQ(0, lb_mem(self->fd,
 					    VIRTIO_MSG_LB_IOC_MEM_WRITE, 12,
 					    rng.used + 2, &head, 2));
-			ASSERT_EQ(sizeof(ev), write(self->fd, ev, sizeof(ev)));
+			ASSERT_EQ((ssize_t)sizeof(ev), write(self->fd, ev, sizeof(ev)));
 			last_avail++;
 			completions++;
 		}
@@ -726,8 +726,8 @@ TEST_F_TIMEOUT(lb, mem_vs_unmap, 90)
 	kill(reader, SIGKILL);
 	waitpid(reader, NULL, 0);
 
-	EXPECT_LT(10, completions);
-	EXPECT_LT(0, LOAD(st->reads));
+	EXPECT_LT(10UL, completions);
+	EXPECT_LT(0UL, LOAD(st->reads));
 	EXPECT_EQ(0, LOAD(st->bad_errno));
 	TH_LOG("%lu buffers completed, %lu reads, %lu stray writes landed",
 	       completions, LOAD(st->reads), LOAD(st->hits));
@@ -862,8 +862,8 @@ static void net_ifaces(char *buf, size_t len)
 		return;
 	while ((de = readdir(d)) && used + IFNAMSIZ + 2 < len)
 		if (de->d_name[0] != '.')
-			used += snprintf(buf + used, len - used, " %s ",
-					 de->d_name);
+			used += snprintf(buf + used, len - used, " %.*s ",
+					 IFNAMSIZ - 1, de->d_name);
 	closedir(d);
 }
 
@@ -994,7 +994,7 @@ TEST_F_TIMEOUT(reload, kicks_not_lost, 120)
 	ASSERT_LE(0, fd);
 	net.fd = fd;
 	ASSERT_EQ(0, ioctl(fd, VIRTIO_MSG_LB_IOC_GET_INFO, &info));
-	ASSERT_EQ(4, info.queue_len);
+	ASSERT_EQ(4U, info.queue_len);
 
 	/* Probe the devices: serve until six new interfaces exist. */
 	net_ifaces(before, sizeof(before));
@@ -1052,7 +1052,7 @@ TEST_F_TIMEOUT(reload, kicks_not_lost, 120)
 	for (i = 0; i < net.count; i++) {
 		if (!net.kicks[i])
 			TH_LOG("device %u never kicked", net.dev_num + i);
-		EXPECT_LT(0, net.kicks[i]);
+		EXPECT_LT(0U, net.kicks[i]);
 	}
 	close(fd);
 	/* Later tests load the module with its defaults again. */

@@ -369,7 +369,7 @@ TEST_F_TIMEOUT(console, from_guest, 120)
 	for (off = 0; off < sizeof(out); off += ECHO_STEP) {
 		n = pump(self->fd, out + off, self->fd, in + off, ECHO_STEP,
 			 10000);
-		ASSERT_EQ(ECHO_STEP, n) TH_LOG("echo at %zu", off);
+		ASSERT_EQ((size_t)ECHO_STEP, n) TH_LOG("echo at %zu", off);
 	}
 	EXPECT_EQ(0, memcmp(out, in, sizeof(out)));
 }
@@ -431,7 +431,7 @@ TEST_F_TIMEOUT(console, stop, 120)
 	while (count_consoles() && lb_now_ms() < end)
 		usleep(50 * 1000);
 	EXPECT_EQ(0, count_consoles());
-	EXPECT_EQ(0, live_hvcs() & (1U << self->hvc));
+	EXPECT_EQ(0U, live_hvcs() & (1U << self->hvc));
 }
 
 /* Well below the soft-lockup detector's 20 s. */

@@ -185,7 +185,7 @@ static struct options opt = {
 
 static long start_ms;
 
-static void beat(const char *fmt, ...)
+static __printf(1, 2) void beat(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -195,7 +195,7 @@ static void beat(const char *fmt, ...)
 	__atomic_store_n(&sh->heartbeat_ms, lb_now_ms(), __ATOMIC_RELAXED);
 }
 
-static void vlog(const char *fmt, ...)
+static __printf(1, 2) void vlog(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -208,7 +208,7 @@ static void vlog(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static void fail(const char *fmt, ...)
+static __printf(1, 2) void fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -1835,7 +1835,7 @@ static void show_stacks(pid_t pid)
 /* The summary line, built in pieces: "fuzz: seed=... elapsed=...". */
 static void summary(const char *verdict)
 {
-	char line[512];
+	char line[1024];	/* every counter at its widest */
 	size_t n;
 
 	n = snprintf(line, sizeof(line), "fuzz: seed=0x%llx messages=%ld ",

@@ -686,8 +686,8 @@ TEST_F_TIMEOUT(net, tcp_1mib, 300)
 
 	EXPECT_EQ(0, lb_child_status(client, 250000));
 	EXPECT_EQ(0, lb_child_status(server, 10000));
-	ASSERT_EQ(sizeof(srv), read(rep_srv[0], &srv, sizeof(srv)));
-	ASSERT_EQ(sizeof(cli), read(rep_cli[0], cli, sizeof(cli)));
+	ASSERT_EQ((ssize_t)sizeof(srv), read(rep_srv[0], &srv, sizeof(srv)));
+	ASSERT_EQ((ssize_t)sizeof(cli), read(rep_cli[0], cli, sizeof(cli)));
 	close(rep_srv[0]);
 	close(rep_cli[0]);
 

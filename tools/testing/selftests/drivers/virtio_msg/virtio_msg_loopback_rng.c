@@ -125,8 +125,8 @@ TEST_F_TIMEOUT(rng, read_and_stop, 60)
 
 	fd = open(HWRNG_DEV, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(sizeof(a), read(fd, a, sizeof(a)));
-	ASSERT_EQ(sizeof(b), read(fd, b, sizeof(b)));
+	ASSERT_EQ((ssize_t)sizeof(a), read(fd, a, sizeof(a)));
+	ASSERT_EQ((ssize_t)sizeof(b), read(fd, b, sizeof(b)));
 	close(fd);
 	EXPECT_NE(0, memcmp(a, zero, sizeof(a)));
 	EXPECT_NE(0, memcmp(a, b, sizeof(a)));
@@ -136,7 +136,7 @@ TEST_F_TIMEOUT(rng, read_and_stop, 60)
 	EXPECT_EQ(0, access(LB_PATH, F_OK));
 	fd = open(HWRNG_DEV, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(sizeof(a), read(fd, a, sizeof(a)));
+	EXPECT_EQ((ssize_t)sizeof(a), read(fd, a, sizeof(a)));
 	close(fd);
 
 	/* SIGTERM: the backend removes its device and exits with 0. */

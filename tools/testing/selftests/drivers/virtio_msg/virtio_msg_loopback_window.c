@@ -198,7 +198,7 @@ TEST_F_TIMEOUT(win, isolation, 60)
 	buf_len = get_le32(desc + 8);
 	memcpy(&flags, desc + 12, 2);
 	ASSERT_EQ(VRING_DESC_F_WRITE, le16toh(flags) & VRING_DESC_F_WRITE);
-	ASSERT_LT(0, buf_len);
+	ASSERT_LT(0U, buf_len);
 	EXPECT_TRUE(in_window(buf_addr, buf_len));
 	if (buf_len > sizeof(buf))
 		buf_len = sizeof(buf);
@@ -258,8 +258,8 @@ TEST_F_TIMEOUT(backend, rng, 60)
 	EXPECT_LT(0, dma_stat("virtio_rng", "dma_coherent_bytes"));
 	fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(sizeof(a), read(fd, a, sizeof(a)));
-	ASSERT_EQ(sizeof(b), read(fd, b, sizeof(b)));
+	ASSERT_EQ((ssize_t)sizeof(a), read(fd, a, sizeof(a)));
+	ASSERT_EQ((ssize_t)sizeof(b), read(fd, b, sizeof(b)));
 	close(fd);
 	EXPECT_NE(0, memcmp(a, zero, sizeof(a)));
 	EXPECT_NE(0, memcmp(a, b, sizeof(a)));
