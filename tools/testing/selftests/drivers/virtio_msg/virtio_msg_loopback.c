@@ -284,7 +284,7 @@ TEST_F_TIMEOUT(lb, orderly_remove, 60)
 	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 7));
 	d.flags = 0;
 	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_DEVICE, &d));
-	EXPECT_EQ(0, d.flags);
+	EXPECT_EQ(0U, d.flags);
 	d.flags = VIRTIO_MSG_LB_DEVICE_LEAVING;
 	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_DEVICE, &d));
 	EXPECT_EQ(EINVAL, errno);
@@ -304,7 +304,7 @@ TEST_F_TIMEOUT(lb, orderly_remove, 60)
 		ret = ioctl(self->fd, VIRTIO_MSG_LB_IOC_GET_DEVICE, &d);
 		if (ret)
 			break;
-		EXPECT_EQ(VIRTIO_MSG_LB_DEVICE_LEAVING, d.flags);
+		EXPECT_EQ((__u32)VIRTIO_MSG_LB_DEVICE_LEAVING, d.flags);
 		usleep(50 * 1000);
 	} while (lb_now_ms() < end);
 	EXPECT_EQ(-1, ret);
