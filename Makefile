@@ -11,7 +11,8 @@
 #                           working over virtio-msg; x86_64 boots Debian's
 #                           own kernel unless KERNEL=debug (the test kernel),
 #                           arm64 the test kernel (no stock arm64 lane)
-#   make check              set up, lint, build and test in both QEMU guests
+#   make check              set up, lint, build and test in the QEMU guests
+#                           (x86_64 and arm64 test kernels, Debian's x86_64)
 #   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema
 #   make fuzz [ARCH=arm64] [FUZZ_MESSAGES=N] [FUZZ_SEED=S] [FUZZ_TIME=S]
 #                           boot a guest and run only the loopback fuzzer,

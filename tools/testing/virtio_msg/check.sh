@@ -50,7 +50,7 @@ done
 for arch in $STOCK_ARCHES; do
 	lane=$(vmsg_lane "$arch" stock)
 	rm -f "$VMSG_OUT/$lane/console.log"
-	if VMSG_TIMEOUT=${VMSG_STOCK_TIMEOUT:-1200} \
+	if VMSG_TIMEOUT=${VMSG_STOCK_TIMEOUT:-900} \
 		"$VMSG_BENCH/guest.sh" check "$arch" stock; then
 		:
 	else
