@@ -1123,9 +1123,6 @@ TEST_F_TIMEOUT(amp_host, host_stopped_cleanly, 300)
 	int kfd, failed = 0;
 	pid_t pid;
 
-	/* The read in flight is held when the device side goes. */
-	if (!BLK_BREAK_FIXED)
-		SKIP(return, NO_BLK_BREAK_FIX);
 	ASSERT_NE(0, disk);
 	self->host_dirty = true;
 	kfd = kmsg_open();

@@ -329,16 +329,9 @@ static void io_then_gone(struct __test_metadata *_metadata,
 	new_disk_works(_metadata, prog, be, dev_num);
 }
 
-/*
- * SIGTERM while I/O is in flight: vmsg-blk removes its device. It stops
- * serving its queues to ask for the removal, so the requests on them
- * are never answered either: this too needs the fix of patches/0001
- * (VMSG_BLK_BREAK_FIXED), or the I/O waits for ever.
- */
+/* SIGTERM while I/O is in flight: vmsg-blk removes its device. */
 TEST_F_TIMEOUT(hotplug, removed_during_io, 150)
 {
-	if (!BLK_BREAK_FIXED)
-		SKIP(return, NO_BLK_BREAK_FIX);
 	io_then_gone(_metadata, self->prog, &self->be, self->workers, SIGTERM,
 		     "23");
 }
