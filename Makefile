@@ -6,9 +6,13 @@
 #   make ARCH=arm64         cross-build them for arm64
 #   make KDIR=/lib/modules/$(uname -r)/build
 #                           build them against another kernel tree
-#   make demo [ARCH=arm64]  boot a guest and show blk, net, rng and console
-#                           working over virtio-msg
-#   make check              set up, lint, build and test in both QEMU guests
+#   make demo [ARCH=arm64] [KERNEL=debug|stock]
+#                           boot a guest and show blk, net, rng and console
+#                           working over virtio-msg; x86_64 boots Debian's
+#                           own kernel unless KERNEL=debug (the test kernel),
+#                           arm64 the test kernel (no stock arm64 lane)
+#   make check              set up, lint, build and test in the QEMU guests
+#                           (x86_64 and arm64 test kernels, Debian's x86_64)
 #   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema
 #   make fuzz [ARCH=arm64] [FUZZ_MESSAGES=N] [FUZZ_SEED=S] [FUZZ_TIME=S]
 #                           boot a guest and run only the loopback fuzzer,
@@ -44,6 +48,14 @@ endif
 ifneq ($(filter install install_modules uninstall,$(MAKECMDGOALS)),)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 endif
+
+# The demo's kernel: Debian's own (stock-kernel.sh) where the bench has it.
+ifeq ($(VMSG_ARCH),x86_64)
+KERNEL ?= stock
+else
+KERNEL ?= debug
+endif
+
 # Deferred: only targets that need the kernel build (or reuse) it.
 KDIR ?= $(shell $(BENCH)/kernel.sh $(VMSG_ARCH))
 
@@ -124,7 +136,8 @@ check:
 
 # The demo also serves a disk and two network devices over AMP from the host.
 demo:
-	VMSG_AMP="$${VMSG_AMP---blk 16 --net}" $(BENCH)/guest.sh demo $(VMSG_ARCH)
+	VMSG_AMP="$${VMSG_AMP---blk 16 --net}" \
+		$(BENCH)/guest.sh demo $(VMSG_ARCH) $(KERNEL)
 
 lint:
 	$(BENCH)/lint.sh

@@ -414,6 +414,7 @@ static int amp_check_layout(const struct virtio_msg_amp_layout *l,
 	return 0;
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * vmsg_amp_parse_layout() - validate a copy of the layout header
  * @l: the header, copied out of the region
@@ -439,6 +440,7 @@ VISIBLE_IF_KUNIT int vmsg_amp_parse_layout(const struct virtio_msg_amp_layout *l
 	return amp_check_layout(l, size, header_extra, g, &why);
 }
 EXPORT_SYMBOL_IF_KUNIT(vmsg_amp_parse_layout);
+#endif
 
 /*
  * The memory window: the part of the region after the last area of the

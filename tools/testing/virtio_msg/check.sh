@@ -2,19 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # check.sh: the whole bench, as `make check` runs it on a fresh machine.
-# Installs what is missing, builds both test kernels (cached), runs the
-# linters, stages and boots the x86_64 and arm64 guests, then prints the
-# results per arch and suite and one closing "N passed, N failed" line.
+# Installs what is missing, builds both test kernels (cached), fetches
+# Debian's own kernel (cached), runs the linters, stages and boots the
+# x86_64 and arm64 guests on the test kernels and an x86_64 guest on
+# Debian's kernel (the stock lane, x86_64-stock), then prints the results
+# per lane and suite and one closing "N passed, N failed" line.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ARCHES=${VMSG_ARCHES:-x86_64 arm64}
+ARCHES=${VMSG_ARCHES-x86_64 arm64}
+# The arches of the stock lane (empty: none).
+STOCK_ARCHES=${VMSG_STOCK_ARCHES-x86_64}
 start=$(date +%s)
 mkdir -p "$VMSG_OUT"
 
 "$VMSG_BENCH/setup.sh"
 for arch in $ARCHES; do
 	"$VMSG_BENCH/kernel.sh" "$arch" >/dev/null
+done
+for arch in $STOCK_ARCHES; do
+	"$VMSG_BENCH/stock-kernel.sh" "$arch" >/dev/null
 done
 
 lint=$VMSG_OUT/lint.result
@@ -37,6 +44,19 @@ for arch in $ARCHES; do
 		vmsg_log "$arch: staging or boot failed"
 	fi
 	logs+=("$arch=$VMSG_OUT/$arch/console.log")
+done
+# Debian's kernel has none of patches/: the cases that need one skip
+# there, and a hang all the same ends the lane after its own time limit.
+for arch in $STOCK_ARCHES; do
+	lane=$(vmsg_lane "$arch" stock)
+	rm -f "$VMSG_OUT/$lane/console.log"
+	if VMSG_TIMEOUT=${VMSG_STOCK_TIMEOUT:-900} \
+		"$VMSG_BENCH/guest.sh" check "$arch" stock; then
+		:
+	else
+		vmsg_log "$lane: staging or boot failed"
+	fi
+	logs+=("$lane=$VMSG_OUT/$lane/console.log")
 done
 
 rc=0

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# guest.sh MODE ARCH: stage and boot a guest of ARCH (VMSG_AMP, VMSG_AMP_DT:
-# see below).
+# guest.sh MODE ARCH [KERNEL]: stage and boot a guest of ARCH (VMSG_AMP,
+# VMSG_AMP_DT: see below) on the test kernel (KERNEL debug, the default) or
+# on Debian's own kernel (KERNEL stock, x86_64; its files go to
+# $VMSG_OUT/ARCH-stock instead of $VMSG_OUT/ARCH).
 #   check  run every suite non-interactively; log in $VMSG_OUT/ARCH/console.log
 #   demo   run the demo, showing its output; exit 0 only if it all worked
 #   shell  interactive shell on the serial console (Ctrl-A X quits QEMU)
@@ -11,8 +13,9 @@ set -euo pipefail
 
 mode=${1:-shell}
 arch=$(vmsg_arch "${2:-x86_64}")
-"$VMSG_BENCH/stage.sh" "$arch"
-out=$VMSG_OUT/$arch
+kernel=$(vmsg_kernel_kind "${3:-debug}")
+"$VMSG_BENCH/stage.sh" "$arch" "$kernel"
+out=$VMSG_OUT/$(vmsg_lane "$arch" "$kernel")
 tee=""
 [ "$mode" = demo ] && tee=--tee
 # VMSG_AMP="DEVICE OPTIONS" (for instance "--rng --console"): start vmsg-amp

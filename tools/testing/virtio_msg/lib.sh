@@ -26,6 +26,24 @@ vmsg_arch() {
 	esac
 }
 
+# Which kernel a guest boots: debug (the test kernels, kernel.sh) or stock
+# (Debian's own, stock-kernel.sh).
+vmsg_kernel_kind() {
+	case "${1:-debug}" in
+	debug|stock) echo "$1" ;;
+	*) vmsg_die "unknown KERNEL '$1' (use debug or stock)" ;;
+	esac
+}
+
+# A lane's name, and its directory under $VMSG_OUT: ARCH, or ARCH-stock.
+vmsg_lane() {
+	if [ "$2" = stock ]; then
+		echo "$1-stock"
+	else
+		echo "$1"
+	fi
+}
+
 vmsg_cross() {
 	case "$1" in
 	arm64) echo aarch64-linux-gnu- ;;

@@ -4,6 +4,7 @@
 # lint.sh [--results FILE]: the kernel's own checkers over our sources.
 #   checkpatch   scripts/checkpatch.pl --strict on every kernel source file
 #   sparse-W1    C=2 W=1 module build for x86_64 and arm64, no diagnostics
+#   stock-W1     W=1 module build against Debian's own x86_64 kernel
 #   kernel-doc   scripts/kernel-doc -none -Wall, no diagnostics
 #   dt-bindings  dt_binding_check on Documentation/devicetree/bindings
 # Prints what each checker reported; exits non-zero if any reported.
@@ -66,6 +67,19 @@ for arch in x86_64 arm64; do
 		>> "$work/sparse.log" || true
 done
 record sparse-W1 "$work/sparse.log"
+
+# The same modules against Debian's own x86_64 kernel (stock-kernel.sh),
+# which has no KUnit: W=1, no diagnostics.
+: > "$work/stock.log"
+kdir=$("$VMSG_BENCH/stock-kernel.sh" x86_64 --headers)
+src=$work/src-x86_64-stock
+rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	--exclude='*.mod*' Kbuild drivers include "$src/"
+make -s -C "$kdir" M="$src" W=1 modules > "$work/build-x86_64-stock.log" 2>&1 ||
+	echo "build failed (x86_64-stock)" >> "$work/stock.log"
+grep -E 'warning:|error:|note:' "$work/build-x86_64-stock.log" \
+	>> "$work/stock.log" || true
+record stock-W1 "$work/stock.log"
 
 : > "$work/kernel-doc.log"
 for f in "${ksources[@]}"; do

@@ -3,14 +3,15 @@
 #
 # Install what the virtio-msg bench needs on a Debian 12 machine, through apt
 # only, and only what is missing. Safe to run again: it does nothing when
-# everything is already there.
+# everything is already there. (dwarves brings pahole, for the BTF of
+# modules built against Debian's own kernel: stock-kernel.sh.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PKGS="linux-source-6.12 qemu-system-x86 qemu-system-arm gcc
       gcc-aarch64-linux-gnu libc6-dev libc6-dev-arm64-cross make bc bison
       flex libssl-dev libelf-dev cpio kmod xz-utils rsync ccache sparse
-      dt-schema yamllint libyaml-dev pkg-config python3 perl"
+      dt-schema yamllint libyaml-dev pkg-config python3 perl dwarves"
 
 missing=""
 for p in $PKGS; do

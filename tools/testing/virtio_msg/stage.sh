@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# stage.sh ARCH: build everything a guest of ARCH runs and pack it.
+# stage.sh ARCH [KERNEL]: build everything a guest of ARCH runs and pack it.
+# KERNEL is "debug" (the default: the project's test kernel, kernel.sh) or
+# "stock" (Debian's own kernel, stock-kernel.sh; x86_64 only), which also
+# picks the output directory: $VMSG_OUT/ARCH, or $VMSG_OUT/ARCH-stock.
 #
 #   - the modules, built out of tree in a private copy of the sources so
 #     that both arches can be staged without clobbering each other;
@@ -9,22 +12,30 @@
 #   - the device-side tools in tools/virtio-msg, when present;
 #   - a busybox initramfs with all of the above and guest-init.sh as /init.
 #
-# Output: $VMSG_OUT/ARCH/initramfs.cpio and $VMSG_OUT/ARCH/kernel (a link to
-# the kernel image).
+# Output: initramfs.cpio and kernel (a link to the kernel image) in the
+# output directory.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 arch=$(vmsg_arch "${1:-x86_64}")
+kernel=$(vmsg_kernel_kind "${2:-debug}")
 cross=$(vmsg_cross "$arch")
-# VMSG_KDIR: another build of the test kernel (e.g. an older cached one).
-kdir=${VMSG_KDIR:-$("$VMSG_BENCH/kernel.sh" "$arch")}
+if [ "$kernel" = stock ]; then
+	kdir=$("$VMSG_BENCH/stock-kernel.sh" "$arch" --headers)
+	kimage=$("$VMSG_BENCH/stock-kernel.sh" "$arch" --image)
+	kmods=$("$VMSG_BENCH/stock-kernel.sh" "$arch" --modules)
+else
+	# VMSG_KDIR: another build of the test kernel (an older cached one).
+	kdir=${VMSG_KDIR:-$("$VMSG_BENCH/kernel.sh" "$arch")}
+	kimage=$kdir/$(vmsg_kimage "$arch")
+fi
 ksrc=$(vmsg_ksrc)
 kver=$(cat "$kdir/include/config/kernel.release")
-out=$VMSG_OUT/$arch
+out=$VMSG_OUT/$(vmsg_lane "$arch" "$kernel")
 root=$out/root
 mkdir -p "$out"
 rm -rf "$root"
-mkdir -p "$root"/{bin,etc/virtio_msg,opt/virtio_msg,lib/modules/"$kver"/extra}
+mkdir -p "$root"/{bin,sbin,etc/virtio_msg,opt/virtio_msg,lib/modules/"$kver"/extra}
 
 # Modules
 vmsg_log "$arch: building modules against $kver"
@@ -35,9 +46,32 @@ rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
 make -s -C "$kdir" M="$out/build/src" ARCH="$arch" CROSS_COMPILE="$cross" \
 	W=1 modules
 find "$out/build/src" -name '*.ko' -exec cp {} "$root/lib/modules/$kver/extra/" \;
-make -s -C "$kdir" ARCH="$arch" CROSS_COMPILE="$cross" \
-	INSTALL_MOD_PATH="$root" modules_install >/dev/null
-depmod -b "$root" -F "$kdir/System.map" "$kver"
+if [ "$kernel" = stock ]; then
+	# Debian builds these as modules (the test kernels have them built
+	# in): the drivers of the devices virtio-msg offers, and what the
+	# tests and make bench use. With their dependencies, uncompressed so
+	# that busybox's modprobe needs no xz.
+	sysmap=$(dirname "$kimage")/System.map-$kver
+	for m in virtio_blk virtio_net virtio_rng ext4 crc32c_generic veth \
+		 null_blk configfs; do
+		modprobe -d "$(dirname "$(dirname "$(dirname "$kmods")")")" \
+			-S "$kver" --show-depends "$m"
+	done | awk '$1 == "insmod" { print $2 }' | sort -u | while read -r ko; do
+		rel=${ko#"$kmods"/}
+		mkdir -p "$root/lib/modules/$kver/$(dirname "$rel")"
+		case "$ko" in
+		*.xz) xz -dc "$ko" > "$root/lib/modules/$kver/${rel%.xz}" ;;
+		*) cp "$ko" "$root/lib/modules/$kver/$rel" ;;
+		esac
+	done
+	cp "$kmods/modules.builtin" "$kmods/modules.builtin.modinfo" \
+		"$kmods/modules.order" "$root/lib/modules/$kver/"
+else
+	sysmap=$kdir/System.map
+	make -s -C "$kdir" ARCH="$arch" CROSS_COMPILE="$cross" \
+		INSTALL_MOD_PATH="$root" modules_install >/dev/null
+fi
+depmod -b "$root" -F "$sysmap" "$kver"
 
 # kselftests, in a shadow of the kernel's selftests tree so that lib.mk and
 # kselftest_harness.h are found at their in-tree relative paths, built and
@@ -91,7 +125,7 @@ if grep -q '^CONFIG_ARM_FFA_TRANSPORT=y' "$kdir/.config" &&
 		CROSS_COMPILE="$cross" VMSG_TOP="$out/build/src" W=1 modules
 	cp "$out/build/ffa_sim/virtio_msg_ffa_sim.ko" \
 		"$root/lib/modules/$kver/extra/"
-	depmod -b "$root" -F "$kdir/System.map" "$kver"
+	depmod -b "$root" -F "$sysmap" "$kver"
 	"${cross}gcc" -Wall -Wextra -Werror -O2 -std=gnu11 -D_GNU_SOURCE \
 		-static -I"$VMSG_TOP/tools/virtio-msg/include" \
 		-I"$VMSG_TOP/tools/virtio-msg/backends" \
@@ -109,6 +143,7 @@ fi
 cp "$VMSG_CACHE/busybox/$arch/bin/busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 755 "$VMSG_BENCH/guest-init.sh" "$root/init"
+install -m 755 "$VMSG_BENCH/guest-uevent.sh" "$root/sbin/vmsg-uevent"
 install -m 755 "$VMSG_BENCH/demo-guest.sh" "$root/opt/virtio_msg/demo.sh"
 install -m 755 "$VMSG_BENCH/bench-guest.sh" "$root/opt/virtio_msg/bench.sh"
 # VMSG_SUITES (a regex on the suite name) narrows a run while developing;
@@ -125,5 +160,5 @@ echo "${VMSG_BENCH_SECONDS:-3}" > "$root/etc/virtio_msg/bench.seconds"
 echo "${VMSG_BENCH_TIMEOUT:-300}" > "$root/etc/virtio_msg/bench.timeout"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) \
 	> "$out/initramfs.cpio"
-ln -sf "$kdir/$(vmsg_kimage "$arch")" "$out/kernel"
+ln -sf "$kimage" "$out/kernel"
 vmsg_log "$arch: staged $(du -h "$out/initramfs.cpio" | cut -f1) initramfs"

@@ -479,6 +479,8 @@ def tee(src, log, show, host):
             host.console(line)
         else:
             log.write(line)
+        # Line by line, so that a guest's progress can be followed.
+        log.flush()
         if show and not line.startswith(b"[") and \
                 not line.startswith(b"@@vmsg"):
             sys.stdout.buffer.write(line)
