@@ -9,7 +9,10 @@
 #   make demo [ARCH=arm64]  boot a guest and show blk, net, rng and console
 #                           working over virtio-msg
 #   make check              set up, lint, build and test in both QEMU guests
-#   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema
+#   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema, and
+#                           the patch series applied, built and checked
+#   make patches            the upstream patch series against Linux 6.12, with
+#                           a cover letter, in .out/patches
 #   make fuzz [ARCH=arm64] [FUZZ_MESSAGES=N] [FUZZ_SEED=S] [FUZZ_TIME=S]
 #                           boot a guest and run only the loopback fuzzer,
 #                           long; results in .out/fuzz/ARCH
@@ -39,7 +42,8 @@ KDIR ?= $(shell $(BENCH)/kernel.sh $(VMSG_ARCH))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(VMSG_ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all modules clean check demo lint shell setup kernel fuzz bench
+.PHONY: all modules clean check demo lint shell setup kernel fuzz bench \
+	patches
 
 all: modules
 
@@ -55,6 +59,9 @@ demo:
 
 lint:
 	$(BENCH)/lint.sh
+
+patches:
+	$(BENCH)/patches.sh
 
 fuzz:
 	FUZZ_MESSAGES="$(FUZZ_MESSAGES)" FUZZ_SEED="$(FUZZ_SEED)" \
