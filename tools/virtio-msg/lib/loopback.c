@@ -588,11 +588,13 @@ enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 		fprintf(stderr, "%s: %s\n", path, strerror(err));
 		/* Say what to do about the usual causes. */
 		if (err == ENOENT)
-			fprintf(stderr, "  is the loopback bus loaded? modprobe virtio_msg_loopback\n");
+			fprintf(stderr,
+				"  is the loopback bus loaded? modprobe virtio_msg_loopback\n");
 		else if (err == EPERM || err == EACCES)
 			fprintf(stderr, "  serving devices needs root (CAP_SYS_ADMIN)\n");
 		else if (err == EMFILE)
-			fprintf(stderr, "  too many backends: see the max_instances module parameter\n");
+			fprintf(stderr,
+				"  too many backends: see the max_instances module parameter\n");
 		return VMSG_LB_NOT_SERVED;
 	}
 	/* Before any device: the driver side reads the layouts with it. */
