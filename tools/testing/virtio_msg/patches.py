@@ -222,8 +222,9 @@ def main():
         mk = make_lines(our_make, syms, dirs)
         write("drivers/virtio/Makefile", base["drivers/virtio/Makefile"] +
               "".join(line + "\n" for line in mk))
+        made = ["drivers/virtio/tests/Makefile"] if tlines else []
         write("MAINTAINERS", insert_section(base["MAINTAINERS"],
-                                            maint_entry(our_maint, files)))
+                                            maint_entry(our_maint, files + made)))
         idx = base["Documentation/driver-api/virtio/index.rst"]
         pages = sorted(os.path.basename(f)[:-4] for f in files
                        if f.startswith("Documentation/driver-api/virtio/"))
