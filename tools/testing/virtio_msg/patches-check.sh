@@ -20,8 +20,9 @@
 # whose base commit holds only the files the series changes) and one
 # object directory per arch (modules_prepare once) live in
 # $VMSG_CACHE/series, reused under a lock. The compiler goes through
-# ccache; the results of a step are kept by the hash of the series up to
-# that patch (and the test kernel), so an unchanged prefix is not checked
+# ccache; the build results of a step are kept by the hash of the series
+# up to that patch (and the test kernels), checkpatch's by the patch's own
+# hash, and only what passed is kept: what did not change is not checked
 # again.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -143,20 +144,25 @@ for p in "${series[@]}"; do
 		break
 	fi
 
-	if [ ! -f "$res.checkpatch" ]; then
+	# checkpatch's verdict depends on the patch alone (and the kernel's
+	# checkpatch): kept by the patch's own hash, so a change early in the
+	# series does not check the big patches after it again.
+	cp=$top/results/cp-$( (vmsg_src_version; echo "$ign"; cat "$p") |
+		sha256sum | cut -c1-16)
+	if [ ! -f "$cp" ]; then
 		while [ "$(jobs -rp | wc -l)" -ge 2 ]; do
 			wait -n || true
 		done
 		(
-			# spdxcheck.py needs python3-ply, which is Debian's
+			# spdxcheck.py needs python3-ply and python3-git, Debian's
 			# python3 (not one earlier in PATH).
 			PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict \
 				--quiet --show-types \
-				${ign:+--ignore "$ign"} "$p" > "$res.checkpatch.tmp" 2>&1 || true
-			mv "$res.checkpatch.tmp" "$res.checkpatch"
+				${ign:+--ignore "$ign"} "$p" > "$cp.tmp" 2>&1 || true
+			mv "$cp.tmp" "$cp"
 		) &
 	fi
-	cpjobs+=("$name:$res.checkpatch")
+	cpjobs+=("$name:$cp")
 
 	# DT compatibles of the tree's drivers are documented by now.
 	compats=$(git diff --name-only HEAD~1 HEAD -- '*.c' | xargs -r grep -ho \
@@ -211,6 +217,7 @@ for j in "${cpjobs[@]}"; do
 	f=${j#*:}
 	if [ -s "$f" ]; then
 		sed "s#^#$name: #" "$f" >> "$log"
+		# Checked again next time.
 		rm -f "$f"
 	fi
 done
