@@ -53,7 +53,8 @@ done
 modified=$(sed -n 's#^--- a/##p' "${series[@]}" | sort -u |
 	while IFS= read -r f; do [ ! -f "$ksrc/$f" ] || echo "$f"; done)
 tree=$top/src-$(vmsg_src_version)
-if [ ! -f "$tree/.vmsg-base" ] || [ "$(cat "$tree/.vmsg-base")" != "$modified" ]; then
+if [ ! -f "$tree/.vmsg-base" ] ||
+	[ "$(cat "$tree/.vmsg-base")" != "$(printf '%s\nLICENSES' "$modified")" ]; then
 	vmsg_log "series: preparing $tree"
 	rm -rf "$tree"
 	cp -al "$ksrc" "$tree"
@@ -67,12 +68,14 @@ if [ ! -f "$tree/.vmsg-base" ] || [ "$(cat "$tree/.vmsg-base")" != "$modified" ]
 			cp "$f" "$f.vmsg-tmp"
 			mv "$f.vmsg-tmp" "$f"
 		done
+		# spdxcheck.py, run by checkpatch, reads LICENSES from HEAD.
 		# shellcheck disable=SC2086
-		git add -f $modified
+		git add -f LICENSES $modified
 		git commit -q -m "base: the files the series changes"
 		git tag base
 	)
 	echo "$modified" > "$tree/.vmsg-base"
+	echo LICENSES >> "$tree/.vmsg-base"
 fi
 cd "$tree"
 git am --abort >/dev/null 2>&1 || true

@@ -867,8 +867,8 @@ int main(int argc, char **argv)
 		/* SHUTDOWN and a doorbell, then the devices go. */
 		vmsg_amp_destroy(s.amp);
 		if (!s.o.quiet)
-			printf(
-			       "%llu messages in, %llu out, %llu dropped, %llu restarts, %llu peer errors\n",
+			fprintf(stdout,
+				"%llu messages in, %llu out, %llu dropped, %llu restarts, %llu peer errors\n",
 			       (unsigned long long)st.received,
 			       (unsigned long long)st.sent,
 			       (unsigned long long)st.send_dropped,
