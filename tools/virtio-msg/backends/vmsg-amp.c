@@ -869,11 +869,11 @@ int main(int argc, char **argv)
 		if (!s.o.quiet)
 			fprintf(stdout,
 				"%llu messages in, %llu out, %llu dropped, %llu restarts, %llu peer errors\n",
-			       (unsigned long long)st.received,
-			       (unsigned long long)st.sent,
-			       (unsigned long long)st.send_dropped,
-			       (unsigned long long)st.restarts,
-			       (unsigned long long)st.peer_errors);
+				(unsigned long long)st.received,
+				(unsigned long long)st.sent,
+				(unsigned long long)st.send_dropped,
+				(unsigned long long)st.restarts,
+				(unsigned long long)st.peer_errors);
 	}
 	if (s.o.blk && vmsg_blk_close(&s.blk))
 		ret = -1;
