@@ -13,7 +13,10 @@
 #                           arm64 the test kernel (no stock arm64 lane)
 #   make check              set up, lint, build and test in the QEMU guests
 #                           (x86_64 and arm64 test kernels, Debian's x86_64)
-#   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema
+#   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema, and
+#                           the patch series applied, built and checked
+#   make patches            the upstream patch series against Linux 6.12, with
+#                           a cover letter, in .out/patches
 #   make fuzz [ARCH=arm64] [FUZZ_MESSAGES=N] [FUZZ_SEED=S] [FUZZ_TIME=S]
 #                           boot a guest and run only the loopback fuzzer,
 #                           long; results in .out/fuzz/ARCH
@@ -63,7 +66,8 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(VMSG_ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE)
 
 .PHONY: all modules clean check demo lint shell setup kernel fuzz bench \
-	install install_modules install_tools uninstall
+	install install_modules install_tools uninstall \
+	patches
 
 all: modules
 
@@ -141,6 +145,9 @@ demo:
 
 lint:
 	$(BENCH)/lint.sh
+
+patches:
+	$(BENCH)/patches.sh
 
 fuzz:
 	FUZZ_MESSAGES="$(FUZZ_MESSAGES)" FUZZ_SEED="$(FUZZ_SEED)" \

@@ -11,7 +11,8 @@ set -euo pipefail
 PKGS="linux-source-6.12 qemu-system-x86 qemu-system-arm gcc
       gcc-aarch64-linux-gnu libc6-dev libc6-dev-arm64-cross make bc bison
       flex libssl-dev libelf-dev cpio kmod xz-utils rsync ccache sparse
-      dt-schema yamllint libyaml-dev pkg-config python3 perl dwarves"
+      dt-schema yamllint libyaml-dev pkg-config python3 python3-ply python3-git perl
+      dwarves"
 
 missing=""
 for p in $PKGS; do

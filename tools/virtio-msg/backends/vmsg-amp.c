@@ -749,8 +749,10 @@ static int serve(struct state *s, const sigset_t *wait_mask)
 				more = true;
 		}
 		n = 0;
-		if (s->srv)
-			n = nsrv = vmsg_ivshm_server_pollfds(s->srv, pfd);
+		if (s->srv) {
+			nsrv = vmsg_ivshm_server_pollfds(s->srv, pfd);
+			n = nsrv;
+		}
 		pfd[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = csock, .events = POLLIN };
 		timeout = more ? 0 : s->o.region ? (int)s->o.poll_ms :
@@ -895,12 +897,13 @@ int main(int argc, char **argv)
 		/* SHUTDOWN and a doorbell, then the devices go. */
 		vmsg_amp_destroy(s.amp);
 		if (!s.o.quiet)
-			printf("%llu messages in, %llu out, %llu dropped, %llu restarts, %llu peer errors\n",
-			       (unsigned long long)st.received,
-			       (unsigned long long)st.sent,
-			       (unsigned long long)st.send_dropped,
-			       (unsigned long long)st.restarts,
-			       (unsigned long long)st.peer_errors);
+			fprintf(stdout,
+				"%llu messages in, %llu out, %llu dropped, %llu restarts, %llu peer errors\n",
+				(unsigned long long)st.received,
+				(unsigned long long)st.sent,
+				(unsigned long long)st.send_dropped,
+				(unsigned long long)st.restarts,
+				(unsigned long long)st.peer_errors);
 	}
 	if (s.o.blk && vmsg_blk_close(&s.blk))
 		ret = -1;

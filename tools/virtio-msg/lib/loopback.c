@@ -688,7 +688,8 @@ enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 		int err = errno;
 
 		if (err == EMFILE)
-			fprintf(stderr, "%s: %s: too many backends: see the max_instances module parameter\n",
+			fprintf(stderr,
+				"%s: %s: too many backends: see the max_instances module parameter\n",
 				path, strerror(err));
 		else
 			vmsg_report_open_error(path, err, "virtio_msg_loopback");

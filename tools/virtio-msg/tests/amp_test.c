@@ -102,6 +102,7 @@ static void count_ring(void *ctx)
 static const uint32_t trng_features[2] = {
 	0, 1U << (VIRTIO_F_VERSION_1 - 32),
 };
+
 static const uint16_t trng_qmax[1] = { RNG_QSIZE };
 
 static void trng_notify(struct vmsg_dev *dev, unsigned int index)
@@ -152,10 +153,13 @@ static bool layout_valid(struct drv *d)
 		return false;
 	for (i = 0; i < 6; i++)
 		off[i] = g64(h + 16 + 8 * i);
-	len[0] = len[3] = (uint64_t)nn * 8 *
-			  (g16(h + 6) & VIRTIO_MSG_AMP_F_MASKED_NOTIF ? 3 : 2);
-	len[1] = len[4] = 8;
-	len[2] = len[5] = (uint64_t)d->n * d->esize;
+	len[0] = (uint64_t)nn * 8 *
+		 (g16(h + 6) & VIRTIO_MSG_AMP_F_MASKED_NOTIF ? 3 : 2);
+	len[3] = len[0];
+	len[1] = 8;
+	len[4] = 8;
+	len[2] = (uint64_t)d->n * d->esize;
+	len[5] = len[2];
 	for (i = 0; i < 6; i++) {
 		if (!len[i])
 			continue;
@@ -199,7 +203,8 @@ static bool drv_start(struct drv *d)
 	p16(d->mem + d->drv_head, VIRTIO_MSG_AMP_QUEUE_MAGIC);
 	p16(d->mem + d->drv_head + 4, 0);
 	p16(d->mem + d->drv_head + 6, 0);
-	d->tail = d->head = 0;
+	d->head = 0;
+	d->tail = 0;
 	/* A stale RUN of the device side: it must leave it first. */
 	vmsg_amp_poll(d->amp);
 	drv_set_status(d, VIRTIO_MSG_AMP_STATUS_READY);
@@ -694,7 +699,8 @@ bool amp_slow_driver(void)
 	CHECK(get_devices_ok(&d));
 	/* Once it ran, READY again is a restart. */
 	drv_set_status(&d, VIRTIO_MSG_AMP_STATUS_READY);
-	d.tail = d.head = 0;
+	d.head = 0;
+	d.tail = 0;
 	p16(d.mem + d.drv_head + 4, 0);
 	p16(d.mem + d.drv_head + 6, 0);
 	vmsg_amp_poll(d.amp);
@@ -733,7 +739,8 @@ bool amp_restart(void)
 	CHECK(get_devices_ok(&d));
 	/* A reload that shows only READY. */
 	drv_set_status(&d, VIRTIO_MSG_AMP_STATUS_READY);
-	d.tail = d.head = 0;
+	d.head = 0;
+	d.tail = 0;
 	p16(d.mem + d.drv_head + 4, 0);
 	p16(d.mem + d.drv_head + 6, 0);
 	vmsg_amp_poll(d.amp);

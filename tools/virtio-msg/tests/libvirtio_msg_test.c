@@ -191,6 +191,7 @@ static const uint32_t offered[2] = {
 		BIT(VIRTIO_RING_F_EVENT_IDX),
 	BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_RING_RESET),
 };
+
 static const uint16_t qmax[3] = { 8, 16, 0 };
 static const struct vmsg_shm_region shm[1] = { { 0x4000, 0x1000 } };
 static uint8_t cfg_init[CFG_SIZE];

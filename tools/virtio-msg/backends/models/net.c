@@ -336,7 +336,8 @@ void vmsg_net_fini(struct vmsg_net *n, FILE *report)
 		p = &n->ports[i];
 		vmsg_net_drop_held(p);
 		if (report)
-			fprintf(report, "%c: sent %llu frames (%llu bad), received %llu frames %llu bytes, dropped %llu\n",
+			fprintf(report,
+				"%c: sent %llu frames (%llu bad), received %llu frames %llu bytes, dropped %llu\n",
 				p->name, p->tx_frames, p->tx_errors,
 				p->rx_frames, p->rx_bytes, p->rx_dropped);
 	}
