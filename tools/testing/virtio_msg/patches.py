@@ -35,7 +35,7 @@ MERGED = {"drivers/virtio/Kconfig", "drivers/virtio/Makefile",
           "drivers/virtio/tests/Makefile"}
 # Ours but not for a kernel tree: the out-of-tree build, the test bench,
 # the fixes to other drivers that go upstream on their own.
-NOT_SERIES = ["README", "Makefile", "Kbuild", "Kconfig", "MAINTAINERS",
+NOT_SERIES = ["README", "Makefile", "Kbuild", "Kconfig", "MAINTAINERS", "dkms.conf",
               ".gitignore", ".ci/", "patches/", "tools/testing/virtio_msg/"]
 MAINT_TITLE = "VIRTIO MSG TRANSPORT"
 
