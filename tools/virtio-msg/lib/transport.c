@@ -373,7 +373,8 @@ void vmsg_report_open_error(const char *path, int err, const char *module)
 		break;
 	case EACCES:
 	case EPERM:
-		fprintf(stderr, "%s: %s: serving devices needs root (CAP_SYS_ADMIN, and access to the node)\n",
+		fprintf(stderr,
+			"%s: %s: serving devices needs root (CAP_SYS_ADMIN)\n",
 			path, strerror(err));
 		break;
 	default:
