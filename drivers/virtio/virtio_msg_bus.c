@@ -877,10 +877,8 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_unplug_device, VIRTIO_MSG_NS);
  * @bus: the instance
  *
  * Breaks every device of @bus and fails everything in flight with -ENODEV,
- * without waiting for a timeout, then unregisters the devices from a
- * workqueue (a surprise removal): what they held fails, and nothing is
- * left behind that only a returning peer could clear. Additions still
- * queued are dropped with them.
+ * without waiting for a timeout. The devices stay registered until the bus
+ * removes them or unregisters.
  *
  * Context: any.
  */
@@ -895,7 +893,7 @@ void virtio_msg_bus_peer_lost(struct virtio_msg_bus *bus)
 	if (core) {
 		vmsg_chan_fail(&core->chan, -ENODEV);
 		xa_for_each(&core->devs, idx, vmdev)
-			vmsg_bus_withdraw(core, vmdev->dev_num, false);
+			vmsg_dev_mark_gone(vmdev, -ENODEV);
 	}
 	rcu_read_unlock();
 }

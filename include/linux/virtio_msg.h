@@ -521,8 +521,8 @@ void virtio_msg_bus_unplug_device(struct virtio_msg_bus *bus, u16 dev_num);
  * @bus: the instance
  *
  * Breaks every device of @bus and fails everything in flight with -ENODEV,
- * without waiting for a timeout, then unregisters the devices from a
- * workqueue (a surprise removal). Additions still queued are dropped.
+ * without waiting for a timeout. The devices stay registered until the bus
+ * removes them or unregisters.
  *
  * Context: any.
  */
