@@ -1288,7 +1288,8 @@ static const struct virtio_msg_bus_ops vmsg_amp_bus_ops = {
 
 #define VMSG_AMP_BUS_FLAGS						\
 	(VIRTIO_MSG_BUS_F_ENUMERATE | VIRTIO_MSG_BUS_F_HOTPLUG |	\
-	 VIRTIO_MSG_BUS_F_ACCESS_PLATFORM | VIRTIO_MSG_BUS_F_PEER_REQUESTS)
+	 VIRTIO_MSG_BUS_F_ACCESS_PLATFORM |				\
+	 VIRTIO_MSG_BUS_F_PEER_REQUESTS | VIRTIO_MSG_BUS_F_REMOVE_LOST)
 
 static const struct virtio_msg_bus_desc vmsg_amp_desc = {
 	.name		= "amp",

@@ -877,8 +877,12 @@ EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_unplug_device, VIRTIO_MSG_NS);
  * @bus: the instance
  *
  * Breaks every device of @bus and fails everything in flight with -ENODEV,
- * without waiting for a timeout. The devices stay registered until the bus
- * removes them or unregisters.
+ * without waiting for a timeout. With VIRTIO_MSG_BUS_F_REMOVE_LOST the
+ * devices are then unregistered from a workqueue (a surprise removal):
+ * what they held fails, and nothing is left behind that only a returning
+ * peer could clear; their queued additions are dropped. Otherwise they
+ * stay registered until the bus removes them, the peer restarts or the
+ * bus unregisters.
  *
  * Context: any.
  */
@@ -887,13 +891,19 @@ void virtio_msg_bus_peer_lost(struct virtio_msg_bus *bus)
 	struct virtio_msg_bus_core *core;
 	struct virtio_msg_device *vmdev;
 	unsigned long idx;
+	bool remove;
 
 	rcu_read_lock();
 	core = READ_ONCE(bus->core);
 	if (core) {
 		vmsg_chan_fail(&core->chan, -ENODEV);
-		xa_for_each(&core->devs, idx, vmdev)
-			vmsg_dev_mark_gone(vmdev, -ENODEV);
+		remove = bus->desc->flags & VIRTIO_MSG_BUS_F_REMOVE_LOST;
+		xa_for_each(&core->devs, idx, vmdev) {
+			if (remove)
+				vmsg_bus_withdraw(core, vmdev->dev_num, false);
+			else
+				vmsg_dev_mark_gone(vmdev, -ENODEV);
+		}
 	}
 	rcu_read_unlock();
 }

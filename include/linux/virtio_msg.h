@@ -189,6 +189,15 @@ struct virtio_msg_bus_ops {
  * signal) breaks its channel on such a bus.
  */
 #define VIRTIO_MSG_BUS_F_NO_TOKEN_ECHO		BIT(6)
+/**
+ * define VIRTIO_MSG_BUS_F_REMOVE_LOST - a lost peer's devices go at once
+ *
+ * virtio_msg_bus_peer_lost() also unregisters the devices, as a surprise
+ * removal: for a bus whose peer, once lost, can only come back as a new
+ * peer with devices enumerated anew (AMP). Without it they stay, broken,
+ * until the bus removes them or the peer restarts.
+ */
+#define VIRTIO_MSG_BUS_F_REMOVE_LOST		BIT(7)
 
 /* virtio_msg_bus_notify_used(): the notification names no virtqueue. */
 #define VIRTIO_MSG_ALL_VQS	U32_MAX
@@ -521,8 +530,10 @@ void virtio_msg_bus_unplug_device(struct virtio_msg_bus *bus, u16 dev_num);
  * @bus: the instance
  *
  * Breaks every device of @bus and fails everything in flight with -ENODEV,
- * without waiting for a timeout. The devices stay registered until the bus
- * removes them or unregisters.
+ * without waiting for a timeout. With VIRTIO_MSG_BUS_F_REMOVE_LOST the
+ * devices are then unregistered from a workqueue (a surprise removal) and
+ * their queued additions dropped; otherwise they stay registered until the
+ * bus removes them, the peer restarts or the bus unregisters.
  *
  * Context: any.
  */

@@ -787,6 +787,7 @@ static struct virtio_msg_device *fake_wait_dev(struct fake_bus *fb, u16 dev_num)
 
 static unsigned int test_drv_nvqs;
 static atomic_t test_drv_probes;
+static atomic_t test_drv_removes;
 static struct virtqueue *test_drv_vqs[4];
 
 /*
@@ -842,6 +843,7 @@ static int test_drv_probe(struct virtio_device *vdev)
 
 static void test_drv_remove(struct virtio_device *vdev)
 {
+	atomic_inc(&test_drv_removes);
 	if (test_drv_remove_spin)
 		test_drv_spin_result = test_drv_wait_for_device(test_drv_vqs[0]);
 	virtio_reset_device(vdev);
@@ -2623,6 +2625,75 @@ static void vmsg_test_peer_restart(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
 }
 
+/*
+ * VIRTIO_MSG_BUS_F_REMOVE_LOST: the devices of a lost peer are unregistered
+ * (their driver's remove runs on a broken device), and the restarted
+ * peer's devices come back.
+ */
+static void vmsg_test_peer_lost_removes(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_ENUMERATE |
+			  VIRTIO_MSG_BUS_F_REMOVE_LOST, &fake_ops);
+	fake_dev_add(fb, 52, VMSG_TEST_ID_DRIVER, 1, 8);
+	fake_dev_add(fb, 53, VMSG_TEST_ID_DRIVER, 1, 8);
+	__set_bit(52, fb->present);
+	__set_bit(53, fb->present);
+	test_drv_nvqs = 1;
+	atomic_set(&test_drv_removes, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_NOT_NULL(test, fake_wait_dev(fb, 52));
+	KUNIT_ASSERT_NOT_NULL(test, fake_wait_dev(fb, 53));
+
+	virtio_msg_bus_peer_lost(&fb->bus);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(!xa_load(&fb->bus.core->devs, 52) &&
+					 !xa_load(&fb->bus.core->devs, 53)));
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_EQ(test, fb->bus.core->nr_devs, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_drv_removes), 2);
+
+	__clear_bit(53, fb->present);
+	virtio_msg_bus_peer_restarted(&fb->bus);
+	vmdev = fake_wait_dev(fb, 52);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(vmdev->broken));
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_EQ(test, fb->bus.core->nr_devs, 1);
+	KUNIT_EXPECT_TRUE(test, vmsg_get_shm(vmdev));
+}
+
+/*
+ * The same while a probe waits for its first buffer: the probe sees the
+ * queue break and returns, then the device goes; nothing waits for ever.
+ */
+static void vmsg_test_peer_lost_removes_in_probe(struct kunit *test)
+{
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, VIRTIO_MSG_BUS_F_REMOVE_LOST, &fake_ops);
+	fake_dev_add(fb, 54, VMSG_TEST_ID_DRIVER, 1, 8);
+	fb->lose_peer_on_kick = true;
+	test_drv_nvqs = 1;
+	test_drv_spin = true;
+	test_drv_spin_result = 0;
+	atomic_set(&test_drv_removes, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 54), 0);
+
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(test_drv_spin_result)));
+	test_drv_spin = false;
+	KUNIT_EXPECT_EQ(test, READ_ONCE(test_drv_spin_result), 1);
+	flush_work(&fb->lose_work);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(!xa_load(&fb->bus.core->devs, 54)));
+	flush_workqueue(fb->bus.core->wq);
+	KUNIT_EXPECT_EQ(test, fb->bus.core->nr_devs, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_drv_removes), 1);
+	virtio_msg_bus_unregister(&fb->bus);
+	KUNIT_EXPECT_NULL(test, fb->bus.core);
+}
+
 /* A bus that rewrites tokens: matched without them; a lost answer breaks. */
 static void vmsg_test_no_token_echo(struct kunit *test)
 {
@@ -3114,6 +3185,8 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_fail_request),
 	KUNIT_CASE(vmsg_test_notify_and_poll),
 	KUNIT_CASE(vmsg_test_peer_restart),
+	KUNIT_CASE(vmsg_test_peer_lost_removes),
+	KUNIT_CASE(vmsg_test_peer_lost_removes_in_probe),
 	KUNIT_CASE(vmsg_test_no_token_echo),
 	KUNIT_CASE(vmsg_test_suspend_resume),
 	KUNIT_CASE_PARAM(vmsg_test_v2_probe, vmsg_nvqs_gen_params),

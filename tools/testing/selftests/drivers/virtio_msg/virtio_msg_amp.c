@@ -1024,8 +1024,8 @@ static void check_disk(struct __test_metadata *_metadata, const char *pci)
 
 /*
  * SIGKILL with readers and writers on the disk and traffic on net: every
- * I/O returns, the devices break, nothing hangs; started again, new
- * devices replace them.
+ * I/O returns, the devices break and go, nothing hangs; started again,
+ * new devices replace them.
  */
 TEST_F_TIMEOUT(amp_host, host_killed_under_io, 400)
 {
@@ -1048,7 +1048,10 @@ TEST_F_TIMEOUT(amp_host, host_killed_under_io, 400)
 	/* The disk's readers and writers all return, with errors. */
 	reap_workers(_metadata, pids, n - 1);
 	EXPECT_TRUE(wait_disk(self->pci, false, AMP_WAIT_MS));
-	/* The bus outlives its peer: the PCI device stays bound. */
+	/* No broken device is left behind... */
+	EXPECT_EQ(0, wait_devices(self->pci, 0, AMP_WAIT_MS))
+		TH_LOG("the dead device side's devices are still there");
+	/* ...but the bus outlives its peer: the PCI device stays bound. */
 	EXPECT_TRUE(amp_bound(self->pci));
 
 	/* The broken devices go, new ones come: so does the interface. */
