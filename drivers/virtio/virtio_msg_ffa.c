@@ -46,8 +46,8 @@
  * next one waits a tick, notifications or not, so that a partition whose
  * events never run dry cannot hold the work item.
  *
- * Memory: one pool (pool_kb, vmalloc()) is shared with memory_share as
- * area 1 and announced with AREA_SHARE. It is the core's DMA window, at
+ * Memory: one pool per partition is shared with memory_share as area 1
+ * and announced with AREA_SHARE. It is the core's DMA window, at
  * bus address 1 << 48: the core allocates the vrings in it and bounces
  * every buffer through it, so the partition sees the pool and nothing
  * else, and every address it is given is area_id << 48 | offset. At
@@ -55,6 +55,20 @@
  * memory_reclaim; pages whose reclaim fails are never freed. An
  * AREA_RELEASE from the partition reclaims the area at once: its
  * devices, which can no longer reach their rings, are lost.
+ *
+ * The pool is the region a "virtio,msg-ffa" device-tree node names with
+ * memory-region (a "restricted-dma-pool" reserved-memory node, found by
+ * phandle), memremap()ed and never freed: the platform chose the memory
+ * a partition may see. That region goes to one partition at a time, the
+ * first bound; the others, which the node does not describe, get a pool
+ * of pool_kb from vmalloc() as without the node. A node whose region is
+ * missing, not page aligned or smaller than 64 KiB is a firmware error:
+ * every partition is refused rather than shown memory the platform did
+ * not set aside. dt_pool=N ignores the node. A region whose reclaim
+ * failed stays taken until the partition that kept it is RESET: the
+ * reclaim is tried again then, and the region serves the next binding.
+ * Unloading the module forgets it; a later memory_share of pages the
+ * partition still holds is then the firmware's to refuse.
  *
  * Peer reset: a direct request the FF-A layer reports aborted
  * (-ECANCELED) means the partition went away. Its devices are lost; the
@@ -71,9 +85,12 @@
 #include <linux/device.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/io.h>
 #include <linux/kmemleak.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/of.h>
+#include <linux/of_reserved_mem.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -90,7 +107,12 @@
 static unsigned int pool_kb = 4096;
 module_param(pool_kb, uint, 0444);
 MODULE_PARM_DESC(pool_kb,
-		 "Memory shared with each partition for vrings and buffers, in KiB (default 4096)");
+		 "Memory allocated and shared with each partition not given the device tree's region, for vrings and buffers, in KiB (default 4096)");
+
+static bool dt_pool = true;
+module_param(dt_pool, bool, 0444);
+MODULE_PARM_DESC(dt_pool,
+		 "Share the region of the virtio,msg-ffa device-tree node with the first partition bound (default Y)");
 
 static unsigned int busy_retries = 16;
 module_param(busy_retries, uint, 0644);
@@ -133,6 +155,8 @@ MODULE_PARM_DESC(trusted_device_side,
 #define VMSG_FFA_UNSHARE_MS	200
 /* A lost partition is asked for VERSION this often. */
 #define VMSG_FFA_RECOVER_MS	1000
+/* The smallest pool: a few vrings and bounce room. */
+#define VMSG_FFA_MIN_POOL	SZ_64K
 
 static const uuid_t vmsg_ffa_uuid =
 	UUID_INIT(0xc66028b5, 0x2498, 0x4aa1,
@@ -146,8 +170,10 @@ static const uuid_t vmsg_ffa_uuid =
  * @xfer_lock: one direct request in flight per partition (see DOC)
  * @state_lock: serialises bring-up, AREA_RELEASE, recovery and teardown:
  *	everything that changes the fields below it
- * @pool: kernel mapping of the shared pool (vmalloc())
+ * @pool: kernel mapping of the shared pool (vmalloc() or memremap())
  * @pool_size: its size in bytes
+ * @pool_phys: its physical address if @dt_pool
+ * @dt_pool: the pool is the device tree's region, not ours to free
  * @sgt: its pages, as given to memory_share
  * @handle: FF-A global handle of the pool while @shared
  * @shared: memory_share succeeded and no reclaim since
@@ -179,6 +205,8 @@ struct vmsg_ffa {
 	struct mutex state_lock;	/* the fields up to @bus_features */
 	void *pool;
 	size_t pool_size;
+	phys_addr_t pool_phys;
+	bool dt_pool;
 	struct sg_table sgt;
 	u64 handle;
 	bool shared;
@@ -212,6 +240,16 @@ static struct dentry *vmsg_ffa_dbg_root;
  * apart from the CPUs that serve it.
  */
 static struct workqueue_struct *vmsg_ffa_wq;
+
+/*
+ * The device tree's region (see DOC): whether a partition has it, and if
+ * its reclaim failed, the FF-A handle and the partition that kept it.
+ */
+static DEFINE_MUTEX(vmsg_ffa_dt_lock);
+static bool vmsg_ffa_dt_taken;
+static bool vmsg_ffa_dt_stranded;
+static u64 vmsg_ffa_dt_handle;
+static u16 vmsg_ffa_dt_vm_id;
 
 static struct vmsg_ffa *to_ffa(struct virtio_msg_bus *bus)
 {
@@ -600,39 +638,138 @@ static int vmsg_ffa_events(struct vmsg_ffa *ffa)
 				   sizeof(req), false, 1);
 }
 
-static int vmsg_ffa_pool_alloc(struct vmsg_ffa *ffa)
+/*
+ * The region of the "virtio,msg-ffa" node: NULL without the node (or with
+ * dt_pool off), an ERR_PTR() if the node names nothing usable.
+ */
+static struct reserved_mem *vmsg_ffa_dt_region(struct device *dev)
+{
+	struct device_node *np, *mem;
+	struct reserved_mem *rmem = NULL;
+
+	if (!dt_pool)
+		return NULL;
+	np = of_find_compatible_node(NULL, NULL, "virtio,msg-ffa");
+	if (np && !of_device_is_available(np)) {
+		of_node_put(np);
+		np = NULL;
+	}
+	if (!np)
+		return NULL;
+	mem = of_parse_phandle(np, "memory-region", 0);
+	of_node_put(np);
+	if (mem && of_device_is_compatible(mem, "restricted-dma-pool"))
+		rmem = of_reserved_mem_lookup(mem);
+	of_node_put(mem);
+	if (!rmem) {
+		dev_err(dev, "virtio,msg-ffa: memory-region is no restricted-dma-pool reserved region\n");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!PAGE_ALIGNED(rmem->base) || !PAGE_ALIGNED(rmem->size) ||
+	    rmem->size < VMSG_FFA_MIN_POOL ||
+	    rmem->size >> PAGE_SHIFT > UINT_MAX) {
+		dev_err(dev, "virtio,msg-ffa: region %pa size %pa: not page aligned, or below %u KiB\n",
+			&rmem->base, &rmem->size, VMSG_FFA_MIN_POOL / SZ_1K);
+		return ERR_PTR(-EINVAL);
+	}
+	return rmem;
+}
+
+/* The pool's pages, as memory_share takes them. */
+static int vmsg_ffa_pool_sgt(struct vmsg_ffa *ffa)
 {
 	unsigned int i, nr = ffa->pool_size >> PAGE_SHIFT;
 	struct page **pages;
 	int ret;
 
-	ffa->pool = vzalloc(ffa->pool_size);
-	if (!ffa->pool)
-		return -ENOMEM;
 	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
-	if (!pages) {
-		ret = -ENOMEM;
-		goto err;
-	}
+	if (!pages)
+		return -ENOMEM;
 	for (i = 0; i < nr; i++)
-		pages[i] = vmalloc_to_page(ffa->pool + i * PAGE_SIZE);
+		pages[i] = ffa->dt_pool ?
+			   pfn_to_page(PHYS_PFN(ffa->pool_phys) + i) :
+			   vmalloc_to_page(ffa->pool + i * PAGE_SIZE);
 	ret = sg_alloc_table_from_pages(&ffa->sgt, pages, nr, 0,
 					ffa->pool_size, GFP_KERNEL);
 	kvfree(pages);
+	return ret;
+}
+
+/* Give the device tree's region back to the next partition. */
+static void vmsg_ffa_dt_put(struct vmsg_ffa *ffa)
+{
+	memunmap(ffa->pool);
+	mutex_lock(&vmsg_ffa_dt_lock);
+	vmsg_ffa_dt_taken = false;
+	mutex_unlock(&vmsg_ffa_dt_lock);
+}
+
+/* The device tree's region if it is there and free, else vmalloc(). */
+static int vmsg_ffa_pool_alloc(struct vmsg_ffa *ffa)
+{
+	struct reserved_mem *rmem;
+	int ret;
+
+	rmem = vmsg_ffa_dt_region(&ffa->fdev->dev);
+	if (IS_ERR(rmem))
+		return PTR_ERR(rmem);
+	if (rmem) {
+		mutex_lock(&vmsg_ffa_dt_lock);
+		if (vmsg_ffa_dt_taken)
+			rmem = NULL;
+		vmsg_ffa_dt_taken = true;
+		mutex_unlock(&vmsg_ffa_dt_lock);
+	}
+	if (rmem) {
+		ffa->pool = memremap(rmem->base, rmem->size, MEMREMAP_WB);
+		if (!ffa->pool) {
+			mutex_lock(&vmsg_ffa_dt_lock);
+			vmsg_ffa_dt_taken = false;
+			mutex_unlock(&vmsg_ffa_dt_lock);
+			return -ENOMEM;
+		}
+		ffa->dt_pool = true;
+		ffa->pool_phys = rmem->base;
+		ffa->pool_size = rmem->size;
+		/* What a previous binding left there is not for this one. */
+		memset(ffa->pool, 0, ffa->pool_size);
+	} else {
+		ffa->pool = vzalloc(ffa->pool_size);
+		if (!ffa->pool)
+			return -ENOMEM;
+	}
+	ret = vmsg_ffa_pool_sgt(ffa);
 	if (!ret)
 		return 0;
-err:
-	vfree(ffa->pool);
+	if (ffa->dt_pool)
+		vmsg_ffa_dt_put(ffa);
+	else
+		vfree(ffa->pool);
 	ffa->pool = NULL;
 	return ret;
 }
 
-/* The pool's memory is freed only if the partition cannot reach it. */
+/*
+ * The pool's memory is freed, or the region given back, only if the
+ * partition cannot reach it.
+ */
 static void vmsg_ffa_pool_free(struct vmsg_ffa *ffa)
 {
 	if (!ffa->pool)
 		return;
 	sg_free_table(&ffa->sgt);
+	if (ffa->leaked && ffa->dt_pool) {
+		dev_warn(&ffa->fdev->dev,
+			 "device-tree region still shared with the partition: not used before it is reset\n");
+		memunmap(ffa->pool);
+		mutex_lock(&vmsg_ffa_dt_lock);
+		vmsg_ffa_dt_stranded = true;
+		vmsg_ffa_dt_handle = ffa->handle;
+		vmsg_ffa_dt_vm_id = ffa->fdev->vm_id;
+		mutex_unlock(&vmsg_ffa_dt_lock);
+		ffa->pool = NULL;
+		return;
+	}
 	if (ffa->leaked) {
 		dev_warn(&ffa->fdev->dev,
 			 "%zu bytes still shared with the partition are never freed\n",
@@ -641,7 +778,10 @@ static void vmsg_ffa_pool_free(struct vmsg_ffa *ffa)
 		kmemleak_not_leak(ffa->pool);
 		return;
 	}
-	vfree(ffa->pool);
+	if (ffa->dt_pool)
+		vmsg_ffa_dt_put(ffa);
+	else
+		vfree(ffa->pool);
 	ffa->pool = NULL;
 }
 
@@ -738,6 +878,24 @@ static void vmsg_ffa_unshare(struct vmsg_ffa *ffa)
 	ffa->shared = false;
 }
 
+/*
+ * A partition just RESET maps no area: the device tree's region that a
+ * failed reclaim left shared with it is reclaimed now, for the next
+ * binding.
+ */
+static void vmsg_ffa_dt_retry(struct vmsg_ffa *ffa)
+{
+	mutex_lock(&vmsg_ffa_dt_lock);
+	if (vmsg_ffa_dt_stranded && vmsg_ffa_dt_vm_id == ffa->fdev->vm_id &&
+	    !ffa->ops->mem_ops->memory_reclaim(vmsg_ffa_dt_handle, 0)) {
+		vmsg_ffa_dt_stranded = false;
+		vmsg_ffa_dt_taken = false;
+		dev_info(&ffa->fdev->dev,
+			 "device-tree region reclaimed after the reset\n");
+	}
+	mutex_unlock(&vmsg_ffa_dt_lock);
+}
+
 /* RESET, events, memory: what a (re)started partition needs. */
 static int vmsg_ffa_bringup(struct vmsg_ffa *ffa)
 {
@@ -752,6 +910,7 @@ static int vmsg_ffa_bringup(struct vmsg_ffa *ffa)
 		dev_err(&ffa->fdev->dev, "RESET: %d\n", ret);
 		return ret;
 	}
+	vmsg_ffa_dt_retry(ffa);
 	ret = vmsg_ffa_events(ffa);
 	if (ret) {
 		dev_err(&ffa->fdev->dev, "EVENT_CONFIGURE: %d\n", ret);
@@ -895,6 +1054,11 @@ static int vmsg_ffa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "polls %d\nevents %d\ndrain_max %u\n",
 		   atomic_read(&ffa->nr_polls), atomic_read(&ffa->nr_events),
 		   READ_ONCE(ffa->drain_max));
+	/* Fixed while bound: set before the file exists. */
+	seq_printf(m, "pool %s\npool_kb %zu\n",
+		   ffa->dt_pool ? "dt" : "vmalloc", ffa->pool_size / SZ_1K);
+	if (ffa->dt_pool)
+		seq_printf(m, "pool_phys %pa\n", &ffa->pool_phys);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vmsg_ffa_stats);
@@ -939,7 +1103,8 @@ static int vmsg_ffa_probe(struct ffa_device *fdev)
 	ffa->fdev = fdev;
 	ffa->ops = fdev->ops;
 	ffa->notif_id = -1;
-	ffa->pool_size = PAGE_ALIGN(max_t(size_t, pool_kb, 64) * SZ_1K);
+	ffa->pool_size = PAGE_ALIGN(max_t(size_t, (size_t)pool_kb * SZ_1K,
+					  VMSG_FFA_MIN_POOL));
 	mutex_init(&ffa->xfer_lock);
 	mutex_init(&ffa->state_lock);
 	INIT_DELAYED_WORK(&ffa->event_work, vmsg_ffa_event_work);
@@ -982,9 +1147,17 @@ static int vmsg_ffa_probe(struct ffa_device *fdev)
 	vmsg_ffa_queue_events(ffa, 0);
 	ffa->dbg = debugfs_create_dir(dev_name(&fdev->dev), vmsg_ffa_dbg_root);
 	debugfs_create_file("stats", 0444, ffa->dbg, ffa, &vmsg_ffa_stats_fops);
-	dev_info(&fdev->dev, "virtio-msg bus: %s, %zu KiB shared as area %u\n",
-		 vmsg_ffa_polling(ffa) ? "polling" : "notifications",
-		 ffa->pool_size / SZ_1K, VMSG_FFA_AREA_ID);
+	if (ffa->dt_pool)
+		dev_info(&fdev->dev,
+			 "virtio-msg bus: %s, %zu KiB at %pa (device tree) shared as area %u\n",
+			 vmsg_ffa_polling(ffa) ? "polling" : "notifications",
+			 ffa->pool_size / SZ_1K, &ffa->pool_phys,
+			 VMSG_FFA_AREA_ID);
+	else
+		dev_info(&fdev->dev,
+			 "virtio-msg bus: %s, %zu KiB (vmalloc) shared as area %u\n",
+			 vmsg_ffa_polling(ffa) ? "polling" : "notifications",
+			 ffa->pool_size / SZ_1K, VMSG_FFA_AREA_ID);
 	return 0;
 
 err_unregister:
