@@ -327,13 +327,23 @@ AMP_DTSI = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 
 def amp_dt_regions():
-    """[(guest physical address, size)] of the regions amp-dt.dtsi reserves."""
+    """
+    [(guest physical address, size)] of the regions amp-dt.dtsi reserves
+    for vmsg-amp: all but the FF-A pool (restricted-dma-pool), which the
+    guest shares with its simulated partition.
+    """
     with open(AMP_DTSI) as f:
         text = f.read()
-    return [(int(m[0], 16) << 32 | int(m[1], 16),
-             int(m[2], 16) << 32 | int(m[3], 16))
-            for m in re.findall(r"reg = <(0x[0-9a-f]+) (0x[0-9a-f]+) "
-                                r"(0x[0-9a-f]+) (0x[0-9a-f]+)>", text)]
+    regions = []
+    # The reserved regions are the innermost nodes: no braces inside.
+    for node in re.findall(r"\{([^{}]*)\}", text):
+        if "restricted-dma-pool" in node:
+            continue
+        regions += [(int(m[0], 16) << 32 | int(m[1], 16),
+                     int(m[2], 16) << 32 | int(m[3], 16))
+                    for m in re.findall(r"reg = <(0x[0-9a-f]+) (0x[0-9a-f]+) "
+                                        r"(0x[0-9a-f]+) (0x[0-9a-f]+)>", node)]
+    return regions
 
 
 def amp_dt_start(args, cmd):

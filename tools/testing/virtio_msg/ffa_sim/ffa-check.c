@@ -7,6 +7,8 @@
  *                             on IF_A, arrive intact and in order on IF_B
  *   ffa-check console TTY PID bytes written to TTY come back (an echoing
  *                             console whose device side is process PID)
+ *   ffa-check hvcs            prints the bitmap of the hvc ttys that have
+ *                             a console behind them now
  *
  * Exit status 0 when the check passed, 1 when it failed (with a line
  * saying why on stdout), 2 on bad usage. Every wait is bounded.
@@ -300,13 +302,36 @@ static int echo_console(const char *path)
 	return 0;
 }
 
+#define NR_HVC	8	/* hvc ttys the hvc core registers */
+
+/* Only an hvc tty with a console behind it opens. */
+static int live_hvcs(void)
+{
+	unsigned int mask = 0;
+	char path[32];
+	int i, fd;
+
+	for (i = 0; i < NR_HVC; i++) {
+		snprintf(path, sizeof(path), "/dev/hvc%d", i);
+		fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			mask |= 1U << i;
+			close(fd);
+		}
+	}
+	printf("%u\n", mask);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "hvcs"))
+		return live_hvcs();
 	if (argc == 4 && !strcmp(argv[1], "net"))
 		return check_net(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "console"))
 		return check_console(argv[2], atoi(argv[3]));
-	fprintf(stderr, "Usage: %s net IF_A IF_B | console TTY PID\n",
+	fprintf(stderr, "Usage: %s net IF_A IF_B | console TTY PID | hvcs\n",
 		argv[0]);
 	return 2;
 }

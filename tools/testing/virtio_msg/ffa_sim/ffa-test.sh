@@ -6,7 +6,10 @@
 # the simulator cannot load (no FF-A: x86_64).
 #
 # The partition serves rng, blk, two network devices wired back to back
-# and a console; then it turns hostile through the simulator's
+# and an echoing console. The memory shared with it is the region of the
+# device tree's virtio,msg-ffa node in notif mode (where the guest has
+# the node: vmsg_run.py adds it with the AMP nodes), and memory the bus
+# allocates in poll mode (dt_pool=0). Then it turns hostile through the simulator's
 # control file (busy storms, malformed answers, ERROR, event floods,
 # AREA_RELEASE, an abort and reset), and the bus is unloaded and loaded
 # again with I/O running. Every wait is bounded; a case whose protection
@@ -23,7 +26,7 @@ params=/sys/module/virtio_msg_ffa/parameters
 core_params=/sys/module/virtio_msg/parameters
 n=0
 failed=0
-TESTS=18
+TESTS=20
 
 ok() {
 	n=$((n + 1))
@@ -120,7 +123,11 @@ job_ends() {
 echo "TAP version 13"
 echo "1..$TESTS"
 notif=1
-[ "$mode" = poll ] && notif=0
+ffa_args=
+if [ "$mode" = poll ]; then
+	notif=0
+	ffa_args=dt_pool=0
+fi
 if ! modprobe virtio_msg_ffa_sim notifications=$notif busy_every=5 \
 	2>/dev/null; then
 	i=1
@@ -130,7 +137,10 @@ if ! modprobe virtio_msg_ffa_sim notifications=$notif busy_every=5 \
 	done
 	exit 0
 fi
-modprobe virtio_msg_ffa
+# The hvc ttys live before the partition's console comes.
+hvc0=$("$dir/ffa-check" hvcs)
+# shellcheck disable=SC2086
+modprobe virtio_msg_ffa $ffa_args
 
 "$dir/vmsg-ffa-sim" --rng --blk 16 --net --console --isolation \
 	> "$out" 2>&1 &
@@ -180,6 +190,65 @@ wait_for 600 have_all && probed=1
 check "ffa_${mode}_probe" [ $probed = 1 ]
 p=$(part)
 
+# Big-endian bytes of a device-tree property, as one hex string.
+dt_hex() {
+	od -An -tx1 "$1" | tr -d ' \n'
+}
+
+# "BASE SIZE" of the region the virtio,msg-ffa node names, found as the
+# driver finds it: by phandle (2 address and 2 size cells, as in
+# amp-dt.dtsi).
+dt_region() {
+	for nd in /proc/device-tree/*; do
+		[ -f "$nd/compatible" ] &&
+			grep -q 'virtio,msg-ffa' "$nd/compatible" || continue
+		ph=$(dt_hex "$nd/memory-region")
+		for r in /proc/device-tree/reserved-memory/*; do
+			[ -f "$r/phandle" ] && [ "$(dt_hex "$r/phandle")" = "$ph" ] ||
+				continue
+			reg=$(dt_hex "$r/reg")
+			[ ${#reg} = 32 ] || return 1
+			echo "0x${reg%????????????????} 0x${reg#????????????????}"
+			return 0
+		done
+	done
+	return 1
+}
+
+# The memory the partition was given: with the node and dt_pool, exactly
+# the node's region (the simulator saw the pages of one share span it);
+# else memory the bus allocated, outside it.
+region=$(dt_region)
+pool_ok() {
+	lo=$(stat share_lo)
+	hi=$(stat share_hi)
+	[ -n "$lo" ] && [ -n "$hi" ] || why "no share seen" || return 1
+	if [ -n "$region" ] && [ "$mode" = notif ]; then
+		# shellcheck disable=SC2086
+		set -- $region
+		[ "$(dstat pool)" = dt ] ||
+			why "pool is $(dstat pool), not the device tree's" ||
+			return 1
+		[ $(($(dstat pool_phys))) = $(($1)) ] &&
+			[ $(($(dstat pool_kb) * 1024)) = $(($2)) ] ||
+			why "pool $(dstat pool_phys) $(dstat pool_kb) KiB, region $region" ||
+			return 1
+		[ $((lo)) = $(($1)) ] && [ $((hi)) = $(($1 + $2)) ] ||
+			why "shared $lo-$hi, region $region" || return 1
+		return 0
+	fi
+	[ -z "$region" ] && echo "# no virtio,msg-ffa node: allocated pool"
+	[ "$(dstat pool)" = vmalloc ] ||
+		why "pool is $(dstat pool), not allocated" || return 1
+	[ -z "$region" ] && return 0
+	# shellcheck disable=SC2086
+	set -- $region
+	[ $((hi)) -le $(($1)) ] || [ $((lo)) -ge $(($1 + $2)) ] ||
+		[ "$(stat share_ranges)" -gt 1 ] ||
+		why "allocated pool shared as the region ($lo-$hi)"
+}
+check "ffa_${mode}_pool" pool_ok
+
 # rng: bytes come out of /dev/hwrng.
 rng_ok() {
 	r=$(sed 's/ /\n/g' /sys/class/misc/hw_random/rng_available |
@@ -210,11 +279,30 @@ net_ok() {
 }
 check "ffa_${mode}_net" net_ok
 
-# The console device probes (have_all) and goes through every case
-# below, but its echo is not checked here: an hvc write spins with
-# interrupts off until the device side, a process of this guest, took the
-# bytes, which under emulation can outlast the soft-lockup detector (see
-# ffa-check console, run by hand).
+# The hvc tty of the partition's console: the one that came with it.
+hvc_new() {
+	m=$(($("$dir/ffa-check" hvcs) & ~hvc0))
+	[ "$m" != 0 ] || return 1
+	i=0
+	while [ $((m & 1)) = 0 ]; do
+		m=$((m >> 1))
+		i=$((i + 1))
+	done
+	echo "$i"
+}
+
+# console: a line written to its tty comes back. An hvc write spins with
+# interrupts off until the device side, a process of this guest, has the
+# bytes: one short write, once the tty is live, with ffa-check keeping
+# the writer and the device side on different CPUs.
+console_ok() {
+	wait_for 300 hvc_new || why "no new hvc tty" || return 1
+	h=$(hvc_new)
+	bounded 600 "$dir/ffa-check" console "/dev/hvc$h" "$sim" ||
+		why "echo on hvc$h hangs" || return 1
+	[ "$rc" = 0 ] || why "no echo on hvc$h"
+}
+check "ffa_${mode}_console" console_ok
 
 check "ffa_${mode}_isolation" grep -q "isolation: ok" "$out"
 
@@ -566,9 +654,17 @@ reload_ok() {
 			return 1
 		job_ends 300 "$io" || why "round $round: reader hangs" ||
 			return 1
-		modprobe virtio_msg_ffa || return 1
+		# shellcheck disable=SC2086
+		modprobe virtio_msg_ffa $ffa_args || return 1
 		wait_for 600 have_all || why "round $round: no devices" ||
 			return 1
+		# The region came back for the next binding, even after the
+		# reclaim the busy storm denied (retried once RESET).
+		if [ "$mode" = notif ] && [ -n "$region" ] &&
+			[ "$(dstat pool)" != dt ]; then
+			why "round $round: pool is $(dstat pool), not dt"
+			return 1
+		fi
 	done
 	p=$(part)
 	blk_ok

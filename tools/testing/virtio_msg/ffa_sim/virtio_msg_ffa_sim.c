@@ -12,7 +12,10 @@
  * context, and reaches the driver's memory only through the areas it was
  * told of, translated from area_id << 48 | offset.
  *
- * Counters are in debugfs, virtio_msg_ffa_sim/stats. A hostile partition
+ * Counters are in debugfs, virtio_msg_ffa_sim/stats, with the physical
+ * span of the last memory_share (share_lo to share_hi, exclusive) and its
+ * number of ranges, so that a test can tell which memory the driver
+ * shared. A hostile partition
  * is played on demand through virtio_msg_ffa_sim/control, one command per
  * write:
  *
@@ -167,6 +170,8 @@ struct ffa_sim {
 	struct sim_share shares[SIM_MAX_SHARES];
 	struct sim_share *areas[SIM_MAX_AREAS];
 	u64 next_handle;
+	phys_addr_t share_lo, share_hi;
+	unsigned int share_ranges;
 
 	spinlock_t notif_lock;		/* the callback; atomic like FF-A */
 	ffa_notifier_cb notif_cb;
@@ -645,11 +650,17 @@ static int sim_memory_share(struct ffa_mem_ops_args *args)
 	}
 	s->nr = nr;
 	s->bytes = 0;
+	sim.share_lo = PHYS_ADDR_MAX;
+	sim.share_hi = 0;
 	for (i = 0, sg = args->sg; sg; sg = sg_next(sg), i++) {
 		s->ranges[i].phys = sg_phys(sg);
 		s->ranges[i].len = sg->length;
 		s->bytes += sg->length;
+		sim.share_lo = min(sim.share_lo, s->ranges[i].phys);
+		sim.share_hi = max(sim.share_hi,
+				   s->ranges[i].phys + s->ranges[i].len);
 	}
+	sim.share_ranges = nr;
 	s->handle = ++sim.next_handle;
 	args->g_handle = s->handle;
 	sim.nr_shares++;
@@ -1173,6 +1184,10 @@ static int sim_stats_show(struct seq_file *m, void *v)
 		   sim.nr_mangled, sim.nr_injected, flooded);
 	seq_printf(m, "flood_left %lu\naborted %lu\n", flood_left,
 		   sim.nr_aborted);
+	mutex_lock(&sim.mem_lock);
+	seq_printf(m, "share_lo %pa\nshare_hi %pa\nshare_ranges %u\n",
+		   &sim.share_lo, &sim.share_hi, sim.share_ranges);
+	mutex_unlock(&sim.mem_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(sim_stats);
