@@ -3,7 +3,9 @@
 #
 # The virtio-msg demo, run inside a guest by `make demo`: four ordinary
 # virtio drivers (blk, net, rng, console) bound to devices served by
-# userspace backends over the loopback bus. Exits 0 only if every step
+# userspace backends over the loopback bus, then over AMP with an
+# ivshmem-doorbell device, then (arm64) a disk over FF-A through the
+# simulated partition of ffa_sim. Exits 0 only if every step
 # worked. The backends speak the v2 wire generation, or the one given
 # with vmsg.wire=v1|v2 on the kernel command line.
 
@@ -234,6 +236,52 @@ if [ -n "$amp_pci" ]; then
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	wait
 	rmmod virtio_msg_amp_pci && ok "AMP glue unloaded" || bad "AMP unload"
+fi
+
+# Where the kernel has FF-A (arm64), a disk served by an FF-A partition:
+# the simulated one of ffa_sim, whose device side is vmsg-ffa-sim.
+F=/opt/virtio_msg/ffa
+# The entries of class directory $1 whose device is on the FF-A bus.
+ffa_entries() {
+	for e in "$1"/*; do
+		case "$(readlink -f "$e/device" 2>/dev/null)" in
+		*/arm-ffa-*) echo "${e##*/}" ;;
+		esac
+	done
+}
+ffa_ready() {
+	[ -n "$(ffa_entries /sys/block)" ]
+}
+if modprobe virtio_msg_ffa_sim 2>/dev/null; then
+	say "FF-A: a disk served by an FF-A partition (the simulated one)"
+	modprobe virtio_msg_ffa || bad "modprobe virtio_msg_ffa"
+	"$F/vmsg-ffa-sim" --blk 16 -q &
+	ffa_sim=$!
+	# Up to a minute, a look a second: ffa_ready forks per disk.
+	i=0
+	while ! ffa_ready && [ $i -lt 60 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if ffa_ready; then
+		ffa_disk=$(ffa_entries /sys/block | head -n 1)
+		part=$(readlink -f "/sys/block/$ffa_disk/device" | tr / '\n' |
+			grep -m1 '^arm-ffa-')
+		ok "$ffa_disk: $(($(cat "/sys/block/$ffa_disk/size") / 2048)) MiB" \
+		   "served over FF-A by partition $part (simulated)"
+		dmesg | grep -m1 'virtio-msg bus: .* shared as area' |
+			sed 's/^\[[^]]*\] //'
+		say "FF-A block: write 8 MiB, read it back, compare checksums"
+		blk_roundtrip "/dev/$ffa_disk"
+	else
+		bad "no disk over FF-A"
+	fi
+	kill "$ffa_sim" 2>/dev/null
+	wait "$ffa_sim"
+	rmmod virtio_msg_ffa && rmmod virtio_msg_ffa_sim &&
+		ok "FF-A bus and partition unloaded" || bad "FF-A unload"
+else
+	say "FF-A: skipped: no FF-A on $(uname -m)"
 fi
 
 echo
