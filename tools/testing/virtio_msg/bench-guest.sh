@@ -60,7 +60,8 @@ has_vdev() { [ -n "$(vdevs_of "$1")" ]; }
 
 # Counters of one device right after its driver bound: probe round trips,
 # requests, and the control messages both ways (every sent_* and
-# received_* but the data path's kicks and used events).
+# received_* but the data path's kicks and used events); on bus $2
+# (loopback by default).
 probe_counters() {
 	local s="/sys/kernel/debug/virtio_msg/${1##*/}" msgs=0 f
 	for f in "$s"/sent_* "$s"/received_*; do
@@ -69,7 +70,7 @@ probe_counters() {
 		esac
 		msgs=$((msgs + $(cat "$f")))
 	done
-	echo "dev=${1##*/} wire=$(cat "$1/virtio_msg/wire") bus=loopback" \
+	echo "dev=${1##*/} wire=$(cat "$1/virtio_msg/wire") bus=${2:-loopback}" \
 		"probe_round_trips=$(cat "$s/probe_round_trips")" \
 		"requests=$(cat "$s/requests") messages=$msgs" \
 		"kicks=$(cat "$s/sent_event_avail")" \
@@ -379,6 +380,92 @@ if [ -n "$amp_stats" ]; then
 	emit "amp_totals $(tr ' ' '=' < "$amp_stats" | tr '\n' ' ')"
 	rmmod virtio_msg_amp_pci || emit "meta na rmmod virtio_msg_amp_pci failed"
 fi
+
+# --- the FF-A bus (arm64): the same loads through the simulated partition
+# of ffa_sim, whose device side is vmsg-ffa-sim, once with FF-A
+# notifications and once polled. Never busy (busy_every=0): a figure of
+# the path, not of the busy retries the tests provoke.
+F=/opt/virtio_msg/ffa
+ffa_ids="rtt blk_randread_4k_qd1 blk_seqread_128k_qd1 net_stream net_rr"
+ffa_na() {
+	local m=$1 i
+	shift
+	for i in rng blk net; do
+		emit "probe_ffa_${m}_$i na $*"
+	done
+	for i in $ffa_ids; do
+		emit "${i}_ffa_$m na $*"
+	done
+}
+# The virtio devices of driver $1 below an FF-A partition.
+ffa_vdevs_of() {
+	for d in /sys/bus/virtio/drivers/"$1"/virtio*; do
+		case "$(readlink -f "$d")" in */arm-ffa-*) echo "$d" ;; esac
+	done
+}
+ffa_ready() {
+	[ -n "$(ffa_vdevs_of virtio_blk)" ] && [ -n "$(ffa_vdevs_of virtio_rng)" ] &&
+		[ "$(ffa_vdevs_of virtio_net | wc -l)" -ge 2 ]
+}
+ffa_mode() {
+	local m=$1 notif=1 d b n vd sim
+	[ "$m" = poll ] && notif=0
+	if ! modprobe virtio_msg_ffa_sim notifications=$notif busy_every=0 \
+		2>/tmp/bench.err; then
+		ffa_na "$m" "no FF-A simulator on $(uname -m)"
+		return
+	fi
+	modprobe virtio_msg_ffa
+	"$F/vmsg-ffa-sim" --rng --blk "$SPAN" --net -q &
+	sim=$!
+	if ! wait_for ffa_ready; then
+		ffa_na "$m" "the FF-A devices did not come"
+	else
+		emit "meta ffa_$m=$(dmesg | grep 'virtio-msg bus: .* shared as area' |
+			tail -n 1 | sed 's/.*virtio-msg bus: //; s/ /_/g')"
+		for i in rng blk net; do
+			emit "probe_ffa_${m}_$i $(probe_counters \
+				"$(ffa_vdevs_of "virtio_$i" | head -n 1)" ffa_$m)"
+		done
+		for r in $(cat /sys/class/misc/hw_random/rng_available 2>/dev/null); do
+			case "$r" in virtio_rng.*) echo "$r" > $cur 2>/dev/null ;; esac
+		done
+		case "$(cat $cur 2>/dev/null)" in
+		virtio_rng.*)
+			run "rtt_ffa_$m" "$B/vmsg_bench_read" -s 64 -t "$SECS" /dev/hwrng ;;
+		*)
+			emit "rtt_ffa_$m na the current hwrng is '$(cat $cur 2>/dev/null)'" ;;
+		esac
+		vd=""
+		for d in $(ffa_vdevs_of virtio_blk); do
+			for b in "$d"/block/*; do
+				[ -e "$b" ] && vd=/dev/${b##*/}
+			done
+		done
+		run "fill_ffa_$m" "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$vd"
+		run "blk_randread_4k_qd1_ffa_$m" "$B/vmsg_bench_blk" -m randread \
+			-b 4096 -j 1 -t "$SECS" -S $SPAN "$vd"
+		run "blk_seqread_128k_qd1_ffa_$m" "$B/vmsg_bench_blk" -m seqread \
+			-b 131072 -j 1 -t "$SECS" -S $SPAN "$vd"
+		set --
+		for d in $(ffa_vdevs_of virtio_net); do
+			for n in "$d"/net/*; do
+				[ -e "$n" ] && set -- "$@" "${n##*/}"
+			done
+		done
+		net_pair "ffa_$m" 10.96.0.1 10.96.0.2 "$1" "$2"
+		emit "ffa_totals_$m $(tr ' ' '=' < /sys/kernel/debug/virtio_msg_ffa_sim/stats |
+			tr '\n' ' ')"
+	fi
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	kill "$sim" 2>/dev/null
+	wait
+	pids=""
+	rmmod virtio_msg_ffa virtio_msg_ffa_sim ||
+		emit "meta na rmmod virtio_msg_ffa virtio_msg_ffa_sim failed"
+}
+ffa_mode notif
+ffa_mode poll
 
 # The ceiling of a bus that copies every byte: memcpy of the same blocks,
 # from RAM and out of the shared region (read-only: the bus is gone).

@@ -22,9 +22,9 @@ mkdir -p "$out"
 rm -f "$out/bench.txt" "$out/bench.json"
 
 export VMSG_BENCH_SECONDS=$secs
-# About three dozen windows, setting up and filling the disks; the host's limit
-# leaves room for booting and powering off.
-export VMSG_BENCH_TIMEOUT=$((secs * 60 + 420))
+# About four dozen windows, setting up and filling the disks; the host's
+# limit leaves room for booting and powering off.
+export VMSG_BENCH_TIMEOUT=$((secs * 80 + 540))
 vmsg_log "$arch: benchmarks, $secs s per measurement"
 "$VMSG_BENCH/stage.sh" "$arch"
 # The AMP rows: a disk as big as the loopback's, an rng, two net devices.

@@ -6,7 +6,9 @@
 
 Writes OUTDIR/bench.txt (for people) and OUTDIR/bench.json (for tools)
 and prints the text. Every row is a figure of the virtio-msg loopback
-bus or (rows "AMP: ...") of the AMP bus, the same measurement on a
+bus, (rows "AMP: ...") of the AMP bus or (rows "FF-A notif/poll: ...")
+of the FF-A bus through its simulated partition, with FF-A notifications
+or polled, the same measurement on a
 reference in the same guest, and their ratio (figure / reference); the
 AMP bus's own counters (messages through its queues per second,
 doorbells per message) have no reference. A row whose figure or
@@ -90,8 +92,37 @@ def row_specs():
          "memcpy_region_4k", "memcpy_4k", "memcpy RAM to RAM", "mb_s",
          "MB/s", "higher"),
     ]
+    for mode in FFA_MODES:
+        tag = "FF-A %s: " % mode
+        rows += [
+            ("ffa_%s_rtt_p50" % mode,
+             tag + "request round trip p50 (64 B hwrng read)",
+             "rtt_ffa_" + mode, "rtt_pipe", "pipe ping-pong", "p50_us", "us",
+             "lower"),
+            ("ffa_%s_rtt_p99" % mode, tag + "request round trip p99",
+             "rtt_ffa_" + mode, "rtt_pipe", "pipe ping-pong", "p99_us", "us",
+             "lower"),
+        ]
+        for wid, what, key, unit in BLK:
+            if wid in FFA_BLK:
+                rows.append(("ffa_%s_blk_%s" % (mode, wid), tag + what,
+                             "blk_%s_ffa_%s" % (wid, mode),
+                             "blk_%s_nullb" % wid, "null_blk, memory-backed",
+                             key, unit, "higher"))
+        rows += [
+            ("ffa_%s_net_stream" % mode, tag + "net TCP throughput, 1 stream",
+             "net_stream_ffa_" + mode, "net_stream_veth", "veth pair",
+             "mbit_s", "Mbit/s", "higher"),
+            ("ffa_%s_net_rr" % mode, tag + "net TCP request/response (64 B)",
+             "net_rr_ffa_" + mode, "net_rr_veth", "veth pair", "tps",
+             "trans/s", "higher"),
+        ]
     return rows
 
+
+# The FF-A bus's event modes, and the blk loads measured over it.
+FFA_MODES = ("notif", "poll")
+FFA_BLK = ("randread_4k_qd1", "seqread_128k_qd1")
 
 # The AMP bus's counters around its windows: (figure id, during what).
 AMP_WINDOWS = [
@@ -161,15 +192,19 @@ def fmt(v, unit):
 
 def build(found):
     rows = []
-    for drv in ("rng", "blk", "net"):
-        e = found.get("probe_" + drv, {})
+    probes = [("probe_" + drv, drv, "loopback")
+              for drv in ("rng", "blk", "net")]
+    probes += [("probe_ffa_%s_%s" % (mode, drv), drv, "ffa_" + mode)
+               for mode in FFA_MODES for drv in ("rng", "blk", "net")]
+    for pid, drv, bus in probes:
+        e = found.get(pid, {})
         for key, what in (("probe_round_trips", "round trips"),
                           ("messages", "messages")):
             v = number(e.get(key))
             rows.append({
-                "id": "probe_%s_%s" % (drv, key), "bus": e.get("bus"),
+                "id": "%s_%s" % (pid, key), "bus": e.get("bus"),
                 "what": "probe %s (%s bus): %s" % (
-                    drv, e.get("bus", "loopback"), what),
+                    drv, e.get("bus", bus), what),
                 "figure": v, "unit": "",
                 "figure_na": None if v is not None else
                 e.get("na", "not measured"),
