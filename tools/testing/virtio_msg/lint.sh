@@ -94,12 +94,13 @@ record kernel-doc "$work/kernel-doc.log"
 
 # The upstream series (make patches): applies with git am, builds in-tree
 # after every patch (W=1, modpost) for x86_64 and arm64, checkpatch-clean
-# patch by patch; see patches-check.sh.
-"$VMSG_BENCH/patches-check.sh" > "$work/patches.log" 2>&1 ||
-	[ -s "$work/patches.log" ] || echo "patches-check.sh failed" > "$work/patches.log"
+# patch by patch; see patches-check.sh. Its output goes to a file of its
+# own: patches-check.sh writes its log to $work/patches.log, and prints it.
+"$VMSG_BENCH/patches-check.sh" > "$work/series.log" 2>&1 ||
+	[ -s "$work/series.log" ] || echo "patches-check.sh failed" > "$work/series.log"
 # Progress lines of a cold run are not findings.
-sed -i '/^vmsg: series: preparing/d' "$work/patches.log"
-record patches "$work/patches.log"
+sed -i '/^vmsg: series: preparing/d' "$work/series.log"
+record patches "$work/series.log"
 
 # MAINTAINERS: every file of ours is covered by an F: line, and every F:
 # line covers something.
