@@ -7,6 +7,8 @@
 #                checks those), and on the kernel patches in patches/
 #   sparse-W1    C=2 W=1 module build for x86_64 and arm64, no diagnostics
 #   stock-W1     W=1 module build against Debian's own x86_64 kernel
+#   dkms         dkms add and dkms build with dkms.conf against the same
+#                headers, on private DKMS trees (skipped without dkms)
 #   kernel-doc   scripts/kernel-doc -none -Wall, no diagnostics
 #   dt-bindings  dt_binding_check on Documentation/devicetree/bindings
 #   patches      the upstream series (patches.sh) applied with git am to
@@ -112,6 +114,21 @@ make -s -C "$kdir" M="$src" W=1 modules > "$work/build-x86_64-stock.log" 2>&1 ||
 grep -E 'warning:|error:|note:' "$work/build-x86_64-stock.log" \
 	>> "$work/stock.log" || true
 record stock-W1 "$work/stock.log"
+
+# dkms.conf: dkms add and dkms build against the same headers, on DKMS
+# trees of its own (dkms-check.sh), as an unprivileged user can. dkms
+# comes with make setup; where it is missing the stage says so and skips.
+if PATH=$PATH:/usr/sbin:/sbin command -v dkms >/dev/null; then
+	if "$VMSG_BENCH/dkms-check.sh" "$kdir" > "$work/dkms.out" 2>&1; then
+		: > "$work/dkms.log"
+	else
+		{ echo "dkms-check.sh failed:"; cat "$work/dkms.out"; } > "$work/dkms.log"
+	fi
+	record dkms "$work/dkms.log"
+else
+	echo "lint: dkms skipped: dkms is not installed (make setup installs it)"
+	echo "skip dkms dkms is not installed" >> "$results"
+fi
 
 : > "$work/kernel-doc.log"
 for f in "${ksources[@]}"; do
