@@ -13,8 +13,9 @@
 #                           arm64 the test kernel (no stock arm64 lane)
 #   make check              set up, lint, build and test in the QEMU guests
 #                           (x86_64 and arm64 test kernels, Debian's x86_64)
-#   make lint               checkpatch, sparse, W=1, kernel-doc, dt-schema, and
-#                           the patch series applied, built and checked
+#   make lint               checkpatch, sparse, W=1, dkms, kernel-doc,
+#                           dt-schema, and the patch series applied, built
+#                           and checked
 #   make patches            the upstream patch series against Linux 6.12, with
 #                           a cover letter, in .out/patches
 #   make fuzz [ARCH=arm64] [FUZZ_MESSAGES=N] [FUZZ_SEED=S] [FUZZ_TIME=S]

@@ -6,13 +6,15 @@
 # machine's arch.
 #
 # DKMS runs on trees of its own in $VMSG_OUT/dkms (--sourcetree,
-# --dkmstree, --installtree), so nothing of the system's DKMS changes;
-# "dkms add" insists on root all the same. DKMS signs what it builds
-# when it finds KDIR's scripts/sign-file; the key and certificate it
-# would create in /var/lib/dkms are pointed at that directory too (it
-# makes them itself, as on a first install), so a signing kernel has its
-# modules signed by a throwaway key. Prints the modules built with their
-# aliases and signer; exits non-zero when dkms fails.
+# --dkmstree, --installtree), so nothing of the system's DKMS changes
+# and no root is needed: dkms add (given -m and -v, not a path) and dkms
+# build ask only for write access to the DKMS tree; install would want
+# root. DKMS signs what it builds when it finds KDIR's scripts/sign-file;
+# the key and certificate it would create in /var/lib/dkms are pointed
+# at that directory too (it makes them itself, as on a first install),
+# so a signing kernel has its modules signed by a throwaway key. Prints
+# the modules built with their aliases and signer; exits non-zero when
+# dkms fails.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -21,8 +23,9 @@ kdir=$(realpath "$1")
 [ -r "$kdir/include/config/kernel.release" ] ||
 	vmsg_die "$kdir: no include/config/kernel.release (not a kernel build tree)"
 kver=$(cat "$kdir/include/config/kernel.release")
+# dkms and modinfo live in /usr/sbin, which a user's PATH may lack.
+export PATH=$PATH:/usr/sbin:/sbin
 command -v dkms >/dev/null || vmsg_die "dkms is not installed (apt-get install dkms)"
-[ "$(id -u)" = 0 ] || vmsg_die "dkms add needs root, even on private trees"
 
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"$/\1/p' "$VMSG_TOP/dkms.conf")
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$VMSG_TOP/dkms.conf")

@@ -3,8 +3,12 @@
 #
 # lint.sh [--results FILE]: the kernel's own checkers over our sources.
 #   checkpatch   scripts/checkpatch.pl --strict on every kernel source file
+#                that no patch of the series adds (the patches stage
+#                checks those), and on the kernel patches in patches/
 #   sparse-W1    C=2 W=1 module build for x86_64 and arm64, no diagnostics
 #   stock-W1     W=1 module build against Debian's own x86_64 kernel
+#   dkms         dkms add and dkms build with dkms.conf against the same
+#                headers, on private DKMS trees (skipped without dkms)
 #   kernel-doc   scripts/kernel-doc -none -Wall, no diagnostics
 #   dt-bindings  dt_binding_check on Documentation/devicetree/bindings
 #   patches      the upstream series (patches.sh) applied with git am to
@@ -41,9 +45,35 @@ mapfile -t ksources < <(git ls-files -co --exclude-standard \
 	'drivers/*.[ch]' 'include/*.h' 'tools/testing/selftests/*.[ch]' |
 	sort -u)
 
+# The upstream series (make patches): applies with git am, builds in-tree
+# after every patch (W=1, modpost) for x86_64 and arm64, checkpatch-clean
+# patch by patch; see patches-check.sh. Run first, for checkpatch to know
+# what the series covers, and recorded in its place below. Its output goes
+# to a file of its own: patches-check.sh writes its log to
+# $work/patches.log, and prints it.
+rm -rf "$work/patches"
+"$VMSG_BENCH/patches-check.sh" > "$work/series.log" 2>&1 ||
+	[ -s "$work/series.log" ] || echo "patches-check.sh failed" > "$work/series.log"
+# Progress lines of a cold run are not findings.
+sed -i '/^vmsg: series: preparing/d' "$work/series.log"
+
+# The files the series adds had checkpatch as patches: in the kernel tree,
+# and stricter than -f, which makes checks of some warnings and does not
+# know where a file sits in the tree. They are left out of the per-file
+# pass only when every patch went in; after a failed git am the patches
+# behind it were never checked.
+declare -A inseries=()
+if ! grep -q ': git am failed:' "$work/series.log"; then
+	while IFS= read -r f; do
+		inseries[$f]=1
+	done < <(find "$work/patches" -name '[0-9]*.patch' ! -name '0000-*' \
+		-exec sed -n 's#^+++ b/##p' {} + 2>/dev/null)
+fi
+
 # checkpatch needs to run from the kernel tree to find its data files.
 : > "$work/checkpatch.log"
 for f in "${ksources[@]}"; do
+	[ -z "${inseries[$f]:-}" ] || continue
 	(cd "$ksrc" && ./scripts/checkpatch.pl --strict --no-tree --quiet \
 		--show-types -f "$VMSG_TOP/$f") >> "$work/checkpatch.log" 2>&1 || true
 done
@@ -85,6 +115,21 @@ grep -E 'warning:|error:|note:' "$work/build-x86_64-stock.log" \
 	>> "$work/stock.log" || true
 record stock-W1 "$work/stock.log"
 
+# dkms.conf: dkms add and dkms build against the same headers, on DKMS
+# trees of its own (dkms-check.sh), as an unprivileged user can. dkms
+# comes with make setup; where it is missing the stage says so and skips.
+if PATH=$PATH:/usr/sbin:/sbin command -v dkms >/dev/null; then
+	if "$VMSG_BENCH/dkms-check.sh" "$kdir" > "$work/dkms.out" 2>&1; then
+		: > "$work/dkms.log"
+	else
+		{ echo "dkms-check.sh failed:"; cat "$work/dkms.out"; } > "$work/dkms.log"
+	fi
+	record dkms "$work/dkms.log"
+else
+	echo "lint: dkms skipped: dkms is not installed (make setup installs it)"
+	echo "skip dkms dkms is not installed" >> "$results"
+fi
+
 : > "$work/kernel-doc.log"
 for f in "${ksources[@]}"; do
 	case "$f" in tools/*) continue ;; esac
@@ -92,14 +137,8 @@ for f in "${ksources[@]}"; do
 done
 record kernel-doc "$work/kernel-doc.log"
 
-# The upstream series (make patches): applies with git am, builds in-tree
-# after every patch (W=1, modpost) for x86_64 and arm64, checkpatch-clean
-# patch by patch; see patches-check.sh.
-"$VMSG_BENCH/patches-check.sh" > "$work/patches.log" 2>&1 ||
-	[ -s "$work/patches.log" ] || echo "patches-check.sh failed" > "$work/patches.log"
-# Progress lines of a cold run are not findings.
-sed -i '/^vmsg: series: preparing/d' "$work/patches.log"
-record patches "$work/patches.log"
+# The upstream series, run above.
+record patches "$work/series.log"
 
 # MAINTAINERS: every file of ours is covered by an F: line, and every F:
 # line covers something.

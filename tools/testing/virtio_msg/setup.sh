@@ -4,7 +4,8 @@
 # Install what the virtio-msg bench needs on a Debian 12 machine, through apt
 # only, and only what is missing. Safe to run again: it does nothing when
 # everything is already there. (dwarves brings pahole, for the BTF of
-# modules built against Debian's own kernel: stock-kernel.sh.)
+# modules built against Debian's own kernel: stock-kernel.sh; dkms is
+# for lint's dkms stage, which runs it on trees of its own.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,7 +13,7 @@ PKGS="linux-source-6.12 qemu-system-x86 qemu-system-arm gcc
       gcc-aarch64-linux-gnu libc6-dev libc6-dev-arm64-cross make bc bison
       flex libssl-dev libelf-dev cpio kmod xz-utils rsync ccache sparse
       dt-schema yamllint libyaml-dev pkg-config python3 python3-ply python3-git perl
-      dwarves"
+      dwarves dkms"
 
 missing=""
 for p in $PKGS; do

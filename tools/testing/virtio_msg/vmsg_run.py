@@ -604,11 +604,13 @@ def report(args):
         print("== lint ==")
         with open(args.lint) as f:
             for line in f:
-                parts = line.split(None, 1)
+                # "ok NAME", "fail NAME" or "skip NAME WHY".
+                parts = line.split(None, 2)
                 if len(parts) < 2:
                     continue
-                ok = parts[0] == "ok"
-                add("lint " + parts[1].strip(), int(ok), int(not ok), 0, [])
+                ok, skip = parts[0] == "ok", parts[0] == "skip"
+                add("lint " + parts[1], int(ok), int(not ok and not skip),
+                    int(skip), [p.strip() for p in parts[2:]] if skip else [])
 
     for spec in args.logs:
         arch, path = spec.split("=", 1)

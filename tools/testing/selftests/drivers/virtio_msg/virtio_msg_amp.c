@@ -1276,30 +1276,39 @@ TEST_F_TIMEOUT(amp_host, hostile_magic_flip, 300)
 }
 
 /*
+ * Triggers the flood the device side was started with and reads the disk,
+ * one block at a time into @buf, for longer than the flood lasts, even if
+ * the host is slow to start it: every read must return its block.
+ */
+static void read_through_flood(struct __test_metadata *_metadata,
+			       const char *pci, uint8_t *buf)
+{
+	char disk = amp_disk(pci);
+	int fd, reads = 0;
+	long end;
+
+	ASSERT_NE(0, disk);
+	fd = blk_open(disk, O_RDONLY);
+	ASSERT_LE(0, fd);
+	host_request("trigger");
+	end = lb_now_ms() + 8000;
+	while (lb_now_ms() < end) {
+		ASSERT_EQ(BLK, pread(fd, buf, BLK, (off_t)(reads % 64) * BLK));
+		reads++;
+	}
+	close(fd);
+}
+
+/*
  * Doorbells (and notification bits, if the layout has any) as fast as
  * the host rings them: legal, only wasteful. The devices stay and work
  * all along.
  */
 TEST_F_TIMEOUT(amp_host, hostile_flood, 300)
 {
-	char disk;
-	long end;
-	int fd, reads = 0;
-
 	self->host_dirty = true;
 	ASSERT_TRUE(host_restart(self->pci, "--hostile flood"));
-	disk = amp_disk(self->pci);
-	ASSERT_NE(0, disk);
-	fd = blk_open(disk, O_RDONLY);
-	ASSERT_LE(0, fd);
-	host_request("trigger");
-	/* Longer than the flood, even if the host is slow to start it. */
-	end = lb_now_ms() + 8000;
-	while (lb_now_ms() < end) {
-		ASSERT_EQ(BLK, pread(fd, self->b, BLK, (off_t)(reads % 64) * BLK));
-		reads++;
-	}
-	close(fd);
+	read_through_flood(_metadata, self->pci, self->b);
 	EXPECT_EQ(NR_AMP_DEVS, wait_devices(self->pci, NR_AMP_DEVS, 0));
 	check_rng(_metadata);
 	EXPECT_EQ(20, net_frames(_metadata, self->pci, 20));
@@ -1315,11 +1324,9 @@ TEST_F_TIMEOUT(amp_host, hostile_flood, 300)
  */
 TEST_F_TIMEOUT(amp_host, hostile_notif_flood, 400)
 {
-	char dir[PATH_MAX], stats[PATH_MAX + 8], disk;
+	char dir[PATH_MAX], stats[PATH_MAX + 8];
 	uint8_t good[HDR_LEN];
 	long long before;
-	long end;
-	int fd, reads = 0;
 
 	self->host_dirty = true;
 	ASSERT_EQ(0, amp_pci_driver(self->pci, "unbind"));
@@ -1336,18 +1343,7 @@ TEST_F_TIMEOUT(amp_host, hostile_notif_flood, 400)
 	snprintf(stats, sizeof(stats), "%s/stats", dir);
 	before = debugfs_value(stats, "notifications_received");
 
-	disk = amp_disk(self->pci);
-	ASSERT_NE(0, disk);
-	fd = blk_open(disk, O_RDONLY);
-	ASSERT_LE(0, fd);
-	host_request("trigger");
-	/* Longer than the flood, even if the host is slow to start it. */
-	end = lb_now_ms() + 8000;
-	while (lb_now_ms() < end) {
-		ASSERT_EQ(BLK, pread(fd, self->b, BLK, (off_t)(reads % 64) * BLK));
-		reads++;
-	}
-	close(fd);
+	read_through_flood(_metadata, self->pci, self->b);
 	EXPECT_LT(before, debugfs_value(stats, "notifications_received"))
 		TH_LOG("no notification bit was taken");
 	EXPECT_EQ(NR_AMP_DEVS, wait_devices(self->pci, NR_AMP_DEVS, 0));

@@ -79,6 +79,19 @@ FIXTURE_TEARDOWN(blk)
 		lb_write_file(LB_STALL_PARAM, self->stall_old);
 }
 
+/*
+ * The loopback's stall watchdog off, for a test that stops its backend
+ * longer than the watchdog waits; the setting it had goes to @old (@len
+ * bytes), which the fixture's teardown writes back.
+ */
+static void stall_watchdog_off(struct __test_metadata *_metadata, char *old,
+			       size_t len)
+{
+	ASSERT_EQ(0, lb_read_file(LB_STALL_PARAM, old, len))
+		TH_LOG("no %s", LB_STALL_PARAM);
+	ASSERT_EQ(0, lb_write_file(LB_STALL_PARAM, "0\n"));
+}
+
 TEST_F_TIMEOUT(blk, memory_disk, 90)
 {
 	char *const args[] = { self->prog, "--size", "8", "--dev-num", "5",
@@ -233,10 +246,7 @@ TEST_F_TIMEOUT(blk, full_ring_peer_killed, 120)
 	if (!BLK_BREAK_FIXED)
 		SKIP(return, NO_BLK_BREAK_FIX);
 
-	ASSERT_EQ(0, lb_read_file(LB_STALL_PARAM, self->stall_old,
-				  sizeof(self->stall_old)))
-		TH_LOG("no %s", LB_STALL_PARAM);
-	ASSERT_EQ(0, lb_write_file(LB_STALL_PARAM, "0\n"));
+	stall_watchdog_off(_metadata, self->stall_old, sizeof(self->stall_old));
 	self->disk = blk_start(&self->be, args);
 	ASSERT_NE(0, self->disk)
 		TH_LOG("no virtio disk appeared");
@@ -300,10 +310,7 @@ TEST_F_TIMEOUT(blk, stop_completes_held_reads, 120)
 	int i, n, fd, ok = 0;
 	long end;
 
-	ASSERT_EQ(0, lb_read_file(LB_STALL_PARAM, self->stall_old,
-				  sizeof(self->stall_old)))
-		TH_LOG("no %s", LB_STALL_PARAM);
-	ASSERT_EQ(0, lb_write_file(LB_STALL_PARAM, "0\n"));
+	stall_watchdog_off(_metadata, self->stall_old, sizeof(self->stall_old));
 	self->disk = blk_start(&self->be, args);
 	ASSERT_NE(0, self->disk)
 		TH_LOG("no virtio disk appeared");
