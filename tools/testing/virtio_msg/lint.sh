@@ -3,6 +3,7 @@
 #
 # lint.sh [--results FILE]: the kernel's own checkers over our sources.
 #   checkpatch   scripts/checkpatch.pl --strict on every kernel source file
+#                (the simulated FF-A partition's module included)
 #                that no patch of the series adds (the patches stage
 #                checks those), and on the kernel patches in patches/
 #   sparse-W1    C=2 W=1 module build for x86_64 and arm64, no diagnostics
@@ -41,9 +42,11 @@ record() {
 }
 
 cd "$VMSG_TOP"
+# With the simulated FF-A partition: a kernel module, if only for tests.
 mapfile -t ksources < <(git ls-files -co --exclude-standard \
-	'drivers/*.[ch]' 'include/*.h' 'tools/testing/selftests/*.[ch]' |
-	sort -u)
+	'drivers/*.[ch]' 'include/*.h' 'tools/testing/selftests/*.[ch]' \
+	tools/testing/virtio_msg/ffa_sim/virtio_msg_ffa_sim.c \
+	tools/testing/virtio_msg/ffa_sim/ffa_sim.h | sort -u)
 
 # The upstream series (make patches): applies with git am, builds in-tree
 # after every patch (W=1, modpost) for x86_64 and arm64, checkpatch-clean
