@@ -118,7 +118,8 @@ virtio_rng.*)
 esac
 run rtt_pipe "$B/vmsg_bench_pipe" -s 64 -t "$SECS"
 
-# --- block: the vmsg-blk RAM disk against a memory-backed null_blk
+# --- block: the vmsg-blk RAM disk against a memory-backed null_blk and,
+# where the kernel has it as a module, brd
 vd=""
 for d in $(vdevs_of virtio_blk); do
 	for b in "$d"/block/*; do
@@ -127,6 +128,9 @@ for d in $(vdevs_of virtio_blk); do
 done
 nb=""
 nbdir=/sys/kernel/config/nullb/bench
+# Where null_blk is a module (Debian's kernel), it and configfs must be
+# loaded before configfs is mounted; no device of its own.
+[ -e /sys/module/null_blk ] || modprobe null_blk nr_devices=0 2>/dev/null
 mkdir -p /sys/kernel/config
 mount -t configfs configfs /sys/kernel/config 2>/dev/null
 if mkdir $nbdir 2>/dev/null; then
@@ -140,10 +144,20 @@ if mkdir $nbdir 2>/dev/null; then
 fi
 [ -n "$nb" ] && ! wait_for test -b "$nb" && nb=""
 emit "meta nullb=${nb:-none} memory_backed=$(cat $nbdir/memory_backed 2>/dev/null || echo none)"
-# Fill both disks first, so that reads find data (null_blk allocates its
-# memory on the first write).
+# brd of the same size, where the kernel has it as a module (Debian's
+# does; built in, its disks would be of the kernel's size, not ours).
+rd=""
+if [ ! -e /sys/module/brd ] &&
+	modprobe brd rd_nr=1 rd_size=$((SPAN * 1024)) max_part=0 2>/dev/null &&
+	wait_for test -b /dev/ram0; then
+	rd=/dev/ram0
+fi
+emit "meta brd=${rd:-none}"
+# Fill the disks first, so that reads find data (null_blk and brd
+# allocate their memory on the first write).
 [ -n "$vd" ] && run fill_vmsg "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$vd"
 [ -n "$nb" ] && run fill_nullb "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$nb"
+[ -n "$rd" ] && run fill_brd "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$rd"
 for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	 randwrite:4096:32 seqread:131072:1; do
 	mode=${w%%:*}
@@ -151,21 +165,20 @@ for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	jobs=${bs#*:}
 	bs=${bs%:*}
 	id=blk_${mode}_$((bs / 1024))k_qd$jobs
-	for disk in vmsg:$vd nullb:$nb; do
+	for disk in vmsg:$vd nullb:$nb brd:$rd; do
 		name=${disk%%:*}
 		dev=${disk#*:}
 		if [ -b "$dev" ]; then
 			run "${id}_$name" "$B/vmsg_bench_blk" -m "$mode" -b "$bs" \
 				-j "$jobs" -t "$SECS" -S $SPAN "$dev"
+		elif [ "$name" = brd ] && [ -e /sys/module/brd ]; then
+			emit "${id}_brd na brd is built into this kernel, its disks not of our size"
+		elif [ "$name" = brd ]; then
+			emit "${id}_brd na brd (CONFIG_BLK_DEV_RAM) is not a module of this kernel"
 		else
 			emit "${id}_$name na no $name disk"
 		fi
 	done
-	if [ -e /sys/module/brd ]; then
-		emit "${id}_brd na brd is in this kernel but the bench does not set it up"
-	else
-		emit "${id}_brd na brd (CONFIG_BLK_DEV_RAM) is not in the test kernels"
-	fi
 	if [ -e /sys/module/nbd ]; then
 		emit "${id}_nbd na the guest has no NBD server (nbdkit) for the kernel's nbd"
 	else
@@ -173,6 +186,7 @@ for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	fi
 done
 [ -n "$nb" ] && echo 0 > $nbdir/power && rmdir $nbdir
+[ -n "$rd" ] && rmmod brd
 
 # --- net: TCP between two namespaces, over vmsg-net and over veth.
 # Each figure goes through $net_run (run, or amp_run for the AMP bus).

@@ -261,6 +261,10 @@ def text(meta, rows):
         "debug:   %s" % ("yes (%s): only the ratios mean anything"
                          % ", ".join(debug) if debug else "no"),
         "window:  %s s per measurement" % meta.get("seconds", "?"),
+    ]
+    if meta.get("host_load"):
+        out.append("host:    load average %s" % meta["host_load"])
+    out += [
         "ratio:   virtio-msg / reference; 'better' says which way is good",
         "",
     ]
@@ -300,12 +304,15 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--arch", default="?")
     ap.add_argument("--date", default=time.strftime("%Y-%m-%d %H:%M %Z"))
+    ap.add_argument("--host-load", help="the host's load average")
     args = ap.parse_args()
     found = parse(args.log)
     meta = dict(found.get("meta", {}))
     meta.pop("na", None)
     meta["date"] = args.date
     meta["arch"] = args.arch
+    if args.host_load:
+        meta["host_load"] = args.host_load
     rows = build(found)
     os.makedirs(args.outdir, exist_ok=True)
     txt = text(meta, rows)
