@@ -12,6 +12,11 @@
 # fails: a measurement that did not work prints "na" and why. Each window
 # lasts /etc/virtio_msg/bench.seconds seconds (3 by default).
 #
+# Each loopback window also says what the device side did meanwhile
+# (cost_run): the backend's system calls (where the kernel has syscall
+# histograms), the times it slept, its CPU time, and the device's kicks
+# and used events, which bench_report.py turns into a cost per operation.
+#
 # busybox ash has "local".
 # shellcheck disable=SC3043
 
@@ -93,8 +98,11 @@ emit "meta $(debug_flags)"
 echo 0 > /sys/module/rng_core/parameters/default_quality 2>/dev/null
 modprobe virtio_msg_loopback || emit "meta na modprobe virtio_msg_loopback failed"
 start "$T/vmsg-rng" --quiet
+rngpid=$!
 start "$T/vmsg-blk" --size "$SPAN" --quiet
+blkpid=$!
 start "$T/vmsg-net" --quiet
+netpid=$!
 for drv in virtio_rng virtio_blk virtio_net; do
 	if wait_for has_vdev "$drv"; then
 		emit "probe_${drv#virtio_} $(probe_counters "$(vdevs_of "$drv" | head -n 1)")"
@@ -102,6 +110,61 @@ for drv in virtio_rng virtio_blk virtio_net; do
 		emit "probe_${drv#virtio_} na no device bound to $drv"
 	fi
 done
+
+# --- what a loopback window costs the device side. The backends' system
+# calls are counted by a histogram trigger on raw_syscalls:sys_enter
+# (CONFIG_HIST_TRIGGERS: Debian's kernel has it, the test kernels do not),
+# on for the whole loopback part so that every syscall of a figure and of
+# its reference alike pays for the tracepoint.
+cost_hist=""
+cost_trig=""
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+t=/sys/kernel/tracing/events/raw_syscalls/sys_enter
+if [ -w $t/trigger ] && [ -e $t/hist ]; then
+	cost_trig="hist:keys=common_pid.execname:vals=hitcount"
+	cost_trig="$cost_trig if common_pid == $rngpid || common_pid == $blkpid"
+	cost_trig="$cost_trig || common_pid == $netpid"
+	echo "$cost_trig" > $t/trigger 2>/dev/null && cost_hist=$t/hist
+fi
+emit "meta cost_syscalls=$([ -n "$cost_hist" ] && echo yes || echo no)"
+
+# "syscalls sleeps cpu_ticks kicks used_events" of backend $cost_pid (the
+# backends are single-threaded) and of the virtio devices $cost_vdevs now.
+cost_counters() {
+	local sc=0 d s k=0 u=0
+	[ -n "$cost_hist" ] && sc=$(awk -v p="$cost_pid" '
+		$0 ~ "\\[ *" p "\\]" {
+			for (i = 1; i < NF; i++) if ($i == "hitcount:") n = $(i + 1)
+		}
+		END { print n + 0 }' "$cost_hist")
+	for d in $cost_vdevs; do
+		s=/sys/kernel/debug/virtio_msg/${d##*/}
+		k=$((k + $(cat "$s/sent_event_avail" 2>/dev/null || echo 0)))
+		u=$((u + $(cat "$s/received_event_used" 2>/dev/null || echo 0)))
+	done
+	echo "$sc $(awk '$1 == "voluntary_ctxt_switches:" { print $2 }' \
+		/proc/"$cost_pid"/status) $(awk '{ print $14 + $15 }' \
+		/proc/"$cost_pid"/stat) $k $u"
+}
+
+# cost_run ID PROGRAM ARGS...: run(), with what backend $cost_pid and the
+# devices $cost_vdevs did over the window: be_syscalls (only where
+# counted), be_sleeps (voluntary context switches), be_cpu_ms (user and
+# system, in ticks of 10 ms), kicks and used_events.
+cost_run() {
+	local rid="$1" before after out
+	shift
+	before=$(cost_counters)
+	if out=$("$@" 2>/tmp/bench.err) && [ -n "$out" ]; then
+		after=$(cost_counters)
+		emit "$rid $out $(echo "$before $after" | awk -v h="$cost_hist" '{
+			if (h != "") printf "be_syscalls=%d ", $6 - $1
+			printf "be_sleeps=%d be_cpu_ms=%d kicks=%d used_events=%d",
+				$7 - $2, ($8 - $3) * 10, $9 - $4, $10 - $5 }')"
+	else
+		emit "$rid na $(basename "$1") failed: $(head -n 1 /tmp/bench.err)"
+	fi
+}
 
 # --- request round trip: 64-byte hwrng reads against a pipe ping-pong
 rng=$(basename "$(vdevs_of virtio_rng | head -n 1)" 2>/dev/null)
@@ -112,7 +175,9 @@ done
 echo 0 > /sys/class/misc/hw_random/rng_quality 2>/dev/null
 case "$(cat $cur 2>/dev/null)" in
 virtio_rng.*)
-	run rtt_vmsg "$B/vmsg_bench_read" -s 64 -t "$SECS" /dev/hwrng ;;
+	cost_pid=$rngpid
+	cost_vdevs=$(vdevs_of virtio_rng)
+	cost_run rtt_vmsg "$B/vmsg_bench_read" -s 64 -t "$SECS" /dev/hwrng ;;
 *)
 	emit "rtt_vmsg na the current hwrng is '$(cat $cur 2>/dev/null)', not that of $rng" ;;
 esac
@@ -158,6 +223,8 @@ emit "meta brd=${rd:-none}"
 [ -n "$vd" ] && run fill_vmsg "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$vd"
 [ -n "$nb" ] && run fill_nullb "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$nb"
 [ -n "$rd" ] && run fill_brd "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$rd"
+cost_pid=$blkpid
+cost_vdevs=$(vdevs_of virtio_blk)
 for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	 randwrite:4096:32 seqread:131072:1; do
 	mode=${w%%:*}
@@ -168,8 +235,10 @@ for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	for disk in vmsg:$vd nullb:$nb brd:$rd; do
 		name=${disk%%:*}
 		dev=${disk#*:}
+		r=run
+		[ "$name" = vmsg ] && r=cost_run
 		if [ -b "$dev" ]; then
-			run "${id}_$name" "$B/vmsg_bench_blk" -m "$mode" -b "$bs" \
+			$r "${id}_$name" "$B/vmsg_bench_blk" -m "$mode" -b "$bs" \
 				-j "$jobs" -t "$SECS" -S $SPAN "$dev"
 		elif [ "$name" = brd ] && [ -e /sys/module/brd ]; then
 			emit "${id}_brd na brd is built into this kernel, its disks not of our size"
@@ -189,7 +258,8 @@ done
 [ -n "$rd" ] && rmmod brd
 
 # --- net: TCP between two namespaces, over vmsg-net and over veth.
-# Each figure goes through $net_run (run, or amp_run for the AMP bus).
+# Each figure goes through $net_run (run, cost_run for the loopback or
+# amp_run for the AMP bus).
 net_run=run
 # net_pair ID ADDR_A ADDR_B IF_A IF_B: IF_B goes to a namespace of its
 # own with the server; the client stays here with IF_A.
@@ -222,7 +292,11 @@ for d in $(vdevs_of virtio_net); do
 	done
 done
 if [ $# -ge 2 ]; then
+	cost_pid=$netpid
+	cost_vdevs=$(vdevs_of virtio_net)
+	net_run=cost_run
 	net_pair vmsg 10.99.0.1 10.99.0.2 "$1" "$2"
+	net_run=run
 else
 	emit "net_stream_vmsg na want two virtio-net interfaces, found $#"
 	emit "net_rr_vmsg na want two virtio-net interfaces, found $#"
@@ -242,6 +316,7 @@ else
 	emit "net_rr_veth na ip link add type veth: $(head -n 1 /tmp/bench.err)"
 fi
 
+[ -n "$cost_hist" ] && echo "!$cost_trig" > "${cost_hist%/hist}/trigger"
 for p in $pids; do kill "$p" 2>/dev/null; done
 wait
 pids=""

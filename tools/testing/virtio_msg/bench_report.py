@@ -14,6 +14,12 @@ AMP bus's own counters (messages through its queues per second,
 doorbells per message) have no reference. A row whose figure or
 reference could not be measured says "n/a" and why. Figures only: nothing here passes or
 fails, and the exit status is 0 whenever the log could be read.
+
+A second table has what the loopback bus's device side did per
+operation (a read, a block I/O, 64 KiB of a TCP stream, a transaction)
+over the same windows: the backend's system calls (where the guest
+kernel could count them), sleeps, CPU time, and the device's kicks and
+used events.
 """
 
 import argparse
@@ -140,6 +146,30 @@ AMP_COUNTERS = [
 ]
 
 
+# The loopback windows whose cost bench-guest.sh measured: (figure id,
+# what, operations key, operation size in bytes or 1, operation).
+COST_WINDOWS = [
+    ("rtt_vmsg", "request round trip (64 B hwrng read)", "samples", 1,
+     "read"),
+]
+COST_WINDOWS += [("blk_%s_vmsg" % wid, what, "ios", 1, "I/O")
+                 for wid, what, key, unit in BLK]
+COST_WINDOWS += [
+    ("net_stream_vmsg", "net TCP throughput, 1 stream", "bytes", 65536,
+     "64 KiB"),
+    ("net_rr_vmsg", "net TCP request/response (64 B)", "transactions", 1,
+     "transaction"),
+]
+# (key in the window's line, column, scale to the column's unit).
+COST_COUNTERS = [
+    ("be_syscalls", "syscalls", 1),
+    ("be_sleeps", "sleeps", 1),
+    ("be_cpu_ms", "cpu_us", 1000),
+    ("kicks", "kicks", 1),
+    ("used_events", "used", 1),
+]
+
+
 def parse(path):
     """{id: {"na": why} or {key: value}} from the "@@bench" lines."""
     found = {}
@@ -233,6 +263,54 @@ def build(found):
     return rows
 
 
+def cost_build(found):
+    """Per loopback window: what the backend and the device did per
+    operation, None where it was not counted."""
+    rows = []
+    for fid, what, ops, opsize, op in COST_WINDOWS:
+        e = found.get(fid, {})
+        n = number(e.get(ops))
+        row = {"id": fid, "what": what, "operation": op,
+               "operations": n, "na": e.get("na")}
+        for key, col, scale in COST_COUNTERS:
+            c = number(e.get(key))
+            row[col] = (c * scale * opsize / n
+                        if c is not None and n else None)
+        rows.append(row)
+    return rows
+
+
+def cost_text(meta, rows):
+    rows = [r for r in rows
+            if any(r[c[1]] is not None for c in COST_COUNTERS)]
+    if not rows:
+        return ""
+    out = ["",
+           "cost per operation, loopback bus: what the device side (its "
+           "backend) and the",
+           "device did for each read, I/O, 64 KiB of stream or "
+           "transaction, over the windows",
+           "above: the backend's system calls, sleeps (voluntary "
+           "context switches), CPU",
+           "time in us (ticks of 10 ms: coarse on short windows), the "
+           "device's kicks (driver",
+           "to device) and used events (device to driver)"]
+    if meta.get("cost_syscalls") != "yes":
+        out.append("syscalls: not counted, this kernel has no syscall "
+                   "histograms (CONFIG_HIST_TRIGGERS)")
+    out.append("")
+    lines = [("what", "per") + tuple(c[1] for c in COST_COUNTERS)]
+    for r in rows:
+        lines.append((r["what"], r["operation"]) + tuple(
+            ("%.0f" if r[c[1]] >= 1000 else "%.3g") % r[c[1]]
+            if r[c[1]] is not None else "-" for c in COST_COUNTERS))
+    widths = [max(len(x[i]) for x in lines) for i in range(len(lines[0]))]
+    for x in lines:
+        out.append("  ".join("%-*s" % (w, c)
+                             for w, c in zip(widths, x)).rstrip())
+    return "\n".join(out) + "\n"
+
+
 def foldable(rows):
     """References missing for one reason on several rows, each of which
     has another reference too (brd, NBD): one line says it for all."""
@@ -315,12 +393,13 @@ def main():
         meta["host_load"] = args.host_load
     rows = build(found)
     os.makedirs(args.outdir, exist_ok=True)
-    txt = text(meta, rows)
+    cost = cost_build(found)
+    txt = text(meta, rows) + cost_text(meta, cost)
     with open(os.path.join(args.outdir, "bench.txt"), "w") as f:
         f.write(txt)
     with open(os.path.join(args.outdir, "bench.json"), "w") as f:
-        json.dump({"meta": meta, "rows": rows, "raw": found}, f, indent=1,
-                  sort_keys=True)
+        json.dump({"meta": meta, "rows": rows, "cost": cost, "raw": found},
+                  f, indent=1, sort_keys=True)
         f.write("\n")
     sys.stdout.write(txt)
     return 0
