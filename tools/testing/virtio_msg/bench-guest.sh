@@ -140,10 +140,25 @@ if mkdir $nbdir 2>/dev/null; then
 fi
 [ -n "$nb" ] && ! wait_for test -b "$nb" && nb=""
 emit "meta nullb=${nb:-none} memory_backed=$(cat $nbdir/memory_backed 2>/dev/null || echo none)"
+# NBD: the kernel's nbd driver, served from memory by a userspace process
+# (vmsg_bench_nbd) over a socket pair, as another disk served by a process.
+nbd=""
+nbd_why="nbd (CONFIG_BLK_DEV_NBD) is not in this kernel"
+nbd_size() { [ "$(cat /sys/block/nbd0/size 2>/dev/null || echo 0)" -gt 0 ]; }
+if modprobe nbd nbds_max=1 2>/dev/null && wait_for test -b /dev/nbd0; then
+	"$B/vmsg_bench_nbd" -S $SPAN /dev/nbd0 2>/tmp/nbd.err &
+	nbd_pid=$!
+	if wait_for nbd_size; then
+		nbd=/dev/nbd0
+	else
+		nbd_why="vmsg_bench_nbd failed: $(head -n 1 /tmp/nbd.err)"
+	fi
+fi
 # Fill both disks first, so that reads find data (null_blk allocates its
 # memory on the first write).
 [ -n "$vd" ] && run fill_vmsg "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$vd"
 [ -n "$nb" ] && run fill_nullb "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$nb"
+[ -n "$nbd" ] && run fill_nbd "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$nbd"
 for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	 randwrite:4096:32 seqread:131072:1; do
 	mode=${w%%:*}
@@ -151,12 +166,14 @@ for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	jobs=${bs#*:}
 	bs=${bs%:*}
 	id=blk_${mode}_$((bs / 1024))k_qd$jobs
-	for disk in vmsg:$vd nullb:$nb; do
+	for disk in vmsg:$vd nullb:$nb nbd:$nbd; do
 		name=${disk%%:*}
 		dev=${disk#*:}
 		if [ -b "$dev" ]; then
 			run "${id}_$name" "$B/vmsg_bench_blk" -m "$mode" -b "$bs" \
 				-j "$jobs" -t "$SECS" -S $SPAN "$dev"
+		elif [ "$name" = nbd ]; then
+			emit "${id}_nbd na $nbd_why"
 		else
 			emit "${id}_$name na no $name disk"
 		fi
@@ -166,13 +183,12 @@ for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	else
 		emit "${id}_brd na brd (CONFIG_BLK_DEV_RAM) is not in the test kernels"
 	fi
-	if [ -e /sys/module/nbd ]; then
-		emit "${id}_nbd na the guest has no NBD server (nbdkit) for the kernel's nbd"
-	else
-		emit "${id}_nbd na nbd (CONFIG_BLK_DEV_NBD) is not in this kernel"
-	fi
 done
 [ -n "$nb" ] && echo 0 > $nbdir/power && rmdir $nbdir
+if [ -n "$nbd" ]; then
+	"$B/vmsg_bench_nbd" -d "$nbd"
+	wait "$nbd_pid"
+fi
 
 # --- net: TCP between two namespaces, over vmsg-net and over veth.
 # Each figure goes through $net_run (run, or amp_run for the AMP bus).
