@@ -218,11 +218,26 @@ if [ ! -e /sys/module/brd ] &&
 	rd=/dev/ram0
 fi
 emit "meta brd=${rd:-none}"
-# Fill the disks first, so that reads find data (null_blk and brd
-# allocate their memory on the first write).
+# NBD: the kernel's nbd driver, served from memory by a userspace process
+# (vmsg_bench_nbd) over a socket pair, as another disk served by a process.
+nbd=""
+nbd_why="nbd (CONFIG_BLK_DEV_NBD) is not in this kernel"
+nbd_size() { [ "$(cat /sys/block/nbd0/size 2>/dev/null || echo 0)" -gt 0 ]; }
+if modprobe nbd nbds_max=1 2>/dev/null && wait_for test -b /dev/nbd0; then
+	"$B/vmsg_bench_nbd" -S $SPAN /dev/nbd0 2>/tmp/nbd.err &
+	nbd_pid=$!
+	if wait_for nbd_size; then
+		nbd=/dev/nbd0
+	else
+		nbd_why="vmsg_bench_nbd failed: $(head -n 1 /tmp/nbd.err)"
+	fi
+fi
+# Fill the disks first, so that reads find data (null_blk, brd and the
+# NBD server allocate or touch their memory on the first write).
 [ -n "$vd" ] && run fill_vmsg "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$vd"
 [ -n "$nb" ] && run fill_nullb "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$nb"
 [ -n "$rd" ] && run fill_brd "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$rd"
+[ -n "$nbd" ] && run fill_nbd "$B/vmsg_bench_blk" -m seqwrite -b 1048576 -S $SPAN -1 "$nbd"
 cost_pid=$blkpid
 cost_vdevs=$(vdevs_of virtio_blk)
 for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
@@ -232,7 +247,7 @@ for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 	jobs=${bs#*:}
 	bs=${bs%:*}
 	id=blk_${mode}_$((bs / 1024))k_qd$jobs
-	for disk in vmsg:$vd nullb:$nb brd:$rd; do
+	for disk in vmsg:$vd nullb:$nb brd:$rd nbd:$nbd; do
 		name=${disk%%:*}
 		dev=${disk#*:}
 		r=run
@@ -244,18 +259,19 @@ for w in randread:4096:1 randread:4096:32 randwrite:4096:1 \
 			emit "${id}_brd na brd is built into this kernel, its disks not of our size"
 		elif [ "$name" = brd ]; then
 			emit "${id}_brd na brd (CONFIG_BLK_DEV_RAM) is not a module of this kernel"
+		elif [ "$name" = nbd ]; then
+			emit "${id}_nbd na $nbd_why"
 		else
 			emit "${id}_$name na no $name disk"
 		fi
 	done
-	if [ -e /sys/module/nbd ]; then
-		emit "${id}_nbd na the guest has no NBD server (nbdkit) for the kernel's nbd"
-	else
-		emit "${id}_nbd na nbd (CONFIG_BLK_DEV_NBD) is not in this kernel"
-	fi
 done
 [ -n "$nb" ] && echo 0 > $nbdir/power && rmdir $nbdir
 [ -n "$rd" ] && rmmod brd
+if [ -n "$nbd" ]; then
+	"$B/vmsg_bench_nbd" -d "$nbd"
+	wait "$nbd_pid"
+fi
 
 # --- net: TCP between two namespaces, over vmsg-net and over veth.
 # Each figure goes through $net_run (run, cost_run for the loopback or

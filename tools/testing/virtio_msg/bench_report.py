@@ -41,7 +41,7 @@ BLK = [
 BLK_REFS = [
     ("nullb", "null_blk, memory-backed"),
     ("brd", "brd"),
-    ("nbd", "NBD (nbdkit memory)"),
+    ("nbd", "NBD, memory-backed server process"),
 ]
 
 

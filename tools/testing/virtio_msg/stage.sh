@@ -53,7 +53,7 @@ if [ "$kernel" = stock ]; then
 	# that busybox's modprobe needs no xz.
 	sysmap=$(dirname "$kimage")/System.map-$kver
 	for m in virtio_blk virtio_net virtio_rng ext4 crc32c_generic veth \
-		 null_blk configfs brd; do
+		 null_blk configfs brd nbd; do
 		modprobe -d "$(dirname "$(dirname "$(dirname "$kmods")")")" \
 			-S "$kver" --show-depends "$m"
 	done | awk '$1 == "insmod" { print $2 }' | sort -u | while read -r ko; do
