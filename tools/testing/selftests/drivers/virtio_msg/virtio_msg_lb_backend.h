@@ -603,7 +603,11 @@ struct lb_backend {
 #define LB_BACKEND_READY_ERR	0x4	/* it says "ready" on stderr */
 
 #define LB_READY_MS		10000	/* for "ready" */
-#define LB_STOP_MS		20000	/* for an exit after SIGTERM */
+/*
+ * For an exit after SIGTERM: a backend serves its devices until the
+ * driver let go, for at most 30 s (vmsg_lb_serve()), then exits.
+ */
+#define LB_STOP_MS		35000
 #define LB_REAP_MS		10000	/* for a SIGKILLed process */
 
 static inline void lb_backend_init(struct lb_backend *b)

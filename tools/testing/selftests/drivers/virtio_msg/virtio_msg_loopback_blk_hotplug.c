@@ -28,7 +28,7 @@
 #define IO_CHUNK	(64 * 1024)
 #define IO_ROUNDS	(4 * IO_WORKERS)	/* before the backend goes */
 #define IO_ALARM_S	120	/* a worker still running then is stuck */
-#define IO_END_MS	30000	/* for the workers to end once it went */
+#define IO_END_MS	45000	/* for the workers to end once it went */
 
 /* How an I/O worker ends, when not with the errno of a failed call. */
 enum {
@@ -292,6 +292,7 @@ static void io_then_gone(struct __test_metadata *_metadata,
 	if (sig == SIGTERM) {
 		EXPECT_EQ(0, lb_backend_stop(be, LB_STOP_MS))
 			TH_LOG("backend did not stop cleanly");
+		TH_LOG("the backend stopped in %ld ms", lb_now_ms() - start);
 	} else {
 		EXPECT_EQ(0, lb_backend_kill(be, LB_REAP_MS))
 			TH_LOG("backend did not die");
