@@ -695,13 +695,19 @@ static int vmsg_ffa_pool_sgt(struct vmsg_ffa *ffa)
 	return ret;
 }
 
+/* The device tree's region is free for the next partition. */
+static void vmsg_ffa_dt_release(void)
+{
+	mutex_lock(&vmsg_ffa_dt_lock);
+	vmsg_ffa_dt_taken = false;
+	mutex_unlock(&vmsg_ffa_dt_lock);
+}
+
 /* Give the device tree's region back to the next partition. */
 static void vmsg_ffa_dt_put(struct vmsg_ffa *ffa)
 {
 	memunmap(ffa->pool);
-	mutex_lock(&vmsg_ffa_dt_lock);
-	vmsg_ffa_dt_taken = false;
-	mutex_unlock(&vmsg_ffa_dt_lock);
+	vmsg_ffa_dt_release();
 }
 
 /* The device tree's region if it is there and free, else vmalloc(). */
@@ -723,9 +729,7 @@ static int vmsg_ffa_pool_alloc(struct vmsg_ffa *ffa)
 	if (rmem) {
 		ffa->pool = memremap(rmem->base, rmem->size, MEMREMAP_WB);
 		if (!ffa->pool) {
-			mutex_lock(&vmsg_ffa_dt_lock);
-			vmsg_ffa_dt_taken = false;
-			mutex_unlock(&vmsg_ffa_dt_lock);
+			vmsg_ffa_dt_release();
 			return -ENOMEM;
 		}
 		ffa->dt_pool = true;
