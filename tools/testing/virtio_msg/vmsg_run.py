@@ -95,6 +95,11 @@ BENIGN = [
 SPLAT_RE = re.compile("|".join(SPLATS))
 BENIGN_RE = re.compile("|".join(BENIGN))
 RESULT_RE = re.compile(r"^(\s*)(ok|not ok) (\d+)\b(.*)$")
+# kselftest harness lines that say nothing about why a test failed.
+HARNESS_NOTE_RE = re.compile(r"^#\s*(RUN|OK|FAIL|SKIP|PASSED|FAILED)\b|"
+                             r"^#\s*\S+: Test (failed|terminated)")
+# How many of a failed test's diagnostic lines the report shows.
+FAIL_NOTES = 8
 PLAN_RE = re.compile(r"^(\s*)1\.\.(\d+)")
 SKIP_RE = re.compile(r"#\s*SKIP", re.IGNORECASE)
 BEGIN_RE = re.compile(r"@@vmsg begin (\S+)(?: (\S+))?")
@@ -505,7 +510,14 @@ def count_ktap(lines):
     top_indent = None
     top_plan = None
     top_results = 0
+    # The diagnostics printed since the last result: why a test failed.
+    notes = []
     for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            if not HARNESS_NOTE_RE.match(stripped):
+                notes = (notes + [stripped])[-FAIL_NOTES:]
+            continue
         m = PLAN_RE.match(line)
         if m and top_plan is None:
             top_indent = len(m.group(1))
@@ -519,6 +531,7 @@ def count_ktap(lines):
             top_results += 1
         leaf = prev_indent is None or prev_indent <= indent
         prev_indent = indent
+        why, notes = notes, []
         if not leaf:
             continue
         if SKIP_RE.search(m.group(4)):
@@ -528,6 +541,7 @@ def count_ktap(lines):
         else:
             failed += 1
             problems.append("not ok %s%s" % (m.group(3), m.group(4)))
+            problems.extend("  " + n for n in why)
     if top_plan is None:
         problems.append("no KTAP plan")
         failed += 1
@@ -597,7 +611,7 @@ def report(args):
         state = "FAIL" if f else "ok"
         print("  %-34s %-4s pass %d fail %d skip %d"
               % (label, state, p, f, s))
-        for prob in problems[:20]:
+        for prob in problems[:40]:
             print("      %s" % prob)
 
     if args.lint:
