@@ -47,6 +47,8 @@
 #define AMP_DEFAULT_SIZE_MIB	4
 /* Without doorbells, the hand-shake is still looked at this often. */
 #define AMP_TICK_MS		200
+/* How soon messages that found the driver's queue full are sent again. */
+#define AMP_BACKLOG_MS		2
 #define AMP_CONNECT_MS		5000
 #define AMP_MAX_DEVS		5
 /* --hostile flood: this long, this many doorbells per round. */
@@ -757,6 +759,10 @@ static int serve(struct state *s, const sigset_t *wait_mask)
 		pfd[n++] = (struct pollfd){ .fd = csock, .events = POLLIN };
 		timeout = more ? 0 : s->o.region ? (int)s->o.poll_ms :
 				     AMP_TICK_MS;
+		/* Messages wait for room in a full queue: look again soon. */
+		if (s->amp && timeout > AMP_BACKLOG_MS &&
+		    vmsg_transport_backlogged(vmsg_amp_transport(s->amp)))
+			timeout = AMP_BACKLOG_MS;
 		ret = ppoll(pfd, n, &(struct timespec){
 				.tv_sec = timeout / 1000,
 				.tv_nsec = (timeout % 1000) * 1000000L },
@@ -898,10 +904,11 @@ int main(int argc, char **argv)
 		vmsg_amp_destroy(s.amp);
 		if (!s.o.quiet)
 			fprintf(stdout,
-				"%llu messages in, %llu out, %llu dropped, %llu restarts, %llu peer errors\n",
+				"%llu messages in, %llu out, %llu dropped, %llu waited for room, %llu restarts, %llu peer errors\n",
 				(unsigned long long)st.received,
 				(unsigned long long)st.sent,
 				(unsigned long long)st.send_dropped,
+				(unsigned long long)st.send_full,
 				(unsigned long long)st.restarts,
 				(unsigned long long)st.peer_errors);
 	}

@@ -350,6 +350,10 @@ static int amp_send(void *ctx, const void *msg, size_t len)
 		return -ENOTCONN;
 	}
 	ret = wait_room(amp);
+	if (ret == -EAGAIN) {
+		amp->stats.send_full++;
+		return ret;
+	}
 	if (ret) {
 		amp->stats.send_dropped++;
 		return ret;
@@ -609,6 +613,9 @@ int vmsg_amp_poll(struct vmsg_amp *amp)
 	}
 	if (amp->status == VIRTIO_MSG_AMP_STATUS_RUN && d == DRV_RUN &&
 	    !amp->drv_stopped) {
+		/* What found our queue full goes before anything newer. */
+		if (vmsg_transport_backlogged(amp->t))
+			vmsg_transport_flush(amp->t);
 		take_notifications(amp);
 		if (amp->status == VIRTIO_MSG_AMP_STATUS_RUN)
 			more = drain(amp, AMP_POLL_QUEUES * amp->n);

@@ -318,6 +318,9 @@ int vmsg_lb_process(struct vmsg_lb *lb)
 	int count;
 	ssize_t n;
 
+	/* What the kernel had no room for goes first. */
+	if (vmsg_transport_backlogged(lb->t))
+		vmsg_transport_flush(lb->t);
 	for (count = 0; count < LB_BATCH; count++) {
 		n = read(lb->fd, lb->rbuf, lb->max_msg_size);
 		if (n < 0) {
@@ -335,6 +338,17 @@ int vmsg_lb_process(struct vmsg_lb *lb)
  * work in: deferred work between batches, and one more descriptor to
  * wait on (a negative one is ignored by ppoll()).
  */
+bool vmsg_lb_backlogged(const struct vmsg_lb *lb)
+{
+	return vmsg_transport_backlogged(lb->t);
+}
+
+/* Wake for messages, and for room while messages wait for it. */
+static short lb_poll_events(const struct vmsg_lb *lb)
+{
+	return POLLIN | (vmsg_lb_backlogged(lb) ? POLLOUT : 0);
+}
+
 static int lb_loop(struct vmsg_lb *lb, const sigset_t *sigmask,
 		   volatile sig_atomic_t *stop,
 		   const struct vmsg_serve_hooks *hooks)
@@ -357,6 +371,7 @@ static int lb_loop(struct vmsg_lb *lb, const sigset_t *sigmask,
 			continue;
 		if (hooks && hooks->wait_fd)
 			pfd[1].fd = hooks->wait_fd(hooks->priv);
+		pfd[0].events = lb_poll_events(lb);
 		ret = ppoll(pfd, 2, NULL, sigmask);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
@@ -657,6 +672,7 @@ static void lb_serve_unplug(struct vmsg_lb *lb, struct vmsg_serve_dev *devs,
 			continue;
 		if (hooks && hooks->wait_fd)
 			pfd[1].fd = hooks->wait_fd(hooks->priv);
+		pfd[0].events = lb_poll_events(lb);
 		ret = ppoll(pfd, 2, &tick, wait_mask);
 		if (ret < 0 && errno != EINTR)
 			return;

@@ -24,6 +24,19 @@ struct tdev {
 	bool unplug_reset;	/* ...and the driver reset it since */
 };
 
+/* A message the bus refused with -EAGAIN, waiting for its turn. */
+struct tmsg {
+	struct tmsg *next;
+	size_t len;
+	uint8_t data[];
+};
+
+/*
+ * Messages owed to the driver side at most: a driver side that takes
+ * none for that long has stopped, and one on AMP may be hostile.
+ */
+#define BACKLOG_MAX		1024
+
 struct vmsg_transport {
 	const struct vmsg_transport_ops *ops;
 	void *ctx;
@@ -33,7 +46,101 @@ struct vmsg_transport {
 	struct tdev **devs;
 	size_t nr_devs;
 	uint8_t *wbuf;		/* responses, max_msg_size bytes */
+	/*
+	 * What the bus could not take yet, oldest first. Everything newer
+	 * waits behind it, so that no message is lost (a lost EVENT_USED
+	 * leaves the driver waiting for buffers it was given) or overtaken.
+	 */
+	struct tmsg *backlog, **backlog_tail;
+	size_t backlog_len;
 };
+
+static void backlog_pop(struct vmsg_transport *t)
+{
+	struct tmsg *m = t->backlog;
+
+	t->backlog = m->next;
+	if (!t->backlog)
+		t->backlog_tail = &t->backlog;
+	t->backlog_len--;
+	free(m);
+}
+
+/* An event already owed needs no twin: it says the same again. */
+static bool backlog_has_event(const struct vmsg_transport *t,
+			      const void *msg, size_t len)
+{
+	const uint8_t type = *(const uint8_t *)msg;
+	const struct tmsg *m;
+
+	if (type & VIRTIO_MSG_TYPE_RESPONSE)
+		return false;
+	for (m = t->backlog; m; m = m->next)
+		if (m->len == len && !memcmp(m->data, msg, len))
+			return true;
+	return false;
+}
+
+static int backlog_add(struct vmsg_transport *t, const void *msg, size_t len)
+{
+	struct tmsg *m;
+
+	if (backlog_has_event(t, msg, len))
+		return 0;
+	if (t->backlog_len >= BACKLOG_MAX)
+		return -ENOBUFS;
+	m = malloc(sizeof(*m) + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, msg, len);
+	*t->backlog_tail = m;
+	t->backlog_tail = &m->next;
+	t->backlog_len++;
+	return 0;
+}
+
+int vmsg_transport_flush(struct vmsg_transport *t)
+{
+	int ret;
+
+	while (t->backlog) {
+		ret = t->ops->send(t->ctx, t->backlog->data, t->backlog->len);
+		if (ret == -EAGAIN)
+			return -EAGAIN;
+		/* Sent, or refused for good: either way it is done. */
+		backlog_pop(t);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+bool vmsg_transport_backlogged(const struct vmsg_transport *t)
+{
+	return t->backlog;
+}
+
+static void backlog_drop(struct vmsg_transport *t)
+{
+	while (t->backlog)
+		backlog_pop(t);
+}
+
+/* Every message to the driver side goes out here, in order. */
+static int t_send(struct vmsg_transport *t, const void *msg, size_t len)
+{
+	int ret = 0;
+
+	if (t->backlog)
+		ret = vmsg_transport_flush(t);
+	if (ret != -EAGAIN)
+		ret = t->ops->send(t->ctx, msg, len);
+	if (ret == -EAGAIN)
+		return backlog_add(t, msg, len);
+	return ret;
+}
 
 /* struct vmsg_bus_ops for each device; bus_ctx is its struct tdev. */
 static int tdev_mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
@@ -55,7 +162,7 @@ static int tdev_send_event(void *ctx, const void *msg, size_t len)
 {
 	struct tdev *d = ctx;
 
-	return d->t->ops->send(d->t->ctx, msg, len);
+	return t_send(d->t, msg, len);
 }
 
 static const struct vmsg_bus_ops tdev_bus_ops = {
@@ -88,6 +195,7 @@ struct vmsg_transport *vmsg_transport_create(const struct vmsg_transport_ops *op
 	t->ctx = ctx;
 	t->max_msg_size = max_msg_size;
 	t->wire = VIRTIO_MSG_WIRE_V1;
+	t->backlog_tail = &t->backlog;
 	return t;
 }
 
@@ -103,6 +211,7 @@ void vmsg_transport_destroy(struct vmsg_transport *t)
 	}
 	free(t->devs);
 	free(t->wbuf);
+	backlog_drop(t);
 	free(t);
 }
 
@@ -212,6 +321,8 @@ void vmsg_transport_reset_devices(struct vmsg_transport *t)
 {
 	size_t i;
 
+	/* What was owed belongs to the driver side that went away. */
+	backlog_drop(t);
 	for (i = 0; i < t->nr_devs; i++)
 		vmsg_dev_reset(t->devs[i]->dev);
 }
@@ -289,7 +400,7 @@ static int bus_request(struct vmsg_transport *t, const struct vmsg_msg *msg)
 		return -EBADMSG;
 	vmsg_hdr_build(t->wbuf, VIRTIO_MSG_TYPE_BUS | VIRTIO_MSG_TYPE_RESPONSE,
 		       msg->msg_id, 0, msg->token, size);
-	return t->ops->send(t->ctx, t->wbuf, size);
+	return t_send(t, t->wbuf, size);
 }
 
 int vmsg_transport_unplug(struct vmsg_transport *t, uint16_t dev_num)
@@ -309,7 +420,7 @@ int vmsg_transport_unplug(struct vmsg_transport *t, uint16_t dev_num)
 		       0, 0, size);
 	d->unplugging = true;
 	d->unplug_reset = false;
-	return t->ops->send(t->ctx, t->wbuf, size);
+	return t_send(t, t->wbuf, size);
 }
 
 int vmsg_transport_unplug_all(struct vmsg_transport *t)
@@ -357,7 +468,7 @@ int vmsg_transport_dispatch(struct vmsg_transport *t, const void *buf,
 	if (n < 0)
 		return n;
 	if (n > 0)
-		return t->ops->send(t->ctx, t->wbuf, n);
+		return t_send(t, t->wbuf, n);
 	return 0;
 }
 

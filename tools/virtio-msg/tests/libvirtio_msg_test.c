@@ -24,6 +24,7 @@
 #include <virtio-msg/codec.h>
 #include <virtio-msg/device.h>
 #include <virtio-msg/loopback.h>
+#include <virtio-msg/transport.h>
 #include <virtio-msg/virtqueue.h>
 
 #include "amp_test.h"
@@ -253,8 +254,13 @@ static void model_default(void)
 	model.reset = m_reset;
 }
 
+/* The transport a test made, if any; the next test destroys it. */
+static struct vmsg_transport *tr;
+
 static void fixture(void)
 {
+	vmsg_transport_destroy(tr);
+	tr = NULL;
 	memset(mem, 0, sizeof(mem));
 	memset(&bus, 0, sizeof(bus));
 	memset(&model_log, 0, sizeof(model_log));
@@ -563,6 +569,78 @@ TEST_END
 
 /* ------------------------------------------------------------------ */
 /* Probe-like sequence.                                                */
+
+/* The transport over the fake bus; bus.send_ret -EAGAIN fills it. */
+static int tr_mem_read(void *ctx, uint16_t dev_num, uint64_t addr,
+		       void *dst, size_t len)
+{
+	(void)dev_num;
+	return bus_read(ctx, addr, dst, len);
+}
+
+static int tr_mem_write(void *ctx, uint16_t dev_num, uint64_t addr,
+			const void *src, size_t len)
+{
+	(void)dev_num;
+	return bus_write(ctx, addr, src, len);
+}
+
+static const struct vmsg_transport_ops tr_ops = {
+	.mem_read = tr_mem_read,
+	.mem_write = tr_mem_write,
+	.send = bus_send,
+};
+
+/* GET_DEVICE_INFO for TEST_DEV_NUM through @t, with @token. */
+static int tr_get_info(struct vmsg_transport *t, uint16_t token)
+{
+	uint8_t req[VIRTIO_MSG_HDR_SIZE];
+
+	vmsg_hdr_build(req, 0, VIRTIO_MSG_GET_DEVICE_INFO, TEST_DEV_NUM,
+		       token, sizeof(req));
+	return vmsg_transport_dispatch(t, req, sizeof(req));
+}
+
+/*
+ * A bus with no room (-EAGAIN) loses nothing: what it refused is sent
+ * later, in order, before anything newer; the backlog is bounded and
+ * goes with a reset (the driver side it was for is gone).
+ */
+TEST_BEGIN(transport_keeps_refused_messages)
+	unsigned int i, refused = 0;
+
+	tr = vmsg_transport_create(&tr_ops, NULL, TEST_MAX_MSG);
+	CHECK(tr);
+	CHECK(vmsg_transport_add(tr, TEST_DEV_NUM, &model, NULL));
+	bus.send_ret = -EAGAIN;
+	CHECK(tr_get_info(tr, 7) == 0);
+	CHECK(vmsg_transport_unplug(tr, TEST_DEV_NUM) == 0);
+	CHECK(bus.n_ev == 0 && vmsg_transport_backlogged(tr));
+	CHECK(vmsg_transport_flush(tr) == -EAGAIN);
+	bus.send_ret = 0;
+	/* Something new goes out behind what waited. */
+	CHECK(tr_get_info(tr, 8) == 0);
+	CHECK(!vmsg_transport_backlogged(tr));
+	CHECK(bus.n_ev == 3);
+	CHECK(bus.ev[0][1] == VIRTIO_MSG_GET_DEVICE_INFO &&
+	      get16(bus.ev[0] + 4) == 7);
+	CHECK(bus.ev[1][1] == VIRTIO_MSG_BUS_EVENT_DEVICE &&
+	      (bus.ev[1][0] & VIRTIO_MSG_TYPE_BUS));
+	CHECK(bus.ev[2][1] == VIRTIO_MSG_GET_DEVICE_INFO &&
+	      get16(bus.ev[2] + 4) == 8);
+	CHECK(vmsg_transport_flush(tr) == 0);
+
+	/* A driver side that never makes room costs a bounded backlog. */
+	bus.send_ret = -EAGAIN;
+	for (i = 0; i < 2000; i++)
+		if (tr_get_info(tr, i) == -ENOBUFS)
+			refused++;
+	CHECK(refused == 2000 - 1024);
+	vmsg_transport_reset_devices(tr);
+	CHECK(!vmsg_transport_backlogged(tr));
+	bus.send_ret = 0;
+	CHECK(vmsg_transport_flush(tr) == 0 && bus.n_ev == 3);
+TEST_END
 
 TEST_BEGIN(device_info)
 	dev = new_dev();
@@ -2880,6 +2958,7 @@ static const struct test tests[] = {
 	T(driver_ok_starts_queues),
 	T(needs_reset_sticky_until_reset),
 	T(reset_then_reinit_same_device),
+	T(transport_keeps_refused_messages),
 	T(lb_parse_num),
 	T(lb_parse_dev_num),
 	T(lb_parse_args_shared_and_own),

@@ -63,7 +63,9 @@ struct vmsg_amp_config {
  * struct vmsg_amp_stats - counters of an instance
  * @received: messages taken from the driver's queue
  * @sent: messages put in the device side's queue
- * @send_dropped: messages not sent (not running, queue full for too long)
+ * @send_dropped: messages not sent (not running, too large)
+ * @send_full: sends that found our queue full for too long: the message
+ *	waits for vmsg_transport_flush(), see struct vmsg_transport_ops
  * @doorbells: doorbells rung
  * @restarts: restarts of the driver side seen (hand-shakes after the
  *	first)
@@ -75,6 +77,7 @@ struct vmsg_amp_stats {
 	uint64_t received;
 	uint64_t sent;
 	uint64_t send_dropped;
+	uint64_t send_full;
 	uint64_t doorbells;
 	uint64_t restarts;
 	uint64_t peer_errors;

@@ -166,14 +166,26 @@ bool vmsg_lb_unplug_done(struct vmsg_lb *lb, uint16_t dev_num);
  * vmsg_lb_process() - handle every message waiting, without blocking
  * @lb: instance
  *
- * Each driver-to-device message goes to its device, and the response
- * (if any) is written back; bus PING requests are answered here.
- * Messages for unknown devices and malformed ones are dropped.
+ * First the messages the kernel had no room for are written (see
+ * vmsg_transport_flush()); then each driver-to-device message goes to
+ * its device, and the response (if any) is written back; bus PING
+ * requests are answered here. Messages for unknown devices and
+ * malformed ones are dropped. A loop of its own polls the file for
+ * POLLOUT too while vmsg_lb_backlogged() says messages wait.
  *
  * Return: the number of messages read, or a negative errno if the
  * character device failed.
  */
 int vmsg_lb_process(struct vmsg_lb *lb);
+
+/**
+ * vmsg_lb_backlogged() - whether messages wait for room in the kernel
+ * @lb: instance
+ *
+ * Return: true while messages the kernel refused for lack of room wait
+ * for the next vmsg_lb_process().
+ */
+bool vmsg_lb_backlogged(const struct vmsg_lb *lb);
 
 /**
  * vmsg_lb_run() - serve until told to stop

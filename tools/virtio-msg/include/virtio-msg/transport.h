@@ -29,7 +29,10 @@ struct vmsg_transport;
  * @mem_write: the same, from @src into driver memory
  * @send: send one complete device->driver message of @len bytes (at most
  *	the bus maximum); 0 or a negative errno. A bus may collect messages
- *	and signal the peer once per batch (see vmsg_transport_dispatch())
+ *	and signal the peer once per batch (see vmsg_transport_dispatch()).
+ *	-EAGAIN means the driver side has no room now: the instance keeps
+ *	the message and sends it again, before any newer one, from
+ *	vmsg_transport_flush()
  *
  * Each receives the ctx given to vmsg_transport_create().
  */
@@ -143,6 +146,33 @@ int vmsg_transport_dispatch(struct vmsg_transport *t, const void *msg,
 			    size_t len);
 
 /**
+ * vmsg_transport_flush() - send the messages the bus could not take yet
+ * @t: instance
+ *
+ * A message that ops->send refused with -EAGAIN is kept, in order, with
+ * every message sent after it, and nothing is lost: a serving loop calls
+ * this whenever the bus may have room again (the loopback file polls
+ * writable; an AMP peer took messages), and at least now and then while
+ * vmsg_transport_backlogged() says so. Identical events are kept once.
+ * At most 1024 messages are kept; past that, sends fail with -ENOBUFS.
+ * The backlog is dropped with vmsg_transport_reset_devices(): it was for
+ * a driver side that went away.
+ *
+ * Return: 0 once nothing is owed, -EAGAIN while the bus is still full,
+ * or the error with which ops->send refused a message for good (that
+ * message is dropped).
+ */
+int vmsg_transport_flush(struct vmsg_transport *t);
+
+/**
+ * vmsg_transport_backlogged() - whether messages wait for room on the bus
+ * @t: instance
+ *
+ * Return: true while vmsg_transport_flush() has work.
+ */
+bool vmsg_transport_backlogged(const struct vmsg_transport *t);
+
+/**
  * vmsg_transport_unplug() - announce the removal of a device, keep serving
  * @t: instance
  * @dev_num: device number
@@ -179,7 +209,7 @@ bool vmsg_transport_unplug_done(const struct vmsg_transport *t);
  * @t: instance
  *
  * For a peer that restarted: each device goes back to status 0 (see
- * vmsg_dev_reset()).
+ * vmsg_dev_reset()), and what was owed to the old peer is dropped.
  */
 void vmsg_transport_reset_devices(struct vmsg_transport *t);
 
