@@ -1161,6 +1161,32 @@ static int vmsg_reset_vqueue(struct virtio_msg_device *vmdev, u32 index)
 }
 
 /*
+ * Detach the buffers the driver left in @vq: virtio-blk fails the
+ * requests of a broken device without taking their buffers back, whose
+ * mappings and indirect descriptor tables would otherwise leak. The
+ * driver gave them up, so their memory may be in use again: this is done
+ * only where ending a mapping copies nothing into it.
+ */
+static void vmsg_drop_unused_bufs(struct virtio_msg_device *vmdev,
+				  struct virtqueue *vq)
+{
+	struct vmsg_dma_ctx *ctx = NULL;
+
+	if (vmdev->win_dev)
+		ctx = vmsg_dma_dev_ctx(vmdev->win_dev);
+	else if (!vmdev->dma_dev_set ||
+		 !(vmdev->core->bus->desc->flags & VIRTIO_MSG_BUS_F_DMA_NO_COPY))
+		return;
+
+	if (ctx)
+		vmsg_dma_abandon(ctx, true);
+	while (virtqueue_detach_unused_buf(vq))
+		;
+	if (ctx)
+		vmsg_dma_abandon(ctx, false);
+}
+
+/*
  * Free every virtqueue of @vmdev; the device was reset (or is broken) and
  * no longer uses the rings.
  */
@@ -1170,6 +1196,7 @@ static void vmsg_free_vqs(struct virtio_msg_device *vmdev)
 
 	list_for_each_entry_safe(vq, tmp, &vmdev->vdev.vqs, list) {
 		vmsg_queue_layout(vmdev, vq->index, NULL);
+		vmsg_drop_unused_bufs(vmdev, vq);
 		vring_del_virtqueue(vq);
 	}
 }

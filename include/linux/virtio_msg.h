@@ -198,6 +198,17 @@ struct virtio_msg_bus_ops {
  * until the bus removes them or the peer restarts.
  */
 #define VIRTIO_MSG_BUS_F_REMOVE_LOST		BIT(7)
+/**
+ * define VIRTIO_MSG_BUS_F_DMA_NO_COPY - unmaps never write driver memory
+ *
+ * Ending a mapping of the DMA device from &virtio_msg_bus_ops.dma_device
+ * copies nothing into the buffer (no bounce buffer). The core may then
+ * end the mappings of the buffers a driver left in the virtqueues it
+ * deletes, whose memory may be in use again, and free their indirect
+ * descriptor tables. Without it those are left as they are, unless the
+ * core's window engine maps them (it skips the copy itself).
+ */
+#define VIRTIO_MSG_BUS_F_DMA_NO_COPY		BIT(8)
 
 /* virtio_msg_bus_notify_used(): the notification names no virtqueue. */
 #define VIRTIO_MSG_ALL_VQS	U32_MAX

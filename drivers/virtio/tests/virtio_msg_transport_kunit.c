@@ -30,6 +30,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/unaligned.h>
+#include <linux/vmalloc.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_msg.h>
@@ -74,6 +75,7 @@ struct fake_dev {
 	bool reject_stale;
 	bool reject_all;	/* every SET_CONFIG is rejected */
 	u32 vq_size[4];
+	u32 vq_max;		/* GET_VQUEUE max_size; 0: FAKE_VQ_SIZE */
 	/* v2 queue state, and how the device gets it wrong */
 	bool vq_enabled[4];
 	u64 vq_addr[4][3];
@@ -282,7 +284,8 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 		i = le32_to_cpu(vq->index);
 		memset(vr, 0, sizeof(*vr));
 		vr->index = vq->index;
-		vr->max_size = cpu_to_le32(i < fd->nvqs ? FAKE_VQ_SIZE : 0);
+		vr->max_size = cpu_to_le32(i >= fd->nvqs ? 0 :
+					   fd->vq_max ?: FAKE_VQ_SIZE);
 		plen = sizeof(*vr);
 		if (fb->wire != VIRTIO_MSG_WIRE_V2 || i >= ARRAY_SIZE(fd->vq_size))
 			break;
@@ -789,6 +792,9 @@ static unsigned int test_drv_nvqs;
 static atomic_t test_drv_probes;
 static atomic_t test_drv_removes;
 static struct virtqueue *test_drv_vqs[4];
+/* With test_drv_count_bounce, window bytes still mapped after del_vqs. */
+static bool test_drv_count_bounce;
+static long test_drv_bounce_left;
 
 /*
  * With test_drv_spin, the probe does what virtio_console's does: it sends
@@ -848,6 +854,9 @@ static void test_drv_remove(struct virtio_device *vdev)
 		test_drv_spin_result = test_drv_wait_for_device(test_drv_vqs[0]);
 	virtio_reset_device(vdev);
 	vdev->config->del_vqs(vdev);
+	if (test_drv_count_bounce)
+		WRITE_ONCE(test_drv_bounce_left,
+			   atomic_long_read(&vmsg_dma_dev_ctx(vdev->dev.parent)->bounce_bytes));
 }
 
 static const struct virtio_device_id test_drv_ids[] = {
@@ -2154,6 +2163,75 @@ static void vmsg_test_device_policy(struct kunit *test)
 			-EINVAL);
 }
 
+KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
+
+/*
+ * A buffer the driver leaves in a queue it deletes (virtio-blk fails the
+ * requests of a broken device without taking them back) is detached: its
+ * indirect table is freed and its window mappings end, with nothing
+ * copied back into memory the driver may use again.
+ */
+static void vmsg_test_unused_bufs(struct kunit *test)
+{
+	struct virtio_msg_dma_window win = {
+		.size = SZ_128K,
+		.bus_base = 0x4000000000ULL,
+	};
+	struct scatterlist out, in, *sgs[2] = { &out, &in };
+	struct virtio_msg_device *vmdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+	u8 *buf;
+
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_OPS))
+		kunit_skip(test, "needs CONFIG_ARCH_HAS_DMA_OPS");
+	buf = kunit_kzalloc(test, 128, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	win.vaddr = vzalloc(win.size);
+	KUNIT_ASSERT_NOT_NULL(test, win.vaddr);
+	/* Registered first, so freed after the bus is gone. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action,
+							win.vaddr), 0);
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fd = fake_dev_add(fb, 44, VMSG_TEST_ID_DRIVER, 1, 8);
+	fd->vq_max = 16;
+	fd->features |= BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
+			BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+	test_drv_nvqs = 1;
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_unregister,
+							fb), 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_set_dma_window(&fb->bus, &win),
+			0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 44), 0);
+	vmdev = fake_wait_dev(fb, 44);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(fd->status &
+					 VIRTIO_CONFIG_S_DRIVER_OK));
+	KUNIT_ASSERT_NOT_NULL(test, vmdev->win_dev);
+
+	/* Two segments, so an indirect table; the device never uses it. */
+	sg_init_one(&out, buf, 64);
+	sg_init_one(&in, buf + 64, 64);
+	KUNIT_ASSERT_EQ(test, virtqueue_add_sgs(test_drv_vqs[0], sgs, 1, 1,
+						buf, GFP_KERNEL), 0);
+	KUNIT_EXPECT_GT(test,
+			atomic_long_read(&vmsg_dma_dev_ctx(vmdev->win_dev)->bounce_bytes),
+			0);
+	/* The driver gives the buffer up and uses the memory again. */
+	memset(buf, 0xaa, 128);
+
+	test_drv_bounce_left = -1;
+	test_drv_count_bounce = true;
+	virtio_msg_bus_remove_device(&fb->bus, 44);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(test_drv_bounce_left) >= 0));
+	test_drv_count_bounce = false;
+	KUNIT_EXPECT_EQ(test, READ_ONCE(test_drv_bounce_left), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0xaa, 128));
+}
+
 /*
  * Unregistration removes the devices while the bus still carries
  * messages: the driver resets its device, release_device can talk.
@@ -3175,6 +3253,7 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_shm_needs_bus),
 	KUNIT_CASE(vmsg_test_device_limit),
 	KUNIT_CASE(vmsg_test_device_policy),
+	KUNIT_CASE(vmsg_test_unused_bufs),
 	KUNIT_CASE(vmsg_test_orderly_unregister),
 	KUNIT_CASE(vmsg_test_orderly_removal_bounded),
 	KUNIT_CASE(vmsg_test_used_buffers),
