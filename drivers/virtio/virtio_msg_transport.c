@@ -631,7 +631,8 @@ static void vmsg_set_status(struct virtio_device *vdev, u8 status)
  * Return: the bus's entry for @device_id (the instance's list first,
  * else the descriptor's), or NULL when the bus lists device types and
  * @device_id is not among them. A bus that lists none
- * lets every type through with every feature: a static entry says so.
+ * lets every type through with every feature and any queue size: a static
+ * entry says so.
  */
 const struct virtio_msg_device_policy *
 vmsg_dev_policy(const struct virtio_msg_bus *bus, u32 device_id)
@@ -650,13 +651,24 @@ vmsg_dev_policy(const struct virtio_msg_bus *bus, u32 device_id)
 	return NULL;
 }
 
-static u64 vmsg_allowed_features(struct virtio_msg_device *vmdev)
+/*
+ * The bits the bus lets through with @features offered or negotiated: the
+ * type's features, less those that make the driver's chains a
+ * device-chosen length unless @features has indirect descriptors (with
+ * them every chain takes one ring entry).
+ */
+static u64 vmsg_allowed_features(struct virtio_msg_device *vmdev,
+				 u64 features)
 {
 	const struct virtio_msg_device_policy *p =
 		vmsg_dev_policy(vmdev->core->bus, vmdev->device_id);
 
 	/* vmsg_dev_create() refused the device otherwise. */
-	return p ? p->features : 0;
+	if (!p)
+		return 0;
+	if (!(features & BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC)))
+		return p->features & ~p->indirect_features;
+	return p->features;
 }
 
 static u64 vmsg_get_features(struct virtio_device *vdev)
@@ -683,7 +695,7 @@ static u64 vmsg_get_features(struct virtio_device *vdev)
 	}
 	mutex_unlock(&vmdev->chan.lock);
 	/* What the bus does not let through, the driver never sees. */
-	return features & vmsg_allowed_features(vmdev);
+	return features & vmsg_allowed_features(vmdev, features);
 }
 
 static int vmsg_finalize_features(struct virtio_device *vdev)
@@ -691,6 +703,7 @@ static int vmsg_finalize_features(struct virtio_device *vdev)
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
 	unsigned int i, blocks = vmsg_feature_blocks(vmdev);
 	struct virtio_msg_features *f;
+	u64 allowed;
 	int ret;
 
 	vring_transport_features(vdev);
@@ -711,9 +724,11 @@ static int vmsg_finalize_features(struct virtio_device *vdev)
 			"device does not offer VIRTIO_F_ACCESS_PLATFORM\n");
 		return -EINVAL;
 	}
-	if (vdev->features & ~vmsg_allowed_features(vmdev)) {
+	/* Judged on the bits negotiated, as they were when offered. */
+	allowed = vmsg_allowed_features(vmdev, vdev->features);
+	if (vdev->features & ~allowed) {
 		dev_err(&vdev->dev, "features 0x%llx are not allowed on this bus\n",
-			vdev->features & ~vmsg_allowed_features(vmdev));
+			vdev->features & ~allowed);
 		return -EINVAL;
 	}
 
@@ -1201,6 +1216,32 @@ static void vmsg_free_vqs(struct virtio_msg_device *vmdev)
 	}
 }
 
+/*
+ * Without indirect descriptors a chain takes one ring entry per segment,
+ * and virtio_ring WARNs on a chain longer than the ring: refuse a queue
+ * too small for the longest chain the driver of this type posts. The
+ * size checked is the one virtio_ring made, which may be smaller than
+ * asked for. Queues with a context never use indirect descriptors
+ * (vq->indirect is false), but their drivers post short chains on them
+ * (virtio-net's mergeable and small receive buffers), so the feature
+ * negotiated is what counts.
+ */
+static int vmsg_check_vq_size(struct virtio_msg_device *vmdev,
+			      struct virtqueue *vq)
+{
+	const struct virtio_msg_device_policy *p =
+		vmsg_dev_policy(vmdev->core->bus, vmdev->device_id);
+	unsigned int size = virtqueue_get_vring_size(vq);
+
+	if (!p || size >= p->min_queue_size ||
+	    virtio_has_feature(&vmdev->vdev, VIRTIO_RING_F_INDIRECT_DESC))
+		return 0;
+	dev_err_ratelimited(vmsg_parent(vmdev),
+			    "device %u: queue %u has %u entries, fewer than the %u needed without indirect descriptors\n",
+			    vmdev->dev_num, vq->index, size, p->min_queue_size);
+	return -ENOSPC;
+}
+
 static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
 				       unsigned int index,
 				       struct virtqueue_info *info)
@@ -1227,6 +1268,13 @@ static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
 				    info->callback, info->name);
 	if (!vq)
 		return ERR_PTR(-ENOMEM);
+
+	/* Before SET_VQUEUE: the device never hears of a refused queue. */
+	ret = vmsg_check_vq_size(vmdev, vq);
+	if (ret) {
+		vring_del_virtqueue(vq);
+		return ERR_PTR(ret);
+	}
 
 	/*
 	 * On failure the queue stays on the device's list: the caller resets

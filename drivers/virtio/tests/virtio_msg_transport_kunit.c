@@ -792,6 +792,7 @@ static unsigned int test_drv_nvqs;
 static atomic_t test_drv_probes;
 static atomic_t test_drv_removes;
 static struct virtqueue *test_drv_vqs[4];
+static int test_drv_find_ret;
 /* With test_drv_count_bounce, window bytes still mapped after del_vqs. */
 static bool test_drv_count_bounce;
 static long test_drv_bounce_left;
@@ -839,6 +840,7 @@ static int test_drv_probe(struct virtio_device *vdev)
 
 	atomic_inc(&test_drv_probes);
 	ret = virtio_find_vqs(vdev, test_drv_nvqs, test_drv_vqs, info, NULL);
+	test_drv_find_ret = ret;
 	if (ret || !test_drv_spin)
 		return ret;
 
@@ -864,8 +866,15 @@ static const struct virtio_device_id test_drv_ids[] = {
 	{ 0 },
 };
 
+/* A device bit the driver takes, for the feature policy tests. */
+#define TEST_DRV_F_LONG		3
+
+static const unsigned int test_drv_features[] = { TEST_DRV_F_LONG };
+
 static struct virtio_driver test_drv = {
 	.driver.name	= "virtio_msg_transport_kunit",
+	.feature_table	= test_drv_features,
+	.feature_table_size = ARRAY_SIZE(test_drv_features),
 	.id_table	= test_drv_ids,
 	.probe		= test_drv_probe,
 	.remove		= test_drv_remove,
@@ -2163,6 +2172,139 @@ static void vmsg_test_device_policy(struct kunit *test)
 			-EINVAL);
 }
 
+/*
+ * A device type whose driver posts chains of up to 24 segments, and of a
+ * device-chosen length with TEST_DRV_F_LONG, as virtio-net and virtio-blk
+ * (SEG_MAX) do.
+ */
+#define RING_MIN		24
+#define RING_POLICY(id) {						\
+	.device_id = (id),						\
+	.features = BIT_ULL(VIRTIO_F_VERSION_1) |			\
+		    BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |		\
+		    BIT_ULL(TEST_DRV_F_LONG),				\
+	.indirect_features = BIT_ULL(TEST_DRV_F_LONG),			\
+	.min_queue_size = RING_MIN,					\
+}
+
+static const struct virtio_msg_device_policy ring_policy[] = {
+	RING_POLICY(VMSG_TEST_ID_DRIVER),
+	RING_POLICY(VMSG_TEST_ID_NODRIVER),
+	{ 0 },
+};
+
+struct vmsg_ring_case {
+	const char *name;
+	u32 vq_max;		/* the device's maximum queue size */
+	bool indirect;		/* it offers VIRTIO_RING_F_INDIRECT_DESC */
+	bool policy;		/* the bus has ring_policy (else: any type) */
+	bool ok;		/* the driver gets its queues */
+};
+
+static const struct vmsg_ring_case vmsg_ring_cases[] = {
+	{ "too small", 16, false, true, false },
+	{ "too small, indirect", 16, true, true, true },
+	/* The split ring is rounded down to 16 entries. */
+	{ "rounded down below", 31, false, true, false },
+	{ "large enough", 32, false, true, true },
+	{ "trusted bus", 16, false, false, true },
+};
+
+static void vmsg_ring_desc(const struct vmsg_ring_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->name);
+}
+
+KUNIT_ARRAY_PARAM(vmsg_ring, vmsg_ring_cases, vmsg_ring_desc);
+
+/*
+ * Without indirect descriptors a queue smaller than the type's minimum
+ * is refused before the device hears of it, and bits that make chains a
+ * device-chosen length are hidden; a trusted bus lets everything through.
+ */
+static void vmsg_test_min_queue_size(struct kunit *test)
+{
+	const struct vmsg_ring_case *c = test->param_value;
+	struct virtio_msg_device *vmdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	if (c->policy)
+		fb->bus.devices = ring_policy;
+	fd = fake_dev_add(fb, 42, VMSG_TEST_ID_DRIVER, 2, 8);
+	fd->vq_max = c->vq_max;
+	fd->features |= BIT_ULL(TEST_DRV_F_LONG);
+	if (c->indirect)
+		fd->features |= BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+	test_drv_nvqs = 2;
+	test_drv_find_ret = 1;
+	atomic_set(&test_drv_probes, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 42), 0);
+	vmdev = fake_wait_dev(fb, 42);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(fd->status &
+					 (VIRTIO_CONFIG_S_DRIVER_OK |
+					  VIRTIO_CONFIG_S_FAILED)));
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_drv_probes), 1);
+	/* The long chains only with indirect descriptors, or when trusted. */
+	KUNIT_EXPECT_EQ(test, !!(fd->drv_features & BIT_ULL(TEST_DRV_F_LONG)),
+			c->indirect || !c->policy);
+	if (c->ok) {
+		KUNIT_EXPECT_EQ(test, test_drv_find_ret, 0);
+		KUNIT_EXPECT_TRUE(test, fd->status & VIRTIO_CONFIG_S_DRIVER_OK);
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 2);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, test_drv_find_ret, -ENOSPC);
+	KUNIT_EXPECT_TRUE(test, fd->status & VIRTIO_CONFIG_S_FAILED);
+	/* Refused at the first queue, which the device never heard of. */
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_VQUEUE], 1);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 0);
+}
+
+/*
+ * indirect_features: hidden from a device that does not offer indirect
+ * descriptors, and refused at finalize_features without them.
+ */
+static void vmsg_test_indirect_features(struct kunit *test)
+{
+	const u64 v1 = BIT_ULL(VIRTIO_F_VERSION_1);
+	const u64 ind = BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+	const u64 lng = BIT_ULL(TEST_DRV_F_LONG);
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fb->desc.devices = ring_policy;
+	fd = fake_dev_add(fb, 43, VMSG_TEST_ID_NODRIVER, 1, 0);
+	fd->features |= lng;
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 43), 0);
+	vmdev = fake_wait_dev(fb, 43);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	vdev = &vmdev->vdev;
+
+	KUNIT_EXPECT_EQ(test, vdev->config->get_features(vdev), v1);
+	vdev->features = v1 | lng;
+	KUNIT_EXPECT_EQ(test, vdev->config->finalize_features(vdev), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_DRIVER_FEATURES], 0);
+
+	fd->features |= ind;
+	KUNIT_EXPECT_EQ(test, vdev->config->get_features(vdev), v1 | ind | lng);
+	vdev->features = v1 | ind | lng;
+	KUNIT_EXPECT_EQ(test, vdev->config->finalize_features(vdev), 0);
+	KUNIT_EXPECT_EQ(test, fd->drv_features, v1 | ind | lng);
+	/* The driver may still go without them. */
+	vdev->features = v1 | ind;
+	KUNIT_EXPECT_EQ(test, vdev->config->finalize_features(vdev), 0);
+	KUNIT_EXPECT_EQ(test, fd->drv_features, v1 | ind);
+}
+
 KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
 
 /*
@@ -3253,6 +3395,8 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_shm_needs_bus),
 	KUNIT_CASE(vmsg_test_device_limit),
 	KUNIT_CASE(vmsg_test_device_policy),
+	KUNIT_CASE_PARAM(vmsg_test_min_queue_size, vmsg_ring_gen_params),
+	KUNIT_CASE(vmsg_test_indirect_features),
 	KUNIT_CASE(vmsg_test_unused_bufs),
 	KUNIT_CASE(vmsg_test_orderly_unregister),
 	KUNIT_CASE(vmsg_test_orderly_removal_bounded),
