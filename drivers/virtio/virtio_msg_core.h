@@ -358,6 +358,7 @@ struct vmsg_dma_window;
  * @bounce_bytes: bytes of streaming mappings it holds in the window
  * @map_failures: allocations and mappings refused (window full, too large)
  * @bad_unmaps: frees, unmaps and syncs of something it did not map
+ * @abandoned: unmaps copy nothing back, see vmsg_dma_abandon()
  *
  * The counters are updated locklessly, in any context.
  */
@@ -368,6 +369,7 @@ struct vmsg_dma_ctx {
 	atomic_long_t bounce_bytes;
 	atomic_long_t map_failures;
 	atomic_long_t bad_unmaps;
+	bool abandoned;
 };
 
 int vmsg_dma_window_check(const struct virtio_msg_dma_window *desc);
@@ -387,6 +389,7 @@ void vmsg_dma_free(struct vmsg_dma_ctx *ctx, size_t size, void *vaddr,
 dma_addr_t vmsg_dma_map(struct vmsg_dma_ctx *ctx, phys_addr_t phys,
 			size_t size, enum dma_data_direction dir,
 			unsigned long attrs);
+void vmsg_dma_abandon(struct vmsg_dma_ctx *ctx, bool on);
 void vmsg_dma_unmap(struct vmsg_dma_ctx *ctx, dma_addr_t addr, size_t size,
 		    enum dma_data_direction dir, unsigned long attrs);
 void vmsg_dma_sync(struct vmsg_dma_ctx *ctx, dma_addr_t addr, size_t size,

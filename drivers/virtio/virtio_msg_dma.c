@@ -517,6 +517,23 @@ dma_addr_t vmsg_dma_map(struct vmsg_dma_ctx *ctx, phys_addr_t phys,
 EXPORT_SYMBOL_IF_KUNIT(vmsg_dma_map);
 
 /**
+ * vmsg_dma_abandon() - make unmaps copy nothing back, or copy again
+ * @ctx: the device's mapping state
+ * @on: whether unmaps skip the copy back
+ *
+ * For the buffers a driver left in the virtqueues it deletes: it gave
+ * them up with the requests they belonged to, so their memory may be in
+ * use again, and a copy back would write over it.
+ *
+ * Context: any; never sleeps.
+ */
+void vmsg_dma_abandon(struct vmsg_dma_ctx *ctx, bool on)
+{
+	WRITE_ONCE(ctx->abandoned, on);
+}
+EXPORT_SYMBOL_IF_KUNIT(vmsg_dma_abandon);
+
+/**
  * vmsg_dma_unmap() - end a mapping of vmsg_dma_map()
  * @ctx: the device's mapping state
  * @addr: the bus address vmsg_dma_map() returned
@@ -525,8 +542,9 @@ EXPORT_SYMBOL_IF_KUNIT(vmsg_dma_map);
  * @attrs: DMA_ATTR_*; with DMA_ATTR_SKIP_CPU_SYNC nothing is copied
  *
  * For DMA_FROM_DEVICE and DMA_BIDIRECTIONAL the window's bytes are
- * copied back to the buffer first. An address @ctx did not map, or a
- * wrong size, is a driver bug: a ratelimited warning, nothing touched.
+ * copied back to the buffer first, unless @ctx is abandoned. An address
+ * @ctx did not map, or a wrong size, is a driver bug: a ratelimited
+ * warning, nothing touched.
  *
  * Context: any; never sleeps.
  */
@@ -556,7 +574,7 @@ void vmsg_dma_unmap(struct vmsg_dma_ctx *ctx, dma_addr_t addr, size_t size,
 				     &addr, size);
 		return;
 	}
-	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) && !READ_ONCE(ctx->abandoned) &&
 	    (map_dir == DMA_FROM_DEVICE || map_dir == DMA_BIDIRECTIONAL))
 		vmsg_dma_bounce(orig, vmsg_dma_vaddr(win, addr -
 						     win->desc.bus_base),

@@ -1029,14 +1029,16 @@ static const struct virtio_msg_bus_desc vmsg_lb_desc = {
 	.name		= "loopback",
 	.ops		= &vmsg_lb_bus_ops,
 	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
-	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
+	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM |
+			  VIRTIO_MSG_BUS_F_DMA_NO_COPY,
 };
 
 static const struct virtio_msg_bus_desc vmsg_lb_desc_deferred = {
 	.name		= "loopback",
 	.ops		= &vmsg_lb_bus_ops_deferred,
 	.max_msg_size	= VMSG_LB_MAX_MSG_SIZE,
-	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM,
+	.flags		= VIRTIO_MSG_BUS_F_ACCESS_PLATFORM |
+			  VIRTIO_MSG_BUS_F_DMA_NO_COPY,
 };
 
 /* ------------------------------------------------------------------------

@@ -6,6 +6,7 @@
  */
 #include <linux/bits.h>
 #include <linux/export.h>
+#include <linux/skbuff.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_msg.h>
@@ -58,6 +59,11 @@ static const struct virtio_msg_device_policy vmsg_hardened[] = {
 		 * ZONED (device-written zone reports), DISCARD,
 		 * WRITE_ZEROES and SECURE_ERASE (not needed yet), and the
 		 * legacy BARRIER and SCSI.
+		 *
+		 * A request takes seg_max segments plus header and status,
+		 * and the device picks seg_max (up to 32766): SEG_MAX only
+		 * with indirect descriptors. Without it the driver uses one
+		 * segment, so three entries are enough.
 		 */
 		.device_id = VIRTIO_ID_BLOCK,
 		.features = VMSG_POLICY_TRANSPORT_FEATURES |
@@ -68,6 +74,8 @@ static const struct virtio_msg_device_policy vmsg_hardened[] = {
 			    VMSG_POLICY_F(VIRTIO_BLK_F_FLUSH) |
 			    VMSG_POLICY_F(VIRTIO_BLK_F_CONFIG_WCE) |
 			    VMSG_POLICY_F(VIRTIO_BLK_F_MQ),
+		.indirect_features = VMSG_POLICY_F(VIRTIO_BLK_F_SEG_MAX),
+		.min_queue_size = 3,
 	},
 	{
 		/*
@@ -80,8 +88,12 @@ static const struct virtio_msg_device_policy vmsg_hardened[] = {
 		 * ANNOUNCE set makes the driver send a control command,
 		 * which reaches a BUG_ON without the control queue (found
 		 * by the fuzzer); without STATUS the link is always up.
+		 *
+		 * Big receive buffers and transmitted packets take up to
+		 * MAX_SKB_FRAGS + 2 entries without indirect descriptors.
 		 */
 		.device_id = VIRTIO_ID_NET,
+		.min_queue_size = MAX_SKB_FRAGS + 2,
 		.features = VMSG_POLICY_TRANSPORT_FEATURES |
 			    VMSG_POLICY_F(VIRTIO_NET_F_CSUM) |
 			    VMSG_POLICY_F(VIRTIO_NET_F_GUEST_CSUM) |
@@ -97,6 +109,7 @@ static const struct virtio_msg_device_policy vmsg_hardened[] = {
 			    VMSG_POLICY_F(VIRTIO_NET_F_SPEED_DUPLEX),
 	},
 	{
+		/* One segment per buffer: no minimum queue size. */
 		.device_id = VIRTIO_ID_RNG,
 		.features = VMSG_POLICY_TRANSPORT_FEATURES,
 	},
@@ -112,9 +125,12 @@ static const struct virtio_msg_device_policy vmsg_hardened[] = {
  * than the kernel (a userspace backend, another processor, a partition):
  * virtio-blk, virtio-net, virtio-rng and, with @console, a one-port
  * virtio-console, each with the features whose driver code treats the
- * device's answers as input. Leave the console out where the device side
- * must not be able to crash Linux 6.12's virtio_console (see "Device
- * types" in Documentation/userspace-api/virtio_msg_loopback.rst).
+ * device's answers as input. virtio-blk's SEG_MAX needs
+ * VIRTIO_RING_F_INDIRECT_DESC too; without it, virtio-net's queues need at
+ * least MAX_SKB_FRAGS + 2 entries and virtio-blk's 3, so that no chain the
+ * driver posts is longer than its ring. Leave the console out where the
+ * device side must not be able to crash Linux 6.12's virtio_console (see
+ * "Device types" in Documentation/userspace-api/virtio_msg_loopback.rst).
  *
  * Context: any.
  * Return: the list, ended by an entry with device_id 0; static.

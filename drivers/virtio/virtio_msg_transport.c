@@ -631,7 +631,8 @@ static void vmsg_set_status(struct virtio_device *vdev, u8 status)
  * Return: the bus's entry for @device_id (the instance's list first,
  * else the descriptor's), or NULL when the bus lists device types and
  * @device_id is not among them. A bus that lists none
- * lets every type through with every feature: a static entry says so.
+ * lets every type through with every feature and any queue size: a static
+ * entry says so.
  */
 const struct virtio_msg_device_policy *
 vmsg_dev_policy(const struct virtio_msg_bus *bus, u32 device_id)
@@ -650,13 +651,24 @@ vmsg_dev_policy(const struct virtio_msg_bus *bus, u32 device_id)
 	return NULL;
 }
 
-static u64 vmsg_allowed_features(struct virtio_msg_device *vmdev)
+/*
+ * The bits the bus lets through with @features offered or negotiated: the
+ * type's features, less those that make the driver's chains a
+ * device-chosen length unless @features has indirect descriptors (with
+ * them every chain takes one ring entry).
+ */
+static u64 vmsg_allowed_features(struct virtio_msg_device *vmdev,
+				 u64 features)
 {
 	const struct virtio_msg_device_policy *p =
 		vmsg_dev_policy(vmdev->core->bus, vmdev->device_id);
 
 	/* vmsg_dev_create() refused the device otherwise. */
-	return p ? p->features : 0;
+	if (!p)
+		return 0;
+	if (!(features & BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC)))
+		return p->features & ~p->indirect_features;
+	return p->features;
 }
 
 static u64 vmsg_get_features(struct virtio_device *vdev)
@@ -683,7 +695,7 @@ static u64 vmsg_get_features(struct virtio_device *vdev)
 	}
 	mutex_unlock(&vmdev->chan.lock);
 	/* What the bus does not let through, the driver never sees. */
-	return features & vmsg_allowed_features(vmdev);
+	return features & vmsg_allowed_features(vmdev, features);
 }
 
 static int vmsg_finalize_features(struct virtio_device *vdev)
@@ -691,6 +703,7 @@ static int vmsg_finalize_features(struct virtio_device *vdev)
 	struct virtio_msg_device *vmdev = to_vmsg_dev(vdev);
 	unsigned int i, blocks = vmsg_feature_blocks(vmdev);
 	struct virtio_msg_features *f;
+	u64 allowed;
 	int ret;
 
 	vring_transport_features(vdev);
@@ -711,9 +724,11 @@ static int vmsg_finalize_features(struct virtio_device *vdev)
 			"device does not offer VIRTIO_F_ACCESS_PLATFORM\n");
 		return -EINVAL;
 	}
-	if (vdev->features & ~vmsg_allowed_features(vmdev)) {
+	/* Judged on the bits negotiated, as they were when offered. */
+	allowed = vmsg_allowed_features(vmdev, vdev->features);
+	if (vdev->features & ~allowed) {
 		dev_err(&vdev->dev, "features 0x%llx are not allowed on this bus\n",
-			vdev->features & ~vmsg_allowed_features(vmdev));
+			vdev->features & ~allowed);
 		return -EINVAL;
 	}
 
@@ -1161,6 +1176,32 @@ static int vmsg_reset_vqueue(struct virtio_msg_device *vmdev, u32 index)
 }
 
 /*
+ * Detach the buffers the driver left in @vq: virtio-blk fails the
+ * requests of a broken device without taking their buffers back, whose
+ * mappings and indirect descriptor tables would otherwise leak. The
+ * driver gave them up, so their memory may be in use again: this is done
+ * only where ending a mapping copies nothing into it.
+ */
+static void vmsg_drop_unused_bufs(struct virtio_msg_device *vmdev,
+				  struct virtqueue *vq)
+{
+	struct vmsg_dma_ctx *ctx = NULL;
+
+	if (vmdev->win_dev)
+		ctx = vmsg_dma_dev_ctx(vmdev->win_dev);
+	else if (!vmdev->dma_dev_set ||
+		 !(vmdev->core->bus->desc->flags & VIRTIO_MSG_BUS_F_DMA_NO_COPY))
+		return;
+
+	if (ctx)
+		vmsg_dma_abandon(ctx, true);
+	while (virtqueue_detach_unused_buf(vq))
+		;
+	if (ctx)
+		vmsg_dma_abandon(ctx, false);
+}
+
+/*
  * Free every virtqueue of @vmdev; the device was reset (or is broken) and
  * no longer uses the rings.
  */
@@ -1170,8 +1211,35 @@ static void vmsg_free_vqs(struct virtio_msg_device *vmdev)
 
 	list_for_each_entry_safe(vq, tmp, &vmdev->vdev.vqs, list) {
 		vmsg_queue_layout(vmdev, vq->index, NULL);
+		vmsg_drop_unused_bufs(vmdev, vq);
 		vring_del_virtqueue(vq);
 	}
+}
+
+/*
+ * Without indirect descriptors a chain takes one ring entry per segment,
+ * and virtio_ring WARNs on a chain longer than the ring: refuse a queue
+ * too small for the longest chain the driver of this type posts. The
+ * size checked is the one virtio_ring made, which may be smaller than
+ * asked for. Queues with a context never use indirect descriptors
+ * (vq->indirect is false), but their drivers post short chains on them
+ * (virtio-net's mergeable and small receive buffers), so the feature
+ * negotiated is what counts.
+ */
+static int vmsg_check_vq_size(struct virtio_msg_device *vmdev,
+			      struct virtqueue *vq)
+{
+	const struct virtio_msg_device_policy *p =
+		vmsg_dev_policy(vmdev->core->bus, vmdev->device_id);
+	unsigned int size = virtqueue_get_vring_size(vq);
+
+	if (!p || size >= p->min_queue_size ||
+	    virtio_has_feature(&vmdev->vdev, VIRTIO_RING_F_INDIRECT_DESC))
+		return 0;
+	dev_err_ratelimited(vmsg_parent(vmdev),
+			    "device %u: queue %u has %u entries, fewer than the %u needed without indirect descriptors\n",
+			    vmdev->dev_num, vq->index, size, p->min_queue_size);
+	return -ENOSPC;
 }
 
 static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
@@ -1200,6 +1268,13 @@ static struct virtqueue *vmsg_setup_vq(struct virtio_msg_device *vmdev,
 				    info->callback, info->name);
 	if (!vq)
 		return ERR_PTR(-ENOMEM);
+
+	/* Before SET_VQUEUE: the device never hears of a refused queue. */
+	ret = vmsg_check_vq_size(vmdev, vq);
+	if (ret) {
+		vring_del_virtqueue(vq);
+		return ERR_PTR(ret);
+	}
 
 	/*
 	 * On failure the queue stays on the device's list: the caller resets

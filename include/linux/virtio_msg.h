@@ -198,6 +198,17 @@ struct virtio_msg_bus_ops {
  * until the bus removes them or the peer restarts.
  */
 #define VIRTIO_MSG_BUS_F_REMOVE_LOST		BIT(7)
+/**
+ * define VIRTIO_MSG_BUS_F_DMA_NO_COPY - unmaps never write driver memory
+ *
+ * Ending a mapping of the DMA device from &virtio_msg_bus_ops.dma_device
+ * copies nothing into the buffer (no bounce buffer). The core may then
+ * end the mappings of the buffers a driver left in the virtqueues it
+ * deletes, whose memory may be in use again, and free their indirect
+ * descriptor tables. Without it those are left as they are, unless the
+ * core's window engine maps them (it skips the copy itself).
+ */
+#define VIRTIO_MSG_BUS_F_DMA_NO_COPY		BIT(8)
 
 /* virtio_msg_bus_notify_used(): the notification names no virtqueue. */
 #define VIRTIO_MSG_ALL_VQS	U32_MAX
@@ -224,14 +235,28 @@ struct virtio_msg_bus_params {
  * @features: the feature bits 0-63 a driver may negotiate with devices of
  *	this type, transport bits (VIRTIO_F_VERSION_1, VIRTIO_F_RING_*, ...)
  *	included; the core hides every other bit the device offers
+ * @indirect_features: the bits of @features (a subset; others are ignored)
+ *	that let the device choose how long the driver's descriptor chains
+ *	get (virtio-blk's SEG_MAX). They reach the driver only when the device
+ *	also offers VIRTIO_RING_F_INDIRECT_DESC, which lets any chain fit in
+ *	any ring; negotiating one without it fails.
+ * @min_queue_size: without VIRTIO_RING_F_INDIRECT_DESC, the fewest entries
+ *	a virtqueue of this type needs to hold the longest chain the driver
+ *	posts; smaller queues make find_vqs fail with -ENOSPC. 0: no minimum.
  *
  * A bus whose device side is less trusted than the kernel (a userspace
  * process, another processor) lists the device types whose drivers are
- * safe against a hostile device, and the features they may use.
+ * safe against a hostile device, and the features they may use. Without
+ * indirect descriptors a chain longer than the ring trips a WARN in
+ * virtio_ring, so the device must not be able to pick a ring too small
+ * for the driver (@min_queue_size) or make chains longer than a ring it
+ * picked (@indirect_features).
  */
 struct virtio_msg_device_policy {
 	u32 device_id;
 	u64 features;
+	u64 indirect_features;
+	u32 min_queue_size;
 };
 
 /**

@@ -235,6 +235,33 @@ static void vmsg_dma_test_from_device(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, filled(buf + 300, 1700, (3 + 300 * 7) & 0xff));
 }
 
+/* An abandoned buffer's memory may be reused: unmap copies nothing. */
+static void vmsg_dma_test_abandon(struct kunit *test)
+{
+	struct dma_test *t = dma_test_setup(test, 0);
+	u8 *buf = kunit_kmalloc(test, 300, GFP_KERNEL);
+	dma_addr_t a;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fill(buf, 300, 3);
+	a = dma_map_single(t->dev[0], buf, 300, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(t->dev[0], a));
+	fill(win_ptr(t, a), 300, 4);
+	vmsg_dma_abandon(ctx_of(t, 0), true);
+	dma_unmap_single(t->dev[0], a, 300, DMA_FROM_DEVICE);
+	vmsg_dma_abandon(ctx_of(t, 0), false);
+	KUNIT_EXPECT_TRUE(test, filled(buf, 300, 3));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ctx_of(t, 0)->bounce_bytes), 0);
+	KUNIT_EXPECT_EQ(test, vmsg_dma_window_used(t->bus.core->window), 0);
+
+	/* And copies again once that is over. */
+	a = dma_map_single(t->dev[0], buf, 300, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(t->dev[0], a));
+	fill(win_ptr(t, a), 300, 5);
+	dma_unmap_single(t->dev[0], a, 300, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_TRUE(test, filled(buf, 300, 5));
+}
+
 static void vmsg_dma_test_bidirectional(struct kunit *test)
 {
 	struct dma_test *t = dma_test_setup(test, 0);
@@ -480,6 +507,7 @@ static struct kunit_case vmsg_dma_cases[] = {
 	KUNIT_CASE(vmsg_dma_test_coherent),
 	KUNIT_CASE(vmsg_dma_test_to_device),
 	KUNIT_CASE(vmsg_dma_test_from_device),
+	KUNIT_CASE(vmsg_dma_test_abandon),
 	KUNIT_CASE(vmsg_dma_test_bidirectional),
 	KUNIT_CASE(vmsg_dma_test_sg),
 	KUNIT_CASE(vmsg_dma_test_exhaustion),

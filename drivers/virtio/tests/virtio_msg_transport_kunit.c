@@ -30,6 +30,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/unaligned.h>
+#include <linux/vmalloc.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_msg.h>
@@ -74,6 +75,7 @@ struct fake_dev {
 	bool reject_stale;
 	bool reject_all;	/* every SET_CONFIG is rejected */
 	u32 vq_size[4];
+	u32 vq_max;		/* GET_VQUEUE max_size; 0: FAKE_VQ_SIZE */
 	/* v2 queue state, and how the device gets it wrong */
 	bool vq_enabled[4];
 	u64 vq_addr[4][3];
@@ -282,7 +284,8 @@ static size_t fake_answer(struct fake_bus *fb, const struct virtio_msg_hdr *req,
 		i = le32_to_cpu(vq->index);
 		memset(vr, 0, sizeof(*vr));
 		vr->index = vq->index;
-		vr->max_size = cpu_to_le32(i < fd->nvqs ? FAKE_VQ_SIZE : 0);
+		vr->max_size = cpu_to_le32(i >= fd->nvqs ? 0 :
+					   fd->vq_max ?: FAKE_VQ_SIZE);
 		plen = sizeof(*vr);
 		if (fb->wire != VIRTIO_MSG_WIRE_V2 || i >= ARRAY_SIZE(fd->vq_size))
 			break;
@@ -789,6 +792,10 @@ static unsigned int test_drv_nvqs;
 static atomic_t test_drv_probes;
 static atomic_t test_drv_removes;
 static struct virtqueue *test_drv_vqs[4];
+static int test_drv_find_ret;
+/* With test_drv_count_bounce, window bytes still mapped after del_vqs. */
+static bool test_drv_count_bounce;
+static long test_drv_bounce_left;
 
 /*
  * With test_drv_spin, the probe does what virtio_console's does: it sends
@@ -833,6 +840,7 @@ static int test_drv_probe(struct virtio_device *vdev)
 
 	atomic_inc(&test_drv_probes);
 	ret = virtio_find_vqs(vdev, test_drv_nvqs, test_drv_vqs, info, NULL);
+	test_drv_find_ret = ret;
 	if (ret || !test_drv_spin)
 		return ret;
 
@@ -848,6 +856,9 @@ static void test_drv_remove(struct virtio_device *vdev)
 		test_drv_spin_result = test_drv_wait_for_device(test_drv_vqs[0]);
 	virtio_reset_device(vdev);
 	vdev->config->del_vqs(vdev);
+	if (test_drv_count_bounce)
+		WRITE_ONCE(test_drv_bounce_left,
+			   atomic_long_read(&vmsg_dma_dev_ctx(vdev->dev.parent)->bounce_bytes));
 }
 
 static const struct virtio_device_id test_drv_ids[] = {
@@ -855,8 +866,15 @@ static const struct virtio_device_id test_drv_ids[] = {
 	{ 0 },
 };
 
+/* A device bit the driver takes, for the feature policy tests. */
+#define TEST_DRV_F_LONG		3
+
+static const unsigned int test_drv_features[] = { TEST_DRV_F_LONG };
+
 static struct virtio_driver test_drv = {
 	.driver.name	= "virtio_msg_transport_kunit",
+	.feature_table	= test_drv_features,
+	.feature_table_size = ARRAY_SIZE(test_drv_features),
 	.id_table	= test_drv_ids,
 	.probe		= test_drv_probe,
 	.remove		= test_drv_remove,
@@ -2155,6 +2173,208 @@ static void vmsg_test_device_policy(struct kunit *test)
 }
 
 /*
+ * A device type whose driver posts chains of up to 24 segments, and of a
+ * device-chosen length with TEST_DRV_F_LONG, as virtio-net and virtio-blk
+ * (SEG_MAX) do.
+ */
+#define RING_MIN		24
+#define RING_POLICY(id) {						\
+	.device_id = (id),						\
+	.features = BIT_ULL(VIRTIO_F_VERSION_1) |			\
+		    BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |		\
+		    BIT_ULL(TEST_DRV_F_LONG),				\
+	.indirect_features = BIT_ULL(TEST_DRV_F_LONG),			\
+	.min_queue_size = RING_MIN,					\
+}
+
+static const struct virtio_msg_device_policy ring_policy[] = {
+	RING_POLICY(VMSG_TEST_ID_DRIVER),
+	RING_POLICY(VMSG_TEST_ID_NODRIVER),
+	{ 0 },
+};
+
+struct vmsg_ring_case {
+	const char *name;
+	u32 vq_max;		/* the device's maximum queue size */
+	bool indirect;		/* it offers VIRTIO_RING_F_INDIRECT_DESC */
+	bool policy;		/* the bus has ring_policy (else: any type) */
+	bool ok;		/* the driver gets its queues */
+};
+
+static const struct vmsg_ring_case vmsg_ring_cases[] = {
+	{ "too small", 16, false, true, false },
+	{ "too small, indirect", 16, true, true, true },
+	/* The split ring is rounded down to 16 entries. */
+	{ "rounded down below", 31, false, true, false },
+	{ "large enough", 32, false, true, true },
+	{ "trusted bus", 16, false, false, true },
+};
+
+static void vmsg_ring_desc(const struct vmsg_ring_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->name);
+}
+
+KUNIT_ARRAY_PARAM(vmsg_ring, vmsg_ring_cases, vmsg_ring_desc);
+
+/*
+ * Without indirect descriptors a queue smaller than the type's minimum
+ * is refused before the device hears of it, and bits that make chains a
+ * device-chosen length are hidden; a trusted bus lets everything through.
+ */
+static void vmsg_test_min_queue_size(struct kunit *test)
+{
+	const struct vmsg_ring_case *c = test->param_value;
+	struct virtio_msg_device *vmdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	if (c->policy)
+		fb->bus.devices = ring_policy;
+	fd = fake_dev_add(fb, 42, VMSG_TEST_ID_DRIVER, 2, 8);
+	fd->vq_max = c->vq_max;
+	fd->features |= BIT_ULL(TEST_DRV_F_LONG);
+	if (c->indirect)
+		fd->features |= BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+	test_drv_nvqs = 2;
+	test_drv_find_ret = 1;
+	atomic_set(&test_drv_probes, 0);
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 42), 0);
+	vmdev = fake_wait_dev(fb, 42);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(fd->status &
+					 (VIRTIO_CONFIG_S_DRIVER_OK |
+					  VIRTIO_CONFIG_S_FAILED)));
+	KUNIT_EXPECT_EQ(test, atomic_read(&test_drv_probes), 1);
+	/* The long chains only with indirect descriptors, or when trusted. */
+	KUNIT_EXPECT_EQ(test, !!(fd->drv_features & BIT_ULL(TEST_DRV_F_LONG)),
+			c->indirect || !c->policy);
+	if (c->ok) {
+		KUNIT_EXPECT_EQ(test, test_drv_find_ret, 0);
+		KUNIT_EXPECT_TRUE(test, fd->status & VIRTIO_CONFIG_S_DRIVER_OK);
+		KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 2);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, test_drv_find_ret, -ENOSPC);
+	KUNIT_EXPECT_TRUE(test, fd->status & VIRTIO_CONFIG_S_FAILED);
+	/* Refused at the first queue, which the device never heard of. */
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_GET_VQUEUE], 1);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_VQUEUE], 0);
+}
+
+/*
+ * indirect_features: hidden from a device that does not offer indirect
+ * descriptors, and refused at finalize_features without them.
+ */
+static void vmsg_test_indirect_features(struct kunit *test)
+{
+	const u64 v1 = BIT_ULL(VIRTIO_F_VERSION_1);
+	const u64 ind = BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+	const u64 lng = BIT_ULL(TEST_DRV_F_LONG);
+	struct virtio_msg_device *vmdev;
+	struct virtio_device *vdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fb->desc.devices = ring_policy;
+	fd = fake_dev_add(fb, 43, VMSG_TEST_ID_NODRIVER, 1, 0);
+	fd->features |= lng;
+	fake_bus_start(test, fb);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 43), 0);
+	vmdev = fake_wait_dev(fb, 43);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	vdev = &vmdev->vdev;
+
+	KUNIT_EXPECT_EQ(test, vdev->config->get_features(vdev), v1);
+	vdev->features = v1 | lng;
+	KUNIT_EXPECT_EQ(test, vdev->config->finalize_features(vdev), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fb->sent[VIRTIO_MSG_SET_DRIVER_FEATURES], 0);
+
+	fd->features |= ind;
+	KUNIT_EXPECT_EQ(test, vdev->config->get_features(vdev), v1 | ind | lng);
+	vdev->features = v1 | ind | lng;
+	KUNIT_EXPECT_EQ(test, vdev->config->finalize_features(vdev), 0);
+	KUNIT_EXPECT_EQ(test, fd->drv_features, v1 | ind | lng);
+	/* The driver may still go without them. */
+	vdev->features = v1 | ind;
+	KUNIT_EXPECT_EQ(test, vdev->config->finalize_features(vdev), 0);
+	KUNIT_EXPECT_EQ(test, fd->drv_features, v1 | ind);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
+
+/*
+ * A buffer the driver leaves in a queue it deletes (virtio-blk fails the
+ * requests of a broken device without taking them back) is detached: its
+ * indirect table is freed and its window mappings end, with nothing
+ * copied back into memory the driver may use again.
+ */
+static void vmsg_test_unused_bufs(struct kunit *test)
+{
+	struct virtio_msg_dma_window win = {
+		.size = SZ_128K,
+		.bus_base = 0x4000000000ULL,
+	};
+	struct scatterlist out, in, *sgs[2] = { &out, &in };
+	struct virtio_msg_device *vmdev;
+	struct fake_dev *fd;
+	struct fake_bus *fb;
+	u8 *buf;
+
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_OPS))
+		kunit_skip(test, "needs CONFIG_ARCH_HAS_DMA_OPS");
+	buf = kunit_kzalloc(test, 128, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	win.vaddr = vzalloc(win.size);
+	KUNIT_ASSERT_NOT_NULL(test, win.vaddr);
+	/* Registered first, so freed after the bus is gone. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action,
+							win.vaddr), 0);
+
+	fb = fake_bus_new(test, 0, &fake_ops);
+	fd = fake_dev_add(fb, 44, VMSG_TEST_ID_DRIVER, 1, 8);
+	fd->vq_max = 16;
+	fd->features |= BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
+			BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+	test_drv_nvqs = 1;
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_unregister,
+							fb), 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_set_dma_window(&fb->bus, &win),
+			0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 44), 0);
+	vmdev = fake_wait_dev(fb, 44);
+	KUNIT_ASSERT_NOT_NULL(test, vmdev);
+	KUNIT_ASSERT_TRUE(test, WAIT_FOR(fd->status &
+					 VIRTIO_CONFIG_S_DRIVER_OK));
+	KUNIT_ASSERT_NOT_NULL(test, vmdev->win_dev);
+
+	/* Two segments, so an indirect table; the device never uses it. */
+	sg_init_one(&out, buf, 64);
+	sg_init_one(&in, buf + 64, 64);
+	KUNIT_ASSERT_EQ(test, virtqueue_add_sgs(test_drv_vqs[0], sgs, 1, 1,
+						buf, GFP_KERNEL), 0);
+	KUNIT_EXPECT_GT(test,
+			atomic_long_read(&vmsg_dma_dev_ctx(vmdev->win_dev)->bounce_bytes),
+			0);
+	/* The driver gives the buffer up and uses the memory again. */
+	memset(buf, 0xaa, 128);
+
+	test_drv_bounce_left = -1;
+	test_drv_count_bounce = true;
+	virtio_msg_bus_remove_device(&fb->bus, 44);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(test_drv_bounce_left) >= 0));
+	test_drv_count_bounce = false;
+	KUNIT_EXPECT_EQ(test, READ_ONCE(test_drv_bounce_left), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0xaa, 128));
+}
+
+/*
  * Unregistration removes the devices while the bus still carries
  * messages: the driver resets its device, release_device can talk.
  */
@@ -3175,6 +3395,9 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_shm_needs_bus),
 	KUNIT_CASE(vmsg_test_device_limit),
 	KUNIT_CASE(vmsg_test_device_policy),
+	KUNIT_CASE_PARAM(vmsg_test_min_queue_size, vmsg_ring_gen_params),
+	KUNIT_CASE(vmsg_test_indirect_features),
+	KUNIT_CASE(vmsg_test_unused_bufs),
 	KUNIT_CASE(vmsg_test_orderly_unregister),
 	KUNIT_CASE(vmsg_test_orderly_removal_bounded),
 	KUNIT_CASE(vmsg_test_used_buffers),

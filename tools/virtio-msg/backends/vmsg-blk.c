@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <linux/virtio_ring.h>
+
 #include <virtio-msg/loopback.h>
 
 #include "models/models.h"
@@ -22,6 +24,8 @@ static void usage(FILE *f, const char *prog)
 		"                      down to 512 bytes, is the disk size)\n"
 		"  -s, --size MIB      back the disk with MIB MiB of memory\n"
 		"  -r, --read-only     offer a read-only disk\n"
+		"      --no-indirect   do not offer indirect descriptors: each\n"
+		"                      segment of a request takes a ring entry\n"
 		"  -d, --device PATH   loopback character device (default %s)\n"
 		"      --wire GEN      wire generation, v1 or v2 (default v2)\n"
 		"      --window SIZE   serve through a memory window of SIZE bytes\n"
@@ -35,11 +39,15 @@ static void usage(FILE *f, const char *prog)
 		prog, VMSG_LB_DEFAULT_PATH);
 }
 
-/* The options that say what backs the disk. */
+/* Long options without a short form; the library's start at 0x100. */
+#define BLK_OPT_NO_INDIRECT	0x200
+
+/* The options that say what backs the disk, and how it is offered. */
 struct blk_opts {
 	const char *file;
 	unsigned long size_mib;
 	bool read_only;
+	bool no_indirect;
 };
 
 static int blk_parse_opt(int opt, const char *arg, void *priv)
@@ -59,6 +67,9 @@ static int blk_parse_opt(int opt, const char *arg, void *priv)
 	case 'r':
 		o->read_only = true;
 		return 0;
+	case BLK_OPT_NO_INDIRECT:
+		o->no_indirect = true;
+		return 0;
 	}
 	return -1;
 }
@@ -69,6 +80,7 @@ int main(int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ "size", required_argument, NULL, 's' },
 		{ "read-only", no_argument, NULL, 'r' },
+		{ "no-indirect", no_argument, NULL, BLK_OPT_NO_INDIRECT },
 		{ }
 	};
 	static struct vmsg_blk b;
@@ -92,6 +104,9 @@ int main(int argc, char **argv)
 	}
 	if (vmsg_blk_open(&b, o.file, o.size_mib, o.read_only, args.dev_num))
 		return 1;
+	/* Block 0 of the features, which the model points at. */
+	if (o.no_indirect)
+		b.features[0] &= ~(1U << VIRTIO_RING_F_INDIRECT_DESC);
 
 	result = vmsg_lb_serve(&args, &b.served, 1,
 			       args.quiet ? NULL : stdout, NULL);

@@ -32,6 +32,8 @@ static void usage(FILE *f, const char *prog)
 		"  -m, --mac MAC        MAC address of A (default 02:76:6d:00:00:01)\n"
 		"  -M, --peer-mac MAC   MAC address of B (default 02:76:6d:00:00:02)\n"
 		"  -u, --mtu N          MTU offered to both (68-%u, default 1500)\n"
+		"  -Q, --queue-size N   largest queue size offered to both\n"
+		"                       (1-%u, default %u)\n"
 		"  -d, --device PATH    loopback character device (default %s)\n"
 		"      --wire GEN       wire generation, v1 or v2 (default v2)\n"
 		"      --window SIZE    serve through a memory window of SIZE bytes\n"
@@ -42,10 +44,11 @@ static void usage(FILE *f, const char *prog)
 		"Prints \"ready\" once both devices are offered. SIGTERM or SIGINT\n"
 		"removes them, prints counters and exits with status 0. Frames for\n"
 		"a device without receive buffers are held (up to %u) or dropped.\n",
-		prog, VMSG_NET_MTU_MAX, VMSG_LB_DEFAULT_PATH, VMSG_NET_HOLD_MAX);
+		prog, VMSG_NET_MTU_MAX, VMSG_NET_QUEUE_MAX, VMSG_NET_QUEUE_MAX,
+		VMSG_LB_DEFAULT_PATH, VMSG_NET_HOLD_MAX);
 }
 
-/* The options: the two ports, and the MTU both are offered. */
+/* The options: the two ports, and the MTU and queue size both get. */
 struct net_opts {
 	struct vmsg_net *net;
 	unsigned long mtu;
@@ -55,6 +58,7 @@ static int net_parse_opt(int opt, const char *arg, void *priv)
 {
 	struct net_opts *o = priv;
 	struct vmsg_net_port *ports = o->net->ports;
+	unsigned long qsize;
 
 	switch (opt) {
 	case 'N':
@@ -72,6 +76,13 @@ static int net_parse_opt(int opt, const char *arg, void *priv)
 			return -1;
 		}
 		return 0;
+	case 'Q':
+		if (vmsg_lb_parse_num(arg, 1, VMSG_NET_QUEUE_MAX, &qsize)) {
+			fprintf(stderr, "bad queue size: %s\n", arg);
+			return -1;
+		}
+		o->net->queue_size = qsize;
+		return 0;
 	}
 	return -1;
 }
@@ -83,13 +94,14 @@ int main(int argc, char **argv)
 		{ "mac", required_argument, NULL, 'm' },
 		{ "peer-mac", required_argument, NULL, 'M' },
 		{ "mtu", required_argument, NULL, 'u' },
+		{ "queue-size", required_argument, NULL, 'Q' },
 		{ }
 	};
 	/* A's device number is the shared --dev-num, set once parsed. */
 	static struct vmsg_net net = VMSG_NET_DEFAULTS;
 	struct net_opts o = { .net = &net, .mtu = 1500 };
 	const struct vmsg_lb_cmdline cmdline = {
-		.short_opts = "N:m:M:u:",
+		.short_opts = "N:m:M:u:Q:",
 		.long_opts = long_opts,
 		.parse_opt = net_parse_opt,
 		.usage = usage,

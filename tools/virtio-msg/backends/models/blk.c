@@ -13,6 +13,7 @@
 
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 
 #include <virtio-msg/virtqueue.h>
 
@@ -28,9 +29,16 @@
 
 #define FEAT(b)			(1U << ((b) % 32))
 
+/*
+ * INDIRECT_DESC with SEG_MAX: a request of BLK_SEG_MAX + 2 segments fits
+ * in the ring whatever size the driver gives it, and a driver side that
+ * trusts the device less grants SEG_MAX only then. vmsg_vq_pop() still
+ * bounds a chain, indirect table included, by the queue size and
+ * queue_max_segs.
+ */
 static const uint32_t blk_features[2] = {
 	FEAT(VIRTIO_BLK_F_SEG_MAX) | FEAT(VIRTIO_BLK_F_BLK_SIZE) |
-	FEAT(VIRTIO_BLK_F_FLUSH),
+	FEAT(VIRTIO_BLK_F_FLUSH) | FEAT(VIRTIO_RING_F_INDIRECT_DESC),
 	FEAT(VIRTIO_F_VERSION_1) | FEAT(VIRTIO_F_ACCESS_PLATFORM),
 };
 

@@ -55,6 +55,8 @@ int vmsg_blk_close(struct vmsg_blk *b);
 
 /* virtio-net: two ports, A and B, wired back to back. */
 #define VMSG_NET_MTU_MAX	65535
+/* Largest queue size offered, and the default. */
+#define VMSG_NET_QUEUE_MAX	256
 /* Frames held for a device that has no receive buffer. */
 #define VMSG_NET_HOLD_MAX	128
 /* Config space: mac[6], status, max_virtqueue_pairs, mtu (le16 each). */
@@ -69,6 +71,7 @@ struct vmsg_net_port {
 	struct vmsg_serve_dev *served;	/* ->dev while served */
 	struct vmsg_net_port *peer;
 	struct vmsg_dev_model model;
+	uint16_t queue_max[2];		/* receive, transmit */
 	uint8_t config[VMSG_NET_CONFIG_SIZE];
 	/* Frames waiting for a receive buffer of this port, oldest first. */
 	struct vmsg_net_frame *held, **held_tail;
@@ -81,6 +84,8 @@ struct vmsg_net_port {
 struct vmsg_net {
 	struct vmsg_net_port ports[2];
 	struct vmsg_serve_dev served[2];
+	/* Both queues' maximum size, 1 to VMSG_NET_QUEUE_MAX; 0: the most. */
+	unsigned int queue_size;
 };
 
 /* Device numbers 1 and 2, MAC addresses 02:76:6d:00:00:01 and :02. */

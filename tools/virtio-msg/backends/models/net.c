@@ -25,7 +25,7 @@
 #define VIRTIO_ID_NET		1
 #define NET_RX			0
 #define NET_TX			1
-#define NET_QUEUE_SIZE		256
+#define NET_QUEUE_SIZE		VMSG_NET_QUEUE_MAX
 /* Chains handled per kick; the main loop resumes a longer backlog. */
 #define NET_MAX_CHAINS		(4 * NET_QUEUE_SIZE)
 #define NET_MAX_SEGS		64
@@ -52,8 +52,6 @@ static const uint32_t net_required[2] = {
 	0,
 	FEAT(VIRTIO_F_VERSION_1) | FEAT(VIRTIO_F_ACCESS_PLATFORM),
 };
-
-static const uint16_t net_queue_max[2] = { NET_QUEUE_SIZE, NET_QUEUE_SIZE };
 
 static unsigned int net_mtu = 1500;
 static uint8_t net_buf[NET_HDR_SIZE + NET_FRAME_MAX(VMSG_NET_MTU_MAX)];
@@ -247,7 +245,6 @@ static const struct vmsg_dev_model net_model = {
 	.required_features = net_required,
 	.config_size = VMSG_NET_CONFIG_SIZE,
 	.num_queues = 2,
-	.queue_max_size = net_queue_max,
 	.queue_notify = net_queue_notify,
 	.reset = net_reset,
 	.oversized_chain = net_oversized,
@@ -272,9 +269,11 @@ int vmsg_parse_mac(const char *s, uint8_t mac[6])
 
 static void port_init(struct vmsg_net_port *p, char name,
 		      struct vmsg_net_port *peer,
-		      struct vmsg_serve_dev *served)
+		      struct vmsg_serve_dev *served, unsigned int queue_size)
 {
 	p->name = name;
+	p->queue_max[0] = queue_size;
+	p->queue_max[1] = queue_size;
 	p->peer = peer;
 	p->held_tail = &p->held;
 	memcpy(p->config, p->mac, 6);
@@ -282,6 +281,7 @@ static void port_init(struct vmsg_net_port *p, char name,
 	put_le16(p->config + 8, 1);
 	put_le16(p->config + 10, net_mtu);
 	p->model = net_model;
+	p->model.queue_max_size = p->queue_max;
 	p->model.config_init = p->config;
 	p->served = served;
 	served->dev_num = p->dev_num;
@@ -312,6 +312,7 @@ bool vmsg_net_resume_tx(void *priv)
 int vmsg_net_init(struct vmsg_net *n, unsigned int mtu)
 {
 	struct vmsg_net_port *a = &n->ports[0], *b = &n->ports[1];
+	unsigned int qsize;
 
 	if (a->dev_num == b->dev_num) {
 		fprintf(stderr, "A and B need different device numbers\n");
@@ -321,9 +322,14 @@ int vmsg_net_init(struct vmsg_net *n, unsigned int mtu)
 		fprintf(stderr, "A and B need different MAC addresses\n");
 		return -1;
 	}
+	if (n->queue_size > NET_QUEUE_SIZE) {
+		fprintf(stderr, "queue size above %u\n", NET_QUEUE_SIZE);
+		return -1;
+	}
+	qsize = n->queue_size ? n->queue_size : NET_QUEUE_SIZE;
 	net_mtu = mtu;
-	port_init(a, 'A', b, &n->served[0]);
-	port_init(b, 'B', a, &n->served[1]);
+	port_init(a, 'A', b, &n->served[0], qsize);
+	port_init(b, 'B', a, &n->served[1], qsize);
 	return 0;
 }
 

@@ -28,13 +28,15 @@
 #define FS_MIB		16
 #define FS_FILES	8
 
+#define STALL_OLD_LEN	32
+
 FIXTURE(blk) {
 	char prog[256];
 	struct lb_backend be;
 	char disk;
 	bool mounted;
 	uint8_t *a, *b;
-	char stall_old[32];	/* the watchdog setting to restore, or "" */
+	char stall_old[STALL_OLD_LEN];	/* watchdog setting to restore, or "" */
 };
 
 FIXTURE_VARIANT(blk) {
@@ -209,7 +211,11 @@ TEST_F_TIMEOUT(blk, read_only, 60)
 	close(fd);
 }
 
-/* More readers than the ring holds: vmsg-blk's 128 descriptors take 42. */
+/*
+ * More readers than the ring holds without indirect descriptors: vmsg-blk's
+ * 128 entries take 42 requests of 3 segments. With them each request takes
+ * one entry, and all 64 fit.
+ */
 #define FULL_READERS	64
 
 /* Reads in flight on /dev/vd@disk (started, not yet completed), or -1. */
@@ -222,23 +228,34 @@ static int blk_inflight_reads(char disk)
 	return atoi(attr);
 }
 
+/* What reads_peer_killed() uses of the fixture. */
+struct killed_reads {
+	char *prog;
+	struct lb_backend *be;
+	char *disk;
+	char *stall_old;	/* STALL_OLD_LEN bytes */
+	uint8_t *buf;		/* BLK bytes */
+};
+
 /*
- * The backend stops answering (SIGSTOP) while readers fill the ring and
- * more wait behind it, in a hardware queue the full ring stopped; then it
- * is killed. The peer is lost, the device breaks, and every read fails
- * with EIO: those the device held and those that never reached the ring.
- * Nothing restarts a stopped queue but a used buffer, which a broken
- * device never returns, so without the driver restarting it the waiting
- * reads, and the disk's removal, hang for ever.
+ * The backend stops answering (SIGSTOP) while FULL_READERS reads reach
+ * it, then it is killed: the peer is lost, the device breaks, and every
+ * read fails with EIO. With @indirect the device holds them all, and
+ * the driver leaves their buffers, with their indirect tables, on the
+ * ring: the transport must free them (the kmemleak check). Without, see
+ * full_ring_peer_killed.
  *
- * The stall watchdog is off while the ring fills: on a loaded machine
- * filling it can take longer than the watchdog, which would break the
- * device first and leave no full ring to test.
+ * The stall watchdog is off while the reads arrive: on a loaded machine
+ * that can take longer than the watchdog, which would break the device
+ * first.
  */
-TEST_F_TIMEOUT(blk, full_ring_peer_killed, 120)
+static void reads_peer_killed(struct __test_metadata *_metadata,
+			      const struct killed_reads *k, const char *wire,
+			      const char *dev_num, bool indirect)
 {
-	char *const args[] = { self->prog, "--size", "8", "--dev-num", "11",
-			       BLK_WIRE, NULL };
+	char *const args[] = { k->prog, "--size", "8", "--dev-num",
+			       (char *)dev_num, "--wire", (char *)wire,
+			       indirect ? NULL : "--no-indirect", NULL };
 	pid_t readers[FULL_READERS];
 	int i, n, last, stable, eio = 0, hung = 0;
 	long end;
@@ -246,39 +263,40 @@ TEST_F_TIMEOUT(blk, full_ring_peer_killed, 120)
 	if (!BLK_BREAK_FIXED)
 		SKIP(return, NO_BLK_BREAK_FIX);
 
-	stall_watchdog_off(_metadata, self->stall_old, sizeof(self->stall_old));
-	self->disk = blk_start(&self->be, args);
-	ASSERT_NE(0, self->disk)
+	stall_watchdog_off(_metadata, k->stall_old, STALL_OLD_LEN);
+	*k->disk = blk_start(k->be, args);
+	ASSERT_NE(0, *k->disk)
 		TH_LOG("no virtio disk appeared");
-	ASSERT_EQ(0, kill(self->be.pid, SIGSTOP));
+	ASSERT_EQ(0, kill(k->be->pid, SIGSTOP));
 	for (i = 0; i < FULL_READERS; i++) {
 		readers[i] = fork();
 		ASSERT_LE(0, readers[i]);
 		if (!readers[i]) {
-			int fd = blk_open(self->disk, O_RDONLY);
+			int fd = blk_open(*k->disk, O_RDONLY);
 			ssize_t r;
 
 			if (fd < 0)
 				_exit(3);
-			r = pread(fd, self->a, BLK, (off_t)i * BLK);
+			r = pread(fd, k->buf, BLK, (off_t)i * BLK);
 			_exit(r < 0 ? (errno == EIO ? 0 : 2) : 1);
 		}
 	}
-	/* The ring is full once the count in flight stops below the readers. */
+	/* Every read that will reach the ring has once the count stops. */
 	end = lb_now_ms() + BLK_WAIT_MS;
 	last = -1;
 	stable = 0;
 	while (stable < 5 && lb_now_ms() < end) {
 		usleep(100 * 1000);
-		n = blk_inflight_reads(self->disk);
+		n = blk_inflight_reads(*k->disk);
 		stable = n > 0 && n == last ? stable + 1 : 0;
 		last = n;
 	}
 	TH_LOG("%d reads on the ring, %d waiting", last, FULL_READERS - last);
 	EXPECT_LT(0, last);
-	EXPECT_GT(FULL_READERS, last);
+	/* All of them with indirect descriptors, some only without. */
+	EXPECT_TRUE(indirect ? last == FULL_READERS : last < FULL_READERS);
 
-	EXPECT_EQ(0, lb_backend_kill(&self->be, BLK_WAIT_MS))
+	EXPECT_EQ(0, lb_backend_kill(k->be, BLK_WAIT_MS))
 		TH_LOG("the backend's release hangs");
 	for (i = 0; i < FULL_READERS; i++) {
 		n = lb_child_status(readers[i], BLK_WAIT_MS);
@@ -289,7 +307,36 @@ TEST_F_TIMEOUT(blk, full_ring_peer_killed, 120)
 	}
 	EXPECT_EQ(0, hung) TH_LOG("%d reads never ended", hung);
 	EXPECT_EQ(FULL_READERS, eio);
-	EXPECT_TRUE(blk_wait_gone(self->disk, BLK_WAIT_MS));
+	EXPECT_TRUE(blk_wait_gone(*k->disk, BLK_WAIT_MS));
+}
+
+/*
+ * Without indirect descriptors the readers fill the ring and more wait
+ * behind it, in a hardware queue the full ring stopped. Nothing restarts
+ * a stopped queue but a used buffer, which a broken device never returns,
+ * so without the driver restarting it the waiting reads, and the disk's
+ * removal, hang for ever. (With indirect descriptors the driver never
+ * queues more requests than the ring has entries.)
+ */
+TEST_F_TIMEOUT(blk, full_ring_peer_killed, 120)
+{
+	const struct killed_reads k = {
+		.prog = self->prog, .be = &self->be, .disk = &self->disk,
+		.stall_old = self->stall_old, .buf = self->a,
+	};
+
+	reads_peer_killed(_metadata, &k, variant->wire, "11", false);
+}
+
+/* The device holds every read when it dies, indirect tables and all. */
+TEST_F_TIMEOUT(blk, indirect_peer_killed, 120)
+{
+	const struct killed_reads k = {
+		.prog = self->prog, .be = &self->be, .disk = &self->disk,
+		.stall_old = self->stall_old, .buf = self->a,
+	};
+
+	reads_peer_killed(_metadata, &k, variant->wire, "13", true);
 }
 
 #define HELD_READERS	8

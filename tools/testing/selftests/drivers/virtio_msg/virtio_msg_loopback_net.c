@@ -8,7 +8,8 @@
  * interfaces go away; when it is killed in the middle of a transfer, the
  * transfer fails instead of hanging, the interfaces go away as well, and
  * a new backend brings working ones back. Every test runs with the
- * backend speaking each wire generation.
+ * backend speaking each wire generation. Last, queues too small for the
+ * driver's longest buffers are refused, and large enough ones work.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -520,35 +521,70 @@ FIXTURE(net) {
 };
 
 /*
- * Start backend @prog in @be, speaking wire generation @wire, move each of its interfaces to its
- * namespace, give it its address and wait for its carrier.
+ * Start backend @prog in @be, speaking wire generation @wire, with the
+ * extra options @opts (NULL-terminated, or NULL): 0, or -1 if it did not
+ * start.
  */
-static void net_start(struct __test_metadata *_metadata, const char *prog,
-		      const char *wire, struct lb_backend *be,
-		      struct net_ends *e)
+static int net_backend(const char *prog, const char *wire,
+		       const char *const *opts, struct lb_backend *be)
 {
-	char *const args[] = {
+	char *args[24] = {
 		(char *)prog, "--dev-num", "5", "--peer-dev-num", "6",
 		"--mac", (char *)net_mac[0], "--peer-mac", (char *)net_mac[1],
-		"--wire", (char *)wire, NULL
+		"--wire", (char *)wire,
 	};
+	int n = 11;
+
+	while (opts && *opts && n < (int)ARRAY_SIZE(args) - 1)
+		args[n++] = (char *)*opts++;
+	args[n] = NULL;
+	return lb_backend_start(be, args);
+}
+
+/*
+ * Move interface @name to namespace @ns, give it address @addr and bring
+ * it up there; back in @orig after. Its index, or -1.
+ */
+static int net_if_setup(struct __test_metadata *_metadata, const char *name,
+			int ns, int orig, const char *addr)
+{
+	char here[IFNAMSIZ];
+	int ifindex = if_nametoindex(name);
+
+	if (ifindex <= 0 || link_set_netns(ifindex, ns))
+		return -1;
+	/* Same index in a fresh namespace; configure it there. */
+	ASSERT_EQ(0, setns(ns, CLONE_NEWNET));
+	if (!if_indextoname(ifindex, here) || if_up(here, addr))
+		ifindex = -1;
+	ASSERT_EQ(0, setns(orig, CLONE_NEWNET));
+	return ifindex;
+}
+
+/*
+ * Start backend @prog in @be, speaking wire generation @wire with the
+ * extra options @opts, move each of its interfaces to its namespace,
+ * give it its address and wait for its carrier.
+ */
+static void net_start(struct __test_metadata *_metadata, const char *prog,
+		      const char *wire, const char *const *opts,
+		      struct lb_backend *be, struct net_ends *e)
+{
 	char name[IFNAMSIZ];
 	int i;
 
-	ASSERT_EQ(0, lb_backend_start(be, args))
+	ASSERT_EQ(0, net_backend(prog, wire, opts, be))
 		TH_LOG("%s did not start", prog);
 	for (i = 0; i < 2; i++) {
 		ASSERT_TRUE(wait_if(net_mac[i], true, name, sizeof(name),
 				    20000))
 			TH_LOG("no interface with MAC %s appeared", net_mac[i]);
-		e->ifindex[i] = if_nametoindex(name);
-		ASSERT_LT(0, e->ifindex[i]);
-		ASSERT_EQ(0, link_set_netns(e->ifindex[i], e->ns[i]))
-			TH_LOG("cannot move %s to a namespace", name);
-		/* Same index in a fresh namespace; configure it there. */
+		e->ifindex[i] = net_if_setup(_metadata, name, e->ns[i],
+					     e->orig_ns, net_addr[i]);
+		ASSERT_LT(0, e->ifindex[i])
+			TH_LOG("cannot set %s up in a namespace", name);
 		ASSERT_EQ(0, setns(e->ns[i], CLONE_NEWNET));
 		ASSERT_NE(NULL, if_indextoname(e->ifindex[i], name));
-		ASSERT_EQ(0, if_up(name, net_addr[i]));
 		ASSERT_TRUE(wait_running(name, 10000))
 			TH_LOG("%s: no carrier", name);
 		ASSERT_EQ(0, setns(e->orig_ns, CLONE_NEWNET));
@@ -591,44 +627,68 @@ FIXTURE_VARIANT_ADD(net, v2) {
 	.wire = "v2",
 };
 
-FIXTURE_SETUP(net)
+/*
+ * The backend's path in @prog and a namespace for each end in @e: NULL,
+ * or why the test cannot run.
+ */
+static const char *net_prepare(char *prog, size_t len, const char *wire,
+			       struct lb_backend *be, struct net_ends *e)
 {
+	static char why_ns[128];
 	const char *why;
 	int i;
 
-	lb_backend_init(&self->be);
-	self->e.orig_ns = -1;
-	self->e.ns[0] = -1;
-	self->e.ns[1] = -1;
-	why = lb_backend_missing("vmsg-net", self->prog, sizeof(self->prog));
+	lb_backend_init(be);
+	e->orig_ns = -1;
+	e->ns[0] = -1;
+	e->ns[1] = -1;
+	why = lb_backend_missing("vmsg-net", prog, len);
+	if (!why)
+		why = lb_wire_missing(wire);
 	if (why)
-		SKIP(return, "%.900s", why); /* fits the reason buffer */
-	why = lb_wire_missing(variant->wire);
-	if (why)
-		SKIP(return, "%.900s", why); /* fits the reason buffer */
-	self->e.orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self->e.orig_ns < 0)
-		SKIP(return, "no network namespaces (CONFIG_NET_NS)");
+		return why;
+	e->orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (e->orig_ns < 0)
+		return "no network namespaces (CONFIG_NET_NS)";
 	for (i = 0; i < 2; i++) {
-		self->e.ns[i] = new_netns(self->e.orig_ns);
-		if (self->e.ns[i] < 0)
-			SKIP(return, "cannot create a network namespace: %s",
-			     strerror(errno));
+		e->ns[i] = new_netns(e->orig_ns);
+		if (e->ns[i] < 0) {
+			snprintf(why_ns, sizeof(why_ns),
+				 "cannot create a network namespace: %s",
+				 strerror(errno));
+			return why_ns;
+		}
 	}
-	net_start(_metadata, self->prog, variant->wire, &self->be,
+	return NULL;
+}
+
+static void net_release(struct lb_backend *be, struct net_ends *e)
+{
+	int i;
+
+	lb_backend_close(be);
+	for (i = 0; i < 2; i++)
+		if (e->ns[i] >= 0)
+			close(e->ns[i]);
+	if (e->orig_ns >= 0)
+		close(e->orig_ns);
+}
+
+FIXTURE_SETUP(net)
+{
+	const char *why;
+
+	why = net_prepare(self->prog, sizeof(self->prog), variant->wire,
+			  &self->be, &self->e);
+	if (why)
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
+	net_start(_metadata, self->prog, variant->wire, NULL, &self->be,
 		  &self->e);
 }
 
 FIXTURE_TEARDOWN(net)
 {
-	int i;
-
-	lb_backend_close(&self->be);
-	for (i = 0; i < 2; i++)
-		if (self->e.ns[i] >= 0)
-			close(self->e.ns[i]);
-	if (self->e.orig_ns >= 0)
-		close(self->e.orig_ns);
+	net_release(&self->be, &self->e);
 }
 
 /* Run ping() in namespace @ns in a child; its reply count or -1. */
@@ -769,8 +829,111 @@ TEST_F_TIMEOUT(net, backend_killed, 300)
 	net_gone(_metadata, &self->e, 20000);
 
 	/* A new backend: new interfaces, and traffic crosses them. */
-	net_start(_metadata, self->prog, variant->wire, &self->be,
+	net_start(_metadata, self->prog, variant->wire, NULL, &self->be,
 		  &self->e);
+	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[0], net_addr[1]));
+	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[1], net_addr[0]));
+}
+
+/* The kernel log from now on, for kmsg_find(); -1 if unreadable. */
+static int kmsg_open_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Wait up to @ms for a kernel log record on @fd that holds @what. */
+static bool kmsg_find(int fd, const char *what, int ms)
+{
+	long end = lb_now_ms() + ms;
+	char rec[1024];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n > 0) {
+			rec[n] = '\0';
+			if (strstr(rec, what))
+				return true;
+			continue;
+		}
+		/* EPIPE: records were overwritten; read on. */
+		if (n < 0 && errno != EAGAIN && errno != EPIPE)
+			return false;
+		if (lb_now_ms() >= end)
+			return false;
+		usleep(50 * 1000);
+	}
+}
+
+FIXTURE(ring) {
+	char prog[256];
+	struct lb_backend be;
+	struct net_ends e;
+};
+
+FIXTURE_SETUP(ring)
+{
+	const char *why;
+
+	why = net_prepare(self->prog, sizeof(self->prog), "v2", &self->be,
+			  &self->e);
+	if (why)
+		SKIP(return, "%.900s", why); /* fits the reason buffer */
+}
+
+FIXTURE_TEARDOWN(ring)
+{
+	net_release(&self->be, &self->e);
+}
+
+/*
+ * Queues of 16 entries without indirect descriptors: too small for
+ * virtio-net, whose big receive buffers (MTU 65535: 16 pages, header and
+ * one more) and transmitted packets take up to MAX_SKB_FRAGS + 2 entries.
+ * The driver side refuses them and says so: no interface appears. One
+ * that did would be brought up, to show what it would do (virtio_ring
+ * WARNs on a chain longer than its ring). Queues of 32 entries work.
+ */
+TEST_F_TIMEOUT(ring, queue_size, 300)
+{
+	static const char *const small[] = {
+		"--queue-size", "16", "--mtu", "65535", NULL
+	};
+	static const char *const enough[] = { "--queue-size", "32", NULL };
+	char name[IFNAMSIZ];
+	int kmsg, i;
+	bool up;
+
+	kmsg = kmsg_open_end();
+	ASSERT_LE(0, kmsg) TH_LOG("cannot read /dev/kmsg: %s",
+				  strerror(errno));
+	ASSERT_EQ(0, net_backend(self->prog, "v2", small, &self->be));
+	EXPECT_TRUE(kmsg_find(kmsg, "device 5: queue 0 has 16 entries, fewer than",
+			      20000))
+		TH_LOG("no refusal in the kernel log");
+	close(kmsg);
+	for (i = 0; i < 2; i++) {
+		up = wait_if(net_mac[i], true, name, sizeof(name), 3000);
+		EXPECT_FALSE(up) TH_LOG("%s took queues too small", name);
+		if (up)
+			EXPECT_LT(0, net_if_setup(_metadata, name,
+						  self->e.ns[i],
+						  self->e.orig_ns,
+						  net_addr[i]));
+	}
+	EXPECT_EQ(0, lb_backend_stop(&self->be, LB_STOP_MS));
+	lb_backend_close(&self->be);
+	for (i = 0; i < 2; i++)
+		EXPECT_TRUE(wait_if(net_mac[i], false, name, sizeof(name),
+				    20000));
+
+	net_start(_metadata, self->prog, "v2", enough, &self->be, &self->e);
 	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[0], net_addr[1]));
 	EXPECT_EQ(NR_PINGS, ping_from(self->e.ns[1], net_addr[0]));
 }
