@@ -1732,7 +1732,7 @@ static struct vmsg_lb *vmsg_lb_of(struct file *file)
  */
 static bool vmsg_lb_retired(struct vmsg_lb *lb)
 {
-	return smp_load_acquire(&lb->retired);
+	return smp_load_acquire(&lb->retired);	/* pairs with ADOPT's */
 }
 
 static long vmsg_lb_ioctl(struct file *file, unsigned int cmd,
