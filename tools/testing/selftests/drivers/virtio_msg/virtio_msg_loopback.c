@@ -140,6 +140,20 @@ TEST_F(lb, cmd_length)
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_GET_INFO,
 		     sizeof(struct virtio_msg_lb_info),
 		     VIRTIO_MSG_LB_INFO_SIZE_VER0, 0);
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_DEV_STATE_SIZE_VER0,
+		  sizeof(struct virtio_msg_lb_dev_state));
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_QUEUE_STATE_SIZE_VER0,
+		  sizeof(struct virtio_msg_lb_queue_state));
+	/* Zeroed: dev_num 0 is no device of the file, nor of an orphan. */
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_GET_DEV_STATE,
+		     sizeof(struct virtio_msg_lb_dev_state),
+		     VIRTIO_MSG_LB_DEV_STATE_SIZE_VER0, ENODEV);
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE,
+		     sizeof(struct virtio_msg_lb_queue_state),
+		     VIRTIO_MSG_LB_QUEUE_STATE_SIZE_VER0, ENODEV);
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_ADOPT,
+		     sizeof(struct virtio_msg_lb_device),
+		     VIRTIO_MSG_LB_DEVICE_SIZE_VER0, ENOENT);
 	/* Zeroed: remove dev_num 0 (absent), then add it (works). */
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
 		     sizeof(struct virtio_msg_lb_device),
@@ -196,7 +210,7 @@ TEST_F(lb, set_params)
 {
 	struct virtio_msg_lb_params p = { .size = sizeof(p) };
 
-	EXPECT_EQ((size_t)VIRTIO_MSG_LB_PARAMS_SIZE_VER1, sizeof(p));
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_PARAMS_SIZE_VER2, sizeof(p));
 	/* Zeroed: wire 0 is no generation. */
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS,
 		     sizeof(p), VIRTIO_MSG_LB_PARAMS_SIZE_VER0, EINVAL);
@@ -220,6 +234,18 @@ TEST_F(lb, set_params)
 	p.wire = VIRTIO_MSG_WIRE_V2;
 	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
 	p.features = 0;
+	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	/* Recovery: bounded, with its reserved word zero. */
+	p.recovery_ms = VIRTIO_MSG_LB_RECOVERY_MAX_MS + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EINVAL, errno);
+	p.recovery_ms = VIRTIO_MSG_LB_RECOVERY_MAX_MS;
+	p.reserved2 = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EINVAL, errno);
+	p.reserved2 = 0;
+	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	p.recovery_ms = 0;
 	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
 
 	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 3));
