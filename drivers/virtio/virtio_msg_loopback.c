@@ -170,10 +170,10 @@ struct vmsg_lb_slot {
  * @id: instance number, in @dev's name
  * @memcg: memory cgroup of the process that opened the file, charged for
  *	what the bus allocates for it outside its own context
- * @lock: serialises the changes of @devs, @held, @nr_devs and @added:
- *	device addition and removal, SET_PARAMS, ->dma_device and
- *	->release_device; a mutex because it is held across allocations and
- *	device registration
+ * @lock: serialises the changes of @devs, @held, @nr_devs, @added, @wire,
+ *	@features, @recovery_ms and @retired: device addition and
+ *	removal, SET_PARAMS, ADOPT, ->dma_device and ->release_device; a
+ *	mutex because it is held across allocations and device registration
  * @devs: device number -> LB_DEV_SERVED for the numbers the backend added
  *	and has not removed, LB_DEV_LEAVING for those it removes in an
  *	orderly way until the core releases their device; it may serve
@@ -195,8 +195,8 @@ struct vmsg_lb_slot {
  *	file by this long when it has devices (see vmsg_lb_orphan())
  * @retired: the file adopted an orphan: this instance is its spare, kept
  *	only for the threads that may still use it, until the file goes
- * @spare: the instance the file had before it adopted this one; freed
- *	with the file
+ * @spare: the instance the file had before it adopted this one; set by
+ *	ADOPT (under the spare's @lock), freed with the file
  * @orphan: on vmsg_lb_orphans, waiting for a backend; under
  *	vmsg_lb_orphans_lock
  * @orphan_node: in vmsg_lb_orphans
@@ -205,9 +205,9 @@ struct vmsg_lb_slot {
  * @mem_lock: serialises MEM_READ/MEM_WRITE on @bounce
  * @bounce: page the MEM ioctls copy through; allocated at open, so that a
  *	backend serving the I/O that memory reclaim waits for needs no memory
- * @q_lock: protects @slots, @q_head, @q_count, @q_events, @tx_blocked and
- *	@dead; a spinlock taken with interrupts off because kicks are queued
- *	from any context, hard IRQ included
+ * @q_lock: protects @slots, @q_head, @q_count, @q_events, @tx_blocked,
+ *	@dead and @parked; a spinlock taken with interrupts off because
+ *	kicks are queued from any context, hard IRQ included
  * @q_len: number of slots, queue_len when the instance was opened
  * @q_event_slots: how many slots kicks may fill; the rest is kept for
  *	requests
