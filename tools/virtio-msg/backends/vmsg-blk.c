@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (args.adopt && !o.file) {
-		fprintf(stderr, "--adopt needs --file: the data of a memory-backed disk died with its backend\n");
+		fprintf(stderr,
+			"--adopt needs --file: a disk in memory died with its backend\n");
 		return 2;
 	}
 	if (vmsg_blk_open(&b, o.file, o.size_mib, o.read_only, args.dev_num))

@@ -649,7 +649,7 @@ static int lb_take_opt(const struct vmsg_lb_cmdline *cmdline,
 		unsigned long ms;
 
 		if (!cmdline->adoptable) {
-			fprintf(stderr, "--recovery-ms: this backend's devices cannot be adopted\n");
+			fprintf(stderr, "--recovery-ms: not for this backend\n");
 			return -1;
 		}
 
@@ -664,7 +664,7 @@ static int lb_take_opt(const struct vmsg_lb_cmdline *cmdline,
 	}
 	case LB_OPT_ADOPT:
 		if (!cmdline->adoptable) {
-			fprintf(stderr, "--adopt: this backend's devices cannot be adopted\n");
+			fprintf(stderr, "--adopt: not for this backend\n");
 			return -1;
 		}
 		args->adopt = true;
