@@ -492,7 +492,7 @@ static int adopt_on(int fd, uint32_t dev_num)
 TEST_F_TIMEOUT(hotplug, adoption_refused, 90)
 {
 	char *const args[] = { self->prog, "--size", "4", "--recovery-ms",
-			       "3000", "--dev-num", "27", NULL };
+			       "10000", "--dev-num", "27", NULL };
 	char *const by_mem[] = { self->prog, "--size", "4", "--adopt",
 				 "--dev-num", "27", NULL };
 	struct virtio_msg_lb_params p = {
@@ -536,7 +536,7 @@ TEST_F_TIMEOUT(hotplug, adoption_refused, 90)
 	/* vmsg-blk refuses to adopt with a disk in memory: no "ready". */
 	EXPECT_NE(0, lb_backend_start(&self->other, by_mem));
 
-	EXPECT_TRUE(blk_wait_gone(disk, 3000 + BLK_WAIT_MS))
+	EXPECT_TRUE(blk_wait_gone(disk, 10000 + BLK_WAIT_MS))
 		TH_LOG("the orphan did not go");
 	fd = lb_open(0);
 	ASSERT_LE(0, fd);
