@@ -2750,19 +2750,45 @@ TEST_BEGIN(resume_rejects_bad_states)
 		wr16(AVAIL_ADDR + 2, 3);
 		wr16(USED_ADDR + 2, 1);
 		switch (i) {
-		case 0:	st.status |= 0x20; break;
-		case 1:	st.status = S_ACK | S_DRV | S_DOK; break;
-		case 2:	st.status = S_ACK | S_FOK; break;
-		case 3:	st.features[0] |= 1ULL << 35; break;
-		case 4:	st.features[1] = 1; break;
-		case 5:	st.features[0] = 0; break;		/* no VERSION_1 */
-		case 6:	resume_q[0].size = 6; break;
-		case 7:	resume_q[0].size = 16; break;		/* over max 8 */
-		case 8:	resume_q[0].used_addr += 2; break;
-		case 9:	st.num_queues = 3; break;		/* queue 2: none */
-		case 10: st.num_queues = 4; break;
-		case 11: wr16(AVAIL_ADDR + 2, 1 + QSZ + 1); break;
-		case 12: resume_q[0].used_addr = MEM_BASE + MEM_SIZE; break;
+		case 0:
+			st.status |= 0x20;
+			break;
+		case 1:
+			st.status = S_ACK | S_DRV | S_DOK;
+			break;
+		case 2:
+			st.status = S_ACK | S_FOK;
+			break;
+		case 3:
+			st.features[0] |= 1ULL << 35;
+			break;
+		case 4:
+			st.features[1] = 1;
+			break;
+		case 5:		/* no VERSION_1 */
+			st.features[0] = 0;
+			break;
+		case 6:
+			resume_q[0].size = 6;
+			break;
+		case 7:		/* over the maximum of 8 */
+			resume_q[0].size = 16;
+			break;
+		case 8:
+			resume_q[0].used_addr += 2;
+			break;
+		case 9:		/* queue 2 does not exist */
+			st.num_queues = 3;
+			break;
+		case 10:
+			st.num_queues = 4;
+			break;
+		case 11:
+			wr16(AVAIL_ADDR + 2, 1 + QSZ + 1);
+			break;
+		case 12:
+			resume_q[0].used_addr = MEM_BASE + MEM_SIZE;
+			break;
 		}
 		if (i == 9) {
 			static struct vmsg_dev_queue_state three[3];
