@@ -1055,6 +1055,66 @@ void virtio_msg_bus_poll_device(struct virtio_msg_bus *bus, u16 dev_num)
 }
 EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_poll_device, VIRTIO_MSG_NS);
 
+/**
+ * virtio_msg_bus_device_state() - what the driver side made of a device
+ * @bus: the instance
+ * @dev_num: the device
+ * @vq_index: the virtqueue whose set-up goes into @st->vq
+ * @st: filled in; see &struct virtio_msg_device_state
+ *
+ * For a bus whose device side was replaced under a running driver (a
+ * restarted process taking the devices of a dead one over): the new
+ * device side learns where the driver left the device. The state is the
+ * core's cache, read under its locks; the device is not asked, so the
+ * caller may be the device side itself. It may change as soon as the
+ * call returns, if the driver goes on.
+ *
+ * Context: process or any other; does not sleep.
+ * Return: 0, or -ENODEV if @bus has no such device (or it is going).
+ */
+int virtio_msg_bus_device_state(struct virtio_msg_bus *bus, u16 dev_num,
+				u32 vq_index,
+				struct virtio_msg_device_state *st)
+{
+	struct virtio_msg_device *vmdev;
+	int ret = -ENODEV;
+
+	rcu_read_lock();
+	vmdev = vmsg_bus_find_dev(bus, dev_num);
+	if (vmdev && READ_ONCE(vmdev->state) != VMSG_DEV_GONE) {
+		vmsg_dev_get_state(vmdev, vq_index, st);
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_device_state, VIRTIO_MSG_NS);
+
+/**
+ * virtio_msg_bus_kick_device() - notify a device of all its virtqueues
+ * @bus: the instance
+ * @dev_num: the device
+ *
+ * Sends EVENT_AVAIL for every virtqueue the driver has live, as its own
+ * kicks would go (kept by the core while the bus has no room, never
+ * lost): for a new device side taking a running device over, which
+ * cannot know which notifications its predecessor read and never acted
+ * on.
+ *
+ * Context: any, including hard IRQ.
+ */
+void virtio_msg_bus_kick_device(struct virtio_msg_bus *bus, u16 dev_num)
+{
+	struct virtio_msg_device *vmdev;
+
+	rcu_read_lock();
+	vmdev = vmsg_bus_find_dev(bus, dev_num);
+	if (vmdev)
+		vmsg_dev_kick_all(vmdev);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(virtio_msg_bus_kick_device, VIRTIO_MSG_NS);
+
 #ifdef CONFIG_PM_SLEEP
 /**
  * virtio_msg_bus_suspend() - freeze every device, then tell the bus

@@ -459,6 +459,9 @@ void vmsg_dev_event(struct virtio_msg_device *vmdev,
 void vmsg_dev_tx_ready(struct virtio_msg_device *vmdev);
 void vmsg_dev_notify_used(struct virtio_msg_device *vmdev, u32 vq_index);
 void vmsg_dev_poll(struct virtio_msg_device *vmdev);
+void vmsg_dev_get_state(struct virtio_msg_device *vmdev, u32 vq_index,
+			struct virtio_msg_device_state *st);
+void vmsg_dev_kick_all(struct virtio_msg_device *vmdev);
 
 void vmsg_dev_debugfs_add(struct virtio_msg_device *vmdev);
 void vmsg_dev_debugfs_remove(struct virtio_msg_device *vmdev);

@@ -68,6 +68,18 @@
  * The bus never waits for the gone backend; a driver that waits for
  * buffers the device still held may, though: Linux 6.12's virtio-blk
  * needs patches/0001-virtio_blk-*.patch to fail them.
+ *
+ * Recovery is for the kernels without that fix: a backend that set
+ * recovery_ms leaves, when its file goes while it has devices, an orphan
+ * instead. The instance stays registered with everything in it (devices,
+ * mappings, queued messages) and is parked: kicks queue up, the stall
+ * watchdog is off, requests from the core wait and time out there. A new
+ * file can ADOPT it within the grace period: the file's fresh instance is
+ * retired (kept until the file goes, for threads that still hold it) and
+ * the file points at the orphan from then on; the backend reads the
+ * devices' state back from the core, and every live queue is kicked once.
+ * An orphan nobody adopts is torn down as a closed file would be.
+ * Orphans count against max_instances, which bounds them.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -158,10 +170,10 @@ struct vmsg_lb_slot {
  * @id: instance number, in @dev's name
  * @memcg: memory cgroup of the process that opened the file, charged for
  *	what the bus allocates for it outside its own context
- * @lock: serialises the changes of @devs, @held, @nr_devs and @added:
- *	device addition and removal, SET_PARAMS, ->dma_device and
- *	->release_device; a mutex because it is held across allocations and
- *	device registration
+ * @lock: serialises the changes of @devs, @held, @nr_devs, @added, @wire,
+ *	@features, @recovery_ms and @retired: device addition and
+ *	removal, SET_PARAMS, ADOPT, ->dma_device and ->release_device; a
+ *	mutex because it is held across allocations and device registration
  * @devs: device number -> LB_DEV_SERVED for the numbers the backend added
  *	and has not removed, LB_DEV_LEAVING for those it removes in an
  *	orderly way until the core releases their device; it may serve
@@ -177,12 +189,25 @@ struct vmsg_lb_slot {
  * @max_devs: max_devices when the instance was opened
  * @added: the backend added a device number once: the wire generation
  *	and transport features are fixed from then on
+ * @wire: the wire generation set with SET_PARAMS (v1 until then)
+ * @features: the transport features set with SET_PARAMS
+ * @recovery_ms: SET_PARAMS asked for recovery: the instance outlives its
+ *	file by this long when it has devices (see vmsg_lb_orphan())
+ * @retired: the file adopted an orphan: this instance is its spare, kept
+ *	only for the threads that may still use it, until the file goes
+ * @spare: the instance the file had before it adopted this one; set by
+ *	ADOPT (under the spare's @lock), freed with the file
+ * @orphan: on vmsg_lb_orphans, waiting for a backend; under
+ *	vmsg_lb_orphans_lock
+ * @orphan_node: in vmsg_lb_orphans
+ * @orphan_deadline: jiffies when the orphan is torn down
+ * @expire_work: tears the orphan down at @orphan_deadline
  * @mem_lock: serialises MEM_READ/MEM_WRITE on @bounce
  * @bounce: page the MEM ioctls copy through; allocated at open, so that a
  *	backend serving the I/O that memory reclaim waits for needs no memory
- * @q_lock: protects @slots, @q_head, @q_count, @q_events, @tx_blocked and
- *	@dead; a spinlock taken with interrupts off because kicks are queued
- *	from any context, hard IRQ included
+ * @q_lock: protects @slots, @q_head, @q_count, @q_events, @tx_blocked,
+ *	@dead and @parked; a spinlock taken with interrupts off because
+ *	kicks are queued from any context, hard IRQ included
  * @q_len: number of slots, queue_len when the instance was opened
  * @q_event_slots: how many slots kicks may fill; the rest is kept for
  *	requests
@@ -193,6 +218,8 @@ struct vmsg_lb_slot {
  * @tx_blocked: a kick was refused with -EAGAIN; tell the core when room
  *	appears
  * @dead: the file is being released: refuse every new message
+ * @parked: an orphan: no backend reads, and none is to blame; the stall
+ *	watchdog stays off until a backend adopts the instance
  * @q_progress: when the backend last read a message, or when a message
  *	arrived in the empty ring
  * @q_cpu: CPU that queued a message in the empty ring last
@@ -243,6 +270,16 @@ struct vmsg_lb {
 	unsigned int nr_devs;
 	unsigned int max_devs;
 	bool added;
+	u32 wire;
+	u32 features;
+	u32 recovery_ms;
+	bool retired;
+	struct vmsg_lb *spare;
+
+	bool orphan;
+	struct list_head orphan_node;
+	unsigned long orphan_deadline;
+	struct delayed_work expire_work;
 
 	struct mutex mem_lock;		/* @bounce */
 	void *bounce;
@@ -256,6 +293,7 @@ struct vmsg_lb {
 	unsigned int q_events;
 	bool tx_blocked;
 	bool dead;
+	bool parked;
 	ktime_t q_progress;
 	unsigned int q_cpu;
 	bool stalled;
@@ -381,6 +419,15 @@ MODULE_PARM_DESC(max_devices,
 		 "Device numbers per instance, read at open (1-256, default 64)");
 
 static DEFINE_IDA(vmsg_lb_ida);
+
+/*
+ * Orphans: instances whose backend is gone but whose devices wait for a
+ * new one (recovery). The mutex protects the list and every instance's
+ * @orphan, so that an adoption and the expiry of the same orphan cannot
+ * both win; it is taken in process context only.
+ */
+static DEFINE_MUTEX(vmsg_lb_orphans_lock);
+static LIST_HEAD(vmsg_lb_orphans);
 /*
  * Runs every instance's @rx_work; may be needed to complete block I/O.
  * Visible in sysfs so that its CPUs can be chosen: a backend serving an
@@ -744,7 +791,7 @@ static enum hrtimer_restart vmsg_lb_stall_timer(struct hrtimer *timer)
 
 	spin_lock_irqsave(&lb->q_lock, flags);
 	deadline = ktime_add_ms(lb->q_progress, ms);
-	if (!ms || !lb->q_count || lb->dead || lb->stalled) {
+	if (!ms || !lb->q_count || lb->dead || lb->stalled || lb->parked) {
 		/* Nothing to watch: the next message arms it again. */
 	} else if (ktime_after(deadline, now)) {
 		hrtimer_forward_now(timer, ktime_sub(deadline, now));
@@ -1115,6 +1162,11 @@ static long vmsg_lb_add_device(struct vmsg_lb *lb, void __user *uarg)
 		return ret;
 
 	mutex_lock(&lb->lock);
+	/* The file adopted another instance: this one takes nothing more. */
+	if (lb->retired) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
 	entry = xa_load(&lb->devs, d.dev_num);
 	if (entry) {
 		ret = entry == LB_DEV_LEAVING ? -EBUSY : -EEXIST;
@@ -1214,6 +1266,8 @@ static long vmsg_lb_set_params(struct vmsg_lb *lb, void __user *uarg)
 		return -EINVAL;
 	if (p.window_size && !vmsg_lb_window_ok(&p))
 		return -EINVAL;
+	if (p.reserved2 || p.recovery_ms > VIRTIO_MSG_LB_RECOVERY_MAX_MS)
+		return -EINVAL;
 	bp.wire = p.wire;
 	bp.features = p.features;
 	bp.max_msg_size = virtio_msg_bus_max_msg_size(&lb->bus);
@@ -1225,6 +1279,11 @@ static long vmsg_lb_set_params(struct vmsg_lb *lb, void __user *uarg)
 		ret = virtio_msg_bus_set_params(&lb->bus, &bp);
 	if (!ret && p.window_size)
 		ret = vmsg_lb_set_window(lb, &p);
+	if (!ret) {
+		lb->wire = p.wire;
+		lb->features = p.features;
+		lb->recovery_ms = p.recovery_ms;
+	}
 	mutex_unlock(&lb->lock);
 	return ret;
 }
@@ -1246,10 +1305,25 @@ static bool vmsg_lb_unplug_locked(struct vmsg_lb *lb, u16 dev_num)
 	return true;
 }
 
+/* A surprise removal of a number of @lb, under @lb->lock. */
+static void vmsg_lb_surprise_locked(struct vmsg_lb *lb, u16 dev_num)
+{
+	struct vmsg_lb_dev *lbdev;
+
+	lockdep_assert_held(&lb->lock);
+	/* From here on the backend can neither access nor answer for it. */
+	xa_erase(&lb->devs, dev_num);
+	lbdev = xa_load(&lb->held, dev_num);
+	if (lbdev)
+		vmsg_lb_dev_kill(lbdev);
+	else
+		lb->nr_devs--;	/* else at ->release_device */
+	virtio_msg_bus_remove_device(&lb->bus, dev_num);
+}
+
 static long vmsg_lb_remove_device(struct vmsg_lb *lb, void __user *uarg)
 {
 	struct virtio_msg_lb_device d;
-	struct vmsg_lb_dev *lbdev;
 	void *entry;
 	int ret;
 
@@ -1270,14 +1344,7 @@ static long vmsg_lb_remove_device(struct vmsg_lb *lb, void __user *uarg)
 			return 0;
 		}
 	}
-	/* From here on the backend can neither access nor answer for it. */
-	xa_erase(&lb->devs, d.dev_num);
-	lbdev = xa_load(&lb->held, d.dev_num);
-	if (lbdev)
-		vmsg_lb_dev_kill(lbdev);
-	else
-		lb->nr_devs--;	/* else at ->release_device */
-	virtio_msg_bus_remove_device(&lb->bus, d.dev_num);
+	vmsg_lb_surprise_locked(lb, d.dev_num);
 	mutex_unlock(&lb->lock);
 	return 0;
 }
@@ -1499,10 +1566,179 @@ static long vmsg_lb_mem(struct vmsg_lb *lb, void __user *uarg, bool write)
 	return ret;
 }
 
+/*
+ * GET_DEV_STATE and GET_QUEUE_STATE: the driver side's view of a device
+ * of this instance, from the core's cache. @q is NULL for the former.
+ */
+static long vmsg_lb_get_state(struct vmsg_lb *lb, void __user *uarg,
+			      bool queue)
+{
+	struct virtio_msg_device_state st;
+	struct virtio_msg_lb_queue_state q;
+	struct virtio_msg_lb_dev_state d;
+	u32 usize, dev_num, index = 0;
+	int ret;
+
+	if (queue) {
+		ret = vmsg_lb_get_arg(&q, sizeof(q),
+				      VIRTIO_MSG_LB_QUEUE_STATE_SIZE_VER0,
+				      uarg, &usize);
+		if (ret)
+			return ret;
+		if (q.flags || q.reserved || q.queue_size || q.desc_addr ||
+		    q.driver_addr || q.device_addr)
+			return -EINVAL;
+		dev_num = q.dev_num;
+		index = q.index;
+	} else {
+		ret = vmsg_lb_get_arg(&d, sizeof(d),
+				      VIRTIO_MSG_LB_DEV_STATE_SIZE_VER0,
+				      uarg, &usize);
+		if (ret)
+			return ret;
+		if (d.flags || d.reserved)
+			return -EINVAL;
+		dev_num = d.dev_num;
+	}
+	if (dev_num > VIRTIO_MSG_LB_MAX_DEV_NUM)
+		return -EINVAL;
+	if (xa_load(&lb->devs, dev_num) != LB_DEV_SERVED)
+		return -ENODEV;
+	ret = virtio_msg_bus_device_state(&lb->bus, dev_num, index, &st);
+	if (ret)
+		return ret;
+
+	if (queue) {
+		if (st.vq.enabled) {
+			q.flags = VIRTIO_MSG_LB_QUEUE_ENABLED;
+			q.queue_size = st.vq.size;
+			q.desc_addr = st.vq.desc;
+			q.driver_addr = st.vq.driver;
+			q.device_addr = st.vq.device;
+		}
+		/* Userspace gave at least VER0: write back only that. */
+		if (copy_to_user(uarg, &q, VIRTIO_MSG_LB_QUEUE_STATE_SIZE_VER0))
+			return -EFAULT;
+		return 0;
+	}
+	d.status = st.status;
+	d.flags = st.broken ? VIRTIO_MSG_LB_DEV_BROKEN : 0;
+	d.device_id = st.device_id;
+	d.num_queues = st.num_queues;
+	d.config_generation = st.config_generation;
+	memset(d.driver_features, 0, sizeof(d.driver_features));
+	d.driver_features[0] = st.features;
+	if (copy_to_user(uarg, &d, VIRTIO_MSG_LB_DEV_STATE_SIZE_VER0))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The orphan @o has a new backend: its messages are read again, so the
+ * stall watchdog is back, with a full period from now; and every live
+ * queue is notified, for the kicks the dead backend read and dropped.
+ */
+static void vmsg_lb_unpark(struct vmsg_lb *o)
+{
+	unsigned long flags, index;
+	unsigned int cpu;
+	void *entry;
+	bool arm;
+
+	spin_lock_irqsave(&o->q_lock, flags);
+	o->parked = false;
+	o->q_progress = ktime_get();
+	arm = o->q_count;
+	cpu = o->q_cpu;
+	spin_unlock_irqrestore(&o->q_lock, flags);
+	if (arm)
+		vmsg_lb_watch(o, cpu);
+	xa_for_each(&o->devs, index, entry)
+		if (entry == LB_DEV_SERVED)
+			virtio_msg_bus_kick_device(&o->bus, index);
+}
+
+/*
+ * ADOPT: the fresh instance @lb of @file gives way to the orphan that
+ * holds the number. Threads still using @lb find it retired; @lb lives on
+ * as the orphan's spare until the file is released.
+ */
+static long vmsg_lb_adopt(struct file *file, struct vmsg_lb *lb,
+			  void __user *uarg)
+{
+	struct virtio_msg_lb_device d;
+	struct vmsg_lb *o, *found = NULL;
+	int ret;
+
+	ret = vmsg_lb_get_device_arg(&d, uarg, 0);
+	if (ret)
+		return ret;
+
+	mutex_lock(&lb->lock);
+	if (lb->added || lb->retired || lb->win || lb->nr_devs) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	mutex_lock(&vmsg_lb_orphans_lock);
+	list_for_each_entry(o, &vmsg_lb_orphans, orphan_node) {
+		if (xa_load(&o->devs, d.dev_num) == LB_DEV_SERVED) {
+			found = o;
+			break;
+		}
+	}
+	if (!found) {
+		ret = -ENOENT;
+	} else if (found->wire != lb->wire ||
+		   found->features != lb->features) {
+		ret = -EPROTO;
+	} else {
+		list_del(&found->orphan_node);
+		found->orphan = false;
+		/* A running expiry finds it adopted and does nothing. */
+		cancel_delayed_work(&found->expire_work);
+	}
+	mutex_unlock(&vmsg_lb_orphans_lock);
+	if (ret)
+		goto out_unlock;
+
+	found->spare = lb;
+	lb->added = true;
+	WRITE_ONCE(file->private_data, found);
+	/* After the switch: whoever sees it retired finds the new one. */
+	smp_store_release(&lb->retired, true);	/* vmsg_lb_retired() */
+	mutex_unlock(&lb->lock);
+	wake_up_all(&lb->readq);
+	wake_up_all(&lb->rxq);
+
+	dev_info(&found->dev, "adopted by a new backend\n");
+	vmsg_lb_unpark(found);
+	wake_up_interruptible_poll(&found->readq, EPOLLIN | EPOLLRDNORM);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&lb->lock);
+	return ret;
+}
+
+/* The instance of @file now: ADOPT may switch it (see vmsg_lb_adopt()). */
+static struct vmsg_lb *vmsg_lb_of(struct file *file)
+{
+	return READ_ONCE(file->private_data);
+}
+
+/*
+ * Whether ADOPT retired @lb. Pairs with the release in vmsg_lb_adopt():
+ * once this says so, vmsg_lb_of() returns the adopted instance.
+ */
+static bool vmsg_lb_retired(struct vmsg_lb *lb)
+{
+	return smp_load_acquire(&lb->retired);	/* pairs with ADOPT's */
+}
+
 static long vmsg_lb_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
-	struct vmsg_lb *lb = file->private_data;
+	struct vmsg_lb *lb = vmsg_lb_of(file);
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
@@ -1520,6 +1756,12 @@ static long vmsg_lb_ioctl(struct file *file, unsigned int cmd,
 		return vmsg_lb_mem(lb, uarg, true);
 	case VIRTIO_MSG_LB_IOC_SET_PARAMS:
 		return vmsg_lb_set_params(lb, uarg);
+	case VIRTIO_MSG_LB_IOC_ADOPT:
+		return vmsg_lb_adopt(file, lb, uarg);
+	case VIRTIO_MSG_LB_IOC_GET_DEV_STATE:
+		return vmsg_lb_get_state(lb, uarg, false);
+	case VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE:
+		return vmsg_lb_get_state(lb, uarg, true);
 	default:
 		return -ENOTTY;
 	}
@@ -1598,16 +1840,21 @@ static void vmsg_lb_pop(struct vmsg_lb *lb)
 static ssize_t vmsg_lb_read(struct file *file, char __user *buf,
 			    size_t count, loff_t *ppos)
 {
-	struct vmsg_lb *lb = file->private_data;
 	bool nonblock = file->f_flags & O_NONBLOCK;
+	struct vmsg_lb *lb;
 	ssize_t ret;
 
 	for (;;) {
+		lb = vmsg_lb_of(file);
 		if (!nonblock) {
 			ret = wait_event_interruptible(lb->readq,
-						       vmsg_lb_queued(lb));
+						       vmsg_lb_queued(lb) ||
+						       vmsg_lb_retired(lb));
 			if (ret)
 				return ret;
+			/* The file adopted an instance: read that one. */
+			if (vmsg_lb_retired(lb))
+				continue;
 		}
 		if (nonblock) {
 			if (!mutex_trylock(&lb->read_lock))
@@ -1707,7 +1954,7 @@ static int vmsg_lb_rx_queue(struct vmsg_lb *lb, const void *msg, size_t len)
 static ssize_t vmsg_lb_write(struct file *file, const char __user *buf,
 			     size_t count, loff_t *ppos)
 {
-	struct vmsg_lb *lb = file->private_data;
+	struct vmsg_lb *lb = vmsg_lb_of(file);
 	u8 msg[VMSG_LB_MAX_MSG_SIZE] __aligned(8);
 	const struct virtio_msg_hdr *hdr = (void *)msg;
 	long left;
@@ -1770,7 +2017,7 @@ static bool vmsg_lb_rx_delivered(struct vmsg_lb *lb, u64 target)
 static int vmsg_lb_fsync(struct file *file, loff_t start, loff_t end,
 			 int datasync)
 {
-	struct vmsg_lb *lb = file->private_data;
+	struct vmsg_lb *lb = vmsg_lb_of(file);
 	long left;
 	u64 target;
 
@@ -1788,11 +2035,14 @@ static int vmsg_lb_fsync(struct file *file, loff_t start, loff_t end,
 
 static __poll_t vmsg_lb_poll(struct file *file, poll_table *wait)
 {
-	struct vmsg_lb *lb = file->private_data;
+	struct vmsg_lb *lb = vmsg_lb_of(file);
 	__poll_t mask = 0;
 
 	poll_wait(file, &lb->readq, wait);
 	poll_wait(file, &lb->rxq, wait);
+	/* Retired by ADOPT: wake the poller, whose next poll finds the new. */
+	if (vmsg_lb_retired(lb))
+		return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 	if (vmsg_lb_queued(lb))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (vmsg_lb_rx_has_room(lb))
@@ -1805,6 +2055,7 @@ static __poll_t vmsg_lb_poll(struct file *file, poll_table *wait)
  */
 
 static struct miscdevice vmsg_lb_misc;
+static void vmsg_lb_expire(struct work_struct *work);
 
 static void vmsg_lb_instance_release(struct device *dev)
 {
@@ -1893,6 +2144,9 @@ static int vmsg_lb_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&lb->rxq);
 	spin_lock_init(&lb->win_lock);
 	INIT_LIST_HEAD(&lb->win_ro);
+	lb->wire = VIRTIO_MSG_WIRE_V1;
+	INIT_LIST_HEAD(&lb->orphan_node);
+	INIT_DELAYED_WORK(&lb->expire_work, vmsg_lb_expire);
 
 	/* From here on the instance is freed by its device's release. */
 	__module_get(THIS_MODULE);
@@ -1950,9 +2204,13 @@ static void vmsg_lb_stop_watch(struct vmsg_lb *lb)
 	cancel_work_sync(&lb->stall_work);
 }
 
-static int vmsg_lb_release(struct inode *inode, struct file *file)
+/*
+ * Tear @lb down: its backend is gone for good. Fails what is in flight,
+ * removes every device (a surprise removal) and frees the instance once
+ * the last reference goes. Not for an orphan still on the list.
+ */
+static void vmsg_lb_destroy(struct vmsg_lb *lb)
 {
-	struct vmsg_lb *lb = file->private_data;
 	struct vmsg_lb_ro *ro, *ro_tmp;
 	struct vmsg_lb_dev *lbdev;
 	unsigned long flags, index;
@@ -1998,6 +2256,100 @@ static int vmsg_lb_release(struct inode *inode, struct file *file)
 	mutex_destroy(&lb->lock);
 	device_unregister(&lb->dev);
 	atomic_dec(&vmsg_lb_open_files);
+}
+
+/*
+ * The grace period of an orphan is over and no backend adopted it: it
+ * goes as it would have gone with its file.
+ */
+static void vmsg_lb_expire(struct work_struct *work)
+{
+	struct vmsg_lb *lb = container_of(to_delayed_work(work),
+					  struct vmsg_lb, expire_work);
+	long left;
+
+	mutex_lock(&vmsg_lb_orphans_lock);
+	/* Adopted meanwhile: the adopter owns it now. */
+	if (!lb->orphan) {
+		mutex_unlock(&vmsg_lb_orphans_lock);
+		return;
+	}
+	/* An old expiry of an instance orphaned again: wait for the new. */
+	left = (long)(lb->orphan_deadline - jiffies);
+	if (left > 0) {
+		mod_delayed_work(vmsg_lb_wq, &lb->expire_work, left);
+		mutex_unlock(&vmsg_lb_orphans_lock);
+		return;
+	}
+	list_del_init(&lb->orphan_node);
+	lb->orphan = false;
+	mutex_unlock(&vmsg_lb_orphans_lock);
+
+	dev_info(&lb->dev, "no backend adopted the devices in %u ms: removing them\n",
+		 lb->recovery_ms);
+	/* Frees @lb, this work item included, once its users are gone. */
+	vmsg_lb_destroy(lb);
+}
+
+/*
+ * The file of @lb is being released. With recovery and a device served,
+ * the instance becomes an orphan and true is returned: its devices stay
+ * as they are for the driver, kicks queue up for the next backend (the
+ * watchdog does not blame the missing reader), requests wait and time out
+ * in the core, and written messages are still delivered. Devices in an
+ * orderly removal are removed at once, as closing the file would.
+ */
+static bool vmsg_lb_orphan(struct vmsg_lb *lb)
+{
+	unsigned long flags, index;
+	bool served = false;
+	void *entry;
+
+	if (!lb->recovery_ms)
+		return false;
+	mutex_lock(&lb->lock);
+	xa_for_each(&lb->devs, index, entry)
+		if (entry == LB_DEV_SERVED)
+			served = true;
+	if (served)
+		xa_for_each(&lb->devs, index, entry)
+			if (entry == LB_DEV_LEAVING)
+				vmsg_lb_surprise_locked(lb, index);
+	mutex_unlock(&lb->lock);
+	if (!served)
+		return false;
+
+	spin_lock_irqsave(&lb->q_lock, flags);
+	lb->parked = true;
+	spin_unlock_irqrestore(&lb->q_lock, flags);
+	vmsg_lb_stop_watch(lb);
+
+	mutex_lock(&vmsg_lb_orphans_lock);
+	lb->orphan = true;
+	lb->orphan_deadline = jiffies + msecs_to_jiffies(lb->recovery_ms);
+	list_add_tail(&lb->orphan_node, &vmsg_lb_orphans);
+	mod_delayed_work(vmsg_lb_wq, &lb->expire_work,
+			 msecs_to_jiffies(lb->recovery_ms));
+	mutex_unlock(&vmsg_lb_orphans_lock);
+	dev_info(&lb->dev, "backend gone: its devices wait %u ms for a new one\n",
+		 lb->recovery_ms);
+	return true;
+}
+
+static int vmsg_lb_release(struct inode *inode, struct file *file)
+{
+	struct vmsg_lb *lb = vmsg_lb_of(file);
+
+	/* The instance the file had before it adopted @lb. */
+	if (lb->spare) {
+		vmsg_lb_destroy(lb->spare);
+		lb->spare = NULL;
+	}
+	if (vmsg_lb_orphan(lb))
+		return 0;
+	/* An expiry of an earlier orphanhood must not outlive @lb. */
+	cancel_delayed_work_sync(&lb->expire_work);
+	vmsg_lb_destroy(lb);
 	return 0;
 }
 

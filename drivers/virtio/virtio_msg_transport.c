@@ -1603,6 +1603,76 @@ void vmsg_dev_poll(struct virtio_msg_device *vmdev)
 		queue_work(vmsg_wq, &vmdev->config_work);
 }
 
+/**
+ * vmsg_dev_get_state() - what the driver side made of a device
+ * @vmdev: the device
+ * @vq_index: the virtqueue whose set-up goes into @st->vq
+ * @st: filled in
+ *
+ * Reads the cached state only, under @vmdev->state_lock and
+ * @vmdev->cb_lock, never asking the device: the caller may be the very
+ * device side that would have to answer.
+ *
+ * Context: any; the caller keeps @vmdev alive (RCU or a reference).
+ */
+void vmsg_dev_get_state(struct virtio_msg_device *vmdev, u32 vq_index,
+			struct virtio_msg_device_state *st)
+{
+	struct virtqueue *vq = NULL;
+	unsigned long flags;
+
+	memset(st, 0, sizeof(*st));
+	st->device_id = vmdev->device_id;
+	spin_lock_irqsave(&vmdev->state_lock, flags);
+	st->status = vmdev->status |
+		     (vmdev->needs_reset ? VIRTIO_CONFIG_S_NEEDS_RESET : 0);
+	st->config_generation = vmdev->dev_generation;
+	spin_unlock_irqrestore(&vmdev->state_lock, flags);
+	/* Negotiation is over once the device took FEATURES_OK. */
+	if (st->status & VIRTIO_CONFIG_S_FEATURES_OK)
+		st->features = READ_ONCE(vmdev->vdev.features);
+
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	st->broken = READ_ONCE(vmdev->broken);
+	st->num_queues = vmdev->nvqs;
+	if (vq_index < vmdev->nvqs)
+		vq = vmdev->vqs[array_index_nospec(vq_index,
+						   vmdev->nvqs)].vq;
+	if (vq && !vq->reset) {
+		st->vq.enabled = true;
+		st->vq.size = virtqueue_get_vring_size(vq);
+		st->vq.desc = virtqueue_get_desc_addr(vq);
+		st->vq.driver = virtqueue_get_avail_addr(vq);
+		st->vq.device = virtqueue_get_used_addr(vq);
+	}
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+}
+
+/**
+ * vmsg_dev_kick_all() - notify the device of every live virtqueue
+ * @vmdev: the device
+ *
+ * As the driver's own kicks: sent at once or kept by the core, never lost.
+ *
+ * Context: any.
+ */
+void vmsg_dev_kick_all(struct virtio_msg_device *vmdev)
+{
+	struct virtqueue *vq;
+	unsigned long flags;
+	unsigned int i;
+
+	if (READ_ONCE(vmdev->state) != VMSG_DEV_LIVE)
+		return;
+	spin_lock_irqsave(&vmdev->cb_lock, flags);
+	for (i = 0; i < vmdev->nvqs; i++) {
+		vq = vmdev->vqs[i].vq;
+		if (vq && !vq->reset)
+			vmsg_notify(vq);
+	}
+	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
+}
+
 static void vmsg_event_used(struct virtio_msg_device *vmdev,
 			    const struct virtio_msg_hdr *msg)
 {

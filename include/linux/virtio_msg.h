@@ -65,6 +65,46 @@ struct virtio_msg_queue_layout {
 };
 
 /**
+ * struct virtio_msg_queue_state - a virtqueue as the driver set it up
+ * @enabled: the driver has the queue live (set up and not reset)
+ * @size: its size, in descriptors; 0 unless @enabled
+ * @desc: bus address of the descriptor area
+ * @driver: bus address of the driver area
+ * @device: bus address of the device area
+ */
+struct virtio_msg_queue_state {
+	bool enabled;
+	u32 size;
+	u64 desc;
+	u64 driver;
+	u64 device;
+};
+
+/**
+ * struct virtio_msg_device_state - a device as the driver side left it
+ * @device_id: virtio device ID
+ * @status: device status as the driver set it and the device confirmed
+ *	it, with DEVICE_NEEDS_RESET when the device reported that
+ * @broken: the core gave up on the device (a request failed, the peer was
+ *	lost): it serves nothing any more and will be reset or removed
+ * @features: the feature bits the driver negotiated; 0 until the device
+ *	took FEATURES_OK
+ * @config_generation: the configuration generation the device reported
+ *	last
+ * @num_queues: virtqueue slots the driver has (0 before it set any up)
+ * @vq: the virtqueue asked for
+ */
+struct virtio_msg_device_state {
+	u32 device_id;
+	u8 status;
+	bool broken;
+	u64 features;
+	u32 config_generation;
+	u32 num_queues;
+	struct virtio_msg_queue_state vq;
+};
+
+/**
  * struct virtio_msg_bus_ops - what a bus module implements
  *
  * @send: Hand one complete message to the peer: @msg points to
@@ -629,6 +669,35 @@ void virtio_msg_bus_notify_used(struct virtio_msg_bus *bus, u16 dev_num,
  * Context: any, including hard IRQ.
  */
 void virtio_msg_bus_poll_device(struct virtio_msg_bus *bus, u16 dev_num);
+
+/**
+ * virtio_msg_bus_device_state() - what the driver side made of a device
+ * @bus: the instance
+ * @dev_num: the device
+ * @vq_index: the virtqueue whose set-up goes into @st->vq
+ * @st: filled in
+ *
+ * The core's cached state, read under its locks without asking the
+ * device: for a new device side taking a running device over.
+ *
+ * Context: any; does not sleep.
+ * Return: 0, or -ENODEV if @bus has no such device.
+ */
+int virtio_msg_bus_device_state(struct virtio_msg_bus *bus, u16 dev_num,
+				u32 vq_index,
+				struct virtio_msg_device_state *st);
+
+/**
+ * virtio_msg_bus_kick_device() - notify a device of all its virtqueues
+ * @bus: the instance
+ * @dev_num: the device
+ *
+ * EVENT_AVAIL for every live virtqueue, never lost (as the driver's own
+ * kicks): a device side that took the device over looks at its rings.
+ *
+ * Context: any, including hard IRQ.
+ */
+void virtio_msg_bus_kick_device(struct virtio_msg_bus *bus, u16 dev_num);
 
 #ifdef CONFIG_PM_SLEEP
 /**

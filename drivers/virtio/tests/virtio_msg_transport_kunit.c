@@ -1213,6 +1213,89 @@ static void vmsg_test_kick_coalescing(struct kunit *test)
 	vmdev->vdev.config->del_vqs(&vmdev->vdev);
 }
 
+/*
+ * What the core tells a device side taking a device over: the cached
+ * status, the features once negotiated, each queue's set-up; and one
+ * EVENT_AVAIL per live queue when asked, none once the device broke.
+ */
+static void vmsg_test_device_state(struct kunit *test)
+{
+	const u8 fok = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		       VIRTIO_CONFIG_S_FEATURES_OK;
+	struct virtqueue_info info[2] = { { "a" }, { "b" } };
+	struct virtio_msg_device_state st;
+	struct virtio_msg_device *vmdev;
+	struct virtqueue *vqs[2];
+	struct fake_bus *fb;
+	unsigned int i;
+	int ret;
+
+	vmdev = fake_simple(test, &fb, 7);
+	KUNIT_EXPECT_EQ(test, virtio_msg_bus_device_state(&fb->bus, 9, 0, &st),
+			-ENODEV);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_device_state(&fb->bus, 7, 0, &st),
+			0);
+	KUNIT_EXPECT_EQ(test, st.device_id, VMSG_TEST_ID_NODRIVER);
+	KUNIT_EXPECT_EQ(test, st.num_queues, 0);
+	KUNIT_EXPECT_FALSE(test, st.vq.enabled);
+	KUNIT_EXPECT_FALSE(test, st.broken);
+	KUNIT_EXPECT_EQ(test, st.config_generation, 7);
+
+	/* Features count once the device took FEATURES_OK. */
+	vmdev->vdev.features = BIT_ULL(VIRTIO_F_VERSION_1);
+	vmdev->vdev.config->set_status(&vmdev->vdev,
+				       VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				       VIRTIO_CONFIG_S_DRIVER);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_device_state(&fb->bus, 7, 0, &st),
+			0);
+	KUNIT_EXPECT_EQ(test, st.features, 0);
+	vmdev->vdev.config->set_status(&vmdev->vdev, fok);
+	ret = vmdev->vdev.config->find_vqs(&vmdev->vdev, 2, vqs, info, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_EQ(test,
+				virtio_msg_bus_device_state(&fb->bus, 7, i,
+							    &st), 0);
+		KUNIT_EXPECT_EQ(test, st.status, fok);
+		KUNIT_EXPECT_EQ(test, st.features, BIT_ULL(VIRTIO_F_VERSION_1));
+		KUNIT_EXPECT_EQ(test, st.num_queues, 2);
+		KUNIT_EXPECT_TRUE(test, st.vq.enabled);
+		KUNIT_EXPECT_EQ(test, st.vq.size,
+				virtqueue_get_vring_size(vqs[i]));
+		KUNIT_EXPECT_EQ(test, st.vq.desc,
+				virtqueue_get_desc_addr(vqs[i]));
+		KUNIT_EXPECT_EQ(test, st.vq.driver,
+				virtqueue_get_avail_addr(vqs[i]));
+		KUNIT_EXPECT_EQ(test, st.vq.device,
+				virtqueue_get_used_addr(vqs[i]));
+	}
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_device_state(&fb->bus, 7, 2, &st),
+			0);
+	KUNIT_EXPECT_FALSE(test, st.vq.enabled);
+	KUNIT_EXPECT_EQ(test, st.vq.size, 0);
+
+	/* One EVENT_AVAIL per live queue. */
+	virtio_msg_bus_kick_device(&fb->bus, 7);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(READ_ONCE(fb->avail[0]) == 1 &&
+					 READ_ONCE(fb->avail[1]) == 1));
+	virtio_msg_bus_kick_device(&fb->bus, 9);	/* no such device */
+
+	virtio_msg_bus_peer_lost(&fb->bus);
+	KUNIT_EXPECT_TRUE(test,
+			  WAIT_FOR(!virtio_msg_bus_device_state(&fb->bus, 7, 0,
+								&st) &&
+				   st.broken));
+	virtio_msg_bus_kick_device(&fb->bus, 7);
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(fb->avail[0]), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(fb->avail[1]), 1);
+
+	vmdev->vdev.config->del_vqs(&vmdev->vdev);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_device_state(&fb->bus, 7, 0, &st),
+			0);
+	KUNIT_EXPECT_EQ(test, st.num_queues, 0);
+}
+
 /* Without send_event, kicks go out with send from a work item. */
 static void vmsg_test_kick_no_send_event(struct kunit *test)
 {
@@ -3374,6 +3457,7 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE(vmsg_test_timeout),
 	KUNIT_CASE(vmsg_test_malformed),
 	KUNIT_CASE(vmsg_test_kick_coalescing),
+	KUNIT_CASE(vmsg_test_device_state),
 	KUNIT_CASE(vmsg_test_kick_no_send_event),
 	KUNIT_CASE(vmsg_test_vq_events),
 	KUNIT_CASE(vmsg_test_notification_data),

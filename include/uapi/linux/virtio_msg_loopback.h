@@ -139,6 +139,11 @@ struct virtio_msg_lb_mem {
  * @window_base: (VER1) the bus address of the window's first byte, a
  *	multiple of 4096; the window's bus addresses must not wrap around.
  *	Ignored without @window_size.
+ * @recovery_ms: (VER2) 0, or recovery: when the file is released while
+ *	the instance has devices, they stay for this many milliseconds (at
+ *	most VIRTIO_MSG_LB_RECOVERY_MAX_MS) so that a new backend can take
+ *	them over with VIRTIO_MSG_LB_IOC_ADOPT; see there
+ * @reserved2: (VER2) 0
  */
 struct virtio_msg_lb_params {
 	__u32 size;
@@ -147,10 +152,82 @@ struct virtio_msg_lb_params {
 	__u32 reserved;
 	__u64 window_size;
 	__u64 window_base;
+	__u32 recovery_ms;
+	__u32 reserved2;
 };
 
 #define VIRTIO_MSG_LB_PARAMS_SIZE_VER0	16
 #define VIRTIO_MSG_LB_PARAMS_SIZE_VER1	32
+#define VIRTIO_MSG_LB_PARAMS_SIZE_VER2	40
+
+/* Bound of virtio_msg_lb_params.recovery_ms. */
+#define VIRTIO_MSG_LB_RECOVERY_MAX_MS	60000
+
+/**
+ * struct virtio_msg_lb_dev_state - VIRTIO_MSG_LB_IOC_GET_DEV_STATE argument
+ * @size: sizeof(struct virtio_msg_lb_dev_state)
+ * @dev_num: in: a device number of the instance
+ * @status: out: the device status as the driver set it and the device
+ *	confirmed it (VIRTIO_CONFIG_S_*), NEEDS_RESET included when the
+ *	device reported it
+ * @flags: in: 0; out: VIRTIO_MSG_LB_DEV_BROKEN when the driver side gave
+ *	up on the device (it will be reset or removed)
+ * @device_id: out: the virtio device ID
+ * @num_queues: out: how many virtqueue slots the driver has; ask each
+ *	with VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE
+ * @config_generation: out: the configuration generation the device
+ *	reported last
+ * @reserved: 0
+ * @driver_features: out: the feature bits the driver negotiated, bit n in
+ *	element n / 64; all zero until the device took FEATURES_OK
+ */
+struct virtio_msg_lb_dev_state {
+	__u32 size;
+	__u32 dev_num;
+	__u32 status;
+	__u32 flags;
+	__u32 device_id;
+	__u32 num_queues;
+	__u32 config_generation;
+	__u32 reserved;
+	__u64 driver_features[2];
+};
+
+#define VIRTIO_MSG_LB_DEV_STATE_SIZE_VER0	48
+
+/* GET_DEV_STATE flag: the driver side gave up on the device. */
+#define VIRTIO_MSG_LB_DEV_BROKEN	0x1
+
+/**
+ * struct virtio_msg_lb_queue_state - VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE
+ *	argument
+ * @size: sizeof(struct virtio_msg_lb_queue_state)
+ * @dev_num: in: a device number of the instance
+ * @index: in: the virtqueue index
+ * @flags: in: 0; out: VIRTIO_MSG_LB_QUEUE_ENABLED when the driver has the
+ *	queue live; all other fields are 0 otherwise
+ * @queue_size: out: the queue size, in descriptors
+ * @reserved: 0
+ * @desc_addr: out: bus address of the descriptor area
+ * @driver_addr: out: bus address of the driver area (available ring)
+ * @device_addr: out: bus address of the device area (used ring)
+ */
+struct virtio_msg_lb_queue_state {
+	__u32 size;
+	__u32 dev_num;
+	__u32 index;
+	__u32 flags;
+	__u32 queue_size;
+	__u32 reserved;
+	__u64 desc_addr;
+	__u64 driver_addr;
+	__u64 device_addr;
+};
+
+#define VIRTIO_MSG_LB_QUEUE_STATE_SIZE_VER0	48
+
+/* GET_QUEUE_STATE flag: the driver has the queue live. */
+#define VIRTIO_MSG_LB_QUEUE_ENABLED	0x1
 
 /* Bounds of virtio_msg_lb_params.window_size. */
 #define VIRTIO_MSG_LB_WINDOW_MIN	(64 << 10)
@@ -254,9 +331,10 @@ struct virtio_msg_lb_params {
  * calls it speaks VIRTIO_MSG_WIRE_V1 with no feature bits. A window, once
  * set, stays for the life of the instance. Errors: EINVAL (bad size,
  * reserved, unknown wire or feature bits, features with
- * VIRTIO_MSG_WIRE_V1, a window size or base out of bounds), E2BIG, EBUSY
- * (a device number was added already, or a window is set already),
- * ENOMEM, EOPNOTSUPP (the kernel cannot confine DMA to a window), EFAULT.
+ * VIRTIO_MSG_WIRE_V1, a window size or base out of bounds, recovery_ms
+ * over VIRTIO_MSG_LB_RECOVERY_MAX_MS), E2BIG, EBUSY (a device number was
+ * added already, or a window is set already), ENOMEM, EOPNOTSUPP (the
+ * kernel cannot confine DMA to a window), EFAULT.
  */
 #define VIRTIO_MSG_LB_IOC_SET_PARAMS \
 	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x05, \
@@ -274,5 +352,50 @@ struct virtio_msg_lb_params {
 #define VIRTIO_MSG_LB_IOC_GET_DEVICE \
 	_IOC(_IOC_READ | _IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x06, \
 	     VIRTIO_MSG_LB_DEVICE_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_ADOPT - take the devices of a dead backend over
+ *
+ * Argument: struct virtio_msg_lb_device, @dev_num one of the numbers of
+ * an orphan (the instance of a backend that set recovery_ms and whose
+ * file was released while it had devices), @flags 0. The file must be
+ * fresh: no device added, no window. The orphan, with all its devices,
+ * their memory and the messages queued for it, becomes this file's
+ * instance; its wire generation and parameters stay, and the instance the
+ * file had is dropped. The driver side then notifies every live virtqueue
+ * (EVENT_AVAIL), since the dead backend may have read notifications it
+ * never acted on. Errors: ENOENT (no orphan has the number), EBUSY (the
+ * file has a device, a window, or adopted already), EPROTO (the file's
+ * wire generation or transport features, as set with SET_PARAMS, differ
+ * from the orphan's), EINVAL, E2BIG, EFAULT; ENOTTY from a kernel without
+ * recovery.
+ */
+#define VIRTIO_MSG_LB_IOC_ADOPT \
+	_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x07, \
+	     VIRTIO_MSG_LB_DEVICE_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_GET_DEV_STATE - where the driver left a device
+ *
+ * Argument: struct virtio_msg_lb_dev_state. The driver side's view of a
+ * device of the instance, for a backend that adopted it: status,
+ * negotiated features, number of virtqueues. Read from the driver side's
+ * cache without asking the device. Errors: ENODEV (no such device on the
+ * instance, or the driver side has none for it), EINVAL, E2BIG, EFAULT.
+ */
+#define VIRTIO_MSG_LB_IOC_GET_DEV_STATE \
+	_IOC(_IOC_READ | _IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x08, \
+	     VIRTIO_MSG_LB_DEV_STATE_SIZE_VER0)
+
+/**
+ * define VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE - where the rings of a queue are
+ *
+ * Argument: struct virtio_msg_lb_queue_state: whether the driver has
+ * virtqueue @index of the device live, with its size and ring addresses.
+ * Errors as VIRTIO_MSG_LB_IOC_GET_DEV_STATE.
+ */
+#define VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE \
+	_IOC(_IOC_READ | _IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x09, \
+	     VIRTIO_MSG_LB_QUEUE_STATE_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_VIRTIO_MSG_LOOPBACK_H */

@@ -31,6 +31,12 @@ static void usage(FILE *f, const char *prog)
 		"      --window SIZE   serve through a memory window of SIZE bytes\n"
 		"                      (K, M or G suffix), as a shared-memory bus\n"
 		"  -n, --dev-num N     device number on the bus (default 1)\n"
+		"      --recovery-ms MS\n"
+		"                      if this process dies, the disk stays MS ms\n"
+		"                      (at most 60000) for another vmsg-blk --adopt\n"
+		"      --adopt         take over the disk N (--dev-num) of a dead\n"
+		"                      vmsg-blk that had --recovery-ms, and finish\n"
+		"                      its requests; needs --file, the same image\n"
 		"  -q, --quiet         print nothing but errors\n"
 		"  -h, --help          show this help\n"
 		"\n"
@@ -91,6 +97,8 @@ int main(int argc, char **argv)
 		.parse_opt = blk_parse_opt,
 		.usage = usage,
 		.priv = &o,
+		/* The model completes each request before it takes the next. */
+		.adoptable = true,
 	};
 	struct vmsg_lb_args args = { .dev_num = 1 };
 	enum vmsg_lb_serve_result result;
@@ -100,6 +108,11 @@ int main(int argc, char **argv)
 		return exit_status;
 	if (!o.file == !o.size_mib) {
 		usage(stderr, argv[0]);
+		return 2;
+	}
+	if (args.adopt && !o.file) {
+		fprintf(stderr,
+			"--adopt needs --file: a disk in memory died with its backend\n");
 		return 2;
 	}
 	if (vmsg_blk_open(&b, o.file, o.size_mib, o.read_only, args.dev_num))

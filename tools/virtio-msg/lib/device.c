@@ -741,6 +741,122 @@ nomem:
 	return NULL;
 }
 
+/* Status bits a device can be left with, and their order. */
+static const char *resume_status_check(uint32_t status)
+{
+	const uint32_t known = VMSG_S_ACKNOWLEDGE | VMSG_S_DRIVER |
+			       VMSG_S_FEATURES_OK | VMSG_S_DRIVER_OK |
+			       VMSG_S_NEEDS_RESET | VMSG_S_FAILED;
+
+	if (status & ~known)
+		return "the status has unknown bits";
+	if ((status & VMSG_S_DRIVER) && !(status & VMSG_S_ACKNOWLEDGE))
+		return "the status has DRIVER without ACKNOWLEDGE";
+	if ((status & VMSG_S_FEATURES_OK) && !(status & VMSG_S_DRIVER))
+		return "the status has FEATURES_OK without DRIVER";
+	if ((status & VMSG_S_DRIVER_OK) && !(status & VMSG_S_FEATURES_OK))
+		return "the status has DRIVER_OK without FEATURES_OK";
+	return NULL;
+}
+
+int vmsg_dev_resume(struct vmsg_dev *dev, const struct vmsg_dev_state *st,
+		    const char **why)
+{
+	const struct vmsg_dev_model *m = dev->model;
+	uint32_t *saved = NULL, blocks = m->num_feature_blocks;
+	const struct vmsg_dev_queue_state *q;
+	const char *dummy, *bad = NULL;
+	uint16_t *next = NULL;
+	unsigned int i;
+	int ret = -EINVAL;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (dev->started)
+		return -EBUSY;
+	bad = resume_status_check(st->status);
+	if (!bad && st->num_queues > m->num_queues)
+		bad = "the driver has more queues than the device";
+	if (!bad && st->num_queues && !st->queues)
+		bad = "queues are missing";
+	if (!bad && !(st->status & VMSG_S_FEATURES_OK) &&
+	    (st->features[0] || st->features[1]))
+		bad = "features are set before FEATURES_OK";
+	for (i = 0; !bad && i < 128; i++) {
+		bool set = st->features[i / 64] & (1ULL << (i % 64));
+
+		if (set && (i / 32 >= blocks ||
+			    !(m->features[i / 32] & (1U << (i % 32)))))
+			bad = "a negotiated feature is one the device does not offer";
+	}
+	for (i = 0; !bad && i < st->num_queues; i++) {
+		q = &st->queues[i];
+		if (!q->enabled)
+			continue;
+		if (!(st->status & VMSG_S_FEATURES_OK))
+			bad = "a queue is live before FEATURES_OK";
+		else
+			bad = vmsg_vq_resume_check(&dev->vqs[i], q->size,
+						   q->desc_addr, q->avail_addr,
+						   q->used_addr);
+	}
+	if (bad)
+		goto out;
+
+	/* The features first: the acceptance check reads them. */
+	saved = malloc(blocks * sizeof(*saved));
+	next = calloc(st->num_queues ? st->num_queues : 1, sizeof(*next));
+	if (!saved || !next) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(saved, dev->drv_features, blocks * sizeof(*saved));
+	for (i = 0; i < blocks; i++)
+		dev->drv_features[i] = i / 2 < 2 ?
+			(uint32_t)(st->features[i / 2] >> (32 * (i % 2))) : 0;
+	if ((st->status & VMSG_S_FEATURES_OK) && !features_acceptable(dev)) {
+		bad = "the negotiated features are not acceptable";
+		goto out_restore;
+	}
+	for (i = 0; i < st->num_queues; i++) {
+		q = &st->queues[i];
+		if (!q->enabled)
+			continue;
+		ret = vmsg_vq_resume_index(dev, q->size, q->avail_addr,
+					   q->used_addr, &next[i], &bad);
+		if (ret)
+			goto out_restore;
+	}
+
+	for (i = 0; i < st->num_queues; i++) {
+		q = &st->queues[i];
+		if (q->enabled)
+			vmsg_vq_resume_set(&dev->vqs[i], q->size, q->desc_addr,
+					   q->avail_addr, q->used_addr,
+					   next[i]);
+	}
+	dev->status = st->status;
+	dev->generation = st->config_generation;
+	/* The driver side knows the wire generation already. */
+	dev->started = true;
+	ret = 0;
+	goto out;
+
+out_restore:
+	memcpy(dev->drv_features, saved, blocks * sizeof(*saved));
+	if (!ret)
+		ret = -EINVAL;
+out:
+	if (bad && ret != -ENOMEM)
+		*why = bad;
+	if (ret == -EINVAL && !*why)
+		*why = "bad state";
+	free(saved);
+	free(next);
+	return ret;
+}
+
 int vmsg_dev_set_wire(struct vmsg_dev *dev, unsigned int wire,
 		      uint32_t features)
 {

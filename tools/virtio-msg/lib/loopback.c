@@ -30,6 +30,7 @@ struct vmsg_lb {
 	size_t max_msg_size;
 	bool added;			/* a device was added, ever */
 	uint32_t transport_features;	/* as last given to SET_PARAMS */
+	uint32_t recovery_ms;		/* as last given to SET_PARAMS */
 	struct vmsg_transport *t;	/* the devices */
 	uint8_t *rbuf;
 };
@@ -172,6 +173,7 @@ int vmsg_lb_set_wire(struct vmsg_lb *lb, unsigned int wire,
 		.size = sizeof(params),
 		.wire = wire,
 		.features = features,
+		.recovery_ms = lb->recovery_ms,
 	};
 
 	if (wire != VIRTIO_MSG_WIRE_V1 && wire != VIRTIO_MSG_WIRE_V2)
@@ -201,6 +203,7 @@ int vmsg_lb_set_window(struct vmsg_lb *lb, uint64_t size, uint64_t base)
 		.features = lb->transport_features,
 		.window_size = size,
 		.window_base = base,
+		.recovery_ms = lb->recovery_ms,
 	};
 
 	if (!size)
@@ -210,6 +213,137 @@ int vmsg_lb_set_window(struct vmsg_lb *lb, uint64_t size, uint64_t base)
 	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &params))
 		return -errno;
 	return 0;
+}
+
+int vmsg_lb_set_recovery(struct vmsg_lb *lb, uint32_t ms)
+{
+	struct virtio_msg_lb_params params = {
+		.size = sizeof(params),
+		.wire = vmsg_transport_wire(lb->t),
+		.features = lb->transport_features,
+		.recovery_ms = ms,
+	};
+
+	if (ms > VIRTIO_MSG_LB_RECOVERY_MAX_MS)
+		return -EINVAL;
+	if (lb->added)
+		return -EBUSY;
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &params)) {
+		/* Bytes an older module does not know must be zero. */
+		if (errno == E2BIG || errno == ENOTTY)
+			return -EOPNOTSUPP;
+		return -errno;
+	}
+	lb->recovery_ms = ms;
+	return 0;
+}
+
+int vmsg_lb_adopt(struct vmsg_lb *lb, uint16_t dev_num)
+{
+	struct virtio_msg_lb_device req = {
+		.size = sizeof(req),
+		.dev_num = dev_num,
+	};
+
+	if (lb->added)
+		return -EBUSY;
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_ADOPT, &req))
+		return errno == ENOTTY ? -EOPNOTSUPP : -errno;
+	lb->added = true;
+	return 0;
+}
+
+/* The driver side's view of the device, as the library takes it. */
+static int lb_read_state(struct vmsg_lb *lb, uint16_t dev_num,
+			 const struct vmsg_dev_model *model,
+			 struct vmsg_dev_state *st,
+			 struct vmsg_dev_queue_state **queues,
+			 const char **why)
+{
+	struct virtio_msg_lb_dev_state d = {
+		.size = sizeof(d),
+		.dev_num = dev_num,
+	};
+	struct virtio_msg_lb_queue_state q;
+	struct vmsg_dev_queue_state *qs;
+	uint32_t i;
+
+	if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_GET_DEV_STATE, &d)) {
+		*why = "the driver side has no such device";
+		return -errno;
+	}
+	if (d.device_id != model->device_id) {
+		*why = "the device is of another type";
+		return -EINVAL;
+	}
+	if (d.flags & VIRTIO_MSG_LB_DEV_BROKEN) {
+		*why = "the driver side gave up on the device";
+		return -EINVAL;
+	}
+	/* Bounded before anything is allocated for it. */
+	if (d.num_queues > model->num_queues) {
+		*why = "the driver has more queues than the device";
+		return -EINVAL;
+	}
+	qs = calloc(d.num_queues ? d.num_queues : 1, sizeof(*qs));
+	if (!qs)
+		return -ENOMEM;
+	for (i = 0; i < d.num_queues; i++) {
+		memset(&q, 0, sizeof(q));
+		q.size = sizeof(q);
+		q.dev_num = dev_num;
+		q.index = i;
+		if (ioctl(lb->fd, VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE, &q)) {
+			free(qs);
+			*why = "a queue's state cannot be read";
+			return -errno;
+		}
+		qs[i].enabled = q.flags & VIRTIO_MSG_LB_QUEUE_ENABLED;
+		qs[i].size = q.queue_size;
+		qs[i].desc_addr = q.desc_addr;
+		qs[i].avail_addr = q.driver_addr;
+		qs[i].used_addr = q.device_addr;
+	}
+	st->status = d.status;
+	st->features[0] = d.driver_features[0];
+	st->features[1] = d.driver_features[1];
+	st->config_generation = d.config_generation;
+	st->num_queues = d.num_queues;
+	st->queues = qs;
+	*queues = qs;
+	return 0;
+}
+
+struct vmsg_dev *vmsg_lb_resume_device(struct vmsg_lb *lb, uint16_t dev_num,
+				       const struct vmsg_dev_model *model,
+				       void *priv, const char **why)
+{
+	struct vmsg_dev_queue_state *queues = NULL;
+	struct vmsg_dev_state st = { };
+	const char *dummy;
+	struct vmsg_dev *dev;
+	int ret;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (!model) {
+		errno = EINVAL;
+		return NULL;
+	}
+	dev = vmsg_transport_add(lb->t, dev_num, model, priv);
+	if (!dev)
+		return NULL;
+	ret = lb_read_state(lb, dev_num, model, &st, &queues, why);
+	if (!ret)
+		ret = vmsg_dev_resume(dev, &st, why);
+	free(queues);
+	if (ret) {
+		vmsg_transport_remove(lb->t, dev_num);
+		errno = -ret;
+		return NULL;
+	}
+	return dev;
 }
 
 unsigned int vmsg_lb_wire(const struct vmsg_lb *lb)
@@ -396,6 +530,8 @@ int vmsg_lb_run(struct vmsg_lb *lb, const sigset_t *sigmask,
 /* --wire has no letter: getopt values above 255 are no character. */
 #define LB_OPT_WIRE		0x100
 #define LB_OPT_WINDOW		0x101
+#define LB_OPT_RECOVERY		0x102
+#define LB_OPT_ADOPT		0x103
 
 static const struct option lb_shared_long_opts[] = {
 	{ "device", required_argument, NULL, 'd' },
@@ -403,6 +539,8 @@ static const struct option lb_shared_long_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "wire", required_argument, NULL, LB_OPT_WIRE },
 	{ "window", required_argument, NULL, LB_OPT_WINDOW },
+	{ "recovery-ms", required_argument, NULL, LB_OPT_RECOVERY },
+	{ "adopt", no_argument, NULL, LB_OPT_ADOPT },
 	{ "help", no_argument, NULL, 'h' },
 };
 
@@ -507,6 +645,30 @@ static int lb_take_opt(const struct vmsg_lb_cmdline *cmdline,
 		return vmsg_lb_parse_wire(arg, &args->wire) ? -1 : 0;
 	case LB_OPT_WINDOW:
 		return lb_parse_window(arg, &args->window) ? -1 : 0;
+	case LB_OPT_RECOVERY: {
+		unsigned long ms;
+
+		if (!cmdline->adoptable) {
+			fprintf(stderr, "--recovery-ms: not for this backend\n");
+			return -1;
+		}
+
+		if (vmsg_lb_parse_num(arg, 0, VIRTIO_MSG_LB_RECOVERY_MAX_MS,
+				      &ms)) {
+			fprintf(stderr, "bad recovery time: %s (0 to %u ms)\n",
+				arg, VIRTIO_MSG_LB_RECOVERY_MAX_MS);
+			return -1;
+		}
+		args->recovery_ms = ms;
+		return 0;
+	}
+	case LB_OPT_ADOPT:
+		if (!cmdline->adoptable) {
+			fprintf(stderr, "--adopt: not for this backend\n");
+			return -1;
+		}
+		args->adopt = true;
+		return 0;
 	}
 	if (!cmdline->parse_opt)
 		return -1;
@@ -685,6 +847,45 @@ static void lb_serve_unplug(struct vmsg_lb *lb, struct vmsg_serve_dev *devs,
 	}
 }
 
+/*
+ * --adopt: take over the orphan holding the first device's number, and
+ * resume each device where the driver side has it. False, after saying
+ * why, if that cannot be done; the devices were not served then.
+ */
+static bool lb_serve_adopt(struct vmsg_lb *lb, const char *path,
+			   struct vmsg_serve_dev *devs, size_t nr_devs)
+{
+	const char *why;
+	size_t i;
+	int ret;
+
+	if (!nr_devs)
+		return false;
+	ret = vmsg_lb_adopt(lb, devs[0].dev_num);
+	if (ret) {
+		fprintf(stderr, "%s: adopting device %u: %s\n", path,
+			devs[0].dev_num,
+			ret == -ENOENT ? "no dead backend's devices wait with that number" :
+			ret == -EPROTO ? "they speak another wire generation (see --wire)" :
+			ret == -EOPNOTSUPP ? "the virtio_msg_loopback module is too old for it" :
+			strerror(-ret));
+		return false;
+	}
+	for (i = 0; i < nr_devs; i++) {
+		devs[i].dev = vmsg_lb_resume_device(lb, devs[i].dev_num,
+						    devs[i].model,
+						    devs[i].priv, &why);
+		if (!devs[i].dev) {
+			fprintf(stderr, "device %u: adoption refused: %s\n",
+				devs[i].dev_num, why ? why : strerror(errno));
+			while (i--)
+				devs[i].dev = NULL;
+			return false;
+		}
+	}
+	return true;
+}
+
 enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 					struct vmsg_serve_dev *devs,
 					size_t nr_devs, FILE *status,
@@ -716,15 +917,33 @@ enum vmsg_lb_serve_result vmsg_lb_serve(const struct vmsg_lb_args *args,
 		vmsg_lb_close(lb);
 		return VMSG_LB_NOT_SERVED;
 	}
-	ret = args->window ? vmsg_lb_set_window(lb, args->window,
-						VMSG_LB_DEFAULT_WINDOW_BASE) : 0;
+	ret = args->recovery_ms && !args->adopt ?
+	      vmsg_lb_set_recovery(lb, args->recovery_ms) : 0;
+	if (ret) {
+		fprintf(stderr, "%s: recovery of %u ms: %s\n", path,
+			args->recovery_ms,
+			ret == -EOPNOTSUPP ?
+			"the virtio_msg_loopback module is too old for it" :
+			strerror(-ret));
+		vmsg_lb_close(lb);
+		return VMSG_LB_NOT_SERVED;
+	}
+	/* An orphan keeps the window it has. */
+	ret = args->window && !args->adopt ?
+	      vmsg_lb_set_window(lb, args->window,
+				 VMSG_LB_DEFAULT_WINDOW_BASE) : 0;
 	if (ret) {
 		fprintf(stderr, "%s: window of %llu bytes: %s\n", path,
 			(unsigned long long)args->window, strerror(-ret));
 		vmsg_lb_close(lb);
 		return VMSG_LB_NOT_SERVED;
 	}
-	for (i = 0; i < nr_devs; i++) {
+	if (args->adopt && !lb_serve_adopt(lb, path, devs, nr_devs)) {
+		/* Closing leaves the devices to wait for another adopter. */
+		vmsg_lb_close(lb);
+		return VMSG_LB_NOT_SERVED;
+	}
+	for (i = 0; i < nr_devs && !args->adopt; i++) {
 		devs[i].dev = vmsg_lb_add_device(lb, devs[i].dev_num,
 						 devs[i].model, devs[i].priv);
 		if (!devs[i].dev) {

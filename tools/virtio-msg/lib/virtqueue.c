@@ -515,3 +515,66 @@ ssize_t vmsg_iov_write(struct vmsg_dev *dev, const struct vmsg_iov *iov,
 {
 	return iov_copy(dev, iov, iov_num, offset, (void *)buf, len, true);
 }
+
+/*
+ * Check a queue set-up from a driver side being taken over, without
+ * changing anything. Returns NULL or what is wrong.
+ */
+const char *vmsg_vq_resume_check(const struct vmsg_vq *vq, uint32_t size,
+				 uint64_t desc, uint64_t avail, uint64_t used)
+{
+	if (!vq->max_size)
+		return "a queue the device does not have is live";
+	if (!size || size > vq->max_size || (size & (size - 1)))
+		return "a queue size is not a power of two within the device's maximum";
+	if (desc % VRING_DESC_ALIGN_SIZE || avail % VRING_AVAIL_ALIGN_SIZE ||
+	    used % VRING_USED_ALIGN_SIZE)
+		return "a ring address is misaligned";
+	if (range_wraps(desc, (uint64_t)DESC_SIZE * size) ||
+	    range_wraps(avail, 6 + 2 * (uint64_t)size) ||
+	    range_wraps(used, 6 + (uint64_t)USED_ELEM_SIZE * size))
+		return "a ring wraps around the address space";
+	return NULL;
+}
+
+/*
+ * The index a checked queue resumes at: the first buffer not completed,
+ * i.e. the used index, which only the device writes. The available index
+ * may be at most a ring ahead of it.
+ */
+int vmsg_vq_resume_index(struct vmsg_dev *dev, uint32_t size, uint64_t avail,
+			 uint64_t used, uint16_t *next, const char **why)
+{
+	struct vmsg_vq tmp = {
+		.size = size,
+		.avail_addr = avail,
+		.used_addr = used,
+	};
+	uint16_t used_idx, avail_idx;
+
+	if (read_le16(dev, USED_IDX(&tmp), &used_idx) ||
+	    read_le16(dev, AVAIL_IDX(&tmp), &avail_idx)) {
+		*why = "a ring cannot be read";
+		return -EFAULT;
+	}
+	if ((uint16_t)(avail_idx - used_idx) > size) {
+		*why = "a ring has more buffers outstanding than entries";
+		return -EINVAL;
+	}
+	*next = used_idx;
+	return 0;
+}
+
+/* Make the queue live at @next: nothing in flight, the next push notifies. */
+void vmsg_vq_resume_set(struct vmsg_vq *vq, uint32_t size, uint64_t desc,
+			uint64_t avail, uint64_t used, uint16_t next)
+{
+	vmsg_vq_clear(vq);
+	vq->size = size;
+	vq->desc_addr = desc;
+	vq->avail_addr = avail;
+	vq->used_addr = used;
+	vq->last_avail = next;
+	vq->used_idx = next;
+	vq->live = true;
+}

@@ -2668,6 +2668,160 @@ static const struct vmsg_lb_cmdline cli = {
 	.usage = cli_usage,
 };
 
+/* ------------------------------------------------------------------ */
+/* Resuming a device another device side ran.                          */
+
+#define S_RUN	(S_ACK | S_DRV | S_FOK | S_DOK)
+
+/* Queue 0 (size 8) where dev_up() puts it, live. */
+static struct vmsg_dev_queue_state resume_q[2] = {
+	{ true, QSZ, DESC_ADDR, AVAIL_ADDR, USED_ADDR },
+};
+
+static void resume_state(struct vmsg_dev_state *st)
+{
+	resume_q[0] = (struct vmsg_dev_queue_state){
+		true, QSZ, DESC_ADDR, AVAIL_ADDR, USED_ADDR };
+	resume_q[1] = (struct vmsg_dev_queue_state){ };
+	*st = (struct vmsg_dev_state){
+		.status = S_RUN,
+		.features = { (uint64_t)BIT(VIRTIO_F_VERSION_1) << 32 },
+		.config_generation = 5,
+		.num_queues = 2,
+		.queues = resume_q,
+	};
+}
+
+/*
+ * The driver made three buffers available, the dead device side completed
+ * the first and held the second: the new one takes the second again,
+ * from the used index, and its first completion is signalled.
+ */
+TEST_BEGIN(resume_serves_from_used_index)
+	struct vmsg_dev_state st;
+	struct vmsg_vq_elem elem;
+	struct vmsg_iov iov[4];
+	const char *why = "unset";
+
+	desc(DESC_ADDR, 0, BUF_ADDR, 16, VRING_DESC_F_WRITE, 0);
+	desc(DESC_ADDR, 5, BUF_ADDR, 16, VRING_DESC_F_WRITE, 0);
+	desc(DESC_ADDR, 6, BUF_ADDR, 16, VRING_DESC_F_WRITE, 0);
+	avail_add(0);
+	avail_add(5);
+	avail_add(6);
+	wr32(USED_ADDR + 4, 0);		/* element 0: head 0 */
+	wr16(USED_ADDR + 2, 1);		/* used index 1 */
+	resume_state(&st);
+	dev = new_dev_wire(VIRTIO_MSG_WIRE_V2, 0);
+	CHECK(dev);
+	CHECK(vmsg_dev_resume(dev, &st, &why) == 0 && !why);
+	CHECK(vmsg_dev_status(dev) == S_RUN);
+	CHECK(vmsg_dev_config_generation(dev) == 5);
+	CHECK(vmsg_dev_has_feature(dev, VIRTIO_F_VERSION_1));
+	CHECK(vmsg_vq_ready(dev, 0) && !vmsg_vq_ready(dev, 1));
+	CHECK(vq_size(dev, 0) == QSZ);
+	/* The wire generation is the driver side's already. */
+	CHECK(vmsg_dev_set_wire(dev, VIRTIO_MSG_WIRE_V1, 0) == -EBUSY);
+	CHECK(vmsg_dev_resume(dev, &st, NULL) == -EBUSY);
+
+	CHECK(vmsg_vq_pop(dev, 0, &elem, iov, 4) == 1 && elem.head == 5);
+	CHECK(vmsg_vq_push(dev, 0, 5, 16) == 0);
+	CHECK(rd16(USED_ADDR + 2) == 2 && rd32(USED_ADDR + 4 + 8) == 5);
+	CHECK(vmsg_vq_notify(dev, 0) == 1 && is_event_used(0, 0));
+	CHECK(vmsg_vq_pop(dev, 0, &elem, iov, 4) == 1 && elem.head == 6);
+	CHECK(vmsg_vq_push(dev, 0, 6, 16) == 0);
+	CHECK(vmsg_vq_pop(dev, 0, &elem, iov, 4) == 0);
+	/* Nothing held: head 0, long completed, may come again. */
+	avail_add(0);
+	CHECK(vmsg_vq_pop(dev, 0, &elem, iov, 4) == 1 && elem.head == 0);
+	CHECK(!needs_reset(dev));
+TEST_END
+
+/* A state the device cannot take is refused, and nothing changes. */
+TEST_BEGIN(resume_rejects_bad_states)
+	struct vmsg_dev_state st;
+	const char *why;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < 13; i++) {
+		fixture();
+		resume_state(&st);
+		wr16(AVAIL_ADDR + 2, 3);
+		wr16(USED_ADDR + 2, 1);
+		switch (i) {
+		case 0:
+			st.status |= 0x20;
+			break;
+		case 1:
+			st.status = S_ACK | S_DRV | S_DOK;
+			break;
+		case 2:
+			st.status = S_ACK | S_FOK;
+			break;
+		case 3:
+			st.features[0] |= 1ULL << 35;
+			break;
+		case 4:
+			st.features[1] = 1;
+			break;
+		case 5:		/* no VERSION_1 */
+			st.features[0] = 0;
+			break;
+		case 6:
+			resume_q[0].size = 6;
+			break;
+		case 7:		/* over the maximum of 8 */
+			resume_q[0].size = 16;
+			break;
+		case 8:
+			resume_q[0].used_addr += 2;
+			break;
+		case 9:		/* queue 2 does not exist */
+			st.num_queues = 3;
+			break;
+		case 10:
+			st.num_queues = 4;
+			break;
+		case 11:
+			wr16(AVAIL_ADDR + 2, 1 + QSZ + 1);
+			break;
+		case 12:
+			resume_q[0].used_addr = MEM_BASE + MEM_SIZE;
+			break;
+		}
+		if (i == 9) {
+			static struct vmsg_dev_queue_state three[3];
+
+			three[0] = resume_q[0];
+			three[2] = resume_q[0];
+			st.queues = three;
+		}
+		dev = new_dev_wire(VIRTIO_MSG_WIRE_V2, 0);
+		CHECK(dev);
+		why = NULL;
+		ret = vmsg_dev_resume(dev, &st, &why);
+		if (ret != (i == 12 ? -EFAULT : -EINVAL) || !why) {
+			printf("# case %u: %d, %s\n", i, ret, why ? why : "-");
+			goto fail;
+		}
+		/* Untouched: the device still starts from scratch. */
+		CHECK(vmsg_dev_status(dev) == 0 && !vmsg_vq_ready(dev, 0));
+		CHECK(!vmsg_dev_has_feature(dev, VIRTIO_F_VERSION_1));
+		CHECK(vmsg_dev_set_wire(dev, VIRTIO_MSG_WIRE_V1, 0) == 0);
+		vmsg_dev_destroy(dev);
+		dev = NULL;
+	}
+	/* A device not yet negotiated is taken as it is. */
+	resume_state(&st);
+	st.status = S_ACK;
+	st.features[0] = 0;
+	st.num_queues = 0;
+	dev = new_dev();
+	CHECK(dev && vmsg_dev_resume(dev, &st, NULL) == 0);
+	CHECK(vmsg_dev_status(dev) == S_ACK);
+TEST_END
+
 /* The messages for bad command lines go to stderr: keep them off. */
 static int saved_stderr = -1;
 
@@ -2809,6 +2963,44 @@ TEST_BEGIN(lb_parse_args_wire)
 	stderr_on();
 	CHECK(ret[0] == -EINVAL && ret[1] == -EINVAL);
 	CHECK(ret[2] == 0 && wire == VIRTIO_MSG_WIRE_V1);
+TEST_END
+
+/* --recovery-ms and --adopt, only for a backend that can be adopted. */
+TEST_BEGIN(lb_parse_args_adopt)
+	char *argv_rec[] = { "prog", "--recovery-ms", "20000", NULL };
+	char *argv_adopt[] = { "prog", "--adopt", "-n", "7", NULL };
+	char *argv_big[] = { "prog", "--recovery-ms", "60001", NULL };
+	struct vmsg_lb_cmdline adoptable = cli;
+	struct vmsg_lb_args args;
+	int status, argc;
+	bool go_on;
+
+	/* Not adoptable: both refused. */
+	CHECK(!cli_parse(argv_rec, &args, &status) && status == 2);
+	CHECK(!cli_parse(argv_adopt, &args, &status) && status == 2);
+
+	adoptable.adoptable = true;
+	for (argc = 0; argc < 3; argc++) {
+		char **argv = argc == 0 ? argv_rec :
+			      argc == 1 ? argv_adopt : argv_big;
+		int n = 0;
+
+		while (argv[n])
+			n++;
+		memset(&cli_log, 0, sizeof(cli_log));
+		args = (struct vmsg_lb_args){ .dev_num = 1 };
+		optind = 0;
+		stderr_off();
+		go_on = vmsg_lb_parse_args(n, argv, &adoptable, &args, &status);
+		stderr_on();
+		if (argc == 0)
+			CHECK(go_on && args.recovery_ms == 20000 && !args.adopt);
+		else if (argc == 1)
+			CHECK(go_on && args.adopt && args.dev_num == 7 &&
+			      !args.recovery_ms);
+		else
+			CHECK(!go_on && status == 2);
+	}
 TEST_END
 
 TEST_BEGIN(lb_parse_args_help)
@@ -2959,10 +3151,13 @@ static const struct test tests[] = {
 	T(needs_reset_sticky_until_reset),
 	T(reset_then_reinit_same_device),
 	T(transport_keeps_refused_messages),
+	T(resume_serves_from_used_index),
+	T(resume_rejects_bad_states),
 	T(lb_parse_num),
 	T(lb_parse_dev_num),
 	T(lb_parse_args_shared_and_own),
 	T(lb_parse_args_wire),
+	T(lb_parse_args_adopt),
 	T(lb_parse_args_help),
 	T(lb_parse_args_bad),
 	T(amp_layout_and_handshake),

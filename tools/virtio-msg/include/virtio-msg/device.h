@@ -311,6 +311,68 @@ void vmsg_dev_set_needs_reset(struct vmsg_dev *dev);
 void vmsg_dev_reset(struct vmsg_dev *dev);
 
 /**
+ * struct vmsg_dev_queue_state - a virtqueue as the driver has it set up
+ * @enabled: the queue is live; the other fields are ignored otherwise
+ * @size: queue size, a power of two up to the model's maximum
+ * @desc_addr: bus address of the descriptor table
+ * @avail_addr: bus address of the available (driver) ring
+ * @used_addr: bus address of the used (device) ring
+ */
+struct vmsg_dev_queue_state {
+	bool enabled;
+	uint32_t size;
+	uint64_t desc_addr;
+	uint64_t avail_addr;
+	uint64_t used_addr;
+};
+
+/**
+ * struct vmsg_dev_state - where the driver side left a device
+ * @status: device status (ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK,
+ *	NEEDS_RESET, FAILED)
+ * @features: the negotiated feature bits, bit n in word n / 64
+ * @config_generation: the configuration generation the driver knows
+ * @num_queues: entries in @queues
+ * @queues: the virtqueues by index; queues past @num_queues are inactive
+ */
+struct vmsg_dev_state {
+	uint32_t status;
+	uint64_t features[2];
+	uint32_t config_generation;
+	uint32_t num_queues;
+	const struct vmsg_dev_queue_state *queues;
+};
+
+/**
+ * vmsg_dev_resume() - take over a running device from a dead device side
+ * @dev: a device just created, that has handled no message yet
+ * @st: the state the driver side reports (for the loopback bus,
+ *	VIRTIO_MSG_LB_IOC_GET_DEV_STATE and GET_QUEUE_STATE)
+ * @why: set to a message saying what was wrong when -EINVAL is returned;
+ *	may be NULL
+ *
+ * The device takes the status, features and live queues of @st. Each
+ * live queue resumes with nothing in flight and its next available index
+ * equal to the used index read from driver memory: every buffer the old
+ * device side took and did not complete is taken again. That is right
+ * only for a model that completes the buffers of a queue in the order it
+ * takes them (the blk model does, synchronously), and only for requests
+ * that may be served twice (a disk's reads and writes). Notifications are
+ * recomputed: the first vmsg_vq_notify() after a push sends EVENT_USED.
+ *
+ * @st comes from the driver side: everything is checked as untrusted
+ * input (status bits and their order, features offered and acceptable,
+ * queue sizes, ring alignment and ranges, and the ring indexes read from
+ * driver memory), and nothing changes unless all of it is sane.
+ *
+ * Return: 0; -EBUSY if @dev has handled messages already; -EINVAL for a
+ * state the device cannot take (see @why); -EFAULT when a ring could not
+ * be read.
+ */
+int vmsg_dev_resume(struct vmsg_dev *dev, const struct vmsg_dev_state *st,
+		    const char **why);
+
+/**
  * vmsg_dev_config_generation() - current configuration generation
  * @dev: device
  *

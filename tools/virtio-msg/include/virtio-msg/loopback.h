@@ -82,6 +82,62 @@ int vmsg_lb_set_wire(struct vmsg_lb *lb, unsigned int wire,
 int vmsg_lb_set_window(struct vmsg_lb *lb, uint64_t size, uint64_t base);
 
 /**
+ * vmsg_lb_set_recovery() - keep the devices for a successor if we die
+ * @lb: instance, with no device added yet
+ * @ms: grace period in milliseconds, at most
+ *	VIRTIO_MSG_LB_RECOVERY_MAX_MS; 0 turns recovery off
+ *
+ * With recovery, when the instance's file goes (the process dies) while
+ * it has devices, the driver side keeps the devices as they are for @ms
+ * milliseconds, so that a restarted backend can take them over with
+ * vmsg_lb_adopt() and complete what the dead one held; only then are they
+ * removed. Keeps the wire generation and window, which may be set before
+ * or after.
+ *
+ * Return: 0, or a negative errno (-EBUSY once a device was added,
+ * -EINVAL for @ms out of range, -EOPNOTSUPP from a module without
+ * recovery, or what the ioctl returned).
+ */
+int vmsg_lb_set_recovery(struct vmsg_lb *lb, uint32_t ms);
+
+/**
+ * vmsg_lb_adopt() - take over the devices of a dead backend
+ * @lb: a fresh instance (no device added, no window), speaking the wire
+ *	generation of the dead backend
+ * @dev_num: one of the dead backend's device numbers
+ *
+ * VIRTIO_MSG_LB_IOC_ADOPT: the dead backend's devices, their memory and
+ * the messages waiting for them become @lb's. Then create each device
+ * with vmsg_lb_resume_device() before processing messages; the driver
+ * side has sent a notification for every live queue.
+ *
+ * Return: 0, or a negative errno (-ENOENT when no dead backend's devices
+ * wait with that number, -EPROTO for another wire generation, -EBUSY
+ * when @lb has devices, -EOPNOTSUPP from a module without recovery).
+ */
+int vmsg_lb_adopt(struct vmsg_lb *lb, uint16_t dev_num);
+
+/**
+ * vmsg_lb_resume_device() - serve an adopted device from where it is
+ * @lb: instance, after vmsg_lb_adopt()
+ * @dev_num: a device number of the adopted instance
+ * @model: its device model; the device ID must match
+ * @priv: model private data
+ * @why: set to what was wrong when NULL is returned with errno EINVAL;
+ *	may be NULL
+ *
+ * Reads the driver side's state of the device (VIRTIO_MSG_LB_IOC_GET_DEV_STATE,
+ * GET_QUEUE_STATE) and resumes the device with it (vmsg_dev_resume(),
+ * whose rules apply: the model must complete the buffers of a queue in
+ * order). A state the device cannot take is refused.
+ *
+ * Return: the device (owned by @lb), or NULL with errno set.
+ */
+struct vmsg_dev *vmsg_lb_resume_device(struct vmsg_lb *lb, uint16_t dev_num,
+				       const struct vmsg_dev_model *model,
+				       void *priv, const char **why);
+
+/**
  * vmsg_lb_wire() - the wire generation the instance speaks
  * @lb: instance
  *
@@ -250,6 +306,13 @@ int vmsg_lb_mem_write(struct vmsg_lb *lb, uint16_t dev_num, uint64_t addr,
  * @window: --window SIZE: window mode with a window of SIZE bytes (a K,
  *	M or G suffix multiplies by 1024, 1024^2 or 1024^3) at bus address
  *	VMSG_LB_DEFAULT_WINDOW_BASE (see vmsg_lb_set_window()); 0 for none
+ * @recovery_ms: --recovery-ms MS: if the backend dies, its devices wait
+ *	MS milliseconds for another to adopt them (see
+ *	vmsg_lb_set_recovery()); 0 for none
+ * @adopt: --adopt: take over the devices of a dead backend that had
+ *	recovery, by the device numbers given, instead of offering new
+ *	ones (see vmsg_lb_adopt()); the dead backend's window and recovery
+ *	stay, and --window and --recovery-ms are not used
  */
 struct vmsg_lb_args {
 	const char *path;
@@ -257,6 +320,8 @@ struct vmsg_lb_args {
 	bool quiet;
 	unsigned int wire;
 	uint64_t window;
+	uint32_t recovery_ms;
+	bool adopt;
 };
 
 /**
@@ -282,6 +347,10 @@ int vmsg_lb_parse_wire(const char *s, unsigned int *wire);
  *	are none
  * @usage: prints the backend's help on @f; @prog is argv[0]
  * @priv: handed to @parse_opt
+ * @adoptable: the backend's models complete the buffers of each queue in
+ *	the order they take them, and what they serve may be served twice
+ *	(see vmsg_dev_resume()): --recovery-ms and --adopt are accepted;
+ *	otherwise they are refused
  */
 struct vmsg_lb_cmdline {
 	const char *short_opts;
@@ -289,6 +358,7 @@ struct vmsg_lb_cmdline {
 	int (*parse_opt)(int opt, const char *arg, void *priv);
 	void (*usage)(FILE *f, const char *prog);
 	void *priv;
+	bool adoptable;
 };
 
 /**

@@ -140,6 +140,20 @@ TEST_F(lb, cmd_length)
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_GET_INFO,
 		     sizeof(struct virtio_msg_lb_info),
 		     VIRTIO_MSG_LB_INFO_SIZE_VER0, 0);
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_DEV_STATE_SIZE_VER0,
+		  sizeof(struct virtio_msg_lb_dev_state));
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_QUEUE_STATE_SIZE_VER0,
+		  sizeof(struct virtio_msg_lb_queue_state));
+	/* Zeroed: dev_num 0 is no device of the file, nor of an orphan. */
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_GET_DEV_STATE,
+		     sizeof(struct virtio_msg_lb_dev_state),
+		     VIRTIO_MSG_LB_DEV_STATE_SIZE_VER0, ENODEV);
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE,
+		     sizeof(struct virtio_msg_lb_queue_state),
+		     VIRTIO_MSG_LB_QUEUE_STATE_SIZE_VER0, ENODEV);
+	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_ADOPT,
+		     sizeof(struct virtio_msg_lb_device),
+		     VIRTIO_MSG_LB_DEVICE_SIZE_VER0, ENOENT);
 	/* Zeroed: remove dev_num 0 (absent), then add it (works). */
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE,
 		     sizeof(struct virtio_msg_lb_device),
@@ -196,7 +210,7 @@ TEST_F(lb, set_params)
 {
 	struct virtio_msg_lb_params p = { .size = sizeof(p) };
 
-	EXPECT_EQ((size_t)VIRTIO_MSG_LB_PARAMS_SIZE_VER1, sizeof(p));
+	EXPECT_EQ((size_t)VIRTIO_MSG_LB_PARAMS_SIZE_VER2, sizeof(p));
 	/* Zeroed: wire 0 is no generation. */
 	check_length(_metadata, self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS,
 		     sizeof(p), VIRTIO_MSG_LB_PARAMS_SIZE_VER0, EINVAL);
@@ -220,6 +234,18 @@ TEST_F(lb, set_params)
 	p.wire = VIRTIO_MSG_WIRE_V2;
 	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
 	p.features = 0;
+	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	/* Recovery: bounded, with its reserved word zero. */
+	p.recovery_ms = VIRTIO_MSG_LB_RECOVERY_MAX_MS + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EINVAL, errno);
+	p.recovery_ms = VIRTIO_MSG_LB_RECOVERY_MAX_MS;
+	p.reserved2 = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EINVAL, errno);
+	p.reserved2 = 0;
+	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	p.recovery_ms = 0;
 	EXPECT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
 
 	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 3));
@@ -475,6 +501,97 @@ static int wait_child(pid_t pid, int *status)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
+}
+
+/* GET_DEV_STATE and GET_QUEUE_STATE of @dev_num match what @rng saw. */
+static void check_state(struct __test_metadata *_metadata, int fd,
+			const struct mini_rng *rng, uint32_t dev_num)
+{
+	struct virtio_msg_lb_dev_state d = { .size = sizeof(d),
+					     .dev_num = dev_num };
+	struct virtio_msg_lb_queue_state q = { .size = sizeof(q),
+					       .dev_num = dev_num };
+
+	ASSERT_EQ(0, ioctl(fd, VIRTIO_MSG_LB_IOC_GET_DEV_STATE, &d));
+	EXPECT_EQ((uint32_t)VIRTIO_ID_RNG, d.device_id);
+	EXPECT_EQ(rng->dev_status[0], d.status);
+	EXPECT_TRUE(!!(d.status & STATUS_DRIVER_OK));
+	EXPECT_EQ(0U, d.flags);
+	EXPECT_EQ(1U, d.num_queues);
+	/* What the device offered: VERSION_1 and ACCESS_PLATFORM. */
+	EXPECT_EQ((unsigned long long)(F_VERSION_1 | F_ACCESS_PLATFORM) << 32,
+		  d.driver_features[0]);
+	EXPECT_EQ(0ULL, d.driver_features[1]);
+
+	ASSERT_EQ(0, ioctl(fd, VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE, &q));
+	EXPECT_EQ((uint32_t)VIRTIO_MSG_LB_QUEUE_ENABLED, q.flags);
+	EXPECT_EQ(rng->qsize, q.queue_size);
+	EXPECT_EQ(rng->desc, q.desc_addr);
+	EXPECT_EQ(rng->avail, q.driver_addr);
+	EXPECT_EQ(rng->used, q.device_addr);
+	q = (struct virtio_msg_lb_queue_state){ .size = sizeof(q),
+						.dev_num = dev_num,
+						.index = 1 };
+	ASSERT_EQ(0, ioctl(fd, VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE, &q));
+	EXPECT_EQ(0U, q.flags);
+	EXPECT_EQ(0U, q.queue_size);
+	EXPECT_EQ(0ULL, q.desc_addr);
+}
+
+/*
+ * Recovery at the ABI level: a device side with recovery whose file goes
+ * leaves its device to a new file, which adopts it, finds the state the
+ * driver set up (the rings where SET_VQUEUE put them) and is told to look
+ * at the live queue, whose buffer the driver still waits for.
+ */
+TEST_F_TIMEOUT(lb, adopt_state, 60)
+{
+	struct virtio_msg_lb_params p = {
+		.size = sizeof(p),
+		.wire = VIRTIO_MSG_WIRE_V1,
+		.recovery_ms = 10000,
+	};
+	struct mini_rng rng = { .fd = self->fd, .dev_num = 40 };
+	struct virtio_msg_hdr hdr;
+	uint8_t msg[MSG_MAX];
+	bool kicked = false;
+	long end;
+	int fd, n;
+
+	ASSERT_EQ(0, ioctl(self->fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	ASSERT_EQ(0, lb_dev(self->fd, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 40));
+	ASSERT_TRUE(mini_rng_until_kick(&rng, 20000))
+		TH_LOG("the driver side did not start the device");
+	check_state(_metadata, self->fd, &rng, 40);
+
+	/* The device side goes; its device waits for another. */
+	close(self->fd);
+	self->fd = lb_open(0);
+	ASSERT_LE(0, self->fd);
+	fd = self->fd;
+	ASSERT_EQ(0, lb_dev(fd, VIRTIO_MSG_LB_IOC_ADOPT, 40))
+		TH_LOG("ADOPT: %s", strerror(errno));
+	check_state(_metadata, fd, &rng, 40);
+	/* The instance came with its parameters: no second SET_PARAMS. */
+	EXPECT_EQ(-1, ioctl(fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(EBUSY, errno);
+
+	/* The driver kicked once, before: this one is the adoption's. */
+	end = lb_now_ms() + 5000;
+	while (!kicked && lb_now_ms() < end) {
+		n = lb_recv(fd, msg, sizeof(msg), 200);
+		if (n < (int)sizeof(hdr) + 4)
+			continue;
+		memcpy(&hdr, msg, sizeof(hdr));
+		kicked = !(hdr.type & VIRTIO_MSG_TYPE_BUS) &&
+			 hdr.msg_id == VIRTIO_MSG_EVENT_AVAIL &&
+			 le16toh(hdr.dev_num) == 40 &&
+			 get_le32(msg + sizeof(hdr)) == 0;
+	}
+	EXPECT_TRUE(kicked) TH_LOG("no EVENT_AVAIL for the live queue");
+
+	/* Gone for good: no orphan is left behind for the next tests. */
+	EXPECT_EQ(0, lb_dev(fd, VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, 40));
 }
 
 TEST_F_TIMEOUT(lb, mem_isolation, 60)

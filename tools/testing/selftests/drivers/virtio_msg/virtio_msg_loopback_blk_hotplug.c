@@ -7,6 +7,12 @@
  * errors instead of hanging, the processes doing it end within a bound,
  * the disk leaves /sys/block, and a new backend gives a working disk
  * again. Other disks are not disturbed.
+ *
+ * With recovery (vmsg-blk --recovery-ms), a killed backend's disk stays:
+ * a new vmsg-blk --adopt takes it over and finishes the I/O it held, so
+ * that nothing fails and nothing waits for ever, also on a kernel whose
+ * virtio-blk cannot fail the requests of a vanished disk. Nobody adopting
+ * it, the disk goes once the grace period is over.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -192,6 +198,24 @@ TEST_F_TIMEOUT(hotplug, killed_idle, 90)
 	new_disk_works(_metadata, self->prog, &self->be, "22");
 }
 
+/* An image file of @mib MiB for vmsg-blk --file, in @path: 0 or -1. */
+static int image_create(char *path, size_t len, int mib)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/vmsg-adopt-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)mib << 20)) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static void io_failed(ssize_t n)
 {
 	if (n < 0)
@@ -204,7 +228,7 @@ static void io_failed(ssize_t n)
  * a chunk with O_DIRECT, read it back and compare; a byte on @progress
  * after each round. Never returns; see the IO_* codes for how it ends.
  */
-static void io_worker(char disk, int id, int progress)
+static void io_worker(char disk, int id, int progress, int stop)
 {
 	off_t span = (off_t)DISK_MIB * 1024 * 1024 / IO_WORKERS / IO_CHUNK *
 		     IO_CHUNK;
@@ -233,6 +257,9 @@ static void io_worker(char disk, int id, int progress)
 		if (write(progress, "r", 1) < 0 && errno != EAGAIN)
 			_exit(IO_SHORT);
 		off = (off + IO_CHUNK) % span;
+		/* Told to stop (the other end closed): a clean end. */
+		if (stop >= 0 && !read(stop, buf, 1))
+			_exit(0);
 	}
 }
 
@@ -281,7 +308,7 @@ static void io_then_gone(struct __test_metadata *_metadata,
 		ASSERT_LE(0, workers[i]);
 		if (!workers[i]) {
 			close(progress[0]);
-			io_worker(disk, i, progress[1]);
+			io_worker(disk, i, progress[1], -1);
 		}
 	}
 	close(progress[1]);
@@ -350,6 +377,172 @@ TEST_F_TIMEOUT(hotplug, killed_during_io, 150)
 		SKIP(return, NO_BLK_BREAK_FIX);
 	io_then_gone(_metadata, self->prog, &self->be, self->workers, SIGKILL,
 		     "24");
+}
+
+/*
+ * SIGKILL while I/O is in flight, with recovery: a new vmsg-blk adopts
+ * the disk and completes what the dead one held. No worker sees an error
+ * or wrong data, the disk stays (same /dev/vdX) and works, and an orderly
+ * stop removes it. Not skipped on a kernel without the virtio-blk fix:
+ * that is where recovery is needed.
+ */
+TEST_F_TIMEOUT(hotplug, adopted_during_io, 150)
+{
+	char img[64], serial[32];
+	char *const args[] = { self->prog, "--file", img, "--recovery-ms",
+			       "20000", "--dev-num", "25", NULL };
+	char *const adopt[] = { self->prog, "--file", img, "--adopt",
+				"--dev-num", "25", NULL };
+	int progress[2], stop[2], status[IO_WORKERS], i;
+	long start, ended;
+	char disk;
+
+	ASSERT_EQ(0, image_create(img, sizeof(img), DISK_MIB));
+	disk = blk_start(&self->be, args);
+	if (!disk)
+		unlink(img);
+	ASSERT_NE(0, disk) TH_LOG("no virtio disk appeared");
+	ASSERT_EQ(0, pipe2(progress, O_CLOEXEC | O_NONBLOCK));
+	ASSERT_EQ(0, pipe2(stop, O_CLOEXEC | O_NONBLOCK));
+	for (i = 0; i < IO_WORKERS; i++) {
+		self->workers[i] = fork();
+		ASSERT_LE(0, self->workers[i]);
+		if (!self->workers[i]) {
+			close(progress[0]);
+			close(stop[1]);
+			io_worker(disk, i, progress[1], stop[0]);
+		}
+	}
+	close(progress[1]);
+	close(stop[0]);
+	EXPECT_TRUE(wait_rounds(progress[0], IO_ROUNDS, 30000))
+		TH_LOG("the I/O does not get going");
+
+	EXPECT_EQ(0, lb_backend_kill(&self->be, LB_REAP_MS))
+		TH_LOG("backend did not die");
+	start = lb_now_ms();
+	EXPECT_EQ(0, lb_backend_start(&self->other, adopt))
+		TH_LOG("vmsg-blk --adopt did not take the disk over");
+	TH_LOG("adopted %ld ms after the kill", lb_now_ms() - start);
+	/* The I/O goes on, on the disk it had. */
+	EXPECT_TRUE(wait_rounds(progress[0], IO_ROUNDS, 30000))
+		TH_LOG("the I/O does not go on after the adoption");
+	EXPECT_EQ(0, blk_read_attr(disk, "serial", serial, sizeof(serial)));
+	EXPECT_STREQ("vmsg-blk-25", serial);
+
+	close(stop[1]);
+	for (i = 0; i < IO_WORKERS; i++) {
+		ended = start + IO_END_MS - lb_now_ms();
+		status[i] = lb_child_status(self->workers[i],
+					    ended > 0 ? ended : 0);
+		self->workers[i] = -1;
+		EXPECT_EQ(0, status[i])
+			TH_LOG("worker %d ended with %d (-1: hangs)", i,
+			       status[i]);
+	}
+	close(progress[0]);
+
+	EXPECT_TRUE(disk_works(disk, 25)) TH_LOG("vd%c broke", disk);
+	EXPECT_EQ(0, lb_backend_stop(&self->other, LB_STOP_MS))
+		TH_LOG("the adopter did not stop cleanly");
+	EXPECT_TRUE(blk_wait_gone(disk, BLK_WAIT_MS))
+		TH_LOG("vd%c is still there", disk);
+	unlink(img);
+}
+
+/*
+ * With recovery and nobody adopting, the disk of a killed (idle)
+ * backend stays for the grace period, then goes; the number serves a
+ * new disk afterwards.
+ */
+TEST_F_TIMEOUT(hotplug, recovery_expires, 90)
+{
+	char *const args[] = { self->prog, "--size", "4", "--recovery-ms",
+			       "2000", "--dev-num", "26", NULL };
+	long start;
+	char disk;
+
+	disk = blk_start(&self->be, args);
+	ASSERT_NE(0, disk) TH_LOG("no virtio disk appeared");
+	ASSERT_EQ(0, lb_backend_kill(&self->be, LB_REAP_MS))
+		TH_LOG("backend did not die");
+	start = lb_now_ms();
+	/* Kept: still there well inside the grace period. */
+	usleep(300 * 1000);
+	EXPECT_TRUE(!!(blk_disks() & (1U << (disk - 'a'))))
+		TH_LOG("vd%c went at once", disk);
+	EXPECT_TRUE(blk_wait_gone(disk, 2000 + BLK_WAIT_MS))
+		TH_LOG("vd%c stays after the grace period", disk);
+	TH_LOG("gone %ld ms after the kill", lb_now_ms() - start);
+
+	new_disk_works(_metadata, self->prog, &self->be, "26");
+}
+
+/* ADOPT on a fresh file, as vmsg-blk --adopt does: -errno or 0. */
+static int adopt_on(int fd, uint32_t dev_num)
+{
+	return lb_dev(fd, VIRTIO_MSG_LB_IOC_ADOPT, dev_num) ? -errno : 0;
+}
+
+/*
+ * Adoption refused: a number no orphan holds, a file that has a device
+ * already, a file speaking another wire generation, and a memory-backed
+ * vmsg-blk. None of them disturbs the orphan, which goes in time.
+ */
+TEST_F_TIMEOUT(hotplug, adoption_refused, 90)
+{
+	char *const args[] = { self->prog, "--size", "4", "--recovery-ms",
+			       "10000", "--dev-num", "27", NULL };
+	char *const by_mem[] = { self->prog, "--size", "4", "--adopt",
+				 "--dev-num", "27", NULL };
+	struct virtio_msg_lb_params p = {
+		.size = sizeof(p),
+		.wire = VIRTIO_MSG_WIRE_V2,
+	};
+	struct virtio_msg_lb_dev_state st = {
+		.size = sizeof(st),
+		.dev_num = 27,
+	};
+	int fd, busy;
+	char disk;
+
+	fd = lb_open(0);
+	ASSERT_LE(0, fd);
+	/* Nobody died yet: no orphan has the number. */
+	EXPECT_EQ(-ENOENT, adopt_on(fd, 27));
+	close(fd);
+
+	disk = blk_start(&self->be, args);
+	ASSERT_NE(0, disk) TH_LOG("no virtio disk appeared");
+	ASSERT_EQ(0, lb_backend_kill(&self->be, LB_REAP_MS));
+
+	fd = lb_open(0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOENT, adopt_on(fd, 28)) TH_LOG("another number");
+	/* The orphan speaks v2; a file that never said so speaks v1. */
+	EXPECT_EQ(-EPROTO, adopt_on(fd, 27));
+	/* The state of a device that is not the file's. */
+	EXPECT_EQ(-1, ioctl(fd, VIRTIO_MSG_LB_IOC_GET_DEV_STATE, &st));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+
+	busy = lb_open(0);
+	ASSERT_LE(0, busy);
+	ASSERT_EQ(0, ioctl(busy, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	ASSERT_EQ(0, lb_dev(busy, VIRTIO_MSG_LB_IOC_ADD_DEVICE, 30));
+	EXPECT_EQ(-EBUSY, adopt_on(busy, 27)) TH_LOG("a file with a device");
+	close(busy);
+
+	/* vmsg-blk refuses to adopt with a disk in memory: no "ready". */
+	EXPECT_NE(0, lb_backend_start(&self->other, by_mem));
+
+	EXPECT_TRUE(blk_wait_gone(disk, 10000 + BLK_WAIT_MS))
+		TH_LOG("the orphan did not go");
+	fd = lb_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, VIRTIO_MSG_LB_IOC_SET_PARAMS, &p));
+	EXPECT_EQ(-ENOENT, adopt_on(fd, 27)) TH_LOG("the orphan is gone");
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -1147,6 +1147,9 @@ static void storm_bad_arg(struct storm *st)
 		VIRTIO_MSG_LB_IOC_GET_INFO, VIRTIO_MSG_LB_IOC_ADD_DEVICE,
 		VIRTIO_MSG_LB_IOC_REMOVE_DEVICE, VIRTIO_MSG_LB_IOC_MEM_READ,
 		VIRTIO_MSG_LB_IOC_MEM_WRITE,
+		/* Read-only views of the core, racing device removal. */
+		VIRTIO_MSG_LB_IOC_GET_DEV_STATE,
+		VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE,
 		_IOC(_IOC_WRITE, VIRTIO_MSG_LB_IOC_MAGIC, 0x05, 16),
 		_IOC(_IOC_READ, VIRTIO_MSG_LB_IOC_MAGIC, 0x01, 16),
 		_IOC(_IOC_NONE, VIRTIO_MSG_LB_IOC_MAGIC, 0x02, 0),
@@ -1184,6 +1187,25 @@ static void storm_mem(struct storm *st)
 	if (chance(s, 300) || !m.addr) {
 		m.dev_num = below(s, NUM_RANGE);
 		m.addr = chance(s, 500) ? rnd(s) : rnd(s) & 0xffffffffULL;
+	}
+	/* Now and then the core's view of that device, while it changes. */
+	if (chance(s, 100)) {
+		struct virtio_msg_lb_queue_state q = {
+			.size = sizeof(q),
+			.dev_num = m.dev_num,
+			.index = below(s, 4),
+		};
+		struct virtio_msg_lb_dev_state d = {
+			.size = sizeof(d),
+			.dev_num = m.dev_num,
+		};
+
+		count(&sh->ioctls);
+		if (chance(s, 500))
+			ioctl(st->fd, VIRTIO_MSG_LB_IOC_GET_DEV_STATE, &d);
+		else
+			ioctl(st->fd, VIRTIO_MSG_LB_IOC_GET_QUEUE_STATE, &q);
+		return;
 	}
 	m.addr += (int64_t)below(s, 8192) - 4096;
 	m.len = chance(s, 900) ? 1 + below(s, 4096) : interesting(s);
