@@ -797,7 +797,7 @@ int vmsg_dev_resume(struct vmsg_dev *dev, const struct vmsg_dev_state *st,
 		if (!(st->status & VMSG_S_FEATURES_OK))
 			bad = "a queue is live before FEATURES_OK";
 		else
-			bad = vmsg_vq_resume_check(&dev->vqs[i], q->size,
+			bad = vmsg_vq_check_layout(&dev->vqs[i], q->size,
 						   q->desc_addr, q->avail_addr,
 						   q->used_addr);
 	}

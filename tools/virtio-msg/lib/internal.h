@@ -141,7 +141,7 @@ size_t vmsg_vq_get_msg(struct vmsg_dev *dev, const uint8_t *req,
 		       uint8_t *out);
 void vmsg_vq_set_msg(struct vmsg_dev *dev, const uint8_t *req);
 void vmsg_vq_reset_msg(struct vmsg_dev *dev, const uint8_t *req);
-const char *vmsg_vq_resume_check(const struct vmsg_vq *vq, uint32_t size,
+const char *vmsg_vq_check_layout(const struct vmsg_vq *vq, uint32_t size,
 				 uint64_t desc, uint64_t avail, uint64_t used);
 int vmsg_vq_resume_index(struct vmsg_dev *dev, uint32_t size, uint64_t avail,
 			 uint64_t used, uint16_t *next, const char **why);

@@ -137,6 +137,40 @@ size_t vmsg_vq_get_msg(struct vmsg_dev *dev, const uint8_t *req,
  * On the v2 wire only a request whose flags are exactly ENABLE makes the
  * queue live; any other leaves it as it is.
  */
+/*
+ * Check the size and ring addresses of a queue, from SET_VQUEUE or from a
+ * driver side being taken over, without changing anything. Returns NULL
+ * or what is wrong.
+ */
+const char *vmsg_vq_check_layout(const struct vmsg_vq *vq, uint32_t size,
+				 uint64_t desc, uint64_t avail, uint64_t used)
+{
+	if (!vq->max_size)
+		return "a queue the device does not have is live";
+	if (!size || size > vq->max_size || (size & (size - 1)))
+		return "a queue size is not a power of two within the device's maximum";
+	if (desc % VRING_DESC_ALIGN_SIZE || avail % VRING_AVAIL_ALIGN_SIZE ||
+	    used % VRING_USED_ALIGN_SIZE)
+		return "a ring address is misaligned";
+	if (range_wraps(desc, (uint64_t)DESC_SIZE * size) ||
+	    range_wraps(avail, 6 + 2 * (uint64_t)size) ||
+	    range_wraps(used, 6 + (uint64_t)USED_ELEM_SIZE * size))
+		return "a ring wraps around the address space";
+	return NULL;
+}
+
+/* Make @vq live on these rings: nothing in flight, starting at index 0. */
+static void vq_make_live(struct vmsg_vq *vq, uint32_t size, uint64_t desc,
+			 uint64_t avail, uint64_t used)
+{
+	vmsg_vq_clear(vq);
+	vq->size = size;
+	vq->desc_addr = desc;
+	vq->avail_addr = avail;
+	vq->used_addr = used;
+	vq->live = true;
+}
+
 void vmsg_vq_set_msg(struct vmsg_dev *dev, const uint8_t *req)
 {
 	uint32_t idx, size;
@@ -165,22 +199,9 @@ void vmsg_vq_set_msg(struct vmsg_dev *dev, const uint8_t *req)
 	if (!(dev->status & VMSG_S_FEATURES_OK) ||
 	    (dev->status & (VMSG_S_NEEDS_RESET | VMSG_S_FAILED)))
 		return;
-	if (!size || size > vq->max_size || (size & (size - 1)))
+	if (vmsg_vq_check_layout(vq, size, desc, avail, used))
 		return;
-	if (desc % VRING_DESC_ALIGN_SIZE || avail % VRING_AVAIL_ALIGN_SIZE ||
-	    used % VRING_USED_ALIGN_SIZE)
-		return;
-	if (range_wraps(desc, (uint64_t)DESC_SIZE * size) ||
-	    range_wraps(avail, 6 + 2 * (uint64_t)size) ||
-	    range_wraps(used, 6 + (uint64_t)USED_ELEM_SIZE * size))
-		return;
-
-	vmsg_vq_clear(vq);
-	vq->size = size;
-	vq->desc_addr = desc;
-	vq->avail_addr = avail;
-	vq->used_addr = used;
-	vq->live = true;
+	vq_make_live(vq, size, desc, avail, used);
 }
 
 void vmsg_vq_reset_msg(struct vmsg_dev *dev, const uint8_t *req)
@@ -517,27 +538,6 @@ ssize_t vmsg_iov_write(struct vmsg_dev *dev, const struct vmsg_iov *iov,
 }
 
 /*
- * Check a queue set-up from a driver side being taken over, without
- * changing anything. Returns NULL or what is wrong.
- */
-const char *vmsg_vq_resume_check(const struct vmsg_vq *vq, uint32_t size,
-				 uint64_t desc, uint64_t avail, uint64_t used)
-{
-	if (!vq->max_size)
-		return "a queue the device does not have is live";
-	if (!size || size > vq->max_size || (size & (size - 1)))
-		return "a queue size is not a power of two within the device's maximum";
-	if (desc % VRING_DESC_ALIGN_SIZE || avail % VRING_AVAIL_ALIGN_SIZE ||
-	    used % VRING_USED_ALIGN_SIZE)
-		return "a ring address is misaligned";
-	if (range_wraps(desc, (uint64_t)DESC_SIZE * size) ||
-	    range_wraps(avail, 6 + 2 * (uint64_t)size) ||
-	    range_wraps(used, 6 + (uint64_t)USED_ELEM_SIZE * size))
-		return "a ring wraps around the address space";
-	return NULL;
-}
-
-/*
  * The index a checked queue resumes at: the first buffer not completed,
  * i.e. the used index, which only the device writes. The available index
  * may be at most a ring ahead of it.
@@ -569,12 +569,7 @@ int vmsg_vq_resume_index(struct vmsg_dev *dev, uint32_t size, uint64_t avail,
 void vmsg_vq_resume_set(struct vmsg_vq *vq, uint32_t size, uint64_t desc,
 			uint64_t avail, uint64_t used, uint16_t next)
 {
-	vmsg_vq_clear(vq);
-	vq->size = size;
-	vq->desc_addr = desc;
-	vq->avail_addr = avail;
-	vq->used_addr = used;
+	vq_make_live(vq, size, desc, avail, used);
 	vq->last_avail = next;
 	vq->used_idx = next;
-	vq->live = true;
 }
