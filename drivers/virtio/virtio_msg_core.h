@@ -63,6 +63,8 @@ enum vmsg_stat_id {
  *	virtqueue
  * @events_dropped: events that reached a device not ready for them
  *	(being created, or gone)
+ * @standin_used: buffers the core returned failed in place of a lost
+ *	device (virtio_msg_standin.c)
  * @probe_round_trips: round trips from GET_DEVICE_INFO to DRIVER_OK, 0
  *	until a driver set DRIVER_OK
  *
@@ -79,6 +81,7 @@ struct vmsg_stats {
 	atomic_long_t kicks_deferred;
 	atomic_long_t kicks_coalesced;
 	atomic_long_t events_dropped;
+	atomic_long_t standin_used;
 	unsigned long probe_round_trips;
 };
 
@@ -204,10 +207,18 @@ enum vmsg_dev_state {
  * struct vmsg_vq - per-virtqueue transport state
  * @vq: the virtqueue, NULL when the slot is unused
  * @kick_data: latest EVENT_AVAIL next_offset of a deferred kick
+ * @standin: the core answers for the lost device on this queue
+ * @standin_off: the queue cannot be answered for; it is broken
+ * @standin_next: the used index as the stand-in last left it
+ *
+ * The stand-in fields are under the device's cb_lock.
  */
 struct vmsg_vq {
 	struct virtqueue *vq;
 	u32 kick_data;
+	bool standin;
+	bool standin_off;
+	u16 standin_next;
 };
 
 /**
@@ -266,6 +277,9 @@ struct vmsg_vq {
  *	cannot be taken (a notification, under @kick_lock)
  * @broken_cb_work: runs every callback once after the queues broke, so
  *	that a driver waiting for its buffers learns it now
+ * @standin: the device is gone and the core answers for it instead of
+ *	breaking its queues (virtio_msg_standin.c); set once, before @broken
+ * @standin_work: returns the chains of a device the core answers for
  * @driver_ok: the driver wrote DRIVER_OK and has not reset the device
  *	since, whatever the device reported: callbacks are expected. Written
  *	under @state_lock, read locklessly; a reset then takes @cb_lock.
@@ -322,6 +336,8 @@ struct virtio_msg_device {
 	struct work_struct kick_work;
 	struct work_struct break_work;
 	struct work_struct broken_cb_work;
+	bool standin;
+	struct work_struct standin_work;
 	bool driver_ok;
 	struct delayed_work remove_watchdog;
 
@@ -398,6 +414,8 @@ size_t vmsg_dma_max_mapping_size(struct vmsg_dma_ctx *ctx);
 bool vmsg_dma_supported(struct vmsg_dma_ctx *ctx, u64 mask);
 int vmsg_dma_shm_translate(const struct vmsg_dma_window *win, u64 *addr,
 			   u64 len);
+int vmsg_dma_window_access(struct vmsg_dma_ctx *ctx, u64 addr, void *buf,
+			   size_t len, bool write);
 
 /*
  * Installation of the engine (virtio_msg_dma_ops.c): everything that
@@ -462,6 +480,14 @@ void vmsg_dev_poll(struct virtio_msg_device *vmdev);
 void vmsg_dev_get_state(struct virtio_msg_device *vmdev, u32 vq_index,
 			struct virtio_msg_device_state *st);
 void vmsg_dev_kick_all(struct virtio_msg_device *vmdev);
+
+/* virtio_msg_standin.c */
+bool vmsg_standin_arm(struct virtio_msg_device *vmdev);
+bool vmsg_standin_kick(struct virtio_msg_device *vmdev);
+void vmsg_standin_work(struct work_struct *work);
+#if IS_ENABLED(CONFIG_KUNIT)
+extern u32 vmsg_standin_test_id;
+#endif
 
 void vmsg_dev_debugfs_add(struct virtio_msg_device *vmdev);
 void vmsg_dev_debugfs_remove(struct virtio_msg_device *vmdev);

@@ -109,6 +109,7 @@ void vmsg_dev_debugfs_add(struct virtio_msg_device *vmdev)
 	vmsg_debugfs_counter(dir, "kicks_deferred", &st->kicks_deferred);
 	vmsg_debugfs_counter(dir, "kicks_coalesced", &st->kicks_coalesced);
 	vmsg_debugfs_counter(dir, "events_dropped", &st->events_dropped);
+	vmsg_debugfs_counter(dir, "standin_used", &st->standin_used);
 	debugfs_create_ulong("probe_round_trips", 0444, dir,
 			     &st->probe_round_trips);
 	if (vmdev->win_dev)

@@ -688,3 +688,35 @@ int vmsg_dma_shm_translate(const struct vmsg_dma_window *win, u64 *addr,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(vmsg_dma_shm_translate);
+
+/**
+ * vmsg_dma_window_access() - copy to or from the window as the device would
+ * @ctx: the mapping state of a device of the window's bus
+ * @addr: bus address of the first byte
+ * @buf: where to copy from (@write) or to
+ * @len: bytes to copy
+ * @write: copy @buf into the window
+ *
+ * For the core answering in place of a lost device: it reaches what the
+ * device reached, the window, and nothing else.
+ *
+ * Context: any; never sleeps.
+ * Return: 0, or -ENXIO if the range is not all in the window.
+ */
+int vmsg_dma_window_access(struct vmsg_dma_ctx *ctx, u64 addr, void *buf,
+			   size_t len, bool write)
+{
+	const struct vmsg_dma_window *win = ctx->win;
+	u64 off;
+
+	if (!win || addr < win->desc.bus_base)
+		return -ENXIO;
+	off = addr - win->desc.bus_base;
+	if (off > win->desc.size || len > win->desc.size - off)
+		return -ENXIO;
+	if (write)
+		memcpy(vmsg_dma_vaddr(win, off), buf, len);
+	else
+		memcpy(buf, vmsg_dma_vaddr(win, off), len);
+	return 0;
+}

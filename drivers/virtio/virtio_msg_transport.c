@@ -109,8 +109,9 @@ void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why)
  * Later requests and notifications fail, and every virtqueue that exists
  * now or is published later (find_vqs checks @broken under the same lock)
  * is broken, so that a driver waiting for its buffers, even one still in
- * its probe, gives up. Taking cb_lock also waits for a running callback to
- * end.
+ * its probe, gives up; or, for the device types it knows how to fail, the
+ * core answers every buffer in the device's stead (vmsg_standin_arm()).
+ * Taking cb_lock also waits for a running callback to end.
  *
  * Context: any, but not under the device's cb_lock or kick_lock.
  */
@@ -119,10 +120,17 @@ void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err)
 	unsigned long flags;
 
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
-	WRITE_ONCE(vmdev->broken, true);
-	vmsg_break_vqs_locked(vmdev);
-	if (vmdev->nvqs)
-		queue_work(vmsg_wq, &vmdev->broken_cb_work);
+	if (vmsg_standin_arm(vmdev)) {
+		/* The core answers for it: see virtio_msg_standin.c. */
+		WRITE_ONCE(vmdev->broken, true);
+		if (vmdev->nvqs)
+			queue_work(vmsg_wq, &vmdev->standin_work);
+	} else {
+		WRITE_ONCE(vmdev->broken, true);
+		vmsg_break_vqs_locked(vmdev);
+		if (vmdev->nvqs)
+			queue_work(vmsg_wq, &vmdev->broken_cb_work);
+	}
 	spin_unlock_irqrestore(&vmdev->cb_lock, flags);
 	vmsg_chan_fail(&vmdev->chan, err);
 }
@@ -838,11 +846,17 @@ static void vmsg_kick_defer(struct virtio_msg_device *vmdev, u32 index)
 	queue_work(vmsg_wq, &vmdev->kick_work);
 }
 
-/* A kick failed for good; kick_lock held, so cb_lock is out of reach. */
-static void vmsg_kick_failed(struct virtio_msg_device *vmdev)
+/*
+ * A kick failed for good; kick_lock held, so cb_lock is out of reach.
+ * Returns whether the core answers for the device from now on.
+ */
+static bool vmsg_kick_failed(struct virtio_msg_device *vmdev)
 {
+	bool standin = vmsg_standin_arm(vmdev);
+
 	WRITE_ONCE(vmdev->broken, true);
 	queue_work(vmsg_wq, &vmdev->break_work);
+	return standin;
 }
 
 static bool vmsg_notify(struct virtqueue *vq)
@@ -855,7 +869,7 @@ static bool vmsg_notify(struct virtqueue *vq)
 	int ret;
 
 	if (READ_ONCE(vmdev->broken))
-		return false;
+		return vmsg_standin_kick(vmdev);
 	if (__virtio_test_bit(vq->vdev, VIRTIO_F_NOTIFICATION_DATA))
 		data = vmsg_notification_data(vq);
 
@@ -879,9 +893,11 @@ static bool vmsg_notify(struct virtqueue *vq)
 	if (vmsg_kick_transient(ret)) {
 		vmsg_kick_defer(vmdev, index);
 	} else if (ret) {
-		/* virtqueue_notify() breaks this queue; the others follow. */
-		vmsg_kick_failed(vmdev);
-		ok = false;
+		/*
+		 * virtqueue_notify() breaks this queue, and the others follow;
+		 * unless the core answers for the device, this chain included.
+		 */
+		ok = vmsg_kick_failed(vmdev);
 	}
 out:
 	spin_unlock_irqrestore(&vmdev->kick_lock, flags);
@@ -1368,7 +1384,9 @@ static int vmsg_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 	vmdev->kick_pending = pending;
 	vmdev->nvqs = named;
 	spin_unlock(&vmdev->kick_lock);
-	if (READ_ONCE(vmdev->broken)) {
+	if (READ_ONCE(vmdev->standin)) {
+		queue_work(vmsg_wq, &vmdev->standin_work);
+	} else if (READ_ONCE(vmdev->broken)) {
 		vmsg_break_vqs_locked(vmdev);
 		queue_work(vmsg_wq, &vmdev->broken_cb_work);
 	}
@@ -1802,6 +1820,7 @@ static void vmsg_dev_unpublish(struct virtio_msg_device *vmdev)
 	cancel_work_sync(&vmdev->config_work);
 	cancel_work_sync(&vmdev->break_work);
 	cancel_work_sync(&vmdev->broken_cb_work);
+	cancel_work_sync(&vmdev->standin_work);
 	cancel_work_sync(&vmdev->kick_work);
 }
 
@@ -1872,6 +1891,7 @@ struct virtio_msg_device *vmsg_dev_create(struct virtio_msg_bus_core *core,
 	INIT_WORK(&vmdev->config_work, vmsg_config_work);
 	INIT_WORK(&vmdev->break_work, vmsg_break_work);
 	INIT_WORK(&vmdev->broken_cb_work, vmsg_broken_cb_work);
+	INIT_WORK(&vmdev->standin_work, vmsg_standin_work);
 	INIT_DELAYED_WORK(&vmdev->remove_watchdog, vmsg_remove_watchdog);
 	INIT_WORK(&vmdev->kick_work, vmsg_kick_work);
 	vmdev->req_buf = kzalloc(max, GFP_KERNEL);

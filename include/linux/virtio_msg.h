@@ -177,6 +177,16 @@ struct virtio_msg_device_state {
  *	held; may sleep, but must not call virtio_msg_bus_transfer() for the
  *	device. A negative errno fails the queue's setup; the return value of
  *	a call with @layout NULL is ignored.
+ * @dma_access: Copy @len bytes to (@write) or from @buf at bus address
+ *	@addr, as the peer would reach it through @dma_dev, the device
+ *	->dma_device() returned. Optional; for a bus without a DMA window
+ *	whose peer reaches memory through its own DMA device. The core uses
+ *	it to answer in place of a lost device (it fails the device's
+ *	requests where the device type keeps their status), also after the
+ *	bus has stopped the peer's access to the device. Called in any
+ *	context, with core spinlocks held and interrupts off, until
+ *	->release_device(); must not sleep. Returns 0 or a negative errno
+ *	when @addr does not reach memory mapped for the device.
  *
  * Every op receives the bus its module registered and may use
  * container_of() on it.
@@ -198,6 +208,8 @@ struct virtio_msg_bus_ops {
 	int (*resume)(struct virtio_msg_bus *bus);
 	int (*queue_layout)(struct virtio_msg_bus *bus, u16 dev_num, u32 index,
 			    const struct virtio_msg_queue_layout *layout);
+	int (*dma_access)(struct virtio_msg_bus *bus, struct device *dma_dev,
+			  u64 addr, void *buf, size_t len, bool write);
 };
 
 /* The core enumerates devices with GET_DEVICES after registration. */
