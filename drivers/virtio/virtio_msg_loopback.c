@@ -1056,12 +1056,17 @@ out_free:
 	return ret;
 }
 
+static int vmsg_lb_dma_access(struct virtio_msg_bus *bus,
+			      struct device *dma_dev, u64 addr, void *buf,
+			      size_t len, bool write);
+
 static const struct virtio_msg_bus_ops vmsg_lb_bus_ops = {
 	.send		= vmsg_lb_send,
 	.send_event	= vmsg_lb_send_event,
 	.dma_device	= vmsg_lb_dma_device,
 	.release_device	= vmsg_lb_release_device,
 	.queue_layout	= vmsg_lb_queue_layout,
+	.dma_access	= vmsg_lb_dma_access,
 };
 
 /* deferred_kicks: without send_event, as FF-A, whose sends may sleep. */
@@ -1070,6 +1075,7 @@ static const struct virtio_msg_bus_ops vmsg_lb_bus_ops_deferred = {
 	.dma_device	= vmsg_lb_dma_device,
 	.release_device	= vmsg_lb_release_device,
 	.queue_layout	= vmsg_lb_queue_layout,
+	.dma_access	= vmsg_lb_dma_access,
 };
 
 static const struct virtio_msg_bus_desc vmsg_lb_desc = {
@@ -1379,8 +1385,6 @@ static int vmsg_lb_find(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
 	struct rb_node *node;
 
 	lockdep_assert_held(&lbdev->map_lock);
-	if (lbdev->dead)
-		return -ENODEV;
 	node = rb_find(&addr, &lbdev->maps, vmsg_lb_map_cmp_addr);
 	if (!node)
 		return -ENXIO;
@@ -1404,10 +1408,12 @@ static int vmsg_lb_find(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
 /*
  * Copy one piece (at most up to the end of a page) between the mapping at
  * @addr and @bounce, with the map lock held so that the mapping cannot be
- * torn down in between. Returns the number of bytes copied.
+ * torn down in between; for the backend (@backend) only while it may
+ * still reach the device. Returns the number of bytes copied.
  */
 static int vmsg_lb_copy_piece(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
-			      void *bounce, bool write, size_t max)
+			      void *bounce, bool write, size_t max,
+			      bool backend)
 {
 	unsigned long flags;
 	phys_addr_t phys;
@@ -1416,7 +1422,8 @@ static int vmsg_lb_copy_piece(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
 	int ret;
 
 	spin_lock_irqsave(&lbdev->map_lock, flags);
-	ret = vmsg_lb_find(lbdev, addr, len, write, &phys);
+	ret = backend && lbdev->dead ? -ENODEV :
+	      vmsg_lb_find(lbdev, addr, len, write, &phys);
 	if (ret)
 		goto out_unlock;
 	n = min3((size_t)len, max, PAGE_SIZE - offset_in_page(phys));
@@ -1430,6 +1437,32 @@ static int vmsg_lb_copy_piece(struct vmsg_lb_dev *lbdev, u64 addr, u32 len,
 out_unlock:
 	spin_unlock_irqrestore(&lbdev->map_lock, flags);
 	return ret;
+}
+
+/*
+ * ->dma_access: the core reaching a device's mappings in its stead, also
+ * once the backend may not (a surprise removal).
+ */
+static int vmsg_lb_dma_access(struct virtio_msg_bus *bus,
+			      struct device *dma_dev, u64 addr, void *buf,
+			      size_t len, bool write)
+{
+	struct vmsg_lb_dev *lbdev = container_of(dma_dev, struct vmsg_lb_dev,
+						 dma_dev);
+	int ret;
+
+	if (addr + len < addr)
+		return -ENXIO;
+	while (len) {
+		ret = vmsg_lb_copy_piece(lbdev, addr, min_t(size_t, len, U32_MAX),
+					 buf, write, len, false);
+		if (ret < 0)
+			return ret;
+		addr += ret;
+		buf += ret;
+		len -= ret;
+	}
+	return 0;
 }
 
 /* Under @lbdev->lb->mem_lock, which guards the bounce page. */
@@ -1454,7 +1487,7 @@ static int vmsg_lb_mem_copy(struct vmsg_lb_dev *lbdev, u64 addr,
 			}
 		}
 		ret = vmsg_lb_copy_piece(lbdev, addr, len, bounce, write,
-					 PAGE_SIZE);
+					 PAGE_SIZE, true);
 		if (ret < 0)
 			break;
 		n = ret;
