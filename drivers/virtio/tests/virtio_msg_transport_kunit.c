@@ -32,6 +32,7 @@
 #include <linux/unaligned.h>
 #include <linux/vmalloc.h>
 #include <linux/virtio.h>
+#include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_msg.h>
 #include <linux/virtio_ring.h>
@@ -2391,27 +2392,24 @@ static void vmsg_test_indirect_features(struct kunit *test)
 KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
 
 /*
- * A buffer the driver leaves in a queue it deletes (virtio-blk fails the
- * requests of a broken device without taking them back) is detached: its
- * indirect table is freed and its window mappings end, with nothing
- * copied back into memory the driver may use again.
+ * A device of the test driver's type on a window, with one queue of 16,
+ * indirect descriptors and @features, up: its driver set DRIVER_OK. The
+ * test is skipped where the window's DMA ops cannot be installed.
  */
-static void vmsg_test_unused_bufs(struct kunit *test)
+static struct virtio_msg_device *window_dev_up(struct kunit *test,
+					       struct fake_bus **fbp,
+					       u16 dev_num, u64 features)
 {
 	struct virtio_msg_dma_window win = {
 		.size = SZ_128K,
 		.bus_base = 0x4000000000ULL,
 	};
-	struct scatterlist out, in, *sgs[2] = { &out, &in };
 	struct virtio_msg_device *vmdev;
 	struct fake_dev *fd;
 	struct fake_bus *fb;
-	u8 *buf;
 
 	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_OPS))
 		kunit_skip(test, "needs CONFIG_ARCH_HAS_DMA_OPS");
-	buf = kunit_kzalloc(test, 128, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
 	win.vaddr = vzalloc(win.size);
 	KUNIT_ASSERT_NOT_NULL(test, win.vaddr);
 	/* Registered first, so freed after the bus is gone. */
@@ -2419,10 +2417,10 @@ static void vmsg_test_unused_bufs(struct kunit *test)
 							win.vaddr), 0);
 
 	fb = fake_bus_new(test, 0, &fake_ops);
-	fd = fake_dev_add(fb, 44, VMSG_TEST_ID_DRIVER, 1, 8);
+	fd = fake_dev_add(fb, dev_num, VMSG_TEST_ID_DRIVER, 1, 8);
 	fd->vq_max = 16;
 	fd->features |= BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
-			BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+			BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) | features;
 	test_drv_nvqs = 1;
 	KUNIT_ASSERT_EQ(test, virtio_msg_bus_register(&fb->bus), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_unregister,
@@ -2430,12 +2428,32 @@ static void vmsg_test_unused_bufs(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, virtio_msg_bus_set_dma_window(&fb->bus, &win),
 			0);
 	KUNIT_ASSERT_EQ(test, virtio_msg_bus_start(&fb->bus), 0);
-	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, 44), 0);
-	vmdev = fake_wait_dev(fb, 44);
+	KUNIT_ASSERT_EQ(test, virtio_msg_bus_add_device(&fb->bus, dev_num), 0);
+	vmdev = fake_wait_dev(fb, dev_num);
 	KUNIT_ASSERT_NOT_NULL(test, vmdev);
 	KUNIT_ASSERT_TRUE(test, WAIT_FOR(fd->status &
 					 VIRTIO_CONFIG_S_DRIVER_OK));
 	KUNIT_ASSERT_NOT_NULL(test, vmdev->win_dev);
+	*fbp = fb;
+	return vmdev;
+}
+
+/*
+ * A buffer the driver leaves in a queue it deletes (virtio-blk fails the
+ * requests of a broken device without taking them back) is detached: its
+ * indirect table is freed and its window mappings end, with nothing
+ * copied back into memory the driver may use again.
+ */
+static void vmsg_test_unused_bufs(struct kunit *test)
+{
+	struct scatterlist out, in, *sgs[2] = { &out, &in };
+	struct virtio_msg_device *vmdev;
+	struct fake_bus *fb;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, 128, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	vmdev = window_dev_up(test, &fb, 44, 0);
 
 	/* Two segments, so an indirect table; the device never uses it. */
 	sg_init_one(&out, buf, 64);
@@ -2455,6 +2473,137 @@ static void vmsg_test_unused_bufs(struct kunit *test)
 	test_drv_count_bounce = false;
 	KUNIT_EXPECT_EQ(test, READ_ONCE(test_drv_bounce_left), 0);
 	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0xaa, 128));
+}
+
+static void standin_test_id_reset(void *unused)
+{
+	WRITE_ONCE(vmsg_standin_test_id, 0);
+}
+
+/* The same, a device whose requests fail as virtio-blk's do. */
+static struct virtio_msg_device *standin_dev_up(struct kunit *test,
+						struct fake_bus **fbp,
+						u16 dev_num)
+{
+	WRITE_ONCE(vmsg_standin_test_id, VMSG_TEST_ID_DRIVER);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							standin_test_id_reset,
+							NULL), 0);
+	return window_dev_up(test, fbp, dev_num,
+			     BIT_ULL(VIRTIO_RING_F_EVENT_IDX));
+}
+
+/* Up to @n buffers back from @vq within the wait, with their lengths. */
+static unsigned int standin_collect(struct virtqueue *vq, void **tokens,
+				    unsigned int *lens, unsigned int n)
+{
+	unsigned int got = 0;
+
+	WAIT_FOR(({
+		void *t;
+
+		while (got < n && (t = virtqueue_get_buf(vq, &lens[got])))
+			tokens[got++] = t;
+		got == n || virtqueue_is_broken(vq);
+	}));
+	return got;
+}
+
+/*
+ * A device the core knows how to fail (virtio-blk's rule, lent to the
+ * test driver's type) is lost with two requests in flight, one through
+ * an indirect table: its queue does not break, both come back used with
+ * a 1 at the end of their last device-writable buffer (VIRTIO_BLK_S_IOERR)
+ * and nothing else written; so does a request posted after the loss.
+ */
+static void vmsg_test_standin(struct kunit *test)
+{
+	struct scatterlist out, in, status, one, *sgs[3] = { &out, &in, &status };
+	struct virtio_msg_device *vmdev;
+	unsigned int lens[3];
+	struct virtqueue *vq;
+	struct fake_bus *fb;
+	void *tokens[3];
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	vmdev = standin_dev_up(test, &fb, 45);
+	vq = test_drv_vqs[0];
+
+	memset(buf, 0x55, 256);
+	/* Three segments: an indirect table. */
+	sg_init_one(&out, buf, 16);
+	sg_init_one(&in, buf + 16, 32);
+	sg_init_one(&status, buf + 48, 1);
+	KUNIT_ASSERT_EQ(test, virtqueue_add_sgs(vq, sgs, 1, 2, buf,
+						GFP_KERNEL), 0);
+	/* One segment: a descriptor in the ring. */
+	sg_init_one(&one, buf + 64, 64);
+	KUNIT_ASSERT_EQ(test, virtqueue_add_inbuf(vq, &one, 1, buf + 64,
+						  GFP_KERNEL), 0);
+	virtqueue_kick(vq);
+
+	virtio_msg_bus_peer_lost(&fb->bus);
+	KUNIT_ASSERT_EQ(test, standin_collect(vq, tokens, lens, 2), 2);
+	KUNIT_EXPECT_FALSE(test, virtqueue_is_broken(vq));
+	/* In order, each with the one byte written. */
+	KUNIT_EXPECT_PTR_EQ(test, tokens[0], (void *)buf);
+	KUNIT_EXPECT_PTR_EQ(test, tokens[1], (void *)(buf + 64));
+	KUNIT_EXPECT_EQ(test, lens[0], 1);
+	KUNIT_EXPECT_EQ(test, lens[1], 1);
+	KUNIT_EXPECT_EQ(test, buf[48], VIRTIO_BLK_S_IOERR);
+	KUNIT_EXPECT_EQ(test, buf[127], VIRTIO_BLK_S_IOERR);
+	buf[48] = 0x55;
+	buf[127] = 0x55;
+	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0x55, 128));
+
+	/* Posted after the loss: answered all the same. */
+	sg_init_one(&one, buf + 128, 8);
+	KUNIT_ASSERT_EQ(test, virtqueue_add_inbuf(vq, &one, 1, buf + 128,
+						  GFP_KERNEL), 0);
+	virtqueue_kick(vq);
+	KUNIT_ASSERT_EQ(test, standin_collect(vq, tokens, lens, 1), 1);
+	KUNIT_EXPECT_PTR_EQ(test, tokens[0], (void *)(buf + 128));
+	KUNIT_EXPECT_EQ(test, buf[135], VIRTIO_BLK_S_IOERR);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.standin_used), 3);
+
+	virtio_msg_bus_remove_device(&fb->bus, 45);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(!xa_load(&fb->bus.core->devs, 45)));
+}
+
+/*
+ * A lost device whose used index is further from the available one than
+ * any ring holds is not answered for: its queue breaks, as any other.
+ */
+static void vmsg_test_standin_bad_index(struct kunit *test)
+{
+	struct virtio_msg_device *vmdev;
+	const struct vring *vr;
+	struct scatterlist one;
+	struct virtqueue *vq;
+	struct fake_bus *fb;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	vmdev = standin_dev_up(test, &fb, 46);
+	vq = test_drv_vqs[0];
+
+	sg_init_one(&one, buf, 64);
+	KUNIT_ASSERT_EQ(test, virtqueue_add_inbuf(vq, &one, 1, buf,
+						  GFP_KERNEL), 0);
+	virtqueue_kick(vq);
+	/* What a hostile device leaves behind. */
+	vr = virtqueue_get_vring(vq);
+	WRITE_ONCE(vr->used->idx, cpu_to_virtio16(vq->vdev, 0x8000));
+
+	virtio_msg_bus_peer_lost(&fb->bus);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(virtqueue_is_broken(vq)));
+	KUNIT_EXPECT_EQ(test, buf[63], 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&vmdev->stats.standin_used), 0);
+	/* Back as it was, for the removal to find a sane ring. */
+	WRITE_ONCE(vr->used->idx, 0);
 }
 
 /*
@@ -3482,6 +3631,8 @@ static struct kunit_case vmsg_transport_cases[] = {
 	KUNIT_CASE_PARAM(vmsg_test_min_queue_size, vmsg_ring_gen_params),
 	KUNIT_CASE(vmsg_test_indirect_features),
 	KUNIT_CASE(vmsg_test_unused_bufs),
+	KUNIT_CASE(vmsg_test_standin),
+	KUNIT_CASE(vmsg_test_standin_bad_index),
 	KUNIT_CASE(vmsg_test_orderly_unregister),
 	KUNIT_CASE(vmsg_test_orderly_removal_bounded),
 	KUNIT_CASE(vmsg_test_used_buffers),
