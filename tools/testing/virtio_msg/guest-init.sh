@@ -27,10 +27,11 @@ export HOME=/root
 # Which fixes of patches/ the kernel carries. The test kernels (release
 # ending in -vmsg, configs/common.config) carry them all; another kernel,
 # Debian's own in the stock lane, none, and the tests that need one skip:
-# patches/0001 and 0002 (virtio_blk fails the requests a broken device
+# patches/0001 and 0002 (virtio_blk fails the requests a broken queue
 # holds, instead of waiting for them for ever in del_gendisk() or in the
-# probe's partition scan): VMSG_BLK_BREAK_FIXED; patches/0004
-# (virtio_console frees a broken hvc write once): VMSG_HVC_BREAK_FIXED.
+# probe's partition scan; the fuzzer, which corrupts rings, needs it):
+# VMSG_BLK_BREAK_FIXED; patches/0004 (virtio_console frees a broken hvc
+# write once): VMSG_HVC_BREAK_FIXED.
 case "$(uname -r)" in
 *-vmsg)
 	export VMSG_BLK_BREAK_FIXED=1

@@ -1007,9 +1007,8 @@ static long long peers_lost(const char *pci)
 
 /*
  * SIGKILL the device process, then wait until the bus has seen it go,
- * before the disk is touched: a read sent to the dead process before
- * that is never answered, and a virtio_blk without patches/0001 and 0002
- * waits for it for ever (and so does the removal of its disk).
+ * before the disk is touched: what the test reads then is the broken
+ * disk, whose reads the core fails, not a device process still serving.
  */
 static bool host_kill(struct __test_metadata *_metadata, const char *pci)
 {
@@ -1069,9 +1068,6 @@ TEST_F_TIMEOUT(amp_host, host_killed_under_io, 400)
 	char disk = amp_disk(self->pci), ifs[2][IFNAMSIZ];
 	pid_t pids[5];
 	int n = 0, i;
-
-	if (!BLK_BREAK_FIXED)
-		SKIP(return, NO_BLK_BREAK_FIX);
 
 	ASSERT_NE(0, disk);
 	ASSERT_EQ(0, amp_ifs(self->pci, ifs));
@@ -1256,8 +1252,7 @@ TEST_F_TIMEOUT(amp_host, hostile_layout_feature, 300)
  * A device side that breaks a rule while running (@mode, on the trigger):
  * the bus declares it dead, naming @why; its devices break and their
  * I/O fails; a good device side brings them back. The disk breaks with
- * a read in flight, which only a virtio_blk with patches/0001 and 0002
- * fails.
+ * a read in flight, which the core fails in the device's stead.
  */
 static void check_hostile_run(struct __test_metadata *_metadata,
 			      const char *pci, bool *dirty, const char *mode,
@@ -1267,8 +1262,6 @@ static void check_hostile_run(struct __test_metadata *_metadata,
 	pid_t pid;
 	int kfd;
 
-	if (!BLK_BREAK_FIXED)
-		SKIP(return, NO_BLK_BREAK_FIX);
 	*dirty = true;
 	snprintf(cmd, sizeof(cmd), "--hostile %s", mode);
 	ASSERT_TRUE(host_restart(pci, cmd));

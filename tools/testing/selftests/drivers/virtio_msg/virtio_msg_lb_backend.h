@@ -52,10 +52,12 @@
 
 /*
  * Linux 6.12's virtio_blk waits for ever for the requests a broken disk
- * held (in del_gendisk(), or in the probe's partition scan):
- * patches/0001 and 0002 fix it. The test guests set VMSG_BLK_BREAK_FIXED
- * on a kernel that carries them; the cases that break a disk holding
- * requests skip without it (Debian's own kernel, the stock lane).
+ * held (in del_gendisk(), or in the probe's partition scan). When the
+ * device side goes, the core answers those requests in its stead; but a
+ * ring that virtio_ring itself finds corrupt is broken with them held,
+ * and only a virtio_blk with patches/0001 and 0002 fails them then. The
+ * test guests set VMSG_BLK_BREAK_FIXED on a kernel that carries them;
+ * the fuzzer, which corrupts rings, leaves blk out without it.
  */
 #define BLK_BREAK_FIXED		(!!getenv("VMSG_BLK_BREAK_FIXED"))
 #define NO_BLK_BREAK_FIX \

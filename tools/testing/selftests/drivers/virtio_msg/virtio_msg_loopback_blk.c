@@ -240,9 +240,9 @@ struct killed_reads {
 /*
  * The backend stops answering (SIGSTOP) while FULL_READERS reads reach
  * it, then it is killed: the peer is lost, the device breaks, and every
- * read fails with EIO. With @indirect the device holds them all, and
- * the driver leaves their buffers, with their indirect tables, on the
- * ring: the transport must free them (the kmemleak check). Without, see
+ * read fails with EIO, which the core answers in the device's stead (on
+ * any kernel). With @indirect the device holds them all, with their
+ * indirect tables: none may leak (the kmemleak check). Without, see
  * full_ring_peer_killed.
  *
  * The stall watchdog is off while the reads arrive: on a loaded machine
@@ -259,9 +259,6 @@ static void reads_peer_killed(struct __test_metadata *_metadata,
 	pid_t readers[FULL_READERS];
 	int i, n, last, stable, eio = 0, hung = 0;
 	long end;
-
-	if (!BLK_BREAK_FIXED)
-		SKIP(return, NO_BLK_BREAK_FIX);
 
 	stall_watchdog_off(_metadata, k->stall_old, STALL_OLD_LEN);
 	*k->disk = blk_start(k->be, args);

@@ -67,11 +67,11 @@
  *			      [--keep-going] [--verbose]
  *
  * --types narrows the device models offered (all by default; without
- * VMSG_BLK_BREAK_FIXED in the environment, all but blk: a disk that the
- * fuzzer breaks while virtio_blk waits for a request hangs a kernel
- * without the virtio_blk fixes of patches/0001 and 0002, so only a
- * kernel that carries them, named so by that variable, fuzzes blk unless
- * --types asks for it).
+ * VMSG_BLK_BREAK_FIXED in the environment, all but blk: a ring the
+ * fuzzer corrupts is broken by virtio_ring with requests held, which
+ * hangs a kernel without the virtio_blk fixes of patches/0001 and 0002,
+ * so only a kernel that carries them, named so by that variable, fuzzes
+ * blk unless --types asks for it).
  * --used-rings-only scribbles only on the rings the device owns, not on
  * the descriptor tables and available rings the driver writes.
  * --messages (or --iterations) stops after N messages read plus written;
