@@ -14,8 +14,10 @@
 #
 # Each loopback window also says what the device side did meanwhile
 # (cost_run): the backend's system calls (where the kernel has syscall
-# histograms), the times it slept, its CPU time, and the device's kicks
-# and used events, which bench_report.py turns into a cost per operation.
+# histograms), the times it slept, its CPU time in user and system mode,
+# and the device's kicks and used events, which bench_report.py turns
+# into a cost per operation; and where the guest's kernel spent its
+# timer ticks (the kernel is booted with profile=4: vmsg_bench_profile).
 #
 # busybox ash has "local".
 # shellcheck disable=SC3043
@@ -128,8 +130,9 @@ if [ -w $t/trigger ] && [ -e $t/hist ]; then
 fi
 emit "meta cost_syscalls=$([ -n "$cost_hist" ] && echo yes || echo no)"
 
-# "syscalls sleeps cpu_ticks kicks used_events" of backend $cost_pid (the
-# backends are single-threaded) and of the virtio devices $cost_vdevs now.
+# "syscalls sleeps user_ticks sys_ticks kicks used_events" of backend
+# $cost_pid (the backends are single-threaded) and of the virtio devices
+# $cost_vdevs now.
 cost_counters() {
 	local sc=0 d s k=0 u=0
 	[ -n "$cost_hist" ] && sc=$(awk -v p="$cost_pid" '
@@ -143,24 +146,29 @@ cost_counters() {
 		u=$((u + $(cat "$s/received_event_used" 2>/dev/null || echo 0)))
 	done
 	echo "$sc $(awk '$1 == "voluntary_ctxt_switches:" { print $2 }' \
-		/proc/"$cost_pid"/status) $(awk '{ print $14 + $15 }' \
+		/proc/"$cost_pid"/status) $(awk '{ print $14, $15 }' \
 		/proc/"$cost_pid"/stat) $k $u"
 }
 
 # cost_run ID PROGRAM ARGS...: run(), with what backend $cost_pid and the
 # devices $cost_vdevs did over the window: be_syscalls (only where
-# counted), be_sleeps (voluntary context switches), be_cpu_ms (user and
-# system, in ticks of 10 ms), kicks and used_events.
+# counted), be_sleeps (voluntary context switches), be_user_ms and
+# be_sys_ms (in ticks of 10 ms), kicks and used_events; and kprof, the
+# kernel's ticks over the window (where the kernel has /proc/profile).
 cost_run() {
-	local rid="$1" before after out
+	local rid="$1" before after out prof=""
 	shift
+	"$B/vmsg_bench_profile" -r 2>/dev/null
 	before=$(cost_counters)
 	if out=$("$@" 2>/tmp/bench.err) && [ -n "$out" ]; then
 		after=$(cost_counters)
+		prof=$("$B/vmsg_bench_profile" 2>/dev/null)
 		emit "$rid $out $(echo "$before $after" | awk -v h="$cost_hist" '{
-			if (h != "") printf "be_syscalls=%d ", $6 - $1
-			printf "be_sleeps=%d be_cpu_ms=%d kicks=%d used_events=%d",
-				$7 - $2, ($8 - $3) * 10, $9 - $4, $10 - $5 }')"
+			if (h != "") printf "be_syscalls=%d ", $7 - $1
+			printf "be_sleeps=%d be_user_ms=%d be_sys_ms=%d",
+				$8 - $2, ($9 - $3) * 10, ($10 - $4) * 10
+			printf " kicks=%d used_events=%d", $11 - $5, $12 - $6
+		}') $prof"
 	else
 		emit "$rid na $(basename "$1") failed: $(head -n 1 /tmp/bench.err)"
 	fi

@@ -18,13 +18,16 @@ fails, and the exit status is 0 whenever the log could be read.
 A second table has what the loopback bus's device side did per
 operation (a read, a block I/O, 64 KiB of a TCP stream, a transaction)
 over the same windows: the backend's system calls (where the guest
-kernel could count them), sleeps, CPU time, and the device's kicks and
-used events.
+kernel could count them), sleeps, CPU time in user and system mode, and
+the device's kicks and used events; then where the guest kernel spent
+its ticks over each of those windows (/proc/profile: idle, modules and
+the core kernel's busiest functions).
 """
 
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -164,7 +167,8 @@ COST_WINDOWS += [
 COST_COUNTERS = [
     ("be_syscalls", "syscalls", 1),
     ("be_sleeps", "sleeps", 1),
-    ("be_cpu_ms", "cpu_us", 1000),
+    ("be_user_ms", "user_us", 1000),
+    ("be_sys_ms", "sys_us", 1000),
     ("kicks", "kicks", 1),
     ("used_events", "used", 1),
 ]
@@ -292,9 +296,10 @@ def cost_text(meta, rows):
            "transaction, over the windows",
            "above: the backend's system calls, sleeps (voluntary "
            "context switches), CPU",
-           "time in us (ticks of 10 ms: coarse on short windows), the "
-           "device's kicks (driver",
-           "to device) and used events (device to driver)"]
+           "time in us in user and in system mode (ticks of 10 ms: "
+           "coarse on short windows),",
+           "the device's kicks (driver to device) and used events "
+           "(device to driver)"]
     if meta.get("cost_syscalls") != "yes":
         out.append("syscalls: not counted, this kernel has no syscall "
                    "histograms (CONFIG_HIST_TRIGGERS)")
@@ -309,6 +314,48 @@ def cost_text(meta, rows):
         out.append("  ".join("%-*s" % (w, c)
                              for w, c in zip(widths, x)).rstrip())
     return "\n".join(out) + "\n"
+
+
+# Where a CPU with nothing to run spends its ticks.
+IDLE_RE = re.compile(r"idle|halt|mwait|cpuidle|poll_idle")
+
+
+def kprof(raw):
+    """(total ticks, [(function, ticks)]) from a window's kprof token."""
+    total, sep, rest = (raw or "").partition(":")
+    if not sep or number(total) is None:
+        return None, []
+    funcs = []
+    for item in rest.split(","):
+        name, sep, ticks = item.rpartition("/")
+        if sep and number(ticks) is not None:
+            funcs.append((name, int(number(ticks))))
+    return int(number(total)), funcs
+
+
+def profile_text(found):
+    """Per loopback window, the guest kernel's ticks: how many were idle,
+    in modules (ours, virtio's, the block layer's), and the functions of
+    the core kernel that had the most."""
+    out = []
+    for fid, what, _, _, _ in COST_WINDOWS:
+        total, funcs = kprof(found.get(fid, {}).get("kprof"))
+        if not total:
+            continue
+        idle = sum(t for n, t in funcs if IDLE_RE.search(n))
+        busy = [(n, t) for n, t in funcs if not IDLE_RE.search(n)]
+        out.append("  %s: %d ticks, idle %.0f%%; %s" % (
+            what, total, 100.0 * idle / total, ", ".join(
+                "%s %.0f%%" % (n, 100.0 * t / total) for n, t in busy[:6])))
+    if not out:
+        return ""
+    return "\n".join([
+        "",
+        "guest kernel profile per loopback window (/proc/profile, timer "
+        "ticks of both",
+        "CPUs in kernel mode; \"modules\" is every module's text, ours "
+        "included; user",
+        "mode is not sampled: see user_us and sys_us above)", ""] + out) + "\n"
 
 
 def foldable(rows):
@@ -394,7 +441,7 @@ def main():
     rows = build(found)
     os.makedirs(args.outdir, exist_ok=True)
     cost = cost_build(found)
-    txt = text(meta, rows) + cost_text(meta, cost)
+    txt = text(meta, rows) + cost_text(meta, cost) + profile_text(found)
     with open(os.path.join(args.outdir, "bench.txt"), "w") as f:
         f.write(txt)
     with open(os.path.join(args.outdir, "bench.json"), "w") as f:
