@@ -59,18 +59,23 @@ EXPORT_SYMBOL_IF_KUNIT(vmsg_standin_test_id);
 static const struct vmsg_standin_rule *
 vmsg_standin_rule(const struct virtio_msg_device *vmdev)
 {
-	static const struct vmsg_standin_rule test_rule = {
-		.status = VIRTIO_BLK_S_IOERR,
-	};
+	u32 id = vmdev->device_id;
 	unsigned int i;
 
-	if (IS_ENABLED(CONFIG_KUNIT) && vmdev->device_id &&
-	    vmdev->device_id == READ_ONCE(vmsg_standin_test_id))
-		return &test_rule;
+	/* The tests' driver type borrows virtio-blk's rule. */
+	if (IS_ENABLED(CONFIG_KUNIT) && id &&
+	    id == READ_ONCE(vmsg_standin_test_id))
+		id = VIRTIO_ID_BLOCK;
 	for (i = 0; i < ARRAY_SIZE(vmsg_standin_rules); i++)
-		if (vmsg_standin_rules[i].device_id == vmdev->device_id)
+		if (vmsg_standin_rules[i].device_id == id)
 			return &vmsg_standin_rules[i];
 	return NULL;
+}
+
+/* Whether the bus lets the core reach the device's memory directly. */
+static bool vmsg_standin_bus_access(const struct virtio_msg_device *vmdev)
+{
+	return vmdev->core->bus->desc->ops->dma_access && vmdev->dma_dev_set;
 }
 
 /*
@@ -85,7 +90,7 @@ static int vmsg_standin_access(struct virtio_msg_device *vmdev, u64 addr,
 	if (vmdev->win_dev)
 		return vmsg_dma_window_access(vmsg_dma_dev_ctx(vmdev->win_dev),
 					      addr, buf, len, write);
-	if (bus->desc->ops->dma_access && vmdev->dma_dev_set)
+	if (vmsg_standin_bus_access(vmdev))
 		return bus->desc->ops->dma_access(bus, vmdev->vdev.dev.parent,
 						  addr, buf, len, write);
 	return -EOPNOTSUPP;
@@ -104,13 +109,10 @@ static int vmsg_standin_access(struct virtio_msg_device *vmdev, u64 addr,
  */
 bool vmsg_standin_arm(struct virtio_msg_device *vmdev)
 {
-	struct virtio_msg_bus *bus = vmdev->core->bus;
-
 	if (READ_ONCE(vmdev->standin))
 		return true;
 	if (!vmsg_standin_rule(vmdev) ||
-	    (!vmdev->win_dev &&
-	     !(bus->desc->ops->dma_access && vmdev->dma_dev_set)))
+	    (!vmdev->win_dev && !vmsg_standin_bus_access(vmdev)))
 		return false;
 	WRITE_ONCE(vmdev->standin, true);
 	smp_wmb();	/* @standin before @broken, see vmsg_standin_kick() */

@@ -118,15 +118,17 @@ void vmsg_dev_break(struct virtio_msg_device *vmdev, const char *why)
 void vmsg_dev_mark_gone(struct virtio_msg_device *vmdev, int err)
 {
 	unsigned long flags;
+	bool standin;
 
 	spin_lock_irqsave(&vmdev->cb_lock, flags);
-	if (vmsg_standin_arm(vmdev)) {
+	/* Armed first: vmsg_standin_kick() reads @broken, then @standin. */
+	standin = vmsg_standin_arm(vmdev);
+	WRITE_ONCE(vmdev->broken, true);
+	if (standin) {
 		/* The core answers for it: see virtio_msg_standin.c. */
-		WRITE_ONCE(vmdev->broken, true);
 		if (vmdev->nvqs)
 			queue_work(vmsg_wq, &vmdev->standin_work);
 	} else {
-		WRITE_ONCE(vmdev->broken, true);
 		vmsg_break_vqs_locked(vmdev);
 		if (vmdev->nvqs)
 			queue_work(vmsg_wq, &vmdev->broken_cb_work);

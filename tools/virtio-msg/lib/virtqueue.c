@@ -132,12 +132,6 @@ size_t vmsg_vq_get_msg(struct vmsg_dev *dev, const uint8_t *req,
 }
 
 /*
- * SET_VQUEUE. An invalid request leaves the queue inactive, which the
- * driver sees with GET_VQUEUE (size 0); the empty response cannot say it.
- * On the v2 wire only a request whose flags are exactly ENABLE makes the
- * queue live; any other leaves it as it is.
- */
-/*
  * Check the size and ring addresses of a queue, from SET_VQUEUE or from a
  * driver side being taken over, without changing anything. Returns NULL
  * or what is wrong.
@@ -171,6 +165,12 @@ static void vq_make_live(struct vmsg_vq *vq, uint32_t size, uint64_t desc,
 	vq->live = true;
 }
 
+/*
+ * SET_VQUEUE. An invalid request leaves the queue inactive, which the
+ * driver sees with GET_VQUEUE (size 0); the empty response cannot say it.
+ * On the v2 wire only a request whose flags are exactly ENABLE makes the
+ * queue live; any other leaves it as it is.
+ */
 void vmsg_vq_set_msg(struct vmsg_dev *dev, const uint8_t *req)
 {
 	uint32_t idx, size;
